@@ -1,0 +1,215 @@
+"""The product brief: what the user asks for, validated strictly, paths resolved beside the file."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    ValidationError,
+    field_validator,
+)
+
+from pipeline.errors import BriefError
+from pipeline.formats import Format
+
+__all__ = ["Brand", "Brief", "Product", "Voice", "brief_hash", "load_brief", "parse_brief"]
+
+_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+_LOCALE = re.compile(r"^[a-z]{2}(-[A-Z]{2})?$")
+
+
+def _strip_nonempty(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_strip_nonempty)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class Product(_Strict):
+    name: Text = Field(max_length=80)
+    sku: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    description: Text = Field(max_length=600)
+    features: tuple[Text, ...] = Field(min_length=1, max_length=8)
+    price: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    url: HttpUrl
+    photos: tuple[Path, ...] = Field(min_length=1, max_length=12)
+
+    @field_validator("features")
+    @classmethod
+    def _feature_length(cls, features: tuple[str, ...]) -> tuple[str, ...]:
+        for i, feature in enumerate(features):
+            if len(feature) > 120:
+                raise ValueError(f"feature {i} is longer than 120 characters")
+        return features
+
+
+class Brand(_Strict):
+    name: Text = Field(max_length=60)
+    tone: Text = Field(max_length=120)
+    locale: str = "en"
+    palette: tuple[str, ...] | None = Field(default=None, min_length=1, max_length=5)
+    logo: Path | None = None
+    font: Path | None = None
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        if not _LOCALE.match(value):
+            raise ValueError("must look like 'en' or 'it-IT'")
+        return value
+
+    @field_validator("palette")
+    @classmethod
+    def _palette(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if value is None:
+            return None
+        for colour in value:
+            if not _HEX.match(colour):
+                raise ValueError(f"{colour!r} is not a #rrggbb colour")
+        return tuple(c.lower() for c in value)
+
+    @property
+    def language(self) -> str:
+        return self.locale.split("-")[0]
+
+
+class Voice(_Strict):
+    enabled: bool = True
+    name: str | None = Field(default=None, max_length=60)
+    rate: int | None = Field(default=None, ge=80, le=450, description="words per minute")
+
+
+class Brief(_Strict):
+    """A validated brief; every path in it is absolute."""
+
+    version: int = Field(ge=1, le=1)
+    product: Product
+    brand: Brand
+    template: str = Field(pattern=r"^[a-z][a-z0-9_]{1,40}$")
+    duration: float = Field(ge=6, le=60)
+    formats: tuple[Format, ...] = Field(min_length=1)
+    options: int = Field(default=3, ge=1, le=8)
+    voice: Voice = Voice()
+    music: Path | None = None
+
+    @field_validator("formats")
+    @classmethod
+    def _unique_formats(cls, value: tuple[Format, ...]) -> tuple[Format, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError("lists a format twice")
+        return value
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "brief"
+
+
+def _first_error(exc: ValidationError) -> BriefError:
+    err = exc.errors()[0]
+    where = _loc(tuple(err["loc"]))
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return BriefError(where, "unknown field")
+    if kind == "missing":
+        return BriefError(where, "required field is missing")
+    message = str(err["msg"]).removeprefix("Value error, ")
+    return BriefError(where, message)
+
+
+def _resolve(path: Path, base: Path) -> Path:
+    return path if path.is_absolute() else (base / path).resolve()
+
+
+def parse_brief(data: Any, *, base_dir: Path) -> Brief:
+    """Validate raw brief data; relative paths are resolved against ``base_dir``."""
+    if not isinstance(data, dict):
+        raise BriefError("brief", "must be a mapping of fields")
+    try:
+        brief = Brief.model_validate(data)
+    except ValidationError as exc:
+        raise _first_error(exc) from None
+    product = brief.product.model_copy(
+        update={"photos": tuple(_resolve(p, base_dir) for p in brief.product.photos)}
+    )
+    brand = brief.brand.model_copy(
+        update={
+            "logo": _resolve(brief.brand.logo, base_dir) if brief.brand.logo else None,
+            "font": _resolve(brief.brand.font, base_dir) if brief.brand.font else None,
+        }
+    )
+    music = _resolve(brief.music, base_dir) if brief.music else None
+    brief = brief.model_copy(update={"product": product, "brand": brand, "music": music})
+    _check_files(brief)
+    return brief
+
+
+def _check_files(brief: Brief) -> None:
+    named: list[tuple[str, Path]] = [
+        (f"product.photos[{i}]", p) for i, p in enumerate(brief.product.photos)
+    ]
+    if brief.brand.logo:
+        named.append(("brand.logo", brief.brand.logo))
+    if brief.brand.font:
+        named.append(("brand.font", brief.brand.font))
+    if brief.music:
+        named.append(("music", brief.music))
+    for field, path in named:
+        if not path.is_file():
+            raise BriefError(field, f"file not found: {path}")
+        if path.stat().st_size == 0:
+            raise BriefError(field, f"file is empty: {path}")
+
+
+def load_brief(path: Path) -> Brief:
+    """Read a YAML or JSON brief file."""
+    if not path.is_file():
+        raise BriefError(str(path), "brief file not found")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise BriefError(str(path), "brief is not UTF-8 text") from None
+    try:
+        if path.suffix.lower() == ".json":
+            data = json.loads(text)
+        else:
+            data = yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise BriefError(str(path), f"cannot parse: {first_line}") from None
+    return parse_brief(data, base_dir=path.parent.resolve())
+
+
+def brief_hash(brief: Brief) -> str:
+    """A content hash of the brief and every file it names, for the manifest and caches."""
+    h = hashlib.sha256()
+    h.update(brief.model_dump_json().encode())
+    files = [*brief.product.photos, brief.brand.logo, brief.brand.font, brief.music]
+    for path in files:
+        if path is not None:
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
