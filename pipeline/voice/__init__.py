@@ -1,0 +1,11 @@
+"""Voice-over: the VoiceSynth port, its eSpeak NG adapter, a test fake and the Speech model."""
+
+from __future__ import annotations
+
+from pipeline.voice.espeak import EspeakVoice
+from pipeline.voice.fake import FakeVoice
+from pipeline.voice.model import Speech, WordTiming
+from pipeline.voice.port import VoiceSynth
+from pipeline.voice.wav import wav_duration
+
+__all__ = ["EspeakVoice", "FakeVoice", "Speech", "VoiceSynth", "WordTiming", "wav_duration"]

@@ -1,0 +1,140 @@
+"""The ``reelforge`` command line: render briefs, the bundled demo, and the template catalogue."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pipeline.errors import BadInput, ReelforgeError
+from pipeline.formats import parse_formats
+from pipeline.render import RenderOptions, RenderResult, render
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    name="reelforge",
+    help="Turn a product brief into finished video ads for every placement.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+class RichReporter:
+    """Shows one progress line per pipeline stage."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._tasks: dict[str, TaskID] = {}
+
+    def started(self, stage: str) -> None:
+        self._tasks[stage] = self._progress.add_task(stage, total=1.0)
+
+    def advanced(self, stage: str, fraction: float) -> None:
+        if stage in self._tasks:
+            self._progress.update(self._tasks[stage], completed=fraction)
+
+    def finished(self, stage: str, seconds: float) -> None:
+        task = self._tasks.get(stage)
+        if task is not None:
+            self._progress.update(task, completed=1.0, description=f"{stage} [dim]{seconds:.2f}s[/]")
+
+
+def _fail(exc: ReelforgeError) -> typer.Exit:
+    code = 2 if isinstance(exc, BadInput) else 1
+    console.print(f"[bold red]error[/]: {exc.message}", markup=True, highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def _run(brief: Path, out: Path, options: RenderOptions) -> RenderResult:
+    progress = Progress(
+        TextColumn("{task.description:<28}"), BarColumn(), TimeElapsedColumn(),
+        console=console, transient=False, disable=not console.is_terminal,
+    )  # fmt: skip
+    with progress:
+        return render(brief, out, options=options, reporter=RichReporter(progress))
+
+
+def _summary(result: RenderResult) -> None:
+    table = Table(title=f"{result.manifest.sku} · {result.manifest.template}", show_lines=False)
+    for column in ("format", "file", "size", "duration", "loudness", "qc"):
+        table.add_column(column)
+    for entry in result.manifest.outputs:
+        loud = f"{entry.loudness_lufs:.1f} LUFS" if entry.loudness_lufs is not None else "silent"
+        table.add_row(
+            entry.format, str(result.out_dir / entry.path), f"{entry.width}x{entry.height}",
+            f"{entry.duration:.2f}s", loud, "passed" if entry.qc.passed else "FAILED",
+        )  # fmt: skip
+    Console().print(table)
+    stages = ", ".join(f"{k} {v:.2f}s" for k, v in result.manifest.stages.items())
+    Console().print(f"manifest: {result.out_dir / 'manifest.json'}\nstages: {stages}", highlight=False)
+
+
+@app.command("render")
+def render_command(
+    brief: Annotated[Path, typer.Argument(help="The brief file (YAML or JSON).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write DIR/<sku>/ into.")],
+    formats: Annotated[
+        str | None, typer.Option("--formats", help="Comma-separated, e.g. 9x16,1x1 (default: the brief's).")
+    ] = None,
+    option: Annotated[int | None, typer.Option("--option", help="Which script option to render (1-based).")] = None,
+    preview: Annotated[bool, typer.Option("--preview", help="A fast low-resolution draft.")] = False,
+) -> None:
+    """Render a brief into one MP4 per format, posters and a manifest."""
+    try:
+        chosen = tuple(parse_formats(formats)) if formats is not None else None
+    except ValueError as exc:
+        raise _fail(BadInput("--formats", str(exc))) from None
+    try:
+        result = _run(brief, out, RenderOptions(formats=chosen, option=option, preview=preview))
+    except ReelforgeError as exc:
+        raise _fail(exc) from None
+    _summary(result)
+
+
+@app.command("demo")
+def demo_command(
+    out: Annotated[Path, typer.Option("--out", help="Where to write the demo.")] = Path("out/demo"),
+    preview: Annotated[bool, typer.Option("--preview", help="A fast low-resolution draft.")] = False,
+) -> None:
+    """Render the bundled example brief into ./out/demo."""
+    brief = EXAMPLES / "espresso" / "brief.yaml"
+    if not brief.is_file():
+        raise _fail(BadInput("demo", f"bundled example not found at {brief}; run from a source checkout"))
+    try:
+        result = _run(brief, out, RenderOptions(preview=preview))
+    except ReelforgeError as exc:
+        raise _fail(exc) from None
+    _summary(result)
+
+
+@app.command("templates")
+def templates_command() -> None:
+    """List the ad templates."""
+    from pipeline.templates.registry import load_templates
+
+    table = Table(title="reelforge templates")
+    for column in ("name", "title", "scenes", "seconds", "captions", "transition"):
+        table.add_column(column)
+    for template in load_templates().values():
+        style = template.caption_style
+        table.add_row(
+            template.name, template.title, " → ".join(s.role for s in template.slots),
+            f"{template.min_duration:g}-{template.max_duration:g}",
+            f"{style.max_words} words{' caps' if style.uppercase else ''}",
+            f"{template.pacing.transition} {template.pacing.transition_seconds:g}s",
+        )  # fmt: skip
+    Console().print(table)
+
+
+def main() -> None:  # pragma: no cover - console entry for `python -m pipeline`
+    sys.exit(app())

@@ -1,0 +1,121 @@
+"""Caption fonts: the bundled Red Hat Display faces, brand font validation, and libass font dirs."""
+
+from __future__ import annotations
+
+import shutil
+import struct
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from fontTools.ttLib import TTFont, TTLibError
+from PIL import ImageFont
+from pydantic import BaseModel, ConfigDict
+
+from pipeline.errors import BadInput
+
+__all__ = [
+    "DEFAULT_CAPTION_FACE",
+    "FontFile",
+    "default_caption_font",
+    "fonts_dir_for",
+    "libass_family",
+    "load_brand_font",
+]
+
+# ExtraBold reads well at caption sizes with a thick outline; Black closes up counters on small
+# formats. The file ships in the font-rhd wheel, so every machine renders the same glyphs.
+DEFAULT_CAPTION_FACE = "RedHatDisplay-ExtraBold.ttf"
+
+_FONT_SUFFIXES = frozenset({".ttf", ".otf"})
+# A caption font must cover these, or libass silently substitutes a system font per glyph.
+_REQUIRED_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+_MS_PLATFORM = 3
+_NAME_FAMILY = 1
+_NAME_FULL = 4
+
+
+class FontFile(BaseModel):
+    """A font file plus the (family, bold) pair an ASS style must name to select exactly it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: Path
+    family: str  # legacy family (name ID 1): what libass matches an ASS Fontname against
+    bold: bool  # heavy face (OS/2 weight >= 600): written as the ASS style's Bold flag
+
+
+def _font_dir() -> Path:
+    import font_rhd  # imported lazily: only needed when the default font is asked for
+
+    return Path(font_rhd.font_directory)
+
+
+def libass_family(font: TTFont) -> str:
+    """The family name libass will match: name ID 1 from the Windows platform table.
+
+    libass indexes only Microsoft-platform names 1 (family) and 4 (full name); it ignores the
+    typographic family (ID 16) that FreeType, and so Pillow's ``getname()``, report. For Red Hat
+    Display ExtraBold those differ ("Red Hat Display ExtraBold" vs "Red Hat Display"), and naming
+    the ID-16 family in a style makes libass fall back to a system font without an error.
+    """
+    table = font["name"]
+    for record in table.names:
+        if record.nameID == _NAME_FAMILY and record.platformID == _MS_PLATFORM:
+            name = record.toUnicode().strip()
+            if name:
+                return name
+    for name_id in (_NAME_FAMILY, _NAME_FULL):
+        debug = table.getDebugName(name_id)
+        if debug and debug.strip():
+            return debug.strip()
+    raise ValueError("font has no family name")
+
+
+def _inspect(path: Path, where: str) -> FontFile:
+    """Read a font's matching name and weight, raising BadInput(where) if it isn't a usable font."""
+    if not path.is_file():
+        raise BadInput(where, f"font file not found: {path}")
+    if path.suffix.lower() not in _FONT_SUFFIXES:
+        raise BadInput(where, f"{path.name}: expected a .ttf or .otf font file")
+    # fontTools raises many types on garbage (struct.error on truncated tables, AssertionError).
+    try:
+        with TTFont(path, lazy=True) as font:
+            family = libass_family(font)
+            cmap = font.getBestCmap() or {}
+            weight = int(font["OS/2"].usWeightClass) if "OS/2" in font else 400
+            has_outlines = any(tag in font for tag in ("glyf", "CFF ", "CFF2"))
+        # Pillow/FreeType is what measures caption widths, so it must open the file too.
+        ImageFont.truetype(str(path), 12)
+    except (TTLibError, OSError, KeyError, ValueError, AssertionError, struct.error) as exc:
+        raise BadInput(where, f"{path.name} is not a readable TrueType/OpenType font ({exc})") from exc
+    if not has_outlines:
+        raise BadInput(where, f"{path.name} has no glyph outlines (bitmap-only fonts can't scale)")
+    missing = [c for c in _REQUIRED_CHARS if ord(c) not in cmap]
+    if missing:
+        raise BadInput(
+            where, f"{path.name} lacks basic Latin letters/digits: {''.join(missing[:12])}"
+        )
+    return FontFile(path=path.resolve(), family=family, bold=weight >= 600)
+
+
+def default_caption_font() -> FontFile:
+    """Red Hat Display ExtraBold from the font-rhd wheel (family "Red Hat Display ExtraBold")."""
+    return _inspect(_font_dir() / DEFAULT_CAPTION_FACE, "font")
+
+
+def load_brand_font(path: Path | str) -> FontFile:
+    """Validate a user-supplied .ttf/.otf; anything else raises ``BadInput("brand.font", ...)``."""
+    return _inspect(Path(path), "brand.font")
+
+
+def fonts_dir_for(fonts: Sequence[FontFile], tmpdir: Path) -> Path:
+    """A new folder under ``tmpdir`` holding copies of just ``fonts``, for libass ``fontsdir=``.
+
+    libass loads every file in the folder, so a fresh folder keeps stray fonts from shadowing
+    ours. Files are copied, not linked, so the folder survives being shipped to another worker.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="fonts-", dir=tmpdir))
+    for index, font in enumerate(fonts):
+        shutil.copyfile(font.path, folder / f"{index:02d}-{font.path.name}")
+    return folder

@@ -1,0 +1,62 @@
+"""The manifest written beside the outputs: what was made, from what, and why."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from pipeline.palette.model import Palette
+from pipeline.prompts import ScenePrompt
+from pipeline.qc import QCReport
+from pipeline.script.model import Script
+from pipeline.voice.model import WordTiming
+
+__all__ = ["Manifest", "OutputEntry", "VoiceLine"]
+
+MANIFEST_VERSION = 1
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class OutputEntry(_Frozen):
+    format: str
+    path: str  # relative to the manifest's folder
+    poster: str
+    width: int
+    height: int
+    duration: float
+    size_bytes: int
+    loudness_lufs: float | None
+    true_peak_dbtp: float | None
+    qc: QCReport
+
+
+class VoiceLine(_Frozen):
+    scene: int
+    start: float  # seconds into the ad
+    text: str
+    voice: str
+    words: tuple[WordTiming, ...]  # times relative to the ad
+
+
+class Manifest(_Frozen):
+    version: int = MANIFEST_VERSION
+    reelforge: str
+    created_at: str
+    brief_hash: str
+    brief: dict[str, Any]
+    sku: str
+    template: str
+    preview: bool
+    palette: Palette
+    scripts: tuple[Script, ...]
+    chosen_option: int
+    prompts: tuple[ScenePrompt, ...]
+    voice: tuple[VoiceLine, ...]
+    soundtrack_lufs: float | None
+    outputs: tuple[OutputEntry, ...]
+    compose_mode: str
+    stages: dict[str, float]

@@ -1,0 +1,1 @@
+"""FFmpeg and probing: the only modules that touch media binaries."""

@@ -1,0 +1,406 @@
+"""The offline render: a brief becomes one finished MP4 per format, posters and a manifest.
+
+Everything is built in a private work folder and a staging folder beside the destination; the
+destination appears by a rename only when every output has passed QC, so a failed render leaves
+nothing behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from PIL import Image
+
+from pipeline import __version__
+from pipeline.brief import Brief, brief_hash, load_brief
+from pipeline.captions import CaptionLook, TextOverlay, break_lines, build_ass
+from pipeline.errors import BadInput, BriefError
+from pipeline.fonts import FontFile, default_caption_font, fonts_dir_for, load_brand_font
+from pipeline.formats import FORMATS, Format, FormatSpec
+from pipeline.images import load_rgb
+from pipeline.manifest import Manifest, OutputEntry, VoiceLine
+from pipeline.media.ffmpeg import SAFE_PROTOCOLS, run_ffmpeg
+from pipeline.media.graph import Output, build_args
+from pipeline.media.loudness import Loudness, measure_loudness
+from pipeline.media.probe import probe
+from pipeline.media.soundtrack import Cue, render_soundtrack
+from pipeline.palette import KMeansPalette, PaletteExtractor
+from pipeline.palette.model import Palette
+from pipeline.prompts import build_prompts
+from pipeline.qc import check_output, enforce
+from pipeline.script import OfflineScriptWriter, ScriptWriter
+from pipeline.script.model import Scene, SceneKind, Script
+from pipeline.stages import Reporter, StageClock
+from pipeline.templates.model import Template
+from pipeline.templates.registry import get_template
+from pipeline.timeline import Encode, Timeline, TimelineScene, Transition
+from pipeline.visuals import ClipGenerator, ClipRequest, PhotoMotionClips
+from pipeline.voice import EspeakVoice, Speech, VoiceSynth, WordTiming
+
+__all__ = ["Ports", "RenderOptions", "RenderResult", "format_price", "render", "render_brief"]
+
+VOICE_LEAD = 0.15  # seconds of picture before a scene's voice starts
+VOICE_TAIL = 0.10  # breath kept before the next scene
+BASE_RATE = 175  # eSpeak's default words per minute
+MAX_SPEEDUP = 1.4
+PREVIEW_SHORT_SIDE = 360
+# Measured by bench/render_bench.py: sequential per-format runs are leaner, and not slower, than
+# one FFmpeg process encoding every format at once on two cores.
+COMPOSE_MODE = "per_format"
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    formats: tuple[Format, ...] | None = None  # None: the brief's formats
+    option: int | None = None  # 1-based script option; None: the first
+    preview: bool = False
+    compose_mode: str = COMPOSE_MODE
+
+
+@dataclass
+class Ports:
+    """The outside world, one adapter per port; the defaults need no network and no keys."""
+
+    palette: PaletteExtractor = field(default_factory=KMeansPalette)
+    writer: ScriptWriter = field(default_factory=OfflineScriptWriter)
+    voice: VoiceSynth = field(default_factory=EspeakVoice)
+    clips: ClipGenerator | None = None  # None: photo motion over the brief's photos
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    out_dir: Path
+    manifest: Manifest
+
+
+_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF "}
+
+
+def format_price(price: object, currency: str, language: str) -> str:
+    """A price as shoppers in the brand's language write it: "€24.90" or "24,90 €"."""
+    amount = f"{float(str(price)):,.2f}"
+    symbol = _SYMBOLS.get(currency, f"{currency} ")
+    if language in ("it", "es", "fr", "de", "pt"):
+        amount = amount.replace(",", " ").replace(".", ",").replace(" ", ".")
+        return f"{amount} {symbol.strip()}"
+    return f"{symbol}{amount}"
+
+
+def _preview_spec(spec: FormatSpec) -> FormatSpec:
+    short = min(spec.width, spec.height)
+    width = round(spec.width * PREVIEW_SHORT_SIDE / short / 2) * 2
+    return spec.scaled(width)
+
+
+def _load_inputs(brief: Brief) -> tuple[list[Image.Image], Image.Image | None, FontFile]:
+    photos = [load_rgb(p, field=f"product.photos[{i}]") for i, p in enumerate(brief.product.photos)]
+    logo = None
+    if brief.brand.logo is not None:
+        logo = load_rgb(brief.brand.logo, field="brand.logo")
+        with contextlib.suppress(OSError):
+            raw = Image.open(brief.brand.logo)
+            if raw.mode in ("RGBA", "LA", "P") and raw.size[0] * raw.size[1] <= 40_000_000:
+                logo = raw.convert("RGBA")  # keep the logo's transparency on the end card
+    font = load_brand_font(brief.brand.font) if brief.brand.font else default_caption_font()
+    if brief.music is not None:
+        import av
+
+        try:
+            with av.open(str(brief.music)) as container:
+                if not container.streams.audio:
+                    raise BriefError("music", f"file has no audio stream: {brief.music}")
+        except av.FFmpegError as exc:
+            raise BriefError("music", f"not a readable audio file ({exc}): {brief.music}") from None
+    return photos, logo, font
+
+
+def _speak(
+    voice: VoiceSynth, scene: Scene, brief: Brief, workdir: Path
+) -> Speech:
+    """Synthesize a scene's line, speeding up (to a limit) rather than spilling into the next scene."""
+    out = workdir / f"voice-{scene.index:02d}.wav"
+    base = brief.voice.rate or BASE_RATE
+    room = scene.duration - VOICE_LEAD - VOICE_TAIL
+    speech = voice.synthesize(
+        scene.voiceover, locale=brief.brand.locale, out=out, voice=brief.voice.name, rate=base
+    )
+    if speech.duration <= room:
+        return speech
+    rate = min(round(base * speech.duration / room * 1.04), round(base * MAX_SPEEDUP))
+    speech = voice.synthesize(
+        scene.voiceover, locale=brief.brand.locale, out=out, voice=brief.voice.name, rate=rate
+    )
+    if speech.duration > room:
+        raise BadInput(
+            "template",
+            f"scene {scene.index + 1} ({scene.slot}) voice-over needs {speech.duration:.1f}s but the "
+            f"scene allows {room:.1f}s: shorten the product text or raise duration",
+        )
+    return speech
+
+
+def _scene_starts(script: Script) -> list[float]:
+    starts, t = [], 0.0
+    for scene in script.scenes:
+        starts.append(round(t, 4))
+        t += scene.duration
+    return starts
+
+
+def _caption_look(template: Template, palette: Palette, font: FontFile, spec: FormatSpec) -> CaptionLook:
+    style = template.caption_style
+    short = min(spec.width, spec.height)
+    return CaptionLook(
+        font=font,
+        size_px=round(short * 0.062 * style.scale),
+        text_colour=palette.roles.caption_text,
+        highlight_colour=palette.roles.caption_highlight,
+        outline_colour=palette.roles.caption_outline,
+        outline_px=max(2, round(short * 0.006)),
+        shadow_px=max(1, round(short * 0.003)),
+        uppercase=style.uppercase,
+        position=style.position,
+    )
+
+
+def _write_ass(
+    path: Path, spec: FormatSpec, template: Template, palette: Palette, font: FontFile,
+    lines: Sequence[VoiceLine], script: Script, starts: Sequence[float],
+) -> None:
+    words = [w for line in lines for w in line.words]
+    caption_lines = break_lines(
+        words, max_words=template.caption_style.max_words, max_chars=28 if spec.width < spec.height else 36
+    )
+    overlays = []
+    for scene, start in zip(script.scenes, starts, strict=True):
+        if scene.kind == SceneKind.PHOTO and scene.on_screen_text:
+            overlays.append(
+                TextOverlay(text=scene.on_screen_text, start=start + 0.15, end=start + scene.duration, role="headline")
+            )
+    text = build_ass(spec=spec, lines=caption_lines, look=_caption_look(template, palette, font, spec), overlays=overlays)
+    path.write_text(text, encoding="utf-8")
+
+
+def _poster(video: Path, at: float, out: Path) -> None:
+    run_ffmpeg(
+        ["-protocol_whitelist", SAFE_PROTOCOLS, "-ss", f"{at:.3f}", "-i", str(video),
+         "-frames:v", "1", "-update", "1", str(out)],
+        stage="deliver",
+    )  # fmt: skip
+
+
+def render_brief(
+    brief: Brief,
+    out_root: Path,
+    *,
+    options: RenderOptions = RenderOptions(),
+    ports: Ports | None = None,
+    reporter: Reporter | None = None,
+    brief_data: dict[str, object] | None = None,
+) -> RenderResult:
+    ports = ports or Ports()
+    clock = StageClock(reporter)
+    formats = options.formats or brief.formats
+    specs = [FORMATS[f] for f in formats]
+    if options.preview:
+        specs = [_preview_spec(s) for s in specs]
+    encode = Encode(preset="ultrafast", crf=30) if options.preview else Encode()
+
+    with clock.stage("brief"):
+        template = get_template(brief.template)
+        photos, logo, font = _load_inputs(brief)
+        digest = brief_hash(brief)
+
+    with clock.stage("palette"):
+        palette = ports.palette.extract(photos, locale=brief.brand.locale, override=brief.brand.palette)
+
+    with clock.stage("script"):
+        scripts = ports.writer.write(brief, template, palette, n=brief.options)
+        chosen = options.option or 1
+        if not 1 <= chosen <= len(scripts):
+            raise BadInput("--option", f"must be between 1 and {len(scripts)} (the brief asks for {brief.options} options)")
+        script = scripts[chosen - 1]
+        starts = _scene_starts(script)
+
+    with clock.stage("prompts"):
+        prompts = build_prompts(script, template=template, palette=palette, brief=brief)
+
+    out_root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="reelforge-"))
+    staging = Path(tempfile.mkdtemp(prefix=f".{brief.product.sku}.", dir=out_root))
+    try:
+        voice_lines: list[VoiceLine] = []
+        with clock.stage("voice"):
+            if brief.voice.enabled:
+                for scene, start in zip(script.scenes, starts, strict=True):
+                    if not scene.voiceover.strip():
+                        continue
+                    speech = _speak(ports.voice, scene, brief, work)
+                    offset = start + VOICE_LEAD
+                    voice_lines.append(
+                        VoiceLine(
+                            scene=scene.index, start=offset, text=scene.voiceover, voice=speech.voice,
+                            words=tuple(
+                                WordTiming(text=w.text, start=round(w.start + offset, 4), end=round(w.end + offset, 4))
+                                for w in speech.words
+                            ),
+                        )
+                    )
+                    clock.reporter.advanced("voice", (scene.index + 1) / len(script.scenes))
+
+        with clock.stage("soundtrack"):
+            cues = [Cue(path=work / f"voice-{line.scene:02d}.wav", start=line.start) for line in voice_lines]
+            audio = work / "soundtrack.m4a"
+            track_loudness = render_soundtrack(cues, brief.music, script.duration, audio)
+            audible = bool(cues) or brief.music is not None
+
+        with clock.stage("captions"):
+            fonts_dir = fonts_dir_for([font], work / "fonts")
+            subtitles: dict[str, Path] = {}
+            for spec in specs:
+                path = work / f"captions-{spec.format.value}.ass"
+                _write_ass(path, spec, template, palette, font, voice_lines, script, starts)
+                subtitles[spec.format.value] = path
+
+        with clock.stage("visuals"):
+            price = format_price(brief.product.price, brief.product.currency, brief.brand.language)
+            clips = ports.clips or PhotoMotionClips(
+                photos=photos, palette=palette, font_path=font.path, product_name=brief.product.name,
+                price=price, logo=logo,
+            )
+            requests = [
+                ClipRequest(
+                    scene_index=scene.index, kind=scene.kind.value, photo=scene.photo,
+                    text=scene.on_screen_text, prompt=prompt.prompt,
+                    duration=scene.duration + template.pacing.transition_seconds,
+                    spec=spec, motion=template.pacing.motion,
+                )
+                for spec in specs
+                for scene, prompt in zip(script.scenes, prompts, strict=True)
+            ]
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                made = list(pool.map(lambda r: clips.generate(r, workdir=work), requests))
+
+        timelines: list[Output] = []
+        per_scene = len(script.scenes)
+        for n, spec in enumerate(specs):
+            scenes = []
+            for i, (scene, start) in enumerate(zip(script.scenes, starts, strict=True)):
+                last = i == per_scene - 1
+                scenes.append(
+                    TimelineScene(
+                        index=i, start=start, beat=scene.duration, clip=made[n * per_scene + i],
+                        transition=None if last else Transition(
+                            name=template.pacing.transition, duration=template.pacing.transition_seconds
+                        ),
+                    )
+                )
+            timeline = Timeline(
+                spec=spec, duration=script.duration, scenes=tuple(scenes),
+                subtitles=subtitles[spec.format.value], fonts_dir=fonts_dir, audio=audio, encode=encode,
+            )
+            timelines.append(Output(timeline, staging / f"{spec.format.value}.mp4"))
+
+        with clock.stage("compose"):
+            total = script.duration * len(timelines)
+            if options.compose_mode == "single":
+                run_ffmpeg(
+                    build_args(timelines), stage="compose", total_seconds=script.duration,
+                    on_progress=lambda t: clock.reporter.advanced("compose", min(1.0, t / script.duration)),
+                )
+            else:
+                for n, out in enumerate(timelines):
+                    done = n * script.duration
+                    run_ffmpeg(
+                        build_args([out]), stage="compose",
+                        on_progress=lambda t, done=done: clock.reporter.advanced("compose", min(1.0, (done + t) / total)),
+                    )
+
+        entries: list[OutputEntry] = []
+        with clock.stage("qc"):
+            for out in timelines:
+                tl = out.timeline
+                p = probe(out.path)
+                loud: Loudness | None = measure_loudness(out.path) if audible else None
+                report = check_output(
+                    p, spec=tl.spec, fps=tl.fps, duration=tl.frames / tl.fps, loudness=loud, audible=audible,
+                    draft=options.preview,
+                )
+                enforce(report)
+                poster = out.path.with_suffix(".png")
+                entries.append(
+                    OutputEntry(
+                        format=tl.spec.format.value, path=out.path.name, poster=poster.name,
+                        width=p.width, height=p.height, duration=round(p.duration, 3), size_bytes=p.size_bytes,
+                        loudness_lufs=round(loud.integrated, 2) if loud else None,
+                        true_peak_dbtp=round(loud.true_peak, 2) if loud else None, qc=report,
+                    )
+                )
+
+        with clock.stage("deliver"):
+            hero = next((s for s in script.scenes if s.kind == SceneKind.PHOTO), script.scenes[0])
+            at = starts[hero.index] + hero.duration * 0.5
+            for out in timelines:
+                _poster(out.path, at, out.path.with_suffix(".png"))
+            manifest = Manifest(
+                reelforge=__version__,
+                created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                brief_hash=digest,
+                brief=brief_data if brief_data is not None else brief.model_dump(mode="json"),
+                sku=brief.product.sku,
+                template=template.name,
+                preview=options.preview,
+                palette=palette,
+                scripts=scripts,
+                chosen_option=chosen,
+                prompts=prompts,
+                voice=tuple(voice_lines),
+                soundtrack_lufs=round(track_loudness.integrated, 2) if audible else None,
+                outputs=tuple(entries),
+                compose_mode=options.compose_mode,
+                stages=dict(clock.seconds),
+            )
+            (staging / "manifest.json").write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
+            final = out_root / brief.product.sku
+            _replace_dir(staging, final)
+        manifest = manifest.model_copy(update={"stages": dict(clock.seconds)})
+        (final / "manifest.json").write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
+        return RenderResult(out_dir=final, manifest=manifest)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _replace_dir(staging: Path, final: Path) -> None:
+    """Swap ``staging`` into place; an older render there is removed only after the swap."""
+    if final.exists():
+        old = final.with_name(f".{final.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        final.rename(old)
+        staging.rename(final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        staging.rename(final)
+
+
+def render(
+    brief_path: Path, out_root: Path, *, options: RenderOptions = RenderOptions(),
+    ports: Ports | None = None, reporter: Reporter | None = None,
+) -> RenderResult:
+    """Render a brief file; if ``out_root`` did not exist and the render fails, it is removed."""
+    created = not out_root.exists()
+    try:
+        brief = load_brief(brief_path)
+        return render_brief(brief, out_root, options=options, ports=ports, reporter=reporter)
+    except BaseException:
+        if created and out_root.exists() and not any(out_root.iterdir()):
+            out_root.rmdir()
+        raise
