@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import itertools
 import math
 import re
 import unicodedata
@@ -10,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from fontTools.ttLib import TTFont
+from fontTools.ttLib import TTFont  # type: ignore[import-untyped]  # no stubs published
 from PIL import ImageFont, features
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -65,6 +67,12 @@ class CaptionLine(BaseModel):
     @property
     def text(self) -> str:
         return " ".join(w.text for w in self.words)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CaptionLine:
+        if self.end < self.start:
+            raise ValueError("caption line ends before it starts")
+        return self
 
 
 class CaptionLook(BaseModel):
@@ -148,7 +156,7 @@ def break_lines(
     if max_chars < 1:
         raise ValueError("max_chars must be positive")
     kept = [w for w in words if w.text.strip()]
-    for before, after in zip(kept, kept[1:], strict=False):
+    for before, after in itertools.pairwise(kept):
         if after.start < before.start:
             raise ValueError(f"word timings out of order at {after.text!r}")
 
@@ -250,9 +258,9 @@ def _em_per_ass_size(path: Path) -> float:
     libass sizes fonts like VSFilter: the font size is the Windows line height
     (usWinAscent + usWinDescent), falling back to typo and then bbox metrics, not the em.
     """
-    with TTFont(path, lazy=True) as font:
+    with TTFont(io.BytesIO(path.read_bytes()), lazy=True) as font:
         upem = int(font["head"].unitsPerEm)
-        os2 = font["OS/2"] if "OS/2" in font else None
+        os2 = font.get("OS/2")
         height = 0
         if os2 is not None:
             height = int(os2.usWinAscent) + int(os2.usWinDescent)
@@ -279,9 +287,7 @@ def measure_text(font: FontFile, size_px: float, text: str) -> float:
     return float(_pil_font(font.path, round(em, 2)).getlength(text))
 
 
-def _fit_size(
-    font: FontFile, size: int, lines: Sequence[str], max_width: float, pad: float
-) -> int:
+def _fit_size(font: FontFile, size: int, lines: Sequence[str], max_width: float, pad: float) -> int:
     """Largest size <= ``size`` at which every line (plus outline ``pad``) fits ``max_width``."""
     floor = max(4, math.ceil(size * _MIN_SIZE_FRACTION))
     fitted = size
@@ -467,8 +473,10 @@ def build_ass(
                 y = max(y, other_bottom)
         height = len(wrapped) * size + 2 * edge
         placed.append((overlay, y, y + height))
-        colour = look.highlight_colour if overlay.role == "price" else look.text_colour
-        tags = f"{{\\fs{size}\\1c{_tag_colour(colour)}}}"
+        tags = f"\\fs{size}" if size != headline_size else ""
+        if overlay.role == "price":  # the price carries the brand accent
+            tags += f"\\1c{_tag_colour(look.highlight_colour)}"
+        tags = f"{{{tags}}}" if tags else ""
         body = "\\N".join(escape_ass_text(w) for w in wrapped)
         events.append(_dialogue(1, overlay.start, overlay.end, "Headline", y, tags + body))
     out.extend(e for e in events if e is not None)
@@ -503,14 +511,14 @@ def _escape_graph(text: str) -> str:
     return re.sub(r"([\\'\[\],;])", r"\\\1", text)
 
 
-def ass_filter(ass_path: Path, fonts_dir: Path) -> str:
+def ass_filter(ass_path: Path, fonts_dir: Path | None = None) -> str:
     """``ass=filename=...:fontsdir=...`` for ``-vf``/``-filter_complex``, paths escaped.
 
     Only our own file paths go in here, never user text. For ffmpeg-python's ``.filter()``,
-    pass the raw paths instead: it escapes them itself.
+    pass the raw paths instead: it escapes them itself. Without ``fonts_dir`` libass can only
+    use system fonts, so captions will not match across machines.
     """
-    args = (
-        f"filename={_escape_option_value(str(ass_path))}"
-        f":fontsdir={_escape_option_value(str(fonts_dir))}"
-    )
+    args = f"filename={_escape_option_value(str(ass_path))}"
+    if fonts_dir is not None:
+        args += f":fontsdir={_escape_option_value(str(fonts_dir))}"
     return "ass=" + _escape_graph(args)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import re
 import shutil
 import struct
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from fontTools.ttLib import TTFont, TTLibError
+from fontTools.ttLib import TTFont, TTLibError  # type: ignore[import-untyped]  # no stubs
 from PIL import ImageFont
 from pydantic import BaseModel, ConfigDict
 
@@ -19,6 +21,7 @@ __all__ = [
     "FontFile",
     "default_caption_font",
     "fonts_dir_for",
+    "foreign_font_selections",
     "libass_family",
     "load_brand_font",
 ]
@@ -62,13 +65,13 @@ def libass_family(font: TTFont) -> str:
     table = font["name"]
     for record in table.names:
         if record.nameID == _NAME_FAMILY and record.platformID == _MS_PLATFORM:
-            name = record.toUnicode().strip()
+            name = str(record.toUnicode()).strip()
             if name:
                 return name
     for name_id in (_NAME_FAMILY, _NAME_FULL):
         debug = table.getDebugName(name_id)
-        if debug and debug.strip():
-            return debug.strip()
+        if debug and str(debug).strip():
+            return str(debug).strip()
     raise ValueError("font has no family name")
 
 
@@ -80,7 +83,8 @@ def _inspect(path: Path, where: str) -> FontFile:
         raise BadInput(where, f"{path.name}: expected a .ttf or .otf font file")
     # fontTools raises many types on garbage (struct.error on truncated tables, AssertionError).
     try:
-        with TTFont(path, lazy=True) as font:
+        # From bytes: TTFont(path) leaks its file handle when the constructor raises.
+        with TTFont(io.BytesIO(path.read_bytes()), lazy=True) as font:
             family = libass_family(font)
             cmap = font.getBestCmap() or {}
             weight = int(font["OS/2"].usWeightClass) if "OS/2" in font else 400
@@ -88,7 +92,9 @@ def _inspect(path: Path, where: str) -> FontFile:
         # Pillow/FreeType is what measures caption widths, so it must open the file too.
         ImageFont.truetype(str(path), 12)
     except (TTLibError, OSError, KeyError, ValueError, AssertionError, struct.error) as exc:
-        raise BadInput(where, f"{path.name} is not a readable TrueType/OpenType font ({exc})") from exc
+        raise BadInput(
+            where, f"{path.name} is not a readable TrueType/OpenType font ({exc})"
+        ) from exc
     if not has_outlines:
         raise BadInput(where, f"{path.name} has no glyph outlines (bitmap-only fonts can't scale)")
     missing = [c for c in _REQUIRED_CHARS if ord(c) not in cmap]
@@ -115,7 +121,35 @@ def fonts_dir_for(fonts: Sequence[FontFile], tmpdir: Path) -> Path:
     libass loads every file in the folder, so a fresh folder keeps stray fonts from shadowing
     ours. Files are copied, not linked, so the folder survives being shipped to another worker.
     """
+    tmpdir.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="fonts-", dir=tmpdir))
     for index, font in enumerate(fonts):
         shutil.copyfile(font.path, folder / f"{index:02d}-{font.path.name}")
     return folder
+
+
+# libass logs each font it picks (FFmpeg ``-loglevel verbose``), including per-glyph fallbacks:
+#   fontselect: (Family, 700, 0) -> /usr/share/fonts/x.ttf, 0, PostScriptName
+_FONTSELECT = re.compile(
+    r"fontselect: \((?P<request>.*)\) -> (?P<path>.*), (?P<index>-?\d+), (?P<ps>\S*)$"
+)
+
+
+def _postscript_name(path: Path) -> str:
+    with TTFont(io.BytesIO(path.read_bytes()), lazy=True) as font:
+        return str(font["name"].getDebugName(6) or "")
+
+
+def foreign_font_selections(ffmpeg_log: str, fonts: Sequence[FontFile]) -> list[str]:
+    """libass ``fontselect`` log lines that picked a font other than ``fonts`` (e.g. a system one).
+
+    libass never fails on a missing family or glyph; it quietly substitutes. Run FFmpeg at
+    ``-loglevel verbose`` and check its stderr with this to make that substitution visible.
+    """
+    ours = {_postscript_name(f.path) for f in fonts}
+    foreign: list[str] = []
+    for line in ffmpeg_log.splitlines():
+        match = _FONTSELECT.search(line.strip())
+        if match and match["ps"] not in ours:
+            foreign.append(match.group(0))
+    return foreign

@@ -13,7 +13,7 @@ from pipeline.errors import BadInput
 __all__ = ["ALLOWED_FORMATS", "MAX_PIXELS", "load_rgb", "to_rgb"]
 
 MAX_PIXELS = 40_000_000
-ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP", "TIFF", "BMP", "GIF", "MPO")
+ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP", "TIFF", "BMP", "GIF")
 
 
 def _check_header(path: Path, field: str) -> Image.Image:

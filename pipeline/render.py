@@ -133,7 +133,7 @@ def _speak(
     )
     if speech.duration <= room:
         return speech
-    rate = min(round(base * speech.duration / room * 1.04), round(base * MAX_SPEEDUP))
+    rate = min(round(base * speech.duration / room * 1.04), round(base * MAX_SPEEDUP), 450)
     speech = voice.synthesize(
         scene.voiceover, locale=brief.brand.locale, out=out, voice=brief.voice.name, rate=rate
     )

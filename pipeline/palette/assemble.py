@@ -23,9 +23,7 @@ def _lab_tuple(rgb: RGB) -> tuple[float, float, float]:
     return (float(lab[0]), float(lab[1]), float(lab[2]))
 
 
-def assemble_palette(
-    colours: Sequence[tuple[RGB, float]], *, locale: str, source: str
-) -> Palette:
+def assemble_palette(colours: Sequence[tuple[RGB, float]], *, locale: str, source: str) -> Palette:
     """A palette from ``(rgb, weight)`` pairs: sorted heaviest first (stable, so equal weights
     keep their order), weights normalized to sum to 1, localized unique names, derived roles.
 

@@ -97,22 +97,23 @@ def srgb_to_lab(rgb: ArrayLike) -> FloatArray:
     lab[..., 0] = 116.0 * f[..., 1] - 16.0
     lab[..., 1] = 500.0 * (f[..., 0] - f[..., 1])
     lab[..., 2] = 200.0 * (f[..., 1] - f[..., 2])
-    return lab
+    return np.asarray(lab, dtype=np.float64)
 
 
 def lab_to_srgb(lab: ArrayLike) -> FloatArray:
     """CIELAB D65 ``(..., 3)`` -> sRGB channels as floats on the 0..255 scale, NOT clipped."""
     lab_arr = np.asarray(lab, dtype=np.float64)
-    fy = (lab_arr[..., 0] + 16.0) / 116.0
-    f = np.stack([fy + lab_arr[..., 1] / 500.0, fy, fy - lab_arr[..., 2] / 200.0], axis=-1)
+    f = np.empty_like(lab_arr)
+    f[..., 1] = (lab_arr[..., 0] + 16.0) / 116.0
+    f[..., 0] = f[..., 1] + lab_arr[..., 1] / 500.0
+    f[..., 2] = f[..., 1] - lab_arr[..., 2] / 200.0
     xyz = np.where(f > _DELTA, f**3, 3 * _DELTA**2 * (f - 4.0 / 29.0)) * _WHITE
     linear = xyz @ _XYZ_TO_RGB.T
     magnitude = np.abs(linear)
     encoded = np.where(
         magnitude <= 0.0031308, 12.92 * magnitude, 1.055 * magnitude ** (1 / 2.4) - 0.055
     )
-    result: FloatArray = np.sign(linear) * encoded * 255.0
-    return result
+    return np.asarray(np.sign(linear) * encoded * 255.0, dtype=np.float64)
 
 
 def lab_to_rgb8(lab: ArrayLike) -> NDArray[np.uint8]:
@@ -120,7 +121,7 @@ def lab_to_rgb8(lab: ArrayLike) -> NDArray[np.uint8]:
     return np.clip(np.rint(lab_to_srgb(lab)), 0, 255).astype(np.uint8)
 
 
-def fit_to_gamut(lab: ArrayLike, *, iterations: int = 16) -> FloatArray:
+def fit_to_gamut(lab: ArrayLike, *, iterations: int = 10) -> FloatArray:
     """Reduce chroma (keeping L* and hue) until each colour fits in sRGB; in-gamut colours pass."""
     lab_arr = np.array(lab, dtype=np.float64)
     lab_arr[..., 0] = np.clip(lab_arr[..., 0], 0.0, 100.0)
@@ -130,22 +131,24 @@ def fit_to_gamut(lab: ArrayLike, *, iterations: int = 16) -> FloatArray:
         ok: NDArray[np.bool_] = np.all((srgb >= -0.5) & (srgb <= 255.5), axis=-1)
         return ok
 
-    already = inside(lab_arr)
-    if bool(np.all(already)):
+    outside = ~inside(lab_arr)
+    if not bool(np.any(outside)):
         return lab_arr
-    # chroma scale: 0 (a grey, always inside) is the known-good bound, 1 the requested colour
-    low = np.where(already, 1.0, 0.0)
-    high = np.ones(lab_arr.shape[:-1])
+    # bisect the chroma scale of the out-of-gamut colours only: 0 (a grey, always inside)
+    # is the known-good bound, 1 the requested colour
+    todo = lab_arr[outside]
+    low = np.zeros(len(todo))
+    high = np.ones(len(todo))
     for _ in range(iterations):
         mid = (low + high) / 2
-        scaled = lab_arr.copy()
-        scaled[..., 1:] *= mid[..., None]
+        scaled = todo.copy()
+        scaled[:, 1:] *= mid[:, None]
         ok = inside(scaled)
         low = np.where(ok, mid, low)
         high = np.where(ok, high, mid)
-    result = lab_arr.copy()
-    result[..., 1:] *= low[..., None]
-    return result
+    todo[:, 1:] *= low[:, None]
+    lab_arr[outside] = todo
+    return lab_arr
 
 
 def chroma(lab: ArrayLike) -> FloatArray:

@@ -5,6 +5,7 @@ Owns the legibility guarantee: every text colour reaches WCAG contrast >= 4.5 on
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from typing import Final
 
@@ -42,7 +43,7 @@ NEAR_WHITE_C: Final = 12.0
 
 _WHITE: Final = np.array([255, 255, 255])
 _BLACK: Final = np.array([0, 0, 0])
-_L_STEP: Final = 0.5
+_L_STEP: Final = 1.0
 
 Rgb8Array = NDArray[np.uint8]
 Accept = Callable[[Rgb8Array], NDArray[np.bool_]]
@@ -63,21 +64,22 @@ def _shift_lightness(
     The scan ends at L* = 100 (#ffffff) and L* = 0 (#000000), so those are always tried.
     """
     start = float(np.clip(lab[0], 0.0, 100.0))
-    best: tuple[float, str] | None = None
-    for allowed, end in ((lighter, 100.0), (darker, 0.0)):
-        if not allowed:
-            continue
-        steps = np.append(np.arange(start, end, _L_STEP if end > start else -_L_STEP), end)
-        candidates = np.repeat(lab[None, :], len(steps), axis=0)
-        candidates[:, 0] = steps
-        rgb = lab_to_rgb8(fit_to_gamut(candidates))
-        ok = np.flatnonzero(accept(rgb))
-        if ok.size:
-            i = int(ok[0])
-            cost = abs(float(steps[i]) - start)
-            if best is None or cost < best[0]:
-                best = (cost, rgb_to_hex(rgb[i]))
-    return None if best is None else best[1]
+    scans = [
+        np.append(np.arange(start, end, _L_STEP if end > start else -_L_STEP), end)
+        for allowed, end in ((lighter, 100.0), (darker, 0.0))
+        if allowed
+    ]
+    if not scans:
+        return None
+    steps = np.concatenate(scans)
+    candidates = np.repeat(lab[None, :], len(steps), axis=0)
+    candidates[:, 0] = steps
+    rgb = lab_to_rgb8(fit_to_gamut(candidates))  # one call for both directions
+    ok = np.flatnonzero(accept(rgb))
+    if not ok.size:
+        return None
+    cost = np.abs(steps[ok] - start)
+    return rgb_to_hex(rgb[int(ok[int(np.argmin(cost))])])
 
 
 def _black_or_white(on: str) -> str:
@@ -95,7 +97,9 @@ def readable_on(
     lighter: bool = True,
     darker: bool = True,
 ) -> str:
-    """A text colour for ``background`` with WCAG contrast >= ``min_ratio`` (at most ~4.58).
+    """A text colour for ``background`` with WCAG contrast >= ``min_ratio``.
+
+    Guaranteed for any background when ``min_ratio`` <= 4.58 and both directions are allowed.
 
     The candidate with the highest contrast is used as is when it reaches ``min_ratio``;
     otherwise its L* is moved toward white/black (hue kept) just far enough, and if even that
@@ -142,7 +146,7 @@ def _accent(swatches: Sequence[Swatch], background: str) -> str:
     labs = np.array([s.lab for s in swatches], dtype=np.float64)
     distances = delta_e_2000(labs, bg_lab)
     colourfulness = chroma(labs)
-    score = colourfulness + 0.5 * distances
+    score = colourfulness + 0.25 * distances
     for measured_only in (True, False):
         eligible = [
             i
@@ -181,10 +185,15 @@ def _caption_colours(swatches: Sequence[Swatch], accent: str) -> tuple[str, str,
     text_lab = _lab(text)
     by_chroma = sorted(swatches, key=lambda s: -float(chroma(s.lab)))
     options: list[str | Swatch] = [accent, *by_chroma]
-    highlights = [readable_on([option], outline, darker=False) for option in options]
+    highlights = (readable_on([option], outline, darker=False) for option in options)
+    first = next(highlights)
     highlight = next(
-        (h for h in highlights if float(delta_e_2000(_lab(h), text_lab)) >= HIGHLIGHT_MIN_DELTA_E),
-        highlights[0],
+        (
+            h
+            for h in itertools.chain([first], highlights)
+            if float(delta_e_2000(_lab(h), text_lab)) >= HIGHLIGHT_MIN_DELTA_E
+        ),
+        first,
     )
     return text, highlight, outline
 

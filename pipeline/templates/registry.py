@@ -32,7 +32,8 @@ def parse_template(text: str, *, source: str) -> Template:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"]) or "template"
         # A broken packaged template is our bug, not the user's, hence StageError.
-        raise StageError("templates", f"{source}: {where}: {err['msg']}") from None
+        message = str(err["msg"]).removeprefix("Value error, ")
+        raise StageError("templates", f"{source}: {where}: {message}") from None
 
 
 @cache

@@ -9,7 +9,8 @@ import pytest
 
 from pipeline.errors import BadInput
 from pipeline.voice import EspeakVoice, Speech, VoiceSynth, wav_duration
-from tests.voice.audio import read_pcm, rms
+
+from .audio import read_pcm, rms
 
 EN = "Fresh coffee beans, roasted today and delivered to your door in two days!"
 IT = "Caffè fresco, tostato oggi e consegnato a casa tua in due giorni: è l'ora!"
@@ -51,7 +52,6 @@ def test_synthesizes_a_valid_wav_with_the_input_words(
 
 def test_punctuation_stays_attached_to_words(voice: VoiceSynth, tmp_path: Path) -> None:
     speech = voice.synthesize(IT, locale="it", out=tmp_path / "it.wav")
-    assert [w.text for w in speech.words][-3:] == ["è", "l'ora!"][-3:] or True
     assert speech.words[-1].text == "l'ora!"
     assert speech.words[1].text == "fresco,"
 
