@@ -159,7 +159,7 @@ def _caption_look(template: Template, palette: Palette, font: FontFile, spec: Fo
     short = min(spec.width, spec.height)
     return CaptionLook(
         font=font,
-        size_px=round(short * 0.062 * style.scale),
+        size_px=round(short * 0.074 * style.scale),
         text_colour=palette.roles.caption_text,
         highlight_colour=palette.roles.caption_highlight,
         outline_colour=palette.roles.caption_outline,
@@ -191,7 +191,7 @@ def _write_ass(
 def _poster(video: Path, at: float, out: Path) -> None:
     run_ffmpeg(
         ["-protocol_whitelist", SAFE_PROTOCOLS, "-ss", f"{at:.3f}", "-i", str(video),
-         "-frames:v", "1", "-update", "1", str(out)],
+         "-frames:v", "1", "-update", "1", "-compression_level", "3", str(out)],
         stage="deliver",
     )  # fmt: skip
 
@@ -211,7 +211,7 @@ def render_brief(
     specs = [FORMATS[f] for f in formats]
     if options.preview:
         specs = [_preview_spec(s) for s in specs]
-    encode = Encode(preset="ultrafast", crf=30) if options.preview else Encode()
+    encode = Encode(preset="superfast", crf=28) if options.preview else Encode()
 
     with clock.stage("brief"):
         template = get_template(brief.template)

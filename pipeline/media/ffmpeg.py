@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import subprocess
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -40,6 +41,7 @@ def run_ffmpeg(
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", *args]
     if on_progress is not None:
         cmd[1:1] = ["-progress", "pipe:1", "-stats_period", "0.25"]
+    stderr_chunks: list[str] = []
     try:
         proc = subprocess.Popen(
             cmd,
@@ -51,22 +53,22 @@ def run_ffmpeg(
         )
     except OSError as exc:
         raise MediaError(stage, f"cannot start FFmpeg: {exc}") from exc
-    assert proc.stdout is not None and proc.stderr is not None
-    stderr_chunks: list[str] = []
-    if on_progress is not None:
-        import threading
-
-        reader = threading.Thread(target=lambda: stderr_chunks.append(proc.stderr.read()))  # type: ignore[union-attr]
-        reader.start()
-        for line in proc.stdout:
-            key, _, value = line.strip().partition("=")
-            if key == "out_time_us" and value.isdigit():
-                on_progress(int(value) / 1e6)
-        reader.join()
-        proc.wait()
-    else:
-        _, err = proc.communicate()
-        stderr_chunks.append(err)
+    with proc:  # closes both pipes, whatever happens
+        if on_progress is None:
+            _, err = proc.communicate()
+            stderr_chunks.append(err)
+        else:
+            err_pipe = proc.stderr
+            assert proc.stdout is not None and err_pipe is not None
+            # stderr is drained on a thread so a chatty FFmpeg never blocks on a full pipe.
+            reader = threading.Thread(target=lambda: stderr_chunks.append(err_pipe.read()), daemon=True)
+            reader.start()
+            for line in proc.stdout:
+                key, _, value = line.strip().partition("=")
+                if key == "out_time_us" and value.isdigit():
+                    on_progress(int(value) / 1e6)
+            reader.join()
+            proc.wait()
     stderr = "".join(stderr_chunks)
     if proc.returncode != 0:
         raise MediaError(stage, f"FFmpeg exited with {proc.returncode}:\n{_tail(stderr)}")

@@ -112,32 +112,56 @@ def _frame_plan(tl: Timeline) -> list[tuple[int, int, int]]:
 
 
 def _video_graph(tl: Timeline, first_input: int, tag: str) -> tuple[list[str], str]:
+    """Scene chains, crossfades and captions for one format.
+
+    ``xfade`` costs a full-frame pass on every frame it sees, inside the transition or not, so
+    each scene is cut into head, body and tail: only the short overlaps go through ``xfade`` and
+    ``concat`` (which only shifts timestamps) joins the pieces.
+    """
     from pipeline.captions import ass_filter
 
     chains: list[str] = []
     plan = _frame_plan(tl)
+    segments: list[str] = []
+    n = len(tl.scenes)
     for i, (scene, (_, frames, _)) in enumerate(zip(tl.scenes, plan, strict=True)):
-        chains.append(_scene_chain(scene, frames, tl, f"{first_input + i}:v", f"{tag}s{i}"))
-    current = f"{tag}s0"
-    for i in range(1, len(tl.scenes)):
-        prev = tl.scenes[i - 1]
-        start, _, _ = plan[i]
-        trans = plan[i - 1][2]
-        out = f"{tag}x{i}"
-        if trans > 0 and prev.transition is not None:
-            chains.append(
-                f"[{current}][{tag}s{i}]xfade=transition={prev.transition.name}"
-                f":duration={_num(trans / tl.fps)}:offset={_num(start / tl.fps)}[{out}]"
-            )
+        src = f"{tag}s{i}"
+        chains.append(_scene_chain(scene, frames, tl, f"{first_input + i}:v", src))
+        head = plan[i - 1][2] if i > 0 else 0
+        tail = plan[i][2] if i + 1 < n else 0
+        parts = [(name, a, b) for name, a, b in (
+            ("h", 0, head), ("b", head, frames - tail), ("t", frames - tail, frames)
+        ) if b > a]  # fmt: skip
+        if len(parts) == 1:
+            chains.append(f"[{src}]null[{tag}{parts[0][0]}{i}]")
         else:
-            chains.append(f"[{current}][{tag}s{i}]concat=n=2:v=1:a=0[{out}]")
-        current = out
-    final = [f"trim=end_frame={tl.frames}"]
+            outs = "".join(f"[{tag}{name}{i}in]" for name, _, _ in parts)
+            chains.append(f"[{src}]split={len(parts)}{outs}")
+            for name, a, b in parts:
+                chains.append(
+                    f"[{tag}{name}{i}in]trim=start_frame={a}:end_frame={b},setpts=PTS-STARTPTS[{tag}{name}{i}]"
+                )
+    for i in range(n):
+        segments.append(f"{tag}b{i}")
+        if i + 1 < n and plan[i][2] > 0:
+            trans = tl.scenes[i].transition
+            assert trans is not None
+            out = f"{tag}x{i}"
+            chains.append(
+                f"[{tag}t{i}][{tag}h{i + 1}]xfade=transition={trans.name}"
+                f":duration={_num(plan[i][2] / tl.fps)}:offset=0[{out}]"
+            )
+            segments.append(out)
+    joined = f"{tag}cat"
+    chains.append(f"{''.join(f'[{s}]' for s in segments)}concat=n={len(segments)}:v=1:a=0[{joined}]")
+    # Exact timestamps and a declared 30 fps let the encoder pass frames through untouched:
+    # a cfr resampler at the output would drop or repeat frames on rounding noise.
+    final = [f"trim=end_frame={tl.frames}", f"setpts=N/{tl.fps}/TB", f"fps={tl.fps}"]
     if tl.subtitles is not None:
-        final.append(ass_filter(tl.subtitles, tl.fonts_dir) if tl.fonts_dir else ass_filter(tl.subtitles, None))
+        final.append(ass_filter(tl.subtitles, tl.fonts_dir))
     final.append("format=yuv420p")
     label = f"{tag}v"
-    chains.append(f"[{current}]{','.join(final)}[{label}]")
+    chains.append(f"[{joined}]{','.join(final)}[{label}]")
     return chains, label
 
 
@@ -155,13 +179,12 @@ def _encode_args(tl: Timeline) -> list[str]:
         "-g", str(gop),
         "-keyint_min", str(min(gop, tl.fps)),
         "-x264-params", "open-gop=0",
-        "-r", str(tl.fps),
-        "-fps_mode", "cfr",
+        "-fps_mode", "passthrough",
         "-c:a", "copy",
         "-t", _num(tl.frames / tl.fps),
         "-map_metadata", "-1",
         "-map_chapters", "-1",
-        "-movflags", "+faststart",
+        "-movflags", "+faststart+negative_cts_offsets",
         "-use_editlist", "0",
         "-f", "mp4",
     ]  # fmt: skip

@@ -28,6 +28,7 @@ class Probe(BaseModel):
     profile: str | None
     pix_fmt: str | None
     video_duration: float
+    constant_frame_rate: bool  # every frame lasts exactly 1/fps
     max_keyframe_interval: float  # seconds between consecutive keyframes, at most
     closed_gop: bool | None
     audio_codec: str | None
@@ -74,13 +75,15 @@ def probe(path: Path) -> Probe:
             raise MediaError("probe", f"{path} has no video stream")
         video = container.streams.video[0]
         audio = container.streams.audio[0] if container.streams.audio else None
-        rate = video.average_rate or video.guessed_rate or Fraction(0)
+        rate = video.guessed_rate or video.average_rate or Fraction(0)
         tb = video.time_base or Fraction(1, 1000)
         key_times: list[float] = []
+        stamps: list[int] = []
         last_end = 0.0
         for packet in container.demux(video):
             if packet.pts is None:
                 continue
+            stamps.append(packet.pts)
             t = float(packet.pts * tb)
             if packet.is_keyframe:
                 key_times.append(t)
@@ -88,6 +91,8 @@ def probe(path: Path) -> Probe:
         gaps = [b - a for a, b in zip(key_times, key_times[1:], strict=False)]
         if key_times:
             gaps.append(last_end - key_times[-1])
+        stamps.sort()
+        steps = {b - a for a, b in zip(stamps, stamps[1:], strict=False)}
         ctx = video.codec_context
         result = Probe(
             path=path,
@@ -101,6 +106,7 @@ def probe(path: Path) -> Probe:
             profile=ctx.profile,
             pix_fmt=ctx.pix_fmt,
             video_duration=last_end,
+            constant_frame_rate=len(steps) <= 1,
             max_keyframe_interval=max(gaps) if gaps else 0.0,
             closed_gop=None,
             audio_codec=audio.codec_context.name if audio else None,

@@ -10,12 +10,11 @@ from pydantic import BaseModel, ConfigDict
 
 from pipeline.media.ffmpeg import SAFE_PROTOCOLS, run_ffmpeg
 from pipeline.media.loudness import (
-    TARGET_LRA,
     TARGET_LUFS,
     TARGET_TRUE_PEAK,
     Loudness,
+    measure_graph,
     measure_loudness,
-    parse_loudnorm_json,
 )
 
 __all__ = ["Cue", "build_mix", "render_soundtrack"]
@@ -74,31 +73,48 @@ def build_mix(cues: Sequence[Cue], music: Path | None, duration: float) -> tuple
     return inputs, ";".join(chains), bool(cues) or music is not None
 
 
+def _gain_chain(gain: float, peak_after: float) -> str:
+    """Linear gain to the target, and a limiter only when that gain would push peaks too high."""
+    chain = f"volume={gain:.2f}dB"
+    if peak_after > TARGET_TRUE_PEAK:
+        # alimiter limits sample peaks; half a dB more headroom covers inter-sample peaks.
+        limit = 10 ** ((TARGET_TRUE_PEAK - 0.5) / 20)
+        chain += f",alimiter=limit={limit:.4f}:attack=2:release=50:level=false"
+    return chain
+
+
 def render_soundtrack(
     cues: Sequence[Cue], music: Path | None, duration: float, out: Path
 ) -> Loudness:
-    """Write the finished soundtrack to ``out`` (.m4a); returns its measured loudness."""
+    """Write the finished soundtrack to ``out`` (.m4a); returns its measured loudness.
+
+    Gain is linear (no pumping): measure, apply, measure the encoded result. When the limiter had
+    to hold peaks down, the result lands under the target, and one more pass adds what is missing.
+    """
     inputs, graph, audible = build_mix(cues, music, duration)
-    base = f"loudnorm=I={TARGET_LUFS}:TP={TARGET_TRUE_PEAK}:LRA={TARGET_LRA}"
-    if audible:
-        stderr = run_ffmpeg(
-            [*inputs, "-filter_complex", f"{graph};[mix]{base}:print_format=json[m]",
-             "-map", "[m]", "-f", "null", "-"],
-            stage="soundtrack",
-        )  # fmt: skip
-        m = parse_loudnorm_json(stderr)
-        norm = (
-            f"{base}:measured_I={m['input_i']}:measured_TP={m['input_tp']}"
-            f":measured_LRA={m['input_lra']}:measured_thresh={m['input_thresh']}"
-            f":offset={m['target_offset']}:linear=true,aresample={_RATE}"
-        )
-        graph = f"{graph};[mix]{norm}[out]"
-    else:
-        graph = f"{graph};[mix]anull[out]"
+    if not audible:
+        _encode(inputs, f"{graph};[mix]anull[out]", duration, out)
+        return measure_loudness(out)
+    measured = measure_graph(inputs, graph, "mix")
+    if measured.silent:
+        _encode(inputs, f"{graph};[mix]anull[out]", duration, out)
+        return measure_loudness(out)
+    gain = TARGET_LUFS - measured.integrated
+    result = measured
+    for _ in range(3):
+        _encode(inputs, f"{graph};[mix]{_gain_chain(gain, measured.true_peak + gain)}[out]", duration, out)
+        result = measure_loudness(out)
+        miss = TARGET_LUFS - result.integrated
+        if abs(miss) <= 0.5:
+            break
+        gain += miss
+    return result
+
+
+def _encode(inputs: Sequence[str], graph: str, duration: float, out: Path) -> None:
     run_ffmpeg(
         [*inputs, "-filter_complex", graph, "-map", "[out]",
-         "-c:a", "aac", "-b:a", "192k", "-ar", str(_RATE), "-ac", "2",
+         "-c:a", "aac", "-aac_coder", "fast", "-b:a", "192k", "-ar", str(_RATE), "-ac", "2",
          "-t", _num(duration), "-f", "mp4", str(out)],
         stage="soundtrack",
     )  # fmt: skip
-    return measure_loudness(out)

@@ -1,0 +1,168 @@
+"""End-to-end renders on the offline default, checked by probing the real files."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+from pipeline.formats import FORMATS, Format
+from pipeline.media.loudness import measure_loudness
+from pipeline.media.probe import probe
+from pipeline.render import RenderOptions, RenderResult, render
+
+pytestmark = pytest.mark.integration
+
+WriteBrief = Callable[[dict[str, Any]], Path]
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> RenderResult:
+    """One real 8 s render in two formats, shared by the checks below."""
+    from tests.conftest import BASE_BRIEF, PHOTOS
+
+    root = tmp_path_factory.mktemp("render")
+    (root / "photos").mkdir()
+    for name in ("coffee.png", "chelsea.png"):
+        (root / "photos" / name).write_bytes((PHOTOS / name).read_bytes())
+    data = json.loads(json.dumps(BASE_BRIEF))
+    data["formats"] = ["9x16", "1x1"]
+    data["product"]["photos"] = ["photos/coffee.png", "photos/chelsea.png"]
+    brief = root / "brief.json"
+    brief.write_text(json.dumps(data))
+    return render(brief, root / "out")
+
+
+def test_writes_one_mp4_and_poster_per_format_and_a_manifest(rendered: RenderResult) -> None:
+    out = rendered.out_dir
+    assert out.name == "AUR-ESP-01"
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["9x16.mp4", "9x16.png", "1x1.mp4", "1x1.png", "manifest.json"]
+    )
+    with Image.open(out / "9x16.png") as poster:
+        assert poster.size == (1080, 1920)
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")], "staging left behind"
+
+
+@pytest.mark.parametrize("fmt", [Format.V9X16, Format.V1X1])
+def test_outputs_meet_the_delivery_spec(rendered: RenderResult, fmt: Format) -> None:
+    spec = FORMATS[fmt]
+    p = probe(rendered.out_dir / f"{fmt.value}.mp4")
+    assert (p.width, p.height) == (spec.width, spec.height)
+    assert p.fps == 30 and p.constant_frame_rate
+    assert p.video_codec == "h264" and p.profile == "High" and p.pix_fmt == "yuv420p"
+    assert abs(p.video_duration - 8.0) < 0.05 and abs(p.duration - 8.0) <= 0.1
+    assert p.max_keyframe_interval <= 2.02
+    assert p.audio_codec == "aac" and p.sample_rate == 48000 and p.channels == 2
+    assert p.faststart and not p.edit_list
+    loud = measure_loudness(p.path)
+    assert abs(loud.integrated + 14) <= 1.0
+    assert loud.true_peak <= -1.0
+
+
+def test_manifest_says_what_was_made_and_why(rendered: RenderResult) -> None:
+    m = json.loads((rendered.out_dir / "manifest.json").read_text())
+    assert len(m["brief_hash"]) == 64
+    assert len(m["palette"]["swatches"]) == 5 and all(s["name"] for s in m["palette"]["swatches"])
+    assert len(m["scripts"]) == 2 and m["chosen_option"] == 1
+    scenes = m["scripts"][0]["scenes"]
+    assert len(m["prompts"]) == len(scenes)
+    assert {o["format"] for o in m["outputs"]} == {"9x16", "1x1"}
+    for entry in m["outputs"]:
+        assert entry["qc"]["checks"] and all(c["ok"] or c["severity"] == "warning" for c in entry["qc"]["checks"])
+        assert entry["width"] and entry["duration"] and entry["loudness_lufs"] is not None
+    for stage in ("palette", "script", "voice", "soundtrack", "captions", "visuals", "compose", "qc"):
+        assert m["stages"][stage] >= 0
+    words = [w for line in m["voice"] for w in line["words"]]
+    assert words and all(a["start"] <= b["start"] for a, b in zip(words, words[1:], strict=False))
+
+
+def _rgb(hex_colour: str) -> np.ndarray:
+    return np.array([int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)], dtype=float)
+
+
+def _frame(path: Path, t: float) -> np.ndarray:
+    with av.open(str(path)) as c:
+        stream = c.streams.video[0]
+        c.seek(int(max(0.0, t - 1.0) / stream.time_base), stream=stream)
+        for frame in c.decode(stream):
+            if frame.time is not None and frame.time >= t:
+                return frame.to_ndarray(format="rgb24").astype(float)
+    raise AssertionError("no frame")
+
+
+def test_spoken_word_is_drawn_in_the_accent_colour(
+    tmp_path: Path, write_brief: WriteBrief, brief_data: dict[str, Any], photo_dir: Path
+) -> None:
+    # A flat grey photo and a brand palette: the only accent-coloured pixels are caption glyphs.
+    Image.new("RGB", (640, 640), (118, 118, 118)).save(photo_dir / "grey.png")
+    brief_data["product"]["photos"] = ["photos/grey.png"]
+    brief_data["brand"]["palette"] = ["#1f2a44", "#e9b949", "#f4f1ea"]
+    result = render(write_brief(brief_data), tmp_path / "out", options=RenderOptions(preview=True))
+    m = result.manifest
+    highlight, text = _rgb(m.palette.roles.caption_highlight), _rgb(m.palette.roles.caption_text)
+    words = [w for line in m.voice for w in line.words]
+    video = result.out_dir / "9x16.mp4"
+    spec = FORMATS[Format.V9X16].scaled(360)
+    _, top, _, bottom = spec.safe_box
+    band = slice(top + (bottom - top) // 2, bottom)  # lower half of the safe box: the caption line
+
+    def columns(t: float, colour: np.ndarray) -> np.ndarray:
+        near = np.linalg.norm(_frame(video, t)[band] - colour, axis=2) < 45
+        return np.nonzero(near.sum(axis=0) >= 2)[0]
+
+    first, second = words[0], words[1]
+    lit_first = columns((first.start + first.end) / 2, highlight)
+    lit_second = columns((second.start + second.end) / 2, highlight)
+    assert lit_first.size > 5 and lit_second.size > 5, "the spoken word is not in the accent colour"
+    assert columns((first.start + first.end) / 2, text).size > 5, "the other words are not in the text colour"
+    # The highlight follows the voice: the second word is lit somewhere else than the first.
+    assert not math.isclose(lit_first.mean(), lit_second.mean(), abs_tol=3)
+    # Before anyone speaks, nothing is highlighted.
+    assert columns(0.02, highlight).size == 0
+
+
+def test_rendering_again_replaces_the_previous_output(rendered: RenderResult, tmp_path: Path) -> None:
+    brief = rendered.out_dir.parent.parent / "brief.json"
+    again = render(brief, rendered.out_dir.parent, options=RenderOptions(formats=(Format.V1X1,), preview=True))
+    assert again.out_dir == rendered.out_dir
+    assert sorted(p.name for p in again.out_dir.iterdir()) == ["1x1.mp4", "1x1.png", "manifest.json"]
+    assert sorted(p.name for p in again.out_dir.parent.iterdir()) == ["AUR-ESP-01"]
+
+
+def test_preview_is_a_low_resolution_draft(tmp_path: Path, write_brief: WriteBrief, brief_data: dict[str, Any]) -> None:
+    result = render(write_brief(brief_data), tmp_path / "out", options=RenderOptions(preview=True))
+    p = probe(result.out_dir / "9x16.mp4")
+    assert (p.width, p.height) == (360, 640)
+    assert result.manifest.preview
+    assert abs(p.duration - 8.0) <= 0.1
+
+
+def test_italian_brief_with_music_and_option_two(
+    tmp_path: Path, write_brief: WriteBrief, brief_data: dict[str, Any], photo_dir: Path
+) -> None:
+    from pipeline.media.ffmpeg import run_ffmpeg
+
+    run_ffmpeg(
+        ["-f", "lavfi", "-i", "sine=frequency=220:duration=3", "-f", "lavfi", "-i", "sine=frequency=330:duration=3",
+         "-filter_complex", "amix=inputs=2", "-ar", "44100", str(photo_dir / "music.wav")],
+        stage="test",
+    )  # fmt: skip
+    brief_data["brand"]["locale"] = "it-IT"
+    brief_data["product"]["features"] = ["Porcellana a doppia parete", "Lavabile in lavastoviglie"]
+    brief_data["product"]["currency"] = "EUR"
+    brief_data["music"] = "photos/music.wav"
+    brief_data["formats"] = ["4x5"]
+    result = render(write_brief(brief_data), tmp_path / "out", options=RenderOptions(option=2, preview=True))
+    m = result.manifest
+    assert m.chosen_option == 2 and m.scripts[1].locale.startswith("it")
+    assert any("24,90 €" in s.on_screen_text or "Acquista" in s.on_screen_text for s in m.scripts[1].scenes)
+    assert m.outputs[0].loudness_lufs is not None and abs(m.outputs[0].loudness_lufs + 14) <= 1
+    assert any(" " in s.name or s.name.isalpha() for s in m.palette.swatches)
