@@ -133,7 +133,9 @@ def main() -> None:
     print()
     base = results["9x16"]
     print(f"scenes in the ad: {base['scenes']}")
-    print(f"9x16 composition overhead: {float(base['stages']['compose']) / alone['9x16']:.2f} (target <= 1.2)")  # type: ignore[index]
+    print(
+        f"9x16 composition overhead: {float(base['stages']['compose']) / alone['9x16']:.2f} (target <= 1.2)"
+    )  # type: ignore[index]
     if not args.quick:
         for mode in ("per_format", "single"):
             r = results[f"all4 {mode}"]

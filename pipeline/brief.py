@@ -194,10 +194,7 @@ def load_brief(path: Path) -> Brief:
     except UnicodeDecodeError:
         raise BriefError(str(path), "brief is not UTF-8 text") from None
     try:
-        if path.suffix.lower() == ".json":
-            data = json.loads(text)
-        else:
-            data = yaml.safe_load(text)
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise BriefError(str(path), f"cannot parse: {first_line}") from None

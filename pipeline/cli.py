@@ -46,12 +46,16 @@ class RichReporter:
     def finished(self, stage: str, seconds: float) -> None:
         task = self._tasks.get(stage)
         if task is not None:
-            self._progress.update(task, completed=1.0, description=f"{stage} [dim]{seconds:.2f}s[/]")
+            self._progress.update(
+                task, completed=1.0, description=f"{stage} [dim]{seconds:.2f}s[/]"
+            )
 
 
 def _fail(exc: ReelforgeError) -> typer.Exit:
     code = 2 if isinstance(exc, BadInput) else 1
-    console.print(f"[bold red]error[/]: {exc.message}", markup=True, highlight=False, soft_wrap=True)
+    console.print(
+        f"[bold red]error[/]: {exc.message}", markup=True, highlight=False, soft_wrap=True
+    )
     return typer.Exit(code)
 
 
@@ -76,7 +80,9 @@ def _summary(result: RenderResult) -> None:
         )  # fmt: skip
     Console().print(table)
     stages = ", ".join(f"{k} {v:.2f}s" for k, v in result.manifest.stages.items())
-    Console().print(f"manifest: {result.out_dir / 'manifest.json'}\nstages: {stages}", highlight=False)
+    Console().print(
+        f"manifest: {result.out_dir / 'manifest.json'}\nstages: {stages}", highlight=False
+    )
 
 
 @app.command("render")
@@ -84,10 +90,15 @@ def render_command(
     brief: Annotated[Path, typer.Argument(help="The brief file (YAML or JSON).")],
     out: Annotated[Path, typer.Option("--out", help="Folder to write DIR/<sku>/ into.")],
     formats: Annotated[
-        str | None, typer.Option("--formats", help="Comma-separated, e.g. 9x16,1x1 (default: the brief's).")
+        str | None,
+        typer.Option("--formats", help="Comma-separated, e.g. 9x16,1x1 (default: the brief's)."),
     ] = None,
-    option: Annotated[int | None, typer.Option("--option", help="Which script option to render (1-based).")] = None,
-    preview: Annotated[bool, typer.Option("--preview", help="A fast low-resolution draft.")] = False,
+    option: Annotated[
+        int | None, typer.Option("--option", help="Which script option to render (1-based).")
+    ] = None,
+    preview: Annotated[
+        bool, typer.Option("--preview", help="A fast low-resolution draft.")
+    ] = False,
 ) -> None:
     """Render a brief into one MP4 per format, posters and a manifest."""
     try:
@@ -104,12 +115,16 @@ def render_command(
 @app.command("demo")
 def demo_command(
     out: Annotated[Path, typer.Option("--out", help="Where to write the demo.")] = Path("out/demo"),
-    preview: Annotated[bool, typer.Option("--preview", help="A fast low-resolution draft.")] = False,
+    preview: Annotated[
+        bool, typer.Option("--preview", help="A fast low-resolution draft.")
+    ] = False,
 ) -> None:
     """Render the bundled example brief into ./out/demo."""
     brief = EXAMPLES / "espresso" / "brief.yaml"
     if not brief.is_file():
-        raise _fail(BadInput("demo", f"bundled example not found at {brief}; run from a source checkout"))
+        raise _fail(
+            BadInput("demo", f"bundled example not found at {brief}; run from a source checkout")
+        )
     try:
         result = _run(brief, out, RenderOptions(preview=preview))
     except ReelforgeError as exc:

@@ -24,10 +24,13 @@ def _check_header(path: Path, field: str) -> Image.Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(path, formats=ALLOWED_FORMATS)
     except UnidentifiedImageError:
-        raise BadInput(field, f"not a supported image (PNG, JPEG, WebP, TIFF, BMP, GIF): {path}") from None
+        raise BadInput(
+            field, f"not a supported image (PNG, JPEG, WebP, TIFF, BMP, GIF): {path}"
+        ) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise BadInput(
-            field, f"image is over the {MAX_PIXELS // 1_000_000} megapixel limit (refused before decoding): {path}"
+            field,
+            f"image is over the {MAX_PIXELS // 1_000_000} megapixel limit (refused before decoding): {path}",
         ) from None
     except OSError as exc:
         raise BadInput(field, f"cannot read image {path}: {exc}") from None

@@ -51,7 +51,11 @@ class QCReport(BaseModel):
 
 
 def _check(
-    name: str, ok: bool, expected: str, actual: object, severity: Literal["error", "warning"] = "error"
+    name: str,
+    ok: bool,
+    expected: str,
+    actual: object,
+    severity: Literal["error", "warning"] = "error",
 ) -> Check:
     return Check(name=name, ok=bool(ok), expected=expected, actual=str(actual), severity=severity)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -121,9 +121,7 @@ def _load_inputs(brief: Brief) -> tuple[list[Image.Image], Image.Image | None, F
     return photos, logo, font
 
 
-def _speak(
-    voice: VoiceSynth, scene: Scene, brief: Brief, workdir: Path
-) -> Speech:
+def _speak(voice: VoiceSynth, scene: Scene, brief: Brief, workdir: Path) -> Speech:
     """Synthesize a scene's line, speeding up (to a limit) rather than spilling into the next scene."""
     out = workdir / f"voice-{scene.index:02d}.wav"
     base = brief.voice.rate or BASE_RATE
@@ -154,7 +152,9 @@ def _scene_starts(script: Script) -> list[float]:
     return starts
 
 
-def _caption_look(template: Template, palette: Palette, font: FontFile, spec: FormatSpec) -> CaptionLook:
+def _caption_look(
+    template: Template, palette: Palette, font: FontFile, spec: FormatSpec
+) -> CaptionLook:
     style = template.caption_style
     short = min(spec.width, spec.height)
     return CaptionLook(
@@ -171,20 +171,38 @@ def _caption_look(template: Template, palette: Palette, font: FontFile, spec: Fo
 
 
 def _write_ass(
-    path: Path, spec: FormatSpec, template: Template, palette: Palette, font: FontFile,
-    lines: Sequence[VoiceLine], script: Script, starts: Sequence[float],
+    path: Path,
+    spec: FormatSpec,
+    template: Template,
+    palette: Palette,
+    font: FontFile,
+    lines: Sequence[VoiceLine],
+    script: Script,
+    starts: Sequence[float],
 ) -> None:
     words = [w for line in lines for w in line.words]
     caption_lines = break_lines(
-        words, max_words=template.caption_style.max_words, max_chars=28 if spec.width < spec.height else 36
+        words,
+        max_words=template.caption_style.max_words,
+        max_chars=28 if spec.width < spec.height else 36,
     )
     overlays = []
     for scene, start in zip(script.scenes, starts, strict=True):
         if scene.kind == SceneKind.PHOTO and scene.on_screen_text:
             overlays.append(
-                TextOverlay(text=scene.on_screen_text, start=start + 0.15, end=start + scene.duration, role="headline")
+                TextOverlay(
+                    text=scene.on_screen_text,
+                    start=start + 0.15,
+                    end=start + scene.duration,
+                    role="headline",
+                )
             )
-    text = build_ass(spec=spec, lines=caption_lines, look=_caption_look(template, palette, font, spec), overlays=overlays)
+    text = build_ass(
+        spec=spec,
+        lines=caption_lines,
+        look=_caption_look(template, palette, font, spec),
+        overlays=overlays,
+    )
     path.write_text(text, encoding="utf-8")
 
 
@@ -219,13 +237,18 @@ def render_brief(
         digest = brief_hash(brief)
 
     with clock.stage("palette"):
-        palette = ports.palette.extract(photos, locale=brief.brand.locale, override=brief.brand.palette)
+        palette = ports.palette.extract(
+            photos, locale=brief.brand.locale, override=brief.brand.palette
+        )
 
     with clock.stage("script"):
         scripts = ports.writer.write(brief, template, palette, n=brief.options)
         chosen = options.option or 1
         if not 1 <= chosen <= len(scripts):
-            raise BadInput("--option", f"must be between 1 and {len(scripts)} (the brief asks for {brief.options} options)")
+            raise BadInput(
+                "--option",
+                f"must be between 1 and {len(scripts)} (the brief asks for {brief.options} options)",
+            )
         script = scripts[chosen - 1]
         starts = _scene_starts(script)
 
@@ -246,9 +269,16 @@ def render_brief(
                     offset = start + VOICE_LEAD
                     voice_lines.append(
                         VoiceLine(
-                            scene=scene.index, start=offset, text=scene.voiceover, voice=speech.voice,
+                            scene=scene.index,
+                            start=offset,
+                            text=scene.voiceover,
+                            voice=speech.voice,
                             words=tuple(
-                                WordTiming(text=w.text, start=round(w.start + offset, 4), end=round(w.end + offset, 4))
+                                WordTiming(
+                                    text=w.text,
+                                    start=round(w.start + offset, 4),
+                                    end=round(w.end + offset, 4),
+                                )
                                 for w in speech.words
                             ),
                         )
@@ -256,7 +286,10 @@ def render_brief(
                     clock.reporter.advanced("voice", (scene.index + 1) / len(script.scenes))
 
         with clock.stage("soundtrack"):
-            cues = [Cue(path=work / f"voice-{line.scene:02d}.wav", start=line.start) for line in voice_lines]
+            cues = [
+                Cue(path=work / f"voice-{line.scene:02d}.wav", start=line.start)
+                for line in voice_lines
+            ]
             audio = work / "soundtrack.m4a"
             track_loudness = render_soundtrack(cues, brief.music, script.duration, audio)
             audible = bool(cues) or brief.music is not None
@@ -272,15 +305,23 @@ def render_brief(
         with clock.stage("visuals"):
             price = format_price(brief.product.price, brief.product.currency, brief.brand.language)
             clips = ports.clips or PhotoMotionClips(
-                photos=photos, palette=palette, font_path=font.path, product_name=brief.product.name,
-                price=price, logo=logo,
+                photos=photos,
+                palette=palette,
+                font_path=font.path,
+                product_name=brief.product.name,
+                price=price,
+                logo=logo,
             )
             requests = [
                 ClipRequest(
-                    scene_index=scene.index, kind=scene.kind.value, photo=scene.photo,
-                    text=scene.on_screen_text, prompt=prompt.prompt,
+                    scene_index=scene.index,
+                    kind=scene.kind.value,
+                    photo=scene.photo,
+                    text=scene.on_screen_text,
+                    prompt=prompt.prompt,
                     duration=scene.duration + template.pacing.transition_seconds,
-                    spec=spec, motion=template.pacing.motion,
+                    spec=spec,
+                    motion=template.pacing.motion,
                 )
                 for spec in specs
                 for scene, prompt in zip(script.scenes, prompts, strict=True)
@@ -296,15 +337,26 @@ def render_brief(
                 last = i == per_scene - 1
                 scenes.append(
                     TimelineScene(
-                        index=i, start=start, beat=scene.duration, clip=made[n * per_scene + i],
-                        transition=None if last else Transition(
-                            name=template.pacing.transition, duration=template.pacing.transition_seconds
+                        index=i,
+                        start=start,
+                        beat=scene.duration,
+                        clip=made[n * per_scene + i],
+                        transition=None
+                        if last
+                        else Transition(
+                            name=template.pacing.transition,
+                            duration=template.pacing.transition_seconds,
                         ),
                     )
                 )
             timeline = Timeline(
-                spec=spec, duration=script.duration, scenes=tuple(scenes),
-                subtitles=subtitles[spec.format.value], fonts_dir=fonts_dir, audio=audio, encode=encode,
+                spec=spec,
+                duration=script.duration,
+                scenes=tuple(scenes),
+                subtitles=subtitles[spec.format.value],
+                fonts_dir=fonts_dir,
+                audio=audio,
+                encode=encode,
             )
             timelines.append(Output(timeline, staging / f"{spec.format.value}.mp4"))
 
@@ -312,15 +364,19 @@ def render_brief(
             total = script.duration * len(timelines)
             if options.compose_mode == "single":
                 run_ffmpeg(
-                    build_args(timelines), stage="compose", total_seconds=script.duration,
-                    on_progress=lambda t: clock.reporter.advanced("compose", min(1.0, t / script.duration)),
+                    build_args(timelines),
+                    stage="compose",
+                    total_seconds=script.duration,
+                    on_progress=lambda t: clock.reporter.advanced(
+                        "compose", min(1.0, t / script.duration)
+                    ),
                 )
             else:
                 for n, out in enumerate(timelines):
-                    done = n * script.duration
                     run_ffmpeg(
-                        build_args([out]), stage="compose",
-                        on_progress=lambda t, done=done: clock.reporter.advanced("compose", min(1.0, (done + t) / total)),
+                        build_args([out]),
+                        stage="compose",
+                        on_progress=_progress_from(clock, n * script.duration, total),
                     )
 
         entries: list[OutputEntry] = []
@@ -328,19 +384,30 @@ def render_brief(
             for out in timelines:
                 tl = out.timeline
                 p = probe(out.path)
-                loud: Loudness | None = measure_loudness(out.path) if audible else None
+                loud: Loudness | None = measure_loudness(out.path, stage="qc") if audible else None
                 report = check_output(
-                    p, spec=tl.spec, fps=tl.fps, duration=tl.frames / tl.fps, loudness=loud, audible=audible,
+                    p,
+                    spec=tl.spec,
+                    fps=tl.fps,
+                    duration=tl.frames / tl.fps,
+                    loudness=loud,
+                    audible=audible,
                     draft=options.preview,
                 )
                 enforce(report)
                 poster = out.path.with_suffix(".png")
                 entries.append(
                     OutputEntry(
-                        format=tl.spec.format.value, path=out.path.name, poster=poster.name,
-                        width=p.width, height=p.height, duration=round(p.duration, 3), size_bytes=p.size_bytes,
+                        format=tl.spec.format.value,
+                        path=out.path.name,
+                        poster=poster.name,
+                        width=p.width,
+                        height=p.height,
+                        duration=round(p.duration, 3),
+                        size_bytes=p.size_bytes,
                         loudness_lufs=round(loud.integrated, 2) if loud else None,
-                        true_peak_dbtp=round(loud.true_peak, 2) if loud else None, qc=report,
+                        true_peak_dbtp=round(loud.true_peak, 2) if loud else None,
+                        qc=report,
                     )
                 )
 
@@ -367,7 +434,9 @@ def render_brief(
                 compose_mode=options.compose_mode,
                 stages=dict(clock.seconds),
             )
-            (staging / "manifest.json").write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
+            (staging / "manifest.json").write_text(
+                manifest.model_dump_json(indent=2), encoding="utf-8"
+            )
             final = out_root / brief.product.sku
             _replace_dir(staging, final)
         manifest = manifest.model_copy(update={"stages": dict(clock.seconds)})
@@ -377,6 +446,13 @@ def render_brief(
         shutil.rmtree(work, ignore_errors=True)
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _progress_from(clock: StageClock, done: float, total: float) -> Callable[[float], None]:
+    def advance(seconds: float) -> None:
+        clock.reporter.advanced("compose", min(1.0, (done + seconds) / total))
+
+    return advance
 
 
 def _replace_dir(staging: Path, final: Path) -> None:
@@ -392,8 +468,12 @@ def _replace_dir(staging: Path, final: Path) -> None:
 
 
 def render(
-    brief_path: Path, out_root: Path, *, options: RenderOptions = RenderOptions(),
-    ports: Ports | None = None, reporter: Reporter | None = None,
+    brief_path: Path,
+    out_root: Path,
+    *,
+    options: RenderOptions = RenderOptions(),
+    ports: Ports | None = None,
+    reporter: Reporter | None = None,
 ) -> RenderResult:
     """Render a brief file; if ``out_root`` did not exist and the render fails, it is removed."""
     created = not out_root.exists()

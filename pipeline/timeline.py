@@ -23,7 +23,7 @@ __all__ = [
     "VideoClip",
 ]
 
-TIMELINE_VERSION = 1
+TIMELINE_VERSION: Literal[1] = 1
 
 
 class _Frozen(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Callable
@@ -76,12 +77,23 @@ def test_manifest_says_what_was_made_and_why(rendered: RenderResult) -> None:
     assert len(m["prompts"]) == len(scenes)
     assert {o["format"] for o in m["outputs"]} == {"9x16", "1x1"}
     for entry in m["outputs"]:
-        assert entry["qc"]["checks"] and all(c["ok"] or c["severity"] == "warning" for c in entry["qc"]["checks"])
+        assert entry["qc"]["checks"] and all(
+            c["ok"] or c["severity"] == "warning" for c in entry["qc"]["checks"]
+        )
         assert entry["width"] and entry["duration"] and entry["loudness_lufs"] is not None
-    for stage in ("palette", "script", "voice", "soundtrack", "captions", "visuals", "compose", "qc"):
+    for stage in (
+        "palette",
+        "script",
+        "voice",
+        "soundtrack",
+        "captions",
+        "visuals",
+        "compose",
+        "qc",
+    ):
         assert m["stages"][stage] >= 0
     words = [w for line in m["voice"] for w in line["words"]]
-    assert words and all(a["start"] <= b["start"] for a, b in zip(words, words[1:], strict=False))
+    assert words and all(a["start"] <= b["start"] for a, b in itertools.pairwise(words))
 
 
 def _rgb(hex_colour: str) -> np.ndarray:
@@ -122,22 +134,34 @@ def test_spoken_word_is_drawn_in_the_accent_colour(
     lit_first = columns((first.start + first.end) / 2, highlight)
     lit_second = columns((second.start + second.end) / 2, highlight)
     assert lit_first.size > 5 and lit_second.size > 5, "the spoken word is not in the accent colour"
-    assert columns((first.start + first.end) / 2, text).size > 5, "the other words are not in the text colour"
+    assert columns((first.start + first.end) / 2, text).size > 5, (
+        "the other words are not in the text colour"
+    )
     # The highlight follows the voice: the second word is lit somewhere else than the first.
     assert not math.isclose(lit_first.mean(), lit_second.mean(), abs_tol=3)
     # Before anyone speaks, nothing is highlighted.
     assert columns(0.02, highlight).size == 0
 
 
-def test_rendering_again_replaces_the_previous_output(rendered: RenderResult, tmp_path: Path) -> None:
+def test_rendering_again_replaces_the_previous_output(
+    rendered: RenderResult, tmp_path: Path
+) -> None:
     brief = rendered.out_dir.parent.parent / "brief.json"
-    again = render(brief, rendered.out_dir.parent, options=RenderOptions(formats=(Format.V1X1,), preview=True))
+    again = render(
+        brief, rendered.out_dir.parent, options=RenderOptions(formats=(Format.V1X1,), preview=True)
+    )
     assert again.out_dir == rendered.out_dir
-    assert sorted(p.name for p in again.out_dir.iterdir()) == ["1x1.mp4", "1x1.png", "manifest.json"]
+    assert sorted(p.name for p in again.out_dir.iterdir()) == [
+        "1x1.mp4",
+        "1x1.png",
+        "manifest.json",
+    ]
     assert sorted(p.name for p in again.out_dir.parent.iterdir()) == ["AUR-ESP-01"]
 
 
-def test_preview_is_a_low_resolution_draft(tmp_path: Path, write_brief: WriteBrief, brief_data: dict[str, Any]) -> None:
+def test_preview_is_a_low_resolution_draft(
+    tmp_path: Path, write_brief: WriteBrief, brief_data: dict[str, Any]
+) -> None:
     result = render(write_brief(brief_data), tmp_path / "out", options=RenderOptions(preview=True))
     p = probe(result.out_dir / "9x16.mp4")
     assert (p.width, p.height) == (360, 640)
@@ -160,9 +184,13 @@ def test_italian_brief_with_music_and_option_two(
     brief_data["product"]["currency"] = "EUR"
     brief_data["music"] = "photos/music.wav"
     brief_data["formats"] = ["4x5"]
-    result = render(write_brief(brief_data), tmp_path / "out", options=RenderOptions(option=2, preview=True))
+    result = render(
+        write_brief(brief_data), tmp_path / "out", options=RenderOptions(option=2, preview=True)
+    )
     m = result.manifest
     assert m.chosen_option == 2 and m.scripts[1].locale.startswith("it")
-    assert any("24,90 €" in s.on_screen_text or "Acquista" in s.on_screen_text for s in m.scripts[1].scenes)
+    assert any(
+        "24,90 €" in s.on_screen_text or "Acquista" in s.on_screen_text for s in m.scripts[1].scenes
+    )
     assert m.outputs[0].loudness_lufs is not None and abs(m.outputs[0].loudness_lufs + 14) <= 1
     assert any(" " in s.name or s.name.isalpha() for s in m.palette.swatches)

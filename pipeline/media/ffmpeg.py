@@ -61,7 +61,9 @@ def run_ffmpeg(
             err_pipe = proc.stderr
             assert proc.stdout is not None and err_pipe is not None
             # stderr is drained on a thread so a chatty FFmpeg never blocks on a full pipe.
-            reader = threading.Thread(target=lambda: stderr_chunks.append(err_pipe.read()), daemon=True)
+            reader = threading.Thread(
+                target=lambda: stderr_chunks.append(err_pipe.read()), daemon=True
+            )
             reader.start()
             for line in proc.stdout:
                 key, _, value = line.strip().partition("=")
@@ -71,7 +73,10 @@ def run_ffmpeg(
             proc.wait()
     stderr = "".join(stderr_chunks)
     if proc.returncode != 0:
-        raise MediaError(stage, f"FFmpeg exited with {proc.returncode}:\n{_tail(stderr)}")
+        detail = _tail(stderr)
+        raise MediaError(
+            stage, f"FFmpeg exited with {proc.returncode}" + (f":\n{detail}" if detail else "")
+        )
     if on_progress is not None and total_seconds is not None:
         on_progress(total_seconds)
     return stderr

@@ -106,7 +106,11 @@ def _frame_plan(tl: Timeline) -> list[tuple[int, int, int]]:
     for i, scene in enumerate(tl.scenes):
         start = round(scene.start * fps)
         nxt = round(tl.scenes[i + 1].start * fps) if i + 1 < len(tl.scenes) else total
-        trans = round(scene.transition.duration * fps) if scene.transition and i + 1 < len(tl.scenes) else 0
+        trans = (
+            round(scene.transition.duration * fps)
+            if scene.transition and i + 1 < len(tl.scenes)
+            else 0
+        )
         plan.append((start, nxt - start + trans, trans))
     return plan
 
@@ -153,7 +157,9 @@ def _video_graph(tl: Timeline, first_input: int, tag: str) -> tuple[list[str], s
             )
             segments.append(out)
     joined = f"{tag}cat"
-    chains.append(f"{''.join(f'[{s}]' for s in segments)}concat=n={len(segments)}:v=1:a=0[{joined}]")
+    chains.append(
+        f"{''.join(f'[{s}]' for s in segments)}concat=n={len(segments)}:v=1:a=0[{joined}]"
+    )
     # Exact timestamps and a declared 30 fps let the encoder pass frames through untouched:
     # a cfr resampler at the output would drop or repeat frames on rounding noise.
     final = [f"trim=end_frame={tl.frames}", f"setpts=N/{tl.fps}/TB", f"fps={tl.fps}"]

@@ -53,21 +53,23 @@ def parse_ebur128(stderr: str) -> Loudness:
     )
 
 
-def measure_graph(inputs: Sequence[str], graph: str, label: str) -> Loudness:
+def measure_graph(
+    inputs: Sequence[str], graph: str, label: str, *, stage: str = "loudness"
+) -> Loudness:
     """Loudness of the audio a filter graph produces at ``[label]``."""
     stderr = run_ffmpeg(
         [*inputs, "-filter_complex", f"{graph};[{label}]{EBUR128}[measured]",
          "-map", "[measured]", "-f", "null", "-"],
-        stage="loudness",
+        stage=stage,
     )  # fmt: skip
     return parse_ebur128(stderr)
 
 
-def measure_loudness(path: Path) -> Loudness:
+def measure_loudness(path: Path, *, stage: str = "loudness") -> Loudness:
     """Integrated loudness, true peak and range of a file's first audio stream."""
     stderr = run_ffmpeg(
         ["-protocol_whitelist", SAFE_PROTOCOLS, "-i", str(path), "-map", "0:a:0",
          "-af", EBUR128, "-f", "null", "-"],
-        stage="loudness",
+        stage=stage,
     )  # fmt: skip
     return parse_ebur128(stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import struct
 from fractions import Fraction
 from pathlib import Path
@@ -88,11 +89,11 @@ def probe(path: Path) -> Probe:
             if packet.is_keyframe:
                 key_times.append(t)
             last_end = max(last_end, t + float((packet.duration or 0) * tb))
-        gaps = [b - a for a, b in zip(key_times, key_times[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(key_times)]
         if key_times:
             gaps.append(last_end - key_times[-1])
         stamps.sort()
-        steps = {b - a for a, b in zip(stamps, stamps[1:], strict=False)}
+        steps = {b - a for a, b in itertools.pairwise(stamps)}
         ctx = video.codec_context
         result = Probe(
             path=path,

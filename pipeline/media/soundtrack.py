@@ -35,7 +35,9 @@ def _num(value: float) -> str:
     return f"{value:.3f}"
 
 
-def build_mix(cues: Sequence[Cue], music: Path | None, duration: float) -> tuple[list[str], str, bool]:
+def build_mix(
+    cues: Sequence[Cue], music: Path | None, duration: float
+) -> tuple[list[str], str, bool]:
     """Input arguments, a filter graph ending in ``[mix]``, and whether any sound is present."""
     inputs: list[str] = []
     chains: list[str] = []
@@ -94,16 +96,21 @@ def render_soundtrack(
     inputs, graph, audible = build_mix(cues, music, duration)
     if not audible:
         _encode(inputs, f"{graph};[mix]anull[out]", duration, out)
-        return measure_loudness(out)
-    measured = measure_graph(inputs, graph, "mix")
+        return measure_loudness(out, stage="soundtrack")
+    measured = measure_graph(inputs, graph, "mix", stage="soundtrack")
     if measured.silent:
         _encode(inputs, f"{graph};[mix]anull[out]", duration, out)
-        return measure_loudness(out)
+        return measure_loudness(out, stage="soundtrack")
     gain = TARGET_LUFS - measured.integrated
     result = measured
     for _ in range(3):
-        _encode(inputs, f"{graph};[mix]{_gain_chain(gain, measured.true_peak + gain)}[out]", duration, out)
-        result = measure_loudness(out)
+        _encode(
+            inputs,
+            f"{graph};[mix]{_gain_chain(gain, measured.true_peak + gain)}[out]",
+            duration,
+            out,
+        )
+        result = measure_loudness(out, stage="soundtrack")
         miss = TARGET_LUFS - result.integrated
         if abs(miss) <= 0.5:
             break

@@ -27,7 +27,9 @@ def _shade(rgb: tuple[int, int, int], factor: float) -> tuple[int, int, int]:
     )
 
 
-def cover_fit(photo: Image.Image, size: tuple[int, int], focus: tuple[float, float] = (0.5, 0.5)) -> Image.Image:
+def cover_fit(
+    photo: Image.Image, size: tuple[int, int], focus: tuple[float, float] = (0.5, 0.5)
+) -> Image.Image:
     """Crop the photo to the target aspect around ``focus`` and resize it to fill ``size``."""
     tw, th = size
     sw, sh = photo.size
@@ -53,7 +55,16 @@ def gradient(size: tuple[int, int], top: str, bottom: str) -> Image.Image:
     w, h = size
     a, b = _rgb(top), _rgb(bottom)
     column = Image.new("RGB", (1, 256))
-    column.putdata([tuple(round(a[c] + (b[c] - a[c]) * i / 255) for c in range(3)) for i in range(256)])  # type: ignore[misc]
+    column.putdata(
+        [
+            (
+                round(a[0] + (b[0] - a[0]) * i / 255),
+                round(a[1] + (b[1] - a[1]) * i / 255),
+                round(a[2] + (b[2] - a[2]) * i / 255),
+            )
+            for i in range(256)
+        ]
+    )
     image = column.resize((w, h), Image.Resampling.BILINEAR)
     glow = Image.new("L", (w, h), 0)
     ImageDraw.Draw(glow).ellipse((-w // 3, -h // 4, w // 2 + w // 3, h // 2), fill=60)
@@ -63,7 +74,13 @@ def gradient(size: tuple[int, int], top: str, bottom: str) -> Image.Image:
 
 
 def fit_text(
-    text: str, font_path: str, box: Box, *, max_size: int, min_size: int = 18, line_spacing: float = 1.15
+    text: str,
+    font_path: str,
+    box: Box,
+    *,
+    max_size: int,
+    min_size: int = 18,
+    line_spacing: float = 1.15,
 ) -> tuple[ImageFont.FreeTypeFont, list[str]]:
     """The largest font size at which ``text`` word-wraps inside ``box``; raises ValueError if none."""
     width = box[2] - box[0]
@@ -115,15 +132,27 @@ def _draw_lines(
 
 
 def text_card(
-    size: tuple[int, int], text: str, *, background: str, text_colour: str, font_path: str, safe: Box,
+    size: tuple[int, int],
+    text: str,
+    *,
+    background: str,
+    text_colour: str,
+    font_path: str,
+    safe: Box,
     photo: Image.Image | None = None,
 ) -> Image.Image:
     """A palette-tinted card with the scene's text centred in the safe box."""
     w, h = size
-    image = gradient(size, background, "#%02x%02x%02x" % _shade(_rgb(background), 0.55))
+    image = gradient(
+        size, background, "#{:02x}{:02x}{:02x}".format(*_shade(_rgb(background), 0.55))
+    )
     if photo is not None:
         # A faint, blurred echo of the product keeps the card on-brand without competing with text.
-        ghost = cover_fit(photo, (w // 4, h // 4)).resize(size).filter(ImageFilter.GaussianBlur(w // 60))
+        ghost = (
+            cover_fit(photo, (w // 4, h // 4))
+            .resize(size)
+            .filter(ImageFilter.GaussianBlur(w // 60))
+        )
         image = Image.blend(image, ghost, 0.12)
     draw = ImageDraw.Draw(image)
     font, lines = fit_text(text, font_path, safe, max_size=round(min(w, h) * 0.11))
@@ -132,13 +161,23 @@ def text_card(
 
 
 def end_card(
-    size: tuple[int, int], *, name: str, price: str, cta: str, background: str, text_colour: str,
-    accent: str, on_accent: str, font_path: str, safe: Box, photo: Image.Image | None,
+    size: tuple[int, int],
+    *,
+    name: str,
+    price: str,
+    cta: str,
+    background: str,
+    text_colour: str,
+    accent: str,
+    on_accent: str,
+    font_path: str,
+    safe: Box,
+    photo: Image.Image | None,
     logo: Image.Image | None,
 ) -> Image.Image:
     """Product, name, price and a call-to-action button, all inside the safe box."""
     w, h = size
-    image = gradient(size, background, "#%02x%02x%02x" % _shade(_rgb(background), 0.6))
+    image = gradient(size, background, "#{:02x}{:02x}{:02x}".format(*_shade(_rgb(background), 0.6)))
     draw = ImageDraw.Draw(image)
     left, top, right, bottom = safe
     box_h = bottom - top
@@ -147,14 +186,18 @@ def end_card(
         logo_h = round(box_h * 0.09)
         scaled = logo.copy()
         scaled.thumbnail((round((right - left) * 0.5), logo_h), Image.Resampling.LANCZOS)
-        image.paste(scaled, ((w - scaled.width) // 2, cursor), scaled if scaled.mode == "RGBA" else None)
+        image.paste(
+            scaled, ((w - scaled.width) // 2, cursor), scaled if scaled.mode == "RGBA" else None
+        )
         cursor += logo_h + round(box_h * 0.03)
     if photo is not None:
         ph = round(box_h * (0.42 if h > w else 0.36))
         pw = min(right - left, round(ph * 1.2))
         shot = cover_fit(photo, (pw, ph))
         mask = Image.new("L", shot.size, 0)
-        ImageDraw.Draw(mask).rounded_rectangle((0, 0, pw - 1, ph - 1), radius=min(pw, ph) // 12, fill=255)
+        ImageDraw.Draw(mask).rounded_rectangle(
+            (0, 0, pw - 1, ph - 1), radius=min(pw, ph) // 12, fill=255
+        )
         image.paste(shot, ((w - pw) // 2, cursor), mask)
         cursor += ph + round(box_h * 0.04)
     rest = bottom - cursor
@@ -168,7 +211,9 @@ def end_card(
     button_w = round((right - left) * 0.8)
     bx = (w - button_w) // 2
     by = price_box[3] + round(rest * 0.06)
-    draw.rounded_rectangle((bx, by, bx + button_w, by + button_h), radius=button_h // 2, fill=accent)
+    draw.rounded_rectangle(
+        (bx, by, bx + button_w, by + button_h), radius=button_h // 2, fill=accent
+    )
     pad = button_h // 5
     cta_box = (bx + pad * 2, by + pad, bx + button_w - pad * 2, by + button_h - pad)
     font, lines = fit_text(cta, font_path, cta_box, max_size=round(button_h * 0.5), min_size=12)

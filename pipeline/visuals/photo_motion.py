@@ -32,10 +32,16 @@ def ken_burns(index: int, strength: float) -> Motion:
     if move == "zoom_in_left":
         return Motion(start=full, end=Rect(x=(1 - s) * 0.25, y=(1 - s) / 2, w=s, h=s))
     if move == "pan_right":
-        return Motion(start=Rect(x=0, y=(1 - s) / 2, w=s, h=s), end=Rect(x=1 - s, y=(1 - s) / 2, w=s, h=s))
+        return Motion(
+            start=Rect(x=0, y=(1 - s) / 2, w=s, h=s), end=Rect(x=1 - s, y=(1 - s) / 2, w=s, h=s)
+        )
     if move == "pan_left":
-        return Motion(start=Rect(x=1 - s, y=(1 - s) / 2, w=s, h=s), end=Rect(x=0, y=(1 - s) / 2, w=s, h=s))
-    return Motion(start=Rect(x=(1 - s) / 2, y=1 - s, w=s, h=s), end=Rect(x=(1 - s) / 2, y=0, w=s, h=s))
+        return Motion(
+            start=Rect(x=1 - s, y=(1 - s) / 2, w=s, h=s), end=Rect(x=0, y=(1 - s) / 2, w=s, h=s)
+        )
+    return Motion(
+        start=Rect(x=(1 - s) / 2, y=1 - s, w=s, h=s), end=Rect(x=(1 - s) / 2, y=0, w=s, h=s)
+    )
 
 
 def _even(value: float) -> int:
@@ -80,13 +86,18 @@ class PhotoMotionClips:
         size = (spec.width, spec.height)
         roles = self._palette.roles
         path = workdir / f"{spec.format.value}-{spec.width}-scene{request.scene_index:02d}.png"
-        photo = self._photos[request.photo % len(self._photos)] if request.photo is not None else None
+        photo = (
+            self._photos[request.photo % len(self._photos)] if request.photo is not None else None
+        )
         if request.kind == "photo" and photo is not None:
             work = working_size(photo.size, spec)
             cover_fit(photo, work).save(path, compress_level=1)
             strength = 1.16 if request.motion == "dynamic" else 1.09
             return StillClip(
-                image=path, width=work[0], height=work[1], motion=ken_burns(request.scene_index, strength)
+                image=path,
+                width=work[0],
+                height=work[1],
+                motion=ken_burns(request.scene_index, strength),
             )
         if request.kind == "end_card":
             image = end_card(
