@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from fontTools.ttLib import TTFont  # type: ignore[import-untyped]  # no stubs published
+from fontTools.ttLib import TTFont
 from PIL import ImageFont, features
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 

@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from fontTools.ttLib import TTFont, TTLibError  # type: ignore[import-untyped]  # no stubs
+from fontTools.ttLib import TTFont, TTLibError
 from PIL import ImageFont
 from pydantic import BaseModel, ConfigDict
 
