@@ -165,6 +165,7 @@ def test_preview_is_a_low_resolution_draft(
     result = render(write_brief(brief_data), tmp_path / "out", options=RenderOptions(preview=True))
     p = probe(result.out_dir / "9x16.mp4")
     assert (p.width, p.height) == (360, 640)
+    assert p.fps == 15 and p.constant_frame_rate  # a draft: half the frames
     assert result.manifest.preview
     assert abs(p.duration - 8.0) <= 0.1
 
@@ -194,3 +195,32 @@ def test_italian_brief_with_music_and_option_two(
     )
     assert m.outputs[0].loudness_lufs is not None and abs(m.outputs[0].loudness_lufs + 14) <= 1
     assert any(" " in s.name or s.name.isalpha() for s in m.palette.swatches)
+
+
+def test_awkward_photos_a_logo_and_a_brand_font_render(
+    tmp_path: Path, write_brief: WriteBrief, brief_data: dict[str, Any], photo_dir: Path
+) -> None:
+    from font_rhd import __file__ as font_pkg
+
+    base = Image.open(photo_dir / "coffee.png").convert("RGB")
+    base.convert("CMYK").save(photo_dir / "cmyk.jpg")
+    exif = Image.Exif()
+    exif[0x0112] = 8  # shown rotated 90° counter-clockwise
+    base.save(photo_dir / "rotated.jpg", exif=exif)
+    Image.fromarray((np.asarray(base.convert("L"), dtype=np.uint16) * 257)).save(photo_dir / "grey16.png")
+    base.convert("P", palette=Image.Palette.ADAPTIVE).save(photo_dir / "palette.png")
+    rgba = base.convert("RGBA")
+    rgba.putalpha(128)
+    rgba.save(photo_dir / "alpha.png")
+    logo = Image.new("RGBA", (300, 100), (0, 0, 0, 0))
+    logo.paste((250, 250, 250, 255), (10, 10, 290, 90))
+    logo.save(photo_dir / "logo.png")
+    font = Path(font_pkg).parent / "files" / "RedHatDisplay-Medium.ttf"
+    brief_data["product"]["photos"] = [
+        f"photos/{n}" for n in ("cmyk.jpg", "rotated.jpg", "grey16.png", "palette.png", "alpha.png")
+    ]
+    brief_data["brand"]["logo"] = "photos/logo.png"
+    brief_data["brand"]["font"] = str(font)
+    result = render(write_brief(brief_data), tmp_path / "out", options=RenderOptions(preview=True))
+    assert result.manifest.outputs[0].qc.passed
+    assert result.manifest.brief["brand"]["logo"].endswith("logo.png")

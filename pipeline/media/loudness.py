@@ -12,7 +12,15 @@ from pydantic import BaseModel, ConfigDict
 from pipeline.errors import MediaError
 from pipeline.media.ffmpeg import SAFE_PROTOCOLS, run_ffmpeg
 
-__all__ = ["TARGET_LUFS", "TARGET_TRUE_PEAK", "Loudness", "measure_loudness", "parse_ebur128"]
+__all__ = [
+    "EBUR128",
+    "TARGET_LUFS",
+    "TARGET_TRUE_PEAK",
+    "Loudness",
+    "measure_graph",
+    "measure_loudness",
+    "parse_ebur128",
+]
 
 TARGET_LUFS = -14.0
 TARGET_TRUE_PEAK = -1.5  # aim under the -1 dBTP limit: AAC encoding adds a few tenths of overshoot

@@ -10,11 +10,12 @@ from pydantic import BaseModel, ConfigDict
 
 from pipeline.media.ffmpeg import SAFE_PROTOCOLS, run_ffmpeg
 from pipeline.media.loudness import (
+    EBUR128,
     TARGET_LUFS,
     TARGET_TRUE_PEAK,
     Loudness,
     measure_graph,
-    measure_loudness,
+    parse_ebur128,
 )
 
 __all__ = ["Cue", "build_mix", "render_soundtrack"]
@@ -48,7 +49,12 @@ def build_mix(
         chains.append(f"[{i}:a]{fmt},adelay=delays={delay}:all=1[c{i}]")
     if cues:
         labels = "".join(f"[c{i}]" for i in range(len(cues)))
-        voice = f"{labels}amix=inputs={len(cues)}:normalize=0:duration=longest,"
+        # A voice-over compressor, as in any broadcast chain: it evens out the synthetic voice's
+        # peaks so the gain that reaches -14 LUFS rarely needs the limiter.
+        voice = (
+            f"{labels}amix=inputs={len(cues)}:normalize=0:duration=longest,"
+            "acompressor=threshold=-20dB:ratio=3:attack=5:release=120:makeup=1,"
+        )
         chains.append(f"{voice}apad=whole_dur={_num(duration)},atrim=0:{_num(duration)}[voice]")
     else:
         chains.append(f"anullsrc=r={_RATE}:cl=stereo,atrim=0:{_num(duration)},{fmt}[voice]")
@@ -90,27 +96,20 @@ def render_soundtrack(
 ) -> Loudness:
     """Write the finished soundtrack to ``out`` (.m4a); returns its measured loudness.
 
-    Gain is linear (no pumping): measure, apply, measure the encoded result. When the limiter had
-    to hold peaks down, the result lands under the target, and one more pass adds what is missing.
+    Gain is linear (no pumping): measure the mix, then encode with the gain while measuring the
+    result in the same run. When the limiter had to hold peaks down, the result lands under the
+    target, and another pass adds what is missing.
     """
     inputs, graph, audible = build_mix(cues, music, duration)
     if not audible:
-        _encode(inputs, f"{graph};[mix]anull[out]", duration, out)
-        return measure_loudness(out, stage="soundtrack")
+        return _encode(inputs, f"{graph};[mix]anull[out]", duration, out)
     measured = measure_graph(inputs, graph, "mix", stage="soundtrack")
     if measured.silent:
-        _encode(inputs, f"{graph};[mix]anull[out]", duration, out)
-        return measure_loudness(out, stage="soundtrack")
+        return _encode(inputs, f"{graph};[mix]anull[out]", duration, out)
     gain = TARGET_LUFS - measured.integrated
-    result = measured
     for _ in range(3):
-        _encode(
-            inputs,
-            f"{graph};[mix]{_gain_chain(gain, measured.true_peak + gain)}[out]",
-            duration,
-            out,
-        )
-        result = measure_loudness(out, stage="soundtrack")
+        chain = _gain_chain(gain, measured.true_peak + gain)
+        result = _encode(inputs, f"{graph};[mix]{chain}[out]", duration, out)
         miss = TARGET_LUFS - result.integrated
         if abs(miss) <= 0.5:
             break
@@ -118,10 +117,13 @@ def render_soundtrack(
     return result
 
 
-def _encode(inputs: Sequence[str], graph: str, duration: float, out: Path) -> None:
-    run_ffmpeg(
-        [*inputs, "-filter_complex", graph, "-map", "[out]",
-         "-c:a", "aac", "-aac_coder", "fast", "-b:a", "192k", "-ar", str(_RATE), "-ac", "2",
-         "-t", _num(duration), "-f", "mp4", str(out)],
+def _encode(inputs: Sequence[str], graph: str, duration: float, out: Path) -> Loudness:
+    """Encode ``[out]`` to AAC and measure what is encoded, in one FFmpeg run."""
+    stderr = run_ffmpeg(
+        [*inputs, "-filter_complex", f"{graph.removesuffix('[out]')},asplit=2[out][probe];[probe]{EBUR128}[m]",
+         "-map", "[out]", "-c:a", "aac", "-aac_coder", "fast", "-b:a", "192k", "-ar", str(_RATE), "-ac", "2",
+         "-t", _num(duration), "-f", "mp4", str(out),
+         "-map", "[m]", "-t", _num(duration), "-f", "null", "-"],
         stage="soundtrack",
     )  # fmt: skip
+    return parse_ebur128(stderr)

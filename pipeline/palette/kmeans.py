@@ -11,7 +11,6 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
-from sklearn.cluster import KMeans
 from threadpoolctl import threadpool_limits
 
 from pipeline.errors import BadInput
@@ -104,6 +103,10 @@ def _cluster(
     """
     if len(lab) <= k:
         return lab, counts
+    # Imported here: scikit-learn takes most of a second to import, which every CLI call
+    # (templates, a bad brief) would otherwise pay.
+    from sklearn.cluster import KMeans
+
     model = KMeans(n_clusters=k, n_init=N_INIT, random_state=seed)
     # a few thousand 3-D points: OpenMP threads cost more than they save, and on a busy
     # machine their spin-waiting made this 20x slower (10 ms -> 250 ms) in measurements
