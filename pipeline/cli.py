@@ -69,20 +69,30 @@ def _run(brief: Path, out: Path, options: RenderOptions) -> RenderResult:
 
 
 def _summary(result: RenderResult) -> None:
-    table = Table(title=f"{result.manifest.sku} · {result.manifest.template}", show_lines=False)
-    for column in ("format", "file", "size", "duration", "loudness", "qc"):
-        table.add_column(column)
+    out = Console()
+    rows = []
     for entry in result.manifest.outputs:
         loud = f"{entry.loudness_lufs:.1f} LUFS" if entry.loudness_lufs is not None else "silent"
-        table.add_row(
-            entry.format, str(result.out_dir / entry.path), f"{entry.width}x{entry.height}",
-            f"{entry.duration:.2f}s", loud, "passed" if entry.qc.passed else "FAILED",
-        )  # fmt: skip
-    Console().print(table)
+        warnings = ", ".join(c.name for c in entry.qc.warnings)
+        qc = (
+            "passed" + (f" (warnings: {warnings})" if warnings else "")
+            if entry.qc.passed
+            else "FAILED"
+        )
+        rows.append((entry.format, str(result.out_dir / entry.path), f"{entry.width}x{entry.height}",
+                     f"{entry.duration:.2f}s", loud, qc))  # fmt: skip
+    if out.is_terminal:
+        table = Table(title=f"{result.manifest.sku} · {result.manifest.template}")
+        for column in ("format", "file", "size", "duration", "loudness", "qc"):
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*row)
+        out.print(table)
+    else:  # plain lines for logs and pipes: no truncated table cells
+        for row in rows:
+            print("  ".join(row))
     stages = ", ".join(f"{k} {v:.2f}s" for k, v in result.manifest.stages.items())
-    Console().print(
-        f"manifest: {result.out_dir / 'manifest.json'}\nstages: {stages}", highlight=False
-    )
+    print(f"manifest: {result.out_dir / 'manifest.json'}\nstages: {stages}")
 
 
 @app.command("render")

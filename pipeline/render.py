@@ -8,10 +8,9 @@ nothing behind.
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,36 +20,33 @@ from PIL import Image
 
 from pipeline import __version__
 from pipeline.brief import Brief, brief_hash, load_brief
-from pipeline.captions import CaptionLook, TextOverlay, break_lines, build_ass
+from pipeline.caption_file import write_caption_file
+from pipeline.delivery import poster, replace_dir
 from pipeline.errors import BadInput, BriefError
 from pipeline.fonts import FontFile, default_caption_font, fonts_dir_for, load_brand_font
 from pipeline.formats import FORMATS, Format, FormatSpec
 from pipeline.images import load_rgb
-from pipeline.manifest import Manifest, OutputEntry, VoiceLine
-from pipeline.media.ffmpeg import SAFE_PROTOCOLS, run_ffmpeg
+from pipeline.manifest import Manifest, OutputEntry
+from pipeline.media.ffmpeg import run_ffmpeg
 from pipeline.media.graph import Output, build_args
 from pipeline.media.loudness import Loudness, measure_loudness
 from pipeline.media.probe import probe
 from pipeline.media.soundtrack import Cue, render_soundtrack
 from pipeline.palette import KMeansPalette, PaletteExtractor
-from pipeline.palette.model import Palette
 from pipeline.prompts import build_prompts
 from pipeline.qc import check_output, enforce
 from pipeline.script import OfflineScriptWriter, ScriptWriter
-from pipeline.script.model import Scene, SceneKind, Script
+from pipeline.script.model import SceneKind, Script
+from pipeline.script.offline import format_price
 from pipeline.stages import Reporter, StageClock
-from pipeline.templates.model import Template
 from pipeline.templates.registry import get_template
 from pipeline.timeline import Encode, Timeline, TimelineScene, Transition
 from pipeline.visuals import ClipGenerator, ClipRequest, PhotoMotionClips
-from pipeline.voice import EspeakVoice, Speech, VoiceSynth, WordTiming
+from pipeline.voice import EspeakVoice, VoiceSynth
+from pipeline.voiceover import speak_script, voice_path
 
-__all__ = ["Ports", "RenderOptions", "RenderResult", "format_price", "render", "render_brief"]
+__all__ = ["Ports", "RenderOptions", "RenderResult", "render", "render_brief"]
 
-VOICE_LEAD = 0.15  # seconds of picture before a scene's voice starts
-VOICE_TAIL = 0.10  # breath kept before the next scene
-BASE_RATE = 175  # eSpeak's default words per minute
-MAX_SPEEDUP = 1.4
 PREVIEW_SHORT_SIDE = 360
 PREVIEW_FPS = 15  # a draft checks composition and timing; half the frames, half the work
 # Measured by bench/render_bench.py: sequential per-format runs are leaner, and not slower, than
@@ -82,19 +78,6 @@ class RenderResult:
     manifest: Manifest
 
 
-_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF "}
-
-
-def format_price(price: object, currency: str, language: str) -> str:
-    """A price as shoppers in the brand's language write it: "€24.90" or "24,90 €"."""
-    amount = f"{float(str(price)):,.2f}"
-    symbol = _SYMBOLS.get(currency, f"{currency} ")
-    if language in ("it", "es", "fr", "de", "pt"):
-        amount = amount.replace(",", " ").replace(".", ",").replace(" ", ".")
-        return f"{amount} {symbol.strip()}"
-    return f"{symbol}{amount}"
-
-
 def _preview_spec(spec: FormatSpec) -> FormatSpec:
     short = min(spec.width, spec.height)
     width = round(spec.width * PREVIEW_SHORT_SIDE / short / 2) * 2
@@ -123,99 +106,12 @@ def _load_inputs(brief: Brief) -> tuple[list[Image.Image], Image.Image | None, F
     return photos, logo, font
 
 
-def _speak(voice: VoiceSynth, scene: Scene, brief: Brief, workdir: Path) -> Speech:
-    """Synthesize a scene's line, speeding up (to a limit) rather than spilling into the next scene."""
-    out = workdir / f"voice-{scene.index:02d}.wav"
-    base = brief.voice.rate or BASE_RATE
-    room = scene.duration - VOICE_LEAD - VOICE_TAIL
-    speech = voice.synthesize(
-        scene.voiceover, locale=brief.brand.locale, out=out, voice=brief.voice.name, rate=base
-    )
-    if speech.duration <= room:
-        return speech
-    rate = min(round(base * speech.duration / room * 1.04), round(base * MAX_SPEEDUP), 450)
-    speech = voice.synthesize(
-        scene.voiceover, locale=brief.brand.locale, out=out, voice=brief.voice.name, rate=rate
-    )
-    if speech.duration > room:
-        raise BadInput(
-            "template",
-            f"scene {scene.index + 1} ({scene.slot}) voice-over needs {speech.duration:.1f}s but the "
-            f"scene allows {room:.1f}s: shorten the product text or raise duration",
-        )
-    return speech
-
-
 def _scene_starts(script: Script) -> list[float]:
     starts, t = [], 0.0
     for scene in script.scenes:
         starts.append(round(t, 4))
         t += scene.duration
     return starts
-
-
-def _caption_look(
-    template: Template, palette: Palette, font: FontFile, spec: FormatSpec
-) -> CaptionLook:
-    style = template.caption_style
-    short = min(spec.width, spec.height)
-    return CaptionLook(
-        font=font,
-        size_px=round(short * 0.074 * style.scale),
-        text_colour=palette.roles.caption_text,
-        highlight_colour=palette.roles.caption_highlight,
-        outline_colour=palette.roles.caption_outline,
-        outline_px=max(2, round(short * 0.006)),
-        # The outline alone carries the contrast guarantee; a shadow layer would cost a third
-        # of the caption blending time for no legibility gain.
-        shadow_px=0,
-        uppercase=style.uppercase,
-        position=style.position,
-    )
-
-
-def _write_ass(
-    path: Path,
-    spec: FormatSpec,
-    template: Template,
-    palette: Palette,
-    font: FontFile,
-    lines: Sequence[VoiceLine],
-    script: Script,
-    starts: Sequence[float],
-) -> None:
-    words = [w for line in lines for w in line.words]
-    caption_lines = break_lines(
-        words,
-        max_words=template.caption_style.max_words,
-        max_chars=28 if spec.width < spec.height else 36,
-    )
-    overlays = []
-    for scene, start in zip(script.scenes, starts, strict=True):
-        if scene.kind == SceneKind.PHOTO and scene.on_screen_text:
-            overlays.append(
-                TextOverlay(
-                    text=scene.on_screen_text,
-                    start=start + 0.15,
-                    end=start + scene.duration,
-                    role="headline",
-                )
-            )
-    text = build_ass(
-        spec=spec,
-        lines=caption_lines,
-        look=_caption_look(template, palette, font, spec),
-        overlays=overlays,
-    )
-    path.write_text(text, encoding="utf-8")
-
-
-def _poster(video: Path, at: float, out: Path) -> None:
-    run_ffmpeg(
-        ["-protocol_whitelist", SAFE_PROTOCOLS, "-ss", f"{at:.3f}", "-i", str(video),
-         "-frames:v", "1", "-update", "1", "-compression_level", "3", str(out)],
-        stage="deliver",
-    )  # fmt: skip
 
 
 def render_brief(
@@ -263,36 +159,15 @@ def render_brief(
     work = Path(tempfile.mkdtemp(prefix="reelforge-"))
     staging = Path(tempfile.mkdtemp(prefix=f".{brief.product.sku}.", dir=out_root))
     try:
-        voice_lines: list[VoiceLine] = []
         with clock.stage("voice"):
-            if brief.voice.enabled:
-                for scene, start in zip(script.scenes, starts, strict=True):
-                    if not scene.voiceover.strip():
-                        continue
-                    speech = _speak(ports.voice, scene, brief, work)
-                    offset = start + VOICE_LEAD
-                    voice_lines.append(
-                        VoiceLine(
-                            scene=scene.index,
-                            start=offset,
-                            text=scene.voiceover,
-                            voice=speech.voice,
-                            words=tuple(
-                                WordTiming(
-                                    text=w.text,
-                                    start=round(w.start + offset, 4),
-                                    end=round(w.end + offset, 4),
-                                )
-                                for w in speech.words
-                            ),
-                        )
-                    )
-                    clock.reporter.advanced("voice", (scene.index + 1) / len(script.scenes))
+            voice_lines = speak_script(
+                ports.voice, script, starts, brief, work,
+                on_scene=lambda fraction: clock.reporter.advanced("voice", fraction),
+            )  # fmt: skip
 
         with clock.stage("soundtrack"):
             cues = [
-                Cue(path=work / f"voice-{line.scene:02d}.wav", start=line.start)
-                for line in voice_lines
+                Cue(path=voice_path(work, line.scene), start=line.start) for line in voice_lines
             ]
             audio = work / "soundtrack.m4a"
             track_loudness = render_soundtrack(cues, brief.music, script.duration, audio)
@@ -303,7 +178,7 @@ def render_brief(
             subtitles: dict[str, Path] = {}
             for spec in specs:
                 path = work / f"captions-{spec.format.value}.ass"
-                _write_ass(path, spec, template, palette, font, voice_lines, script, starts)
+                write_caption_file(path, spec, template, palette, font, voice_lines, script, starts)
                 subtitles[spec.format.value] = path
 
         with clock.stage("visuals"):
@@ -400,12 +275,12 @@ def render_brief(
                     draft=options.preview,
                 )
                 enforce(report)
-                poster = out.path.with_suffix(".png")
+                poster_path = out.path.with_suffix(".png")
                 entries.append(
                     OutputEntry(
                         format=tl.spec.format.value,
                         path=out.path.name,
-                        poster=poster.name,
+                        poster=poster_path.name,
                         width=p.width,
                         height=p.height,
                         duration=round(p.duration, 3),
@@ -420,7 +295,7 @@ def render_brief(
             hero = next((s for s in script.scenes if s.kind == SceneKind.PHOTO), script.scenes[0])
             at = starts[hero.index] + hero.duration * 0.5
             for out in timelines:
-                _poster(out.path, at, out.path.with_suffix(".png"))
+                poster(out.path, at, out.path.with_suffix(".png"))
             manifest = Manifest(
                 reelforge=__version__,
                 created_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -443,7 +318,7 @@ def render_brief(
                 manifest.model_dump_json(indent=2), encoding="utf-8"
             )
             final = out_root / brief.product.sku
-            _replace_dir(staging, final)
+            replace_dir(staging, final)
         manifest = manifest.model_copy(update={"stages": dict(clock.seconds)})
         (final / "manifest.json").write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
         return RenderResult(out_dir=final, manifest=manifest)
@@ -458,22 +333,6 @@ def _progress_from(clock: StageClock, done: float, total: float) -> Callable[[fl
         clock.reporter.advanced("compose", min(1.0, (done + seconds) / total))
 
     return advance
-
-
-def _replace_dir(staging: Path, final: Path) -> None:
-    """Swap ``staging`` into place; an older render there is removed only after the swap."""
-    # mkdtemp makes the folder private; a delivered render is as readable as any other output.
-    mask = os.umask(0)
-    os.umask(mask)
-    staging.chmod(0o777 & ~mask)
-    if final.exists():
-        # A unique name: a leftover from a render killed mid-swap must not block this one.
-        old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old.", dir=final.parent))
-        final.rename(old / final.name)
-        staging.rename(final)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        staging.rename(final)
 
 
 def render(

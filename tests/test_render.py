@@ -207,7 +207,9 @@ def test_awkward_photos_a_logo_and_a_brand_font_render(
     exif = Image.Exif()
     exif[0x0112] = 8  # shown rotated 90° counter-clockwise
     base.save(photo_dir / "rotated.jpg", exif=exif)
-    Image.fromarray((np.asarray(base.convert("L"), dtype=np.uint16) * 257)).save(photo_dir / "grey16.png")
+    Image.fromarray(np.asarray(base.convert("L"), dtype=np.uint16) * 257).save(
+        photo_dir / "grey16.png"
+    )
     base.convert("P", palette=Image.Palette.ADAPTIVE).save(photo_dir / "palette.png")
     rgba = base.convert("RGBA")
     rgba.putalpha(128)
