@@ -1,0 +1,65 @@
+"""Voice lines are placed on the ad's clock and never spill into the next scene."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline.brief import load_brief
+from pipeline.errors import BadInput
+from pipeline.palette import FakePalette
+from pipeline.script import OfflineScriptWriter
+from pipeline.templates.registry import get_template
+from pipeline.voice import FakeVoice
+from pipeline.voiceover import VOICE_LEAD, speak_script
+
+WriteBrief = Callable[[dict[str, Any]], Path]
+
+
+def _script(path: Path):  # type: ignore[no-untyped-def]
+    brief = load_brief(path)
+    template = get_template(brief.template)
+    script = OfflineScriptWriter().write(
+        brief, template, FakePalette().extract([], locale="en"), n=1
+    )[0]
+    starts, t = [], 0.0
+    for scene in script.scenes:
+        starts.append(t)
+        t += scene.duration
+    return brief, script, starts
+
+
+def test_words_are_shifted_onto_the_ad_clock(
+    tmp_path: Path, write_brief: WriteBrief, brief_data: dict[str, Any]
+) -> None:
+    brief, script, starts = _script(write_brief(brief_data))
+    seen: list[float] = []
+    lines = speak_script(
+        FakeVoice(word_seconds=0.1, gap_seconds=0.02), script, starts, brief, tmp_path, seen.append
+    )
+    assert lines and seen[-1] == 1.0
+    for line in lines:
+        scene_start = starts[line.scene]
+        assert line.start == pytest.approx(scene_start + VOICE_LEAD)
+        assert line.words[0].start == pytest.approx(line.start, abs=1e-3)
+        next_start = starts[line.scene + 1] if line.scene + 1 < len(starts) else script.duration
+        assert line.words[-1].end <= next_start
+
+
+def test_voice_disabled_gives_no_lines(
+    tmp_path: Path, write_brief: WriteBrief, brief_data: dict[str, Any]
+) -> None:
+    brief_data["voice"] = {"enabled": False}
+    brief, script, starts = _script(write_brief(brief_data))
+    assert speak_script(FakeVoice(), script, starts, brief, tmp_path) == ()
+
+
+def test_a_line_that_cannot_fit_its_scene_is_bad_input(
+    tmp_path: Path, write_brief: WriteBrief, brief_data: dict[str, Any]
+) -> None:
+    brief, script, starts = _script(write_brief(brief_data))
+    with pytest.raises(BadInput, match=r"template: scene 1 .* voice-over needs"):
+        speak_script(FakeVoice(word_seconds=3.0), script, starts, brief, tmp_path)
