@@ -155,9 +155,14 @@ def render_brief(
     with clock.stage("prompts"):
         prompts = build_prompts(script, template=template, palette=palette, brief=brief)
 
-    out_root.mkdir(parents=True, exist_ok=True)
+    try:
+        out_root.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{brief.product.sku}.", dir=out_root))
+    except FileExistsError:
+        raise BadInput("--out", f"{out_root} exists and is not a folder") from None
+    except OSError as exc:
+        raise BadInput("--out", f"cannot write to {out_root}: {exc.strerror}") from None
     work = Path(tempfile.mkdtemp(prefix="reelforge-"))
-    staging = Path(tempfile.mkdtemp(prefix=f".{brief.product.sku}.", dir=out_root))
     try:
         with clock.stage("voice"):
             voice_lines = speak_script(

@@ -147,3 +147,14 @@ def test_templates_lists_all_twelve() -> None:
     assert result.returncode == 0
     for name in ("product_showcase", "before_after", "ugc_hook", "offer_countdown", "listicle"):
         assert name in result.stdout
+
+
+def test_out_that_is_a_file_exits_2(
+    tmp_path: Path, write_brief: WriteBrief, brief_data: dict[str, Any]
+) -> None:
+    target = tmp_path / "taken"
+    target.write_text("a file")
+    result = reelforge("render", str(write_brief(brief_data)), "--out", str(target))
+    assert result.returncode == 2
+    assert "--out:" in result.stderr and "not a folder" in result.stderr
+    assert target.read_text() == "a file"
