@@ -226,3 +226,37 @@ def test_awkward_photos_a_logo_and_a_brand_font_render(
     result = render(write_brief(brief_data), tmp_path / "out", options=RenderOptions(preview=True))
     assert result.manifest.outputs[0].qc.passed
     assert result.manifest.brief["brand"]["logo"].endswith("logo.png")
+
+
+class _CorruptClips:
+    """A clip provider that hands back a file FFmpeg cannot decode."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def generate(self, request: Any, *, workdir: Path) -> Any:
+        from pipeline.timeline import VideoClip
+
+        return VideoClip(path=self.path)
+
+
+def test_a_failure_after_compose_started_leaves_nothing_behind(
+    tmp_path: Path, write_brief: WriteBrief, brief_data: dict[str, Any]
+) -> None:
+    from pipeline.errors import StageError
+    from pipeline.render import Ports
+
+    junk = tmp_path / "clip.mp4"
+    junk.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"garbage" * 100)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("someone else's file")
+    with pytest.raises(StageError) as info:
+        render(
+            write_brief(brief_data),
+            out,
+            options=RenderOptions(preview=True),
+            ports=Ports(clips=_CorruptClips(junk)),
+        )
+    assert info.value.stage == "compose"
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
