@@ -3,9 +3,11 @@
     ReelforgeError
      ├── BadInput          the user's brief, files or options are wrong  (CLI exit 2, HTTP 4xx)
      │    └── BriefError   a brief field is invalid (names the field)
-     └── StageError        a pipeline stage failed unexpectedly          (CLI exit 1, HTTP 5xx)
-          ├── MediaError   FFmpeg or probing failed
-          └── QCError      an output failed an automatic quality check (names the check)
+     ├── StageError        a pipeline stage failed unexpectedly          (CLI exit 1, HTTP 5xx)
+     │    ├── MediaError   FFmpeg or probing failed
+     │    └── QCError      an output failed an automatic quality check (names the check)
+     ├── StorageError      a blob store operation failed (pipeline.storage; BlobNotFound under it)
+     └── StoreError        the database failed (pipeline.store)
 
 Each class's docstring is its default message.
 """
