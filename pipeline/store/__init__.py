@@ -1,0 +1,95 @@
+"""PostgreSQL persistence: tenants, credits and the job queue, on Supabase or an embedded server."""
+
+from __future__ import annotations
+
+from pipeline.store.credits import (
+    adjust_credits,
+    credit_balance,
+    hold_credits,
+    release_hold,
+    settle_hold,
+)
+from pipeline.store.database import Store, open_store
+from pipeline.store.errors import (
+    AccessDenied,
+    Conflict,
+    CostAboveHold,
+    HoldResolved,
+    InsufficientCredits,
+    LeaseLost,
+    MigrationError,
+    NotFound,
+    StoreConfigError,
+    StoreError,
+    StoreInputError,
+    StoreUnavailable,
+    UnknownUser,
+)
+from pipeline.store.jobs import (
+    JOBS_CHANNEL,
+    advance_job,
+    cancel_job,
+    claim_job,
+    complete_job,
+    enqueue_job,
+    fail_job,
+    get_job,
+    heartbeat_job,
+    job_events,
+    job_wakeups,
+)
+from pipeline.store.migrations import migrate, migration_status
+from pipeline.store.models import (
+    CreditHold,
+    HoldStatus,
+    Job,
+    JobEvent,
+    JobState,
+    LedgerEntry,
+    Migration,
+)
+from pipeline.store.settings import StoreSettings
+
+__all__ = [
+    "JOBS_CHANNEL",
+    "AccessDenied",
+    "Conflict",
+    "CostAboveHold",
+    "CreditHold",
+    "HoldResolved",
+    "HoldStatus",
+    "InsufficientCredits",
+    "Job",
+    "JobEvent",
+    "JobState",
+    "LeaseLost",
+    "LedgerEntry",
+    "Migration",
+    "MigrationError",
+    "NotFound",
+    "Store",
+    "StoreConfigError",
+    "StoreError",
+    "StoreInputError",
+    "StoreSettings",
+    "StoreUnavailable",
+    "UnknownUser",
+    "adjust_credits",
+    "advance_job",
+    "cancel_job",
+    "claim_job",
+    "complete_job",
+    "credit_balance",
+    "enqueue_job",
+    "fail_job",
+    "get_job",
+    "heartbeat_job",
+    "hold_credits",
+    "job_events",
+    "job_wakeups",
+    "migrate",
+    "migration_status",
+    "open_store",
+    "release_hold",
+    "settle_hold",
+]

@@ -1,0 +1,171 @@
+"""The Store: a psycopg connection pool with PostgREST-style user transactions and service transactions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, TypeVar
+from uuid import UUID
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool, PoolTimeout
+from pydantic import BaseModel
+
+from pipeline.store.embedded import EmbeddedServer, start_embedded
+from pipeline.store.errors import StoreConfigError, StoreUnavailable, from_driver
+from pipeline.store.queries import query
+from pipeline.store.settings import StoreSettings
+
+__all__ = ["Store", "open_store"]
+
+M = TypeVar("M", bound=BaseModel)
+EMBEDDED_DATABASE = "reelforge"
+
+
+def describe_target(conninfo: str) -> str:
+    """Host, port and database of a connection string, without credentials."""
+    try:
+        params = psycopg.conninfo.conninfo_to_dict(conninfo)
+    except psycopg.ProgrammingError as exc:
+        # libpq quotes the string, which may hold a password.
+        problem = str(exc).replace(conninfo, "<url>").strip()
+        raise StoreConfigError(f"the database URL is malformed: {problem}") from exc
+    port = str(params.get("port") or "5432")
+    if not (port.isdigit() and 0 < int(port) < 65536):
+        raise StoreConfigError(f"the database URL is malformed: invalid port {port!r}")
+    host = str(params.get("host") or "localhost")
+    return f"{host}:{port}/{params.get('dbname') or params.get('user') or ''}"
+
+
+class Store:
+    """A pool of connections to one database; every unit of work is one transaction."""
+
+    def __init__(
+        self,
+        conninfo: str,
+        *,
+        pooler: bool = False,
+        connect_timeout: float = 5.0,
+        min_size: int = 1,
+        max_size: int = 10,
+        server: EmbeddedServer | None = None,
+    ) -> None:
+        self.target = describe_target(conninfo)
+        self.server = server
+        self._conninfo = conninfo
+        self._timeout = connect_timeout
+        # Supabase's transaction pooler cannot keep prepared statements.
+        self._connect_kwargs: dict[str, Any] = {
+            "autocommit": True,
+            "connect_timeout": max(1, round(connect_timeout)),
+        }
+        if pooler:
+            self._connect_kwargs["prepare_threshold"] = None
+        self.check()
+        self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
+            conninfo,
+            kwargs=self._connect_kwargs,
+            min_size=min_size,
+            max_size=max_size,
+            timeout=connect_timeout,
+            name="reelforge-store",
+            open=False,
+        )
+        try:
+            self._pool.open(wait=True, timeout=connect_timeout)
+        except PoolTimeout as exc:
+            self._pool.close()
+            raise StoreUnavailable(f"cannot open connections to {self.target}: {exc}") from exc
+
+    def check(self) -> None:
+        """Connects once, so a bad URL or an unreachable host fails now with a clear message."""
+        try:
+            with psycopg.connect(self._conninfo, **self._connect_kwargs) as conn:
+                conn.execute(query("ping"))
+        except psycopg.Error as exc:
+            raise StoreUnavailable(
+                f"cannot connect to the database at {self.target}: {exc}"
+            ) from exc
+
+    def connect(self) -> psycopg.Connection[Any]:
+        """A dedicated autocommit connection outside the pool (LISTEN, migrations)."""
+        try:
+            return psycopg.connect(self._conninfo, **self._connect_kwargs)
+        except psycopg.Error as exc:
+            raise StoreUnavailable(
+                f"cannot connect to the database at {self.target}: {exc}"
+            ) from exc
+
+    @contextmanager
+    def as_user(self, user_id: UUID) -> Iterator[psycopg.Connection[Any]]:
+        """One transaction as the ``authenticated`` role with ``sub`` = user, exactly as PostgREST does."""
+        claims = {"sub": str(user_id), "role": "authenticated"}
+        with self._transaction("authenticated", claims) as conn:
+            yield conn
+
+    @contextmanager
+    def as_service(self) -> Iterator[psycopg.Connection[Any]]:
+        """One transaction as ``service_role`` (workers): bypasses RLS, may call the SQL functions."""
+        with self._transaction("service_role", {"role": "service_role"}) as conn:
+            yield conn
+
+    @contextmanager
+    def _transaction(
+        self, role: str, claims: Mapping[str, str]
+    ) -> Iterator[psycopg.Connection[Any]]:
+        try:
+            with self._pool.connection() as conn, conn.transaction():
+                conn.execute(
+                    query("set_request_role"), {"role": role, "claims": json.dumps(claims)}
+                )
+                yield conn
+        except psycopg.Error as exc:
+            raise from_driver(exc) from exc
+        except PoolTimeout as exc:
+            raise StoreUnavailable(f"no database connection free within {self._timeout}s") from exc
+
+    def fetch(
+        self, conn: psycopg.Connection[Any], name: str, params: Mapping[str, Any], model: type[M]
+    ) -> list[M]:
+        """Runs the named query and validates each row into ``model``."""
+        with conn.cursor(row_factory=dict_row) as cur:
+            cur.execute(query(name), params)
+            return [model.model_validate(row) for row in cur.fetchall()]
+
+    def close(self) -> None:
+        """Closes the pool (an embedded server stops when the process exits)."""
+        self._pool.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_store(settings: StoreSettings, *, migrate: bool | None = None) -> Store:
+    """Connects to DATABASE_URL, or starts the embedded server in REELFORGE_HOME/pg.
+
+    ``migrate`` defaults to True for the embedded server (it is ours) and False for DATABASE_URL.
+    """
+    from pipeline.store.migrations import migrate as run_migrations
+
+    server: EmbeddedServer | None = None
+    if settings.embedded:
+        server = start_embedded(settings.pgdata)
+        conninfo = server.ensure_database(EMBEDDED_DATABASE)
+    else:
+        assert settings.database_url is not None
+        conninfo = settings.database_url.get_secret_value().strip()
+    if migrate if migrate is not None else server is not None:
+        run_migrations(conninfo=conninfo, connect_timeout=settings.connect_timeout)
+    return Store(
+        conninfo,
+        pooler=server is None,
+        connect_timeout=settings.connect_timeout,
+        min_size=settings.pool_min_size,
+        max_size=settings.pool_max_size,
+        server=server,
+    )

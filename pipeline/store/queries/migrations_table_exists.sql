@@ -1,0 +1,2 @@
+-- Whether the migrations table exists yet.
+select to_regclass('reelforge.schema_migrations') is not null as present

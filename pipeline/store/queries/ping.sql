@@ -1,0 +1,2 @@
+-- Proves a connection works.
+select 1

@@ -1,0 +1,1046 @@
+CREATE SCHEMA auth;
+
+CREATE SCHEMA public;
+
+COMMENT ON SCHEMA public IS 'standard public schema';
+
+CREATE SCHEMA reelforge;
+
+CREATE TYPE public.hold_status AS ENUM (
+    'held',
+    'settled',
+    'released'
+);
+
+CREATE TYPE public.job_state AS ENUM (
+    'queued',
+    'planning',
+    'generating',
+    'composing',
+    'qc',
+    'awaiting_review',
+    'delivered',
+    'failed',
+    'canceled'
+);
+
+CREATE FUNCTION auth.jwt() RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select coalesce(
+    nullif(current_setting('request.jwt.claim', true), ''),
+    nullif(current_setting('request.jwt.claims', true), '')
+  )::jsonb
+$$;
+
+CREATE FUNCTION auth.role() RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select coalesce(
+    nullif(current_setting('request.jwt.claim.role', true), ''),
+    (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'role')
+  )::text
+$$;
+
+CREATE FUNCTION auth.uid() RETURNS uuid
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select coalesce(
+    nullif(current_setting('request.jwt.claim.sub', true), ''),
+    (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub')
+  )::uuid
+$$;
+
+CREATE TABLE public.jobs (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    project_id uuid,
+    kind text DEFAULT 'render'::text NOT NULL,
+    payload jsonb DEFAULT '{}'::jsonb NOT NULL,
+    state public.job_state DEFAULT 'queued'::public.job_state NOT NULL,
+    progress real DEFAULT 0 NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    max_attempts integer DEFAULT 3 NOT NULL,
+    run_after timestamp with time zone DEFAULT now() NOT NULL,
+    lease_owner text,
+    lease_expires_at timestamp with time zone,
+    error text,
+    checkpoints jsonb DEFAULT '{}'::jsonb NOT NULL,
+    dedupe_key text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    finished_at timestamp with time zone,
+    CONSTRAINT jobs_attempts_check CHECK ((attempts >= 0)),
+    CONSTRAINT jobs_dedupe_key_check CHECK (((length(dedupe_key) >= 1) AND (length(dedupe_key) <= 200))),
+    CONSTRAINT jobs_kind_check CHECK (((length(kind) >= 1) AND (length(kind) <= 100))),
+    CONSTRAINT jobs_max_attempts_check CHECK (((max_attempts >= 1) AND (max_attempts <= 100))),
+    CONSTRAINT jobs_progress_check CHECK (((progress >= (0)::double precision) AND (progress <= (1)::double precision)))
+);
+
+ALTER TABLE ONLY public.jobs FORCE ROW LEVEL SECURITY;
+
+CREATE FUNCTION public.add_job_event(p_job public.jobs, p_kind text, p_message text DEFAULT NULL::text) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  insert into public.job_events (job_id, user_id, kind, state, progress, message)
+  values (p_job.id, p_job.user_id, p_kind, p_job.state, p_job.progress, p_message);
+$$;
+
+CREATE FUNCTION public.advance_job(p_job uuid, p_worker text, p_state public.job_state, p_checkpoint jsonb DEFAULT NULL::jsonb, p_progress real DEFAULT NULL::real) RETURNS public.jobs
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_job public.jobs;
+begin
+  if p_state is null or p_state not in ('planning', 'generating', 'composing', 'qc') then
+    raise exception 'a job can only advance to a working state, not %', coalesce(p_state::text, 'null')
+      using errcode = '22023';
+  end if;
+  if p_progress is not null and p_progress not between 0 and 1 then
+    raise exception 'progress must be between 0 and 1' using errcode = '22023';
+  end if;
+  v_job := public.lock_leased_job(p_job, p_worker);
+  update public.jobs
+    set state = p_state, progress = coalesce(p_progress, progress), updated_at = now(),
+        checkpoints = case when p_checkpoint is null then checkpoints
+                      else checkpoints || jsonb_build_object(v_job.state::text, p_checkpoint) end
+    where id = p_job returning * into v_job;
+  perform public.add_job_event(v_job, 'state');
+  return v_job;
+end
+$$;
+
+CREATE FUNCTION public.cancel_job(p_job uuid) RETURNS public.jobs
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_job public.jobs;
+begin
+  select * into v_job from public.jobs where id = p_job for update;
+  if not found or (auth.role() is distinct from 'service_role'
+                   and v_job.user_id is distinct from auth.uid()) then
+    raise exception 'unknown job %', coalesce(p_job::text, 'null') using errcode = 'RF006';
+  end if;
+  if v_job.state in ('delivered', 'failed', 'canceled') then
+    return v_job;
+  end if;
+  update public.jobs
+    set state = 'canceled', lease_owner = null, lease_expires_at = null, updated_at = now(),
+        finished_at = now()
+    where id = p_job returning * into v_job;
+  perform public.add_job_event(v_job, 'state', 'canceled');
+  return v_job;
+end
+$$;
+
+CREATE FUNCTION public.check_credit_amount(p_amount bigint, p_name text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+begin
+  if p_amount is null or p_amount <= 0 or p_amount > 1000000000 then
+    raise exception '% must be between 1 and 1000000000, got %', p_name, coalesce(p_amount::text, 'null')
+      using errcode = '22023';
+  end if;
+end
+$$;
+
+CREATE FUNCTION public.claim_job(p_worker text, p_lease_seconds integer DEFAULT 60) RETURNS SETOF public.jobs
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_job public.jobs;
+begin
+  if p_worker is null or length(p_worker) not between 1 and 200 then
+    raise exception 'worker name must be 1 to 200 characters' using errcode = '22023';
+  end if;
+  if p_lease_seconds is null or p_lease_seconds not between 1 and 86400 then
+    raise exception 'lease must be between 1 and 86400 seconds' using errcode = '22023';
+  end if;
+  loop
+    -- Two index scans (jobs_queued, then jobs_leased) rather than one OR that sorts the table.
+    select * into v_job from public.jobs
+      where state = 'queued' and run_after <= now()
+      order by run_after, created_at
+      for update skip locked
+      limit 1;
+    if not found then
+      select * into v_job from public.jobs
+        where state in ('planning', 'generating', 'composing', 'qc') and lease_expires_at < now()
+        order by lease_expires_at
+        for update skip locked
+        limit 1;
+      if not found then
+        return;
+      end if;
+    end if;
+    if v_job.state <> 'queued' and v_job.attempts >= v_job.max_attempts then
+      update public.jobs
+        set state = 'failed', lease_owner = null, lease_expires_at = null, updated_at = now(),
+            finished_at = now(),
+            error = format('lease of %s expired on attempt %s of %s', v_job.lease_owner,
+                           v_job.attempts, v_job.max_attempts)
+        where id = v_job.id returning * into v_job;
+      perform public.add_job_event(v_job, 'state', v_job.error);
+      continue;
+    end if;
+    update public.jobs
+      set attempts = attempts + 1, lease_owner = p_worker,
+          lease_expires_at = now() + make_interval(secs => p_lease_seconds),
+          state = case when state = 'queued' then 'planning'::public.job_state else state end,
+          updated_at = now()
+      where id = v_job.id returning * into v_job;
+    perform public.add_job_event(
+      v_job, 'claimed', format('%s, attempt %s of %s', p_worker, v_job.attempts, v_job.max_attempts));
+    return next v_job;
+    return;
+  end loop;
+end
+$$;
+
+CREATE FUNCTION public.complete_job(p_job uuid, p_worker text, p_state public.job_state DEFAULT 'delivered'::public.job_state) RETURNS public.jobs
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_job public.jobs;
+begin
+  if p_state is null or p_state not in ('delivered', 'awaiting_review') then
+    raise exception 'a job completes as delivered or awaiting_review, not %',
+      coalesce(p_state::text, 'null') using errcode = '22023';
+  end if;
+  perform public.lock_leased_job(p_job, p_worker);
+  update public.jobs
+    set state = p_state, progress = 1, lease_owner = null, lease_expires_at = null,
+        error = null, updated_at = now(),
+        finished_at = case when p_state = 'delivered' then now() end
+    where id = p_job returning * into v_job;
+  perform public.add_job_event(v_job, 'state');
+  return v_job;
+end
+$$;
+
+CREATE FUNCTION public.enqueue_job(p_user uuid, p_kind text, p_payload jsonb DEFAULT '{}'::jsonb, p_project uuid DEFAULT NULL::uuid, p_dedupe_key text DEFAULT NULL::text, p_max_attempts integer DEFAULT 3) RETURNS public.jobs
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_job public.jobs;
+begin
+  if p_user is null or not exists (select 1 from auth.users where id = p_user) then
+    raise exception 'unknown user %', coalesce(p_user::text, 'null') using errcode = 'RF002';
+  end if;
+  if p_max_attempts is null or p_max_attempts not between 1 and 100 then
+    raise exception 'max_attempts must be between 1 and 100' using errcode = '22023';
+  end if;
+  if p_project is not null and not exists (
+    select 1 from public.projects where id = p_project and user_id = p_user
+  ) then
+    raise exception 'unknown project % for user %', p_project, p_user using errcode = '22023';
+  end if;
+  for i in 1..3 loop
+    insert into public.jobs (user_id, project_id, kind, payload, max_attempts, dedupe_key)
+      values (p_user, p_project, p_kind, coalesce(p_payload, '{}'), p_max_attempts, p_dedupe_key)
+      on conflict (user_id, dedupe_key)
+        where dedupe_key is not null and state not in ('delivered', 'failed', 'canceled')
+        do nothing
+      returning * into v_job;
+    if found then
+      perform public.add_job_event(v_job, 'state', 'queued');
+      perform pg_notify('reelforge_jobs', v_job.id::text);
+      return v_job;
+    end if;
+    select * into v_job from public.jobs
+      where user_id = p_user and dedupe_key = p_dedupe_key
+        and state not in ('delivered', 'failed', 'canceled');
+    if found then
+      return v_job;
+    end if;
+    -- The active duplicate finished in between: try the insert again.
+  end loop;
+  raise exception 'could not enqueue job with dedupe key %', p_dedupe_key using errcode = '40001';
+end
+$$;
+
+CREATE FUNCTION public.fail_job(p_job uuid, p_worker text, p_error text, p_retry boolean DEFAULT true, p_retry_delay_seconds integer DEFAULT 0) RETURNS public.jobs
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_job public.jobs;
+begin
+  if p_error is null or length(p_error) = 0 then
+    raise exception 'a failure needs a reason' using errcode = '22023';
+  end if;
+  if p_retry_delay_seconds is null or p_retry_delay_seconds not between 0 and 86400 then
+    raise exception 'retry delay must be between 0 and 86400 seconds' using errcode = '22023';
+  end if;
+  v_job := public.lock_leased_job(p_job, p_worker);
+  if p_retry and v_job.attempts < v_job.max_attempts then
+    update public.jobs
+      set state = 'queued', lease_owner = null, lease_expires_at = null, error = p_error,
+          run_after = now() + make_interval(secs => p_retry_delay_seconds), updated_at = now()
+      where id = p_job returning * into v_job;
+    perform public.add_job_event(v_job, 'retry', p_error);
+    perform pg_notify('reelforge_jobs', v_job.id::text);
+  else
+    update public.jobs
+      set state = 'failed', lease_owner = null, lease_expires_at = null, updated_at = now(),
+          finished_at = now(),
+          error = format('attempt %s of %s failed: %s', v_job.attempts, v_job.max_attempts, p_error)
+      where id = p_job returning * into v_job;
+    perform public.add_job_event(v_job, 'state', v_job.error);
+  end if;
+  return v_job;
+end
+$$;
+
+CREATE FUNCTION public.forbid_change() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  raise exception '% is append-only', tg_table_name using errcode = '42501';
+end
+$$;
+
+CREATE FUNCTION public.heartbeat_job(p_job uuid, p_worker text, p_lease_seconds integer DEFAULT 60, p_progress real DEFAULT NULL::real) RETURNS public.jobs
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_job public.jobs;
+begin
+  if p_lease_seconds is null or p_lease_seconds not between 1 and 86400 then
+    raise exception 'lease must be between 1 and 86400 seconds' using errcode = '22023';
+  end if;
+  if p_progress is not null and p_progress not between 0 and 1 then
+    raise exception 'progress must be between 0 and 1' using errcode = '22023';
+  end if;
+  perform public.lock_leased_job(p_job, p_worker);
+  update public.jobs
+    set lease_expires_at = now() + make_interval(secs => p_lease_seconds),
+        progress = coalesce(p_progress, progress), updated_at = now()
+    where id = p_job returning * into v_job;
+  if p_progress is not null then
+    perform public.add_job_event(v_job, 'progress');
+  end if;
+  return v_job;
+end
+$$;
+
+CREATE TABLE public.credit_holds (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    job_id uuid,
+    amount bigint NOT NULL,
+    status public.hold_status DEFAULT 'held'::public.hold_status NOT NULL,
+    settled_amount bigint,
+    idempotency_key text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    resolved_at timestamp with time zone,
+    CONSTRAINT credit_holds_amount_check CHECK ((amount > 0)),
+    CONSTRAINT credit_holds_check CHECK (((settled_amount >= 0) AND (settled_amount <= amount))),
+    CONSTRAINT credit_holds_check1 CHECK (((status = 'held'::public.hold_status) = (resolved_at IS NULL))),
+    CONSTRAINT credit_holds_check2 CHECK (((status = 'settled'::public.hold_status) = (settled_amount IS NOT NULL))),
+    CONSTRAINT credit_holds_idempotency_key_check CHECK (((length(idempotency_key) >= 1) AND (length(idempotency_key) <= 200)))
+);
+
+ALTER TABLE ONLY public.credit_holds FORCE ROW LEVEL SECURITY;
+
+CREATE FUNCTION public.hold_credits(p_user uuid, p_amount bigint, p_job uuid DEFAULT NULL::uuid, p_idempotency_key text DEFAULT NULL::text) RETURNS public.credit_holds
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_account public.credit_accounts;
+  v_hold public.credit_holds;
+begin
+  perform public.check_credit_amount(p_amount, 'amount');
+  v_account := public.lock_credit_account(p_user);
+  if p_idempotency_key is not null then
+    select * into v_hold from public.credit_holds
+      where user_id = p_user and idempotency_key = p_idempotency_key;
+    if found then
+      return v_hold;
+    end if;
+  end if;
+  if p_job is not null and not exists (
+    select 1 from public.jobs where id = p_job and user_id = p_user
+  ) then
+    raise exception 'unknown job % for user %', p_job, p_user using errcode = '22023';
+  end if;
+  if v_account.balance < p_amount then
+    raise exception 'insufficient credits: balance %, needed %', v_account.balance, p_amount
+      using errcode = 'RF001';
+  end if;
+  update public.credit_accounts set balance = balance - p_amount, updated_at = now()
+    where user_id = p_user returning * into v_account;
+  insert into public.credit_holds (user_id, job_id, amount, idempotency_key)
+    values (p_user, p_job, p_amount, p_idempotency_key)
+    returning * into v_hold;
+  insert into public.credit_ledger (user_id, delta, balance_after, reason, hold_id)
+    values (p_user, -p_amount, v_account.balance, 'hold', v_hold.id);
+  return v_hold;
+end
+$$;
+
+CREATE TABLE public.credit_accounts (
+    user_id uuid NOT NULL,
+    balance bigint DEFAULT 0 NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT credit_accounts_balance_check CHECK ((balance >= 0))
+);
+
+ALTER TABLE ONLY public.credit_accounts FORCE ROW LEVEL SECURITY;
+
+CREATE FUNCTION public.lock_credit_account(p_user uuid) RETURNS public.credit_accounts
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_account public.credit_accounts;
+begin
+  if p_user is null then
+    raise exception 'user id is required' using errcode = '22023';
+  end if;
+  select * into v_account from public.credit_accounts where user_id = p_user for update;
+  if found then
+    return v_account;
+  end if;
+  if not exists (select 1 from auth.users where id = p_user) then
+    raise exception 'unknown user %', p_user using errcode = 'RF002';
+  end if;
+  insert into public.credit_accounts (user_id) values (p_user) on conflict (user_id) do nothing;
+  select * into strict v_account from public.credit_accounts where user_id = p_user for update;
+  return v_account;
+end
+$$;
+
+CREATE FUNCTION public.lock_credit_hold(p_hold uuid) RETURNS public.credit_holds
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_hold public.credit_holds;
+begin
+  if p_hold is null then
+    raise exception 'hold id is required' using errcode = '22023';
+  end if;
+  -- Account first, as hold_credits does, so the two never deadlock.
+  perform 1 from public.credit_accounts a
+    where a.user_id = (select h.user_id from public.credit_holds h where h.id = p_hold)
+    for update;
+  select * into v_hold from public.credit_holds where id = p_hold for update;
+  if not found then
+    raise exception 'unknown hold %', p_hold using errcode = 'RF003';
+  end if;
+  return v_hold;
+end
+$$;
+
+CREATE FUNCTION public.lock_leased_job(p_job uuid, p_worker text) RETURNS public.jobs
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_job public.jobs;
+begin
+  select * into v_job from public.jobs where id = p_job for update;
+  if not found then
+    raise exception 'unknown job %', coalesce(p_job::text, 'null') using errcode = 'RF006';
+  end if;
+  if v_job.lease_owner is distinct from p_worker
+     or v_job.state not in ('planning', 'generating', 'composing', 'qc') then
+    raise exception 'worker % does not hold the lease of job % (state %, owner %)',
+      p_worker, p_job, v_job.state, coalesce(v_job.lease_owner, 'none') using errcode = 'RF007';
+  end if;
+  return v_job;
+end
+$$;
+
+CREATE FUNCTION public.release_hold(p_hold uuid) RETURNS public.credit_holds
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_hold public.credit_holds;
+  v_balance bigint;
+begin
+  v_hold := public.lock_credit_hold(p_hold);
+  if v_hold.status = 'released' then
+    return v_hold;
+  end if;
+  if v_hold.status <> 'held' then
+    raise exception 'hold % is already %', p_hold, v_hold.status using errcode = 'RF004';
+  end if;
+  update public.credit_holds set status = 'released', resolved_at = now()
+    where id = p_hold returning * into v_hold;
+  update public.credit_accounts set balance = balance + v_hold.amount, updated_at = now()
+    where user_id = v_hold.user_id returning balance into v_balance;
+  insert into public.credit_ledger (user_id, delta, balance_after, reason, hold_id)
+    values (v_hold.user_id, v_hold.amount, v_balance, 'hold released', p_hold);
+  return v_hold;
+end
+$$;
+
+CREATE TABLE public.credit_ledger (
+    id bigint NOT NULL,
+    user_id uuid NOT NULL,
+    delta bigint NOT NULL,
+    balance_after bigint NOT NULL,
+    reason text NOT NULL,
+    hold_id uuid,
+    idempotency_key text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT credit_ledger_balance_after_check CHECK ((balance_after >= 0)),
+    CONSTRAINT credit_ledger_delta_check CHECK ((delta <> 0)),
+    CONSTRAINT credit_ledger_idempotency_key_check CHECK (((length(idempotency_key) >= 1) AND (length(idempotency_key) <= 200))),
+    CONSTRAINT credit_ledger_reason_check CHECK (((length(reason) >= 1) AND (length(reason) <= 200)))
+);
+
+ALTER TABLE ONLY public.credit_ledger FORCE ROW LEVEL SECURITY;
+
+CREATE FUNCTION public.safe_adjust_credits(p_user uuid, p_amount bigint, p_reason text, p_idempotency_key text) RETURNS public.credit_ledger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_account public.credit_accounts;
+  v_entry public.credit_ledger;
+begin
+  perform public.check_credit_amount(abs(p_amount), 'amount');
+  if p_reason is null or length(p_reason) not between 1 and 200 then
+    raise exception 'reason must be 1 to 200 characters' using errcode = '22023';
+  end if;
+  if p_idempotency_key is null or length(p_idempotency_key) not between 1 and 200 then
+    raise exception 'idempotency key must be 1 to 200 characters' using errcode = '22023';
+  end if;
+  v_account := public.lock_credit_account(p_user);
+  select * into v_entry from public.credit_ledger
+    where user_id = p_user and idempotency_key = p_idempotency_key;
+  if found then
+    return v_entry;
+  end if;
+  if v_account.balance + p_amount < 0 then
+    raise exception 'insufficient credits: balance %, adjustment %', v_account.balance, p_amount
+      using errcode = 'RF001';
+  end if;
+  update public.credit_accounts set balance = balance + p_amount, updated_at = now()
+    where user_id = p_user returning * into v_account;
+  insert into public.credit_ledger (user_id, delta, balance_after, reason, idempotency_key)
+    values (p_user, p_amount, v_account.balance, p_reason, p_idempotency_key)
+    returning * into v_entry;
+  return v_entry;
+end
+$$;
+
+CREATE FUNCTION public.settle_hold(p_hold uuid, p_actual bigint) RETURNS public.credit_holds
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_hold public.credit_holds;
+  v_balance bigint;
+begin
+  if p_actual is null or p_actual < 0 then
+    raise exception 'actual cost must be 0 or more, got %', coalesce(p_actual::text, 'null')
+      using errcode = '22023';
+  end if;
+  v_hold := public.lock_credit_hold(p_hold);
+  if v_hold.status = 'settled' and v_hold.settled_amount = p_actual then
+    return v_hold;
+  end if;
+  if v_hold.status <> 'held' then
+    raise exception 'hold % is already %', p_hold, v_hold.status using errcode = 'RF004';
+  end if;
+  if p_actual > v_hold.amount then
+    raise exception 'actual cost % exceeds hold % of %', p_actual, p_hold, v_hold.amount
+      using errcode = 'RF005';
+  end if;
+  update public.credit_holds
+    set status = 'settled', settled_amount = p_actual, resolved_at = now()
+    where id = p_hold returning * into v_hold;
+  if v_hold.amount > p_actual then
+    update public.credit_accounts set balance = balance + (v_hold.amount - p_actual), updated_at = now()
+      where user_id = v_hold.user_id returning balance into v_balance;
+    insert into public.credit_ledger (user_id, delta, balance_after, reason, hold_id)
+      values (v_hold.user_id, v_hold.amount - p_actual, v_balance, 'hold remainder', p_hold);
+  end if;
+  return v_hold;
+end
+$$;
+
+CREATE TABLE auth.users (
+    id uuid NOT NULL,
+    email text
+);
+
+CREATE TABLE public.ad_performance (
+    id bigint NOT NULL,
+    user_id uuid NOT NULL,
+    platform text NOT NULL,
+    creative_id text NOT NULL,
+    render_id uuid,
+    day date NOT NULL,
+    impressions bigint DEFAULT 0 NOT NULL,
+    clicks bigint DEFAULT 0 NOT NULL,
+    conversions bigint DEFAULT 0 NOT NULL,
+    spend_micros bigint DEFAULT 0 NOT NULL,
+    revenue_micros bigint DEFAULT 0 NOT NULL,
+    currency text DEFAULT 'USD'::text NOT NULL,
+    metrics jsonb DEFAULT '{}'::jsonb NOT NULL,
+    imported_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT ad_performance_clicks_check CHECK ((clicks >= 0)),
+    CONSTRAINT ad_performance_conversions_check CHECK ((conversions >= 0)),
+    CONSTRAINT ad_performance_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT ad_performance_impressions_check CHECK ((impressions >= 0)),
+    CONSTRAINT ad_performance_platform_check CHECK ((platform = ANY (ARRAY['meta'::text, 'tiktok'::text, 'youtube'::text, 'other'::text]))),
+    CONSTRAINT ad_performance_revenue_micros_check CHECK ((revenue_micros >= 0)),
+    CONSTRAINT ad_performance_spend_micros_check CHECK ((spend_micros >= 0))
+);
+
+ALTER TABLE ONLY public.ad_performance FORCE ROW LEVEL SECURITY;
+
+CREATE SEQUENCE public.ad_performance_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+ALTER SEQUENCE public.ad_performance_id_seq OWNED BY public.ad_performance.id;
+
+CREATE TABLE public.assets (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    key text NOT NULL,
+    kind text NOT NULL,
+    provider text NOT NULL,
+    model text DEFAULT ''::text NOT NULL,
+    sku text,
+    cost bigint DEFAULT 0 NOT NULL,
+    storage_path text NOT NULL,
+    bytes bigint,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT assets_bytes_check CHECK ((bytes >= 0)),
+    CONSTRAINT assets_cost_check CHECK ((cost >= 0)),
+    CONSTRAINT assets_key_check CHECK (((length(key) >= 1) AND (length(key) <= 200))),
+    CONSTRAINT assets_kind_check CHECK ((kind = ANY (ARRAY['image'::text, 'clip'::text, 'voice'::text, 'music'::text, 'caption'::text, 'stock'::text, 'other'::text])))
+);
+
+ALTER TABLE ONLY public.assets FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.brand_kits (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid DEFAULT auth.uid() NOT NULL,
+    name text NOT NULL,
+    kit jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT brand_kits_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200)))
+);
+
+ALTER TABLE ONLY public.brand_kits FORCE ROW LEVEL SECURITY;
+
+CREATE SEQUENCE public.credit_ledger_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+ALTER SEQUENCE public.credit_ledger_id_seq OWNED BY public.credit_ledger.id;
+
+CREATE TABLE public.idempotency_keys (
+    user_id uuid NOT NULL,
+    key text NOT NULL,
+    request_hash text NOT NULL,
+    state text DEFAULT 'running'::text NOT NULL,
+    response_status integer,
+    response_body jsonb,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    locked_until timestamp with time zone,
+    CONSTRAINT idempotency_keys_check CHECK (((state = 'done'::text) = (response_status IS NOT NULL))),
+    CONSTRAINT idempotency_keys_key_check CHECK (((length(key) >= 1) AND (length(key) <= 255))),
+    CONSTRAINT idempotency_keys_response_status_check CHECK (((response_status >= 100) AND (response_status <= 599))),
+    CONSTRAINT idempotency_keys_state_check CHECK ((state = ANY (ARRAY['running'::text, 'done'::text])))
+);
+
+ALTER TABLE ONLY public.idempotency_keys FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.job_events (
+    id bigint NOT NULL,
+    job_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    kind text NOT NULL,
+    state public.job_state NOT NULL,
+    progress real,
+    message text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT job_events_kind_check CHECK ((kind = ANY (ARRAY['state'::text, 'progress'::text, 'claimed'::text, 'heartbeat'::text, 'retry'::text, 'log'::text])))
+);
+
+ALTER TABLE ONLY public.job_events FORCE ROW LEVEL SECURITY;
+
+CREATE SEQUENCE public.job_events_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+ALTER SEQUENCE public.job_events_id_seq OWNED BY public.job_events.id;
+
+CREATE TABLE public.renders (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    job_id uuid NOT NULL,
+    format text NOT NULL,
+    path text NOT NULL,
+    width integer NOT NULL,
+    height integer NOT NULL,
+    duration_s double precision NOT NULL,
+    loudness_lufs double precision,
+    qc jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT renders_duration_s_check CHECK ((duration_s > (0)::double precision)),
+    CONSTRAINT renders_format_check CHECK ((format ~ '^[0-9]+x[0-9]+$'::text)),
+    CONSTRAINT renders_height_check CHECK ((height > 0)),
+    CONSTRAINT renders_width_check CHECK ((width > 0))
+);
+
+ALTER TABLE ONLY public.renders FORCE ROW LEVEL SECURITY;
+
+CREATE VIEW public.job_summaries WITH (security_invoker='true') AS
+ SELECT id,
+    user_id,
+    project_id,
+    kind,
+    state,
+    progress,
+    attempts,
+    error,
+    created_at,
+    updated_at,
+    finished_at,
+    ( SELECT count(*) AS count
+           FROM public.renders r
+          WHERE (r.job_id = j.id)) AS render_count
+   FROM public.jobs j;
+
+CREATE TABLE public.projects (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid DEFAULT auth.uid() NOT NULL,
+    brand_kit_id uuid,
+    name text NOT NULL,
+    brief jsonb NOT NULL,
+    script_options jsonb DEFAULT '[]'::jsonb NOT NULL,
+    chosen_script integer,
+    status text DEFAULT 'draft'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT projects_chosen_script_check CHECK ((chosen_script >= 0)),
+    CONSTRAINT projects_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+    CONSTRAINT projects_status_check CHECK ((status = ANY (ARRAY['draft'::text, 'scripted'::text, 'rendering'::text, 'delivered'::text, 'archived'::text])))
+);
+
+ALTER TABLE ONLY public.projects FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.provider_events (
+    id bigint NOT NULL,
+    provider text NOT NULL,
+    event_id text NOT NULL,
+    payload jsonb NOT NULL,
+    received_at timestamp with time zone DEFAULT now() NOT NULL,
+    processed_at timestamp with time zone,
+    CONSTRAINT provider_events_event_id_check CHECK (((length(event_id) >= 1) AND (length(event_id) <= 255))),
+    CONSTRAINT provider_events_provider_check CHECK (((length(provider) >= 1) AND (length(provider) <= 100)))
+);
+
+ALTER TABLE ONLY public.provider_events FORCE ROW LEVEL SECURITY;
+
+CREATE SEQUENCE public.provider_events_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+ALTER SEQUENCE public.provider_events_id_seq OWNED BY public.provider_events.id;
+
+CREATE TABLE public.webhook_deliveries (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    endpoint_id uuid NOT NULL,
+    event_type text NOT NULL,
+    payload jsonb NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_status_code integer,
+    last_error text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    delivered_at timestamp with time zone,
+    CONSTRAINT webhook_deliveries_attempts_check CHECK ((attempts >= 0)),
+    CONSTRAINT webhook_deliveries_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'delivered'::text, 'failed'::text, 'dead'::text])))
+);
+
+ALTER TABLE ONLY public.webhook_deliveries FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.webhook_endpoints (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid DEFAULT auth.uid() NOT NULL,
+    url text NOT NULL,
+    secret text NOT NULL,
+    events text[] DEFAULT '{}'::text[] NOT NULL,
+    enabled boolean DEFAULT true NOT NULL,
+    disabled_reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT webhook_endpoints_secret_check CHECK ((length(secret) >= 24)),
+    CONSTRAINT webhook_endpoints_url_check CHECK ((url ~ '^https?://'::text))
+);
+
+ALTER TABLE ONLY public.webhook_endpoints FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE reelforge.schema_migrations (
+    version text NOT NULL,
+    name text NOT NULL,
+    checksum text NOT NULL,
+    applied_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY public.ad_performance ALTER COLUMN id SET DEFAULT nextval('public.ad_performance_id_seq'::regclass);
+
+ALTER TABLE ONLY public.credit_ledger ALTER COLUMN id SET DEFAULT nextval('public.credit_ledger_id_seq'::regclass);
+
+ALTER TABLE ONLY public.job_events ALTER COLUMN id SET DEFAULT nextval('public.job_events_id_seq'::regclass);
+
+ALTER TABLE ONLY public.provider_events ALTER COLUMN id SET DEFAULT nextval('public.provider_events_id_seq'::regclass);
+
+ALTER TABLE ONLY auth.users
+    ADD CONSTRAINT users_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.ad_performance
+    ADD CONSTRAINT ad_performance_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.ad_performance
+    ADD CONSTRAINT ad_performance_user_id_platform_creative_id_day_key UNIQUE (user_id, platform, creative_id, day);
+
+ALTER TABLE ONLY public.assets
+    ADD CONSTRAINT assets_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.assets
+    ADD CONSTRAINT assets_user_id_key_key UNIQUE (user_id, key);
+
+ALTER TABLE ONLY public.brand_kits
+    ADD CONSTRAINT brand_kits_id_user_id_key UNIQUE (id, user_id);
+
+ALTER TABLE ONLY public.brand_kits
+    ADD CONSTRAINT brand_kits_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.credit_accounts
+    ADD CONSTRAINT credit_accounts_pkey PRIMARY KEY (user_id);
+
+ALTER TABLE ONLY public.credit_holds
+    ADD CONSTRAINT credit_holds_id_user_id_key UNIQUE (id, user_id);
+
+ALTER TABLE ONLY public.credit_holds
+    ADD CONSTRAINT credit_holds_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.credit_holds
+    ADD CONSTRAINT credit_holds_user_id_idempotency_key_key UNIQUE (user_id, idempotency_key);
+
+ALTER TABLE ONLY public.credit_ledger
+    ADD CONSTRAINT credit_ledger_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.idempotency_keys
+    ADD CONSTRAINT idempotency_keys_pkey PRIMARY KEY (user_id, key);
+
+ALTER TABLE ONLY public.job_events
+    ADD CONSTRAINT job_events_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.jobs
+    ADD CONSTRAINT jobs_id_user_id_key UNIQUE (id, user_id);
+
+ALTER TABLE ONLY public.jobs
+    ADD CONSTRAINT jobs_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.projects
+    ADD CONSTRAINT projects_id_user_id_key UNIQUE (id, user_id);
+
+ALTER TABLE ONLY public.projects
+    ADD CONSTRAINT projects_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.provider_events
+    ADD CONSTRAINT provider_events_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.provider_events
+    ADD CONSTRAINT provider_events_provider_event_id_key UNIQUE (provider, event_id);
+
+ALTER TABLE ONLY public.renders
+    ADD CONSTRAINT renders_id_user_id_key UNIQUE (id, user_id);
+
+ALTER TABLE ONLY public.renders
+    ADD CONSTRAINT renders_job_id_format_key UNIQUE (job_id, format);
+
+ALTER TABLE ONLY public.renders
+    ADD CONSTRAINT renders_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.webhook_endpoints
+    ADD CONSTRAINT webhook_endpoints_id_user_id_key UNIQUE (id, user_id);
+
+ALTER TABLE ONLY public.webhook_endpoints
+    ADD CONSTRAINT webhook_endpoints_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY reelforge.schema_migrations
+    ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (version);
+
+CREATE UNIQUE INDEX credit_ledger_idempotency ON public.credit_ledger USING btree (user_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
+
+CREATE INDEX credit_ledger_user ON public.credit_ledger USING btree (user_id, id);
+
+CREATE INDEX idempotency_keys_created ON public.idempotency_keys USING btree (created_at);
+
+CREATE INDEX job_events_job ON public.job_events USING btree (job_id, id);
+
+CREATE UNIQUE INDEX jobs_active_dedupe ON public.jobs USING btree (user_id, dedupe_key) WHERE ((dedupe_key IS NOT NULL) AND (state <> ALL (ARRAY['delivered'::public.job_state, 'failed'::public.job_state, 'canceled'::public.job_state])));
+
+CREATE INDEX jobs_leased ON public.jobs USING btree (lease_expires_at) WHERE (state = ANY (ARRAY['planning'::public.job_state, 'generating'::public.job_state, 'composing'::public.job_state, 'qc'::public.job_state]));
+
+CREATE INDEX jobs_queued ON public.jobs USING btree (run_after, created_at) WHERE (state = 'queued'::public.job_state);
+
+CREATE INDEX jobs_user ON public.jobs USING btree (user_id, created_at DESC);
+
+CREATE INDEX webhook_deliveries_due ON public.webhook_deliveries USING btree (next_attempt_at) WHERE (status = 'pending'::text);
+
+CREATE TRIGGER credit_ledger_append_only BEFORE DELETE OR UPDATE ON public.credit_ledger FOR EACH ROW EXECUTE FUNCTION public.forbid_change();
+
+CREATE TRIGGER job_events_append_only BEFORE DELETE OR UPDATE ON public.job_events FOR EACH ROW EXECUTE FUNCTION public.forbid_change();
+
+ALTER TABLE ONLY public.ad_performance
+    ADD CONSTRAINT ad_performance_render_id_user_id_fkey FOREIGN KEY (render_id, user_id) REFERENCES public.renders(id, user_id) ON DELETE SET NULL (render_id);
+
+ALTER TABLE ONLY public.ad_performance
+    ADD CONSTRAINT ad_performance_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.assets
+    ADD CONSTRAINT assets_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.brand_kits
+    ADD CONSTRAINT brand_kits_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.credit_accounts
+    ADD CONSTRAINT credit_accounts_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.credit_holds
+    ADD CONSTRAINT credit_holds_job_id_user_id_fkey FOREIGN KEY (job_id, user_id) REFERENCES public.jobs(id, user_id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.credit_holds
+    ADD CONSTRAINT credit_holds_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.credit_accounts(user_id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.credit_ledger
+    ADD CONSTRAINT credit_ledger_hold_id_user_id_fkey FOREIGN KEY (hold_id, user_id) REFERENCES public.credit_holds(id, user_id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.credit_ledger
+    ADD CONSTRAINT credit_ledger_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.credit_accounts(user_id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.idempotency_keys
+    ADD CONSTRAINT idempotency_keys_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.job_events
+    ADD CONSTRAINT job_events_job_id_user_id_fkey FOREIGN KEY (job_id, user_id) REFERENCES public.jobs(id, user_id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.job_events
+    ADD CONSTRAINT job_events_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.jobs
+    ADD CONSTRAINT jobs_project_id_user_id_fkey FOREIGN KEY (project_id, user_id) REFERENCES public.projects(id, user_id);
+
+ALTER TABLE ONLY public.jobs
+    ADD CONSTRAINT jobs_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.projects
+    ADD CONSTRAINT projects_brand_kit_id_user_id_fkey FOREIGN KEY (brand_kit_id, user_id) REFERENCES public.brand_kits(id, user_id);
+
+ALTER TABLE ONLY public.projects
+    ADD CONSTRAINT projects_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.renders
+    ADD CONSTRAINT renders_job_id_user_id_fkey FOREIGN KEY (job_id, user_id) REFERENCES public.jobs(id, user_id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.renders
+    ADD CONSTRAINT renders_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_endpoint_id_user_id_fkey FOREIGN KEY (endpoint_id, user_id) REFERENCES public.webhook_endpoints(id, user_id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.webhook_endpoints
+    ADD CONSTRAINT webhook_endpoints_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+ALTER TABLE public.ad_performance ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY ad_performance_owner ON public.ad_performance TO authenticated USING ((( SELECT auth.uid() AS uid) = user_id)) WITH CHECK ((( SELECT auth.uid() AS uid) = user_id));
+
+ALTER TABLE public.assets ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY assets_owner ON public.assets TO authenticated USING ((( SELECT auth.uid() AS uid) = user_id)) WITH CHECK ((( SELECT auth.uid() AS uid) = user_id));
+
+ALTER TABLE public.brand_kits ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY brand_kits_owner ON public.brand_kits TO authenticated USING ((( SELECT auth.uid() AS uid) = user_id)) WITH CHECK ((( SELECT auth.uid() AS uid) = user_id));
+
+ALTER TABLE public.credit_accounts ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY credit_accounts_owner ON public.credit_accounts TO authenticated USING ((( SELECT auth.uid() AS uid) = user_id)) WITH CHECK ((( SELECT auth.uid() AS uid) = user_id));
+
+ALTER TABLE public.credit_holds ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY credit_holds_owner ON public.credit_holds TO authenticated USING ((( SELECT auth.uid() AS uid) = user_id)) WITH CHECK ((( SELECT auth.uid() AS uid) = user_id));
+
+ALTER TABLE public.credit_ledger ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY credit_ledger_owner ON public.credit_ledger TO authenticated USING ((( SELECT auth.uid() AS uid) = user_id)) WITH CHECK ((( SELECT auth.uid() AS uid) = user_id));
+
+ALTER TABLE public.idempotency_keys ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY idempotency_keys_owner ON public.idempotency_keys TO authenticated USING ((( SELECT auth.uid() AS uid) = user_id)) WITH CHECK ((( SELECT auth.uid() AS uid) = user_id));
+
+ALTER TABLE public.job_events ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY job_events_owner ON public.job_events TO authenticated USING ((( SELECT auth.uid() AS uid) = user_id)) WITH CHECK ((( SELECT auth.uid() AS uid) = user_id));
+
+ALTER TABLE public.jobs ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY jobs_owner ON public.jobs TO authenticated USING ((( SELECT auth.uid() AS uid) = user_id)) WITH CHECK ((( SELECT auth.uid() AS uid) = user_id));
+
+ALTER TABLE public.projects ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY projects_owner ON public.projects TO authenticated USING ((( SELECT auth.uid() AS uid) = user_id)) WITH CHECK ((( SELECT auth.uid() AS uid) = user_id));
+
+ALTER TABLE public.provider_events ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.renders ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY renders_owner ON public.renders TO authenticated USING ((( SELECT auth.uid() AS uid) = user_id)) WITH CHECK ((( SELECT auth.uid() AS uid) = user_id));
+
+ALTER TABLE public.webhook_deliveries ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY webhook_deliveries_owner ON public.webhook_deliveries TO authenticated USING ((( SELECT auth.uid() AS uid) = user_id)) WITH CHECK ((( SELECT auth.uid() AS uid) = user_id));
+
+ALTER TABLE public.webhook_endpoints ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY webhook_endpoints_owner ON public.webhook_endpoints TO authenticated USING ((( SELECT auth.uid() AS uid) = user_id)) WITH CHECK ((( SELECT auth.uid() AS uid) = user_id));

@@ -1,0 +1,77 @@
+"""Test helper: one row in every tenant table for a user, written as the service role."""
+
+from __future__ import annotations
+
+import uuid
+
+from psycopg.types.json import Jsonb
+
+from pipeline.store import Store, adjust_credits, enqueue_job, hold_credits
+
+TENANT_TABLES = (
+    "ad_performance",
+    "assets",
+    "brand_kits",
+    "credit_accounts",
+    "credit_holds",
+    "credit_ledger",
+    "idempotency_keys",
+    "job_events",
+    "jobs",
+    "projects",
+    "renders",
+    "webhook_deliveries",
+    "webhook_endpoints",
+)
+TENANT_VIEWS = ("job_summaries",)
+
+
+def seed_tenant(store: Store, user_id: uuid.UUID) -> None:
+    """Writes at least one row per tenant table for ``user_id``."""
+    adjust_credits(
+        store=store, user_id=user_id, amount=10, reason="signup", idempotency_key="signup"
+    )
+    job = enqueue_job(store=store, user_id=user_id, kind="render", payload={"n": 1})
+    hold_credits(store=store, user_id=user_id, amount=2, job_id=job.id, idempotency_key="h1")
+    with store.as_service() as conn:
+        kit = conn.execute(
+            "insert into public.brand_kits (user_id, name) values (%s, 'kit') returning id",
+            (user_id,),
+        ).fetchone()
+        assert kit is not None
+        conn.execute(
+            "insert into public.projects (user_id, brand_kit_id, name, brief)"
+            " values (%s, %s, 'p', %s)",
+            (user_id, kit[0], Jsonb({"product": "cup"})),
+        )
+        conn.execute(
+            "insert into public.assets (user_id, key, kind, provider, storage_path)"
+            " values (%s, 'k1', 'image', 'offline', 'a/k1.png')",
+            (user_id,),
+        )
+        render = conn.execute(
+            "insert into public.renders (user_id, job_id, format, path, width, height, duration_s)"
+            " values (%s, %s, '9x16', 'r.mp4', 1080, 1920, 8) returning id",
+            (user_id, job.id),
+        ).fetchone()
+        assert render is not None
+        conn.execute(
+            "insert into public.idempotency_keys (user_id, key, request_hash) values (%s, 'i1', 'h')",
+            (user_id,),
+        )
+        endpoint = conn.execute(
+            "insert into public.webhook_endpoints (user_id, url, secret)"
+            " values (%s, 'https://example.com/hook', repeat('s', 32)) returning id",
+            (user_id,),
+        ).fetchone()
+        assert endpoint is not None
+        conn.execute(
+            "insert into public.webhook_deliveries (user_id, endpoint_id, event_type, payload)"
+            " values (%s, %s, 'job.delivered', '{}')",
+            (user_id, endpoint[0]),
+        )
+        conn.execute(
+            "insert into public.ad_performance (user_id, platform, creative_id, render_id, day)"
+            " values (%s, 'meta', 'c1', %s, current_date)",
+            (user_id, render[0]),
+        )
