@@ -26,6 +26,15 @@ app = typer.Typer(
 )
 console = Console(stderr=True)
 
+
+def _db_app() -> typer.Typer:
+    from pipeline.store.cli import db_app
+
+    return db_app
+
+
+app.add_typer(_db_app(), name="db", help="The database: migrate, status.")
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
@@ -109,6 +118,18 @@ def render_command(
     preview: Annotated[
         bool, typer.Option("--preview", help="A fast low-resolution draft.")
     ] = False,
+    record: Annotated[
+        bool | None,
+        typer.Option(
+            "--record/--no-record",
+            help="Record the render in the database (default: when DATABASE_URL is set or the "
+            "embedded database exists).",
+        ),
+    ] = None,
+    user: Annotated[
+        str,
+        typer.Option("--user", help="Who the render belongs to: an email (embedded) or a user id."),
+    ] = "local@reelforge.invalid",
 ) -> None:
     """Render a brief into one MP4 per format, posters and a manifest."""
     try:
@@ -120,6 +141,46 @@ def render_command(
     except ReelforgeError as exc:
         raise _fail(exc) from None
     _summary(result)
+    try:
+        _record(result, record=record, user=user)
+    except ReelforgeError as exc:
+        console.print(f"the render is in {result.out_dir}, but was not recorded", highlight=False)
+        raise _fail(exc) from None
+
+
+def _record(result: RenderResult, *, record: bool | None, user: str) -> None:
+    """Record a finished render when a database is present (or asked for)."""
+    from uuid import UUID
+
+    from pipeline.store.database import open_store
+    from pipeline.store.renders import local_user_id, record_render
+    from pipeline.store.settings import StoreSettings
+
+    settings = StoreSettings()
+    if record is None:
+        record = not settings.embedded or settings.pgdata.exists()
+    if not record:
+        return
+    email: str | None = None
+    if settings.embedded:
+        # The embedded database's auth.users is ours to fill; a hosted one's users sign up there.
+        email, user_id = user, local_user_id(user)
+    else:
+        try:
+            user_id = UUID(user)
+        except ValueError:
+            raise BadInput("--user", "with DATABASE_URL, give the user's id (a UUID)") from None
+    with open_store(settings) as store:
+        recorded = record_render(
+            store=store,
+            manifest=result.manifest,
+            out_dir=result.out_dir,
+            user_id=user_id,
+            email=email,
+        )
+    print(
+        f"recorded: project {recorded.project_id}, job {recorded.job_id}, {len(recorded.render_ids)} renders"
+    )
 
 
 @app.command("demo")
