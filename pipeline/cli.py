@@ -203,6 +203,17 @@ def demo_command(
     _summary(result)
 
 
+@app.command("token")
+def token_command(
+    user: Annotated[str, typer.Option("--user", help="The developer's email.")],
+) -> None:
+    """Mint a development API token (HS256, secret kept in the data folder)."""
+    from pipeline.api import mint_dev_token
+    from pipeline.store.settings import StoreSettings
+
+    print(mint_dev_token(user, home=StoreSettings().home.expanduser()))
+
+
 @app.command("templates")
 def templates_command() -> None:
     """List the ad templates."""

@@ -1,0 +1,69 @@
+"""The FastAPI app factory: settings and store handed in, routers mounted, errors as problem+json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from pipeline.api.auth import TokenVerifier
+from pipeline.api.errors import PROBLEM_JSON, install_error_handlers
+from pipeline.api.limits import BodySizeLimit
+from pipeline.api.projects import ScriptPorts
+from pipeline.api.routes import credits, health, projects
+from pipeline.api.settings import ApiSettings
+from pipeline.store import Store
+
+__all__ = ["create_app"]
+
+TAGS = [
+    {"name": "health", "description": "Liveness and readiness probes."},
+    {"name": "projects", "description": "Briefs, their script options and the chosen one."},
+    {"name": "credits", "description": "Balance, ledger and cost estimates."},
+]
+
+
+def create_app(*, settings: ApiSettings, store: Store, ports: ScriptPorts | None = None) -> FastAPI:
+    """A new app; the caller owns ``store`` and closes it."""
+    app = FastAPI(
+        title="reelforge",
+        summary="Product video ads from a brief, over HTTPS.",
+        version="1",
+        openapi_tags=TAGS,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.ports = ports or ScriptPorts()
+    app.state.verifier = TokenVerifier(settings)
+    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    install_error_handlers(app)
+    for module in (health, projects, credits):
+        app.include_router(module.router)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _problem_media_types(
+                get_openapi(
+                    title=app.title,
+                    version=app.version,
+                    summary=app.summary,
+                    routes=app.routes,
+                    tags=app.openapi_tags,
+                )
+            )
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def _problem_media_types(schema: dict[str, Any]) -> dict[str, Any]:
+    """Error responses are documented as application/problem+json, as they are sent."""
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            for code, response in operation.get("responses", {}).items():
+                content = response.get("content", {})
+                if code[:1] in "45" and "application/json" in content:
+                    content[PROBLEM_JSON] = content.pop("application/json")
+    return schema

@@ -1,0 +1,132 @@
+"""Supabase JWTs verified locally (ES256/RS256 by JWKS ``kid``, legacy HS256), and dev tokens."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from pathlib import Path
+from typing import Any, Final
+from uuid import UUID
+
+import jwt
+
+from pipeline.api.settings import ApiSettings
+from pipeline.errors import BadInput
+from pipeline.store.renders import local_user_id
+
+__all__ = [
+    "DEV_ISSUER",
+    "InvalidToken",
+    "TokenVerifier",
+    "dev_secret",
+    "dev_settings",
+    "mint_dev_token",
+]
+
+DEV_ISSUER: Final = "reelforge-dev"
+DEV_SECRET_FILE: Final = "dev-jwt-secret"
+_ASYMMETRIC: Final = frozenset({"ES256", "RS256"})
+_REQUIRED_CLAIMS: Final = ["exp", "sub", "aud", "iss"]
+
+
+class InvalidToken(BadInput):
+    """The bearer token is missing, expired or invalid."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__("Authorization", problem)
+
+
+class TokenVerifier:
+    """Verifies a bearer token against the settings' keys and returns its user id."""
+
+    def __init__(self, settings: ApiSettings) -> None:
+        self._secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
+        self._keys: dict[str, jwt.PyJWK] = {}
+        if settings.jwks is not None:
+            for key in jwt.PyJWKSet.from_dict(settings.jwks).keys:
+                if key.key_id and key.algorithm_name in _ASYMMETRIC:
+                    self._keys[key.key_id] = key
+        self._issuer = settings.issuer
+        self._audience = settings.audience
+        self._leeway = settings.leeway_seconds
+
+    def _key(self, token: str) -> tuple[Any, str]:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise InvalidToken("the token is malformed") from None
+        alg = header.get("alg")
+        if alg == "HS256" and self._secret is not None:
+            return self._secret, alg
+        if alg in _ASYMMETRIC:
+            key = self._keys.get(str(header.get("kid")))
+            # The key's own algorithm decides: a token cannot pick a weaker one for a known kid.
+            if key is not None and key.algorithm_name == alg:
+                return key.key, alg
+            raise InvalidToken("the token's signing key is unknown")
+        raise InvalidToken(f"the token's algorithm {alg!r} is not accepted")
+
+    def verify(self, token: str) -> UUID:
+        """The user id (``sub``) of a valid token; InvalidToken otherwise."""
+        key, alg = self._key(token)
+        try:
+            claims = jwt.decode(
+                token,
+                key=key,
+                algorithms=[alg],
+                audience=self._audience,
+                issuer=self._issuer,
+                leeway=self._leeway,
+                options={"require": _REQUIRED_CLAIMS},
+            )
+        except jwt.ExpiredSignatureError:
+            raise InvalidToken("the token has expired") from None
+        except jwt.InvalidAudienceError:
+            raise InvalidToken("the token's audience is wrong") from None
+        except jwt.InvalidIssuerError:
+            raise InvalidToken("the token's issuer is wrong") from None
+        except jwt.InvalidSignatureError:
+            raise InvalidToken("the token's signature is invalid") from None
+        except jwt.MissingRequiredClaimError as exc:
+            raise InvalidToken(f"the token has no {exc.claim!r} claim") from None
+        except jwt.PyJWTError:
+            raise InvalidToken("the token is invalid") from None
+        try:
+            return UUID(str(claims["sub"]))
+        except ValueError:
+            raise InvalidToken("the token's subject is not a user id") from None
+
+
+def dev_secret(home: Path) -> str:
+    """The development signing secret in ``home/dev-jwt-secret``, created once with mode 0600."""
+    path = home.expanduser() / DEV_SECRET_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(secrets.token_urlsafe(48))
+    return path.read_text(encoding="ascii").strip()
+
+
+def dev_settings(home: Path, **overrides: Any) -> ApiSettings:
+    """Settings that accept the tokens of :func:`mint_dev_token` (local development only)."""
+    values: dict[str, Any] = {"jwt_secret": dev_secret(home), "issuer": DEV_ISSUER}
+    return ApiSettings(**(values | overrides))
+
+
+def mint_dev_token(email: str, *, home: Path, lifetime_seconds: int = 24 * 3600) -> str:
+    """An HS256 token for ``email``'s local user id, signed with the dev secret; creates nothing else."""
+    now = int(time.time())
+    claims = {
+        "sub": str(local_user_id(email)),
+        "email": email.strip().lower(),
+        "role": "authenticated",
+        "aud": "authenticated",
+        "iss": DEV_ISSUER,
+        "iat": now,
+        "exp": now + lifetime_seconds,
+    }
+    return jwt.encode(claims, dev_secret(home), algorithm="HS256")

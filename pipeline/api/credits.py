@@ -1,0 +1,70 @@
+"""Credits over the API: the caller's balance, ledger pages with an opaque cursor, and estimates."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from uuid import UUID
+
+from psycopg.rows import dict_row
+
+from pipeline.api.models import EstimateIn, EstimateOut, LedgerItem, LedgerPage
+from pipeline.api.pricing import estimate_cost
+from pipeline.errors import BadInput
+from pipeline.store import Store
+from pipeline.store.queries import query
+
+__all__ = ["balance", "decode_cursor", "encode_cursor", "estimate", "ledger_page"]
+
+
+def encode_cursor(entry_id: int) -> str:
+    """An opaque cursor for "entries older than ``entry_id``"."""
+    return base64.urlsafe_b64encode(str(entry_id).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    """The entry id inside a cursor; BadInput on ``cursor`` if it was not made by us."""
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+        value = int(text)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise BadInput("cursor", "is not a cursor returned by this API") from None
+    if value <= 0 or not text.isdigit():
+        raise BadInput("cursor", "is not a cursor returned by this API")
+    return value
+
+
+def balance(*, store: Store, user_id: UUID) -> int:
+    """The user's balance, read as the user (RLS applies)."""
+    with store.as_user(user_id) as conn:
+        row = conn.execute(query("credit_balance"), {"user_id": user_id}).fetchone()
+    return int(row[0]) if row else 0
+
+
+def ledger_page(*, store: Store, user_id: UUID, cursor: str | None, limit: int) -> LedgerPage:
+    """Up to ``limit`` entries, newest first, after ``cursor``."""
+    before = decode_cursor(cursor) if cursor is not None else None
+    params = {"user_id": user_id, "before": before, "limit": limit + 1}
+    with store.as_user(user_id) as conn, conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(query("api_credit_ledger"), params)
+        rows = cur.fetchall()
+    items = [LedgerItem.model_validate(r) for r in rows[:limit]]
+    more = len(rows) > limit
+    return LedgerPage(items=items, next_cursor=encode_cursor(items[-1].id) if more else None)
+
+
+def estimate(*, store: Store, user_id: UUID, request: EstimateIn) -> EstimateOut:
+    """The price of rendering the brief (or the requested formats), against the balance."""
+    brief = request.brief
+    cost = estimate_cost(
+        duration=brief.duration,
+        formats=request.formats or list(brief.formats),
+        voice=brief.voice.enabled,
+    )
+    credits = balance(store=store, user_id=user_id)
+    return EstimateOut(
+        credits=cost.credits,
+        items=list(cost.items),
+        balance=credits,
+        affordable=credits >= cost.credits,
+    )

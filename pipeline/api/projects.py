@@ -1,0 +1,196 @@
+"""Projects over the API: briefs whose files live in the user's uploads, scripted offline, under RLS."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+from pydantic import ValidationError
+
+from pipeline.api.models import ProjectOut, ProjectPatch
+from pipeline.brief import Brief
+from pipeline.errors import BadInput, BriefError
+from pipeline.images import load_rgb
+from pipeline.palette import KMeansPalette, PaletteExtractor
+from pipeline.script import OfflineScriptWriter, Script, ScriptWriter
+from pipeline.store import Conflict, NotFound, Store
+from pipeline.store.queries import query
+from pipeline.templates.registry import get_template
+
+__all__ = [
+    "ScriptPorts",
+    "create_project",
+    "get_project",
+    "merge_patch",
+    "update_project",
+    "write_scripts",
+]
+
+_EDITABLE = frozenset({"draft", "scripted"})
+
+
+@dataclass(frozen=True)
+class ScriptPorts:
+    """The palette extractor and script writer projects use (offline by default)."""
+
+    palette: PaletteExtractor = field(default_factory=KMeansPalette)
+    writer: ScriptWriter = field(default_factory=OfflineScriptWriter)
+
+
+def _named_files(brief: Brief) -> list[tuple[str, Path]]:
+    named = [(f"product.photos[{i}]", p) for i, p in enumerate(brief.product.photos)]
+    for name, path in (("brand.logo", brief.brand.logo), ("brand.font", brief.brand.font)):
+        if path is not None:
+            named.append((name, path))
+    if brief.music is not None:
+        named.append(("music", brief.music))
+    return named
+
+
+def _upload(uploads: Path, where: str, name: Path) -> Path:
+    # Only names inside the user's own folder: no absolute paths, no '..', no symlinks out.
+    if name.is_absolute() or ".." in name.parts or not name.parts:
+        raise BriefError(where, "must be a file name relative to your uploads folder")
+    root = uploads.resolve()
+    path = (root / name).resolve()
+    if not path.is_relative_to(root):
+        raise BriefError(where, "must be a file name relative to your uploads folder")
+    if not path.is_file():
+        raise BriefError(where, f"no uploaded file named {name.as_posix()!r}")
+    if path.stat().st_size == 0:
+        raise BriefError(where, f"uploaded file {name.as_posix()!r} is empty")
+    return path
+
+
+def resolve_uploads(brief: Brief, uploads: Path) -> Brief:
+    """The brief with every file name resolved inside ``uploads``; BriefError names the field."""
+    resolved = {where: _upload(uploads, where, p) for where, p in _named_files(brief)}
+    photos = tuple(resolved[f"product.photos[{i}]"] for i in range(len(brief.product.photos)))
+    product = brief.product.model_copy(update={"photos": photos})
+    brand = brief.brand.model_copy(
+        update={"logo": resolved.get("brand.logo"), "font": resolved.get("brand.font")}
+    )
+    return brief.model_copy(
+        update={"product": product, "brand": brand, "music": resolved.get("music")}
+    )
+
+
+def write_scripts(brief: Brief, *, uploads: Path, ports: ScriptPorts) -> tuple[Script, ...]:
+    """The brief's script options: palette from its photos, then the writer."""
+    local = resolve_uploads(brief, uploads)
+    template = get_template(local.template)
+    photos = []
+    for i, (path, name) in enumerate(zip(local.product.photos, brief.product.photos, strict=True)):
+        where = f"product.photos[{i}]"
+        try:
+            photos.append(load_rgb(path, field=where))
+        except BadInput as exc:
+            # Never show the server's folders: name the file as the user did.
+            raise BriefError(where, exc.problem.replace(str(path), name.as_posix())) from None
+    palette = ports.palette.extract(photos, locale=local.brand.locale, override=local.brand.palette)
+    return ports.writer.write(local, template, palette, n=local.options)
+
+
+def _row(row: dict[str, Any] | None) -> ProjectOut:
+    if row is None:
+        raise NotFound("project", "no such project")
+    return ProjectOut.model_validate(row)
+
+
+def _params(brief: Brief, scripts: tuple[Script, ...] | list[Script]) -> dict[str, Any]:
+    return {
+        "name": brief.product.name,
+        "brief": Jsonb(brief.model_dump(mode="json")),
+        "script_options": Jsonb([s.model_dump(mode="json") for s in scripts]),
+    }
+
+
+def create_project(
+    *, store: Store, user_id: UUID, brief: Brief, uploads: Path, ports: ScriptPorts
+) -> ProjectOut:
+    """Writes the script options and stores the project as the user."""
+    scripts = write_scripts(brief, uploads=uploads, ports=ports)
+    with store.as_user(user_id) as conn, conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(query("api_insert_project"), {"user_id": user_id, **_params(brief, scripts)})
+        return _row(cur.fetchone())
+
+
+def get_project(*, store: Store, user_id: UUID, project_id: UUID) -> ProjectOut:
+    """The user's project; NotFound for unknown ids and other users' projects alike."""
+    with store.as_user(user_id) as conn, conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(query("api_get_project"), {"id": project_id, "user_id": user_id})
+        return _row(cur.fetchone())
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396 JSON merge patch: objects merge, ``null`` removes, anything else replaces."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+def _field(loc: tuple[int | str, ...]) -> str:
+    out = "brief"
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def _validate_brief(data: dict[str, Any]) -> Brief:
+    try:
+        return Brief.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        kind = err["type"]
+        problem = {"extra_forbidden": "unknown field", "missing": "required field is missing"}
+        message = problem.get(kind) or str(err["msg"]).removeprefix("Value error, ")
+        raise BriefError(_field(tuple(err["loc"])), message) from None
+
+
+def update_project(
+    *,
+    store: Store,
+    user_id: UUID,
+    project_id: UUID,
+    patch: ProjectPatch,
+    uploads: Path,
+    ports: ScriptPorts,
+) -> ProjectOut:
+    """Applies the patch if the project is still editable and unchanged since it was read."""
+    current = get_project(store=store, user_id=user_id, project_id=project_id)
+    if current.status not in _EDITABLE:
+        raise Conflict(f"project: a {current.status} project cannot be edited")
+    brief = _validate_brief(current.brief)
+    scripts: list[Script] | tuple[Script, ...] = current.script_options
+    chosen = current.chosen_script
+    if patch.brief is not None:
+        brief = _validate_brief(merge_patch(current.brief, patch.brief))
+        scripts = write_scripts(brief, uploads=uploads, ports=ports)
+        chosen = None
+    if "chosen_script" in patch.model_fields_set:
+        chosen = patch.chosen_script
+    if chosen is not None and chosen > len(scripts):
+        raise BadInput("chosen_script", f"must be between 1 and {len(scripts)}")
+    params = {
+        **_params(brief, scripts),
+        "chosen_script": chosen,
+        "id": project_id,
+        "user_id": user_id,
+        "seen": current.updated_at,
+    }
+    with store.as_user(user_id) as conn, conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(query("api_update_project"), params)
+        row = cur.fetchone()
+    if row is None:
+        raise Conflict("project: changed by another request; read it again")
+    return _row(row)

@@ -1,0 +1,86 @@
+"""Credits: balance, ledger pages with a cursor, estimates from the price table."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import Callable
+
+import pytest
+
+from pipeline.api.models import BRIEF_EXAMPLE
+from pipeline.api.pricing import estimate_cost
+from pipeline.formats import Format
+from pipeline.store import Store, adjust_credits
+from tests.api.conftest import ApiClient
+
+pytestmark = pytest.mark.integration
+
+Auth = Callable[[uuid.UUID], dict[str, str]]
+
+
+def _grant(store: Store, user: uuid.UUID, n: int) -> None:
+    for i in range(n):
+        adjust_credits(
+            store=store, user_id=user, amount=10 + i, reason="grant", idempotency_key=f"g{i}"
+        )
+
+
+def test_balance_is_the_callers_own(
+    client: ApiClient, store: Store, user_a: uuid.UUID, user_b: uuid.UUID, auth: Auth
+) -> None:
+    _grant(store, user_a, 2)
+    assert client.get("/v1/credits", headers=auth(user_a)).json() == {"credits": 21}
+    assert client.get("/v1/credits", headers=auth(user_b)).json() == {"credits": 0}
+
+
+def test_ledger_pages_cover_every_entry_once_newest_first(
+    client: ApiClient, store: Store, user_a: uuid.UUID, user_b: uuid.UUID, auth: Auth
+) -> None:
+    _grant(store, user_a, 5)
+    _grant(store, user_b, 1)
+    seen: list[int] = []
+    cursor: str | None = None
+    pages = 0
+    while True:
+        params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        page = client.get("/v1/credits/ledger", params=params, headers=auth(user_a)).json()
+        seen += [item["delta"] for item in page["items"]]
+        pages += 1
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [14, 13, 12, 11, 10]
+    assert pages == 3
+
+
+def test_a_forged_cursor_is_a_422_on_cursor(
+    client: ApiClient, user_a: uuid.UUID, auth: Auth
+) -> None:
+    response = client.get("/v1/credits/ledger", params={"cursor": "!!"}, headers=auth(user_a))
+    assert response.status_code == 422
+    assert response.json()["field"] == "cursor"
+
+
+def test_estimate_prices_the_brief_against_the_balance(
+    client: ApiClient, store: Store, user_a: uuid.UUID, auth: Auth
+) -> None:
+    _grant(store, user_a, 1)
+    brief = copy.deepcopy(BRIEF_EXAMPLE) | {"duration": 20}
+    response = client.post(
+        "/v1/estimates", json={"brief": brief, "formats": ["9x16"]}, headers=auth(user_a)
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    # 20 s = 2 blocks: 2 x 2 for one format, 2 x 1 for the voice.
+    assert body["credits"] == 6
+    assert body["balance"] == 10
+    assert body["affordable"] is True
+    assert [i["item"] for i in body["items"]] == ["video 9x16", "voiceover"]
+
+
+def test_price_table_counts_started_blocks_and_unique_formats() -> None:
+    cost = estimate_cost(duration=15, formats=[Format.V9X16, Format.V1X1], voice=False)
+    assert cost.credits == 4
+    assert estimate_cost(duration=15.5, formats=[Format.V9X16], voice=True).credits == 6
+    assert estimate_cost(duration=6, formats=[Format.V9X16, Format.V9X16], voice=False).credits == 2

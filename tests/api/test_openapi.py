@@ -1,0 +1,43 @@
+"""The OpenAPI document: generated, tagged, typed, with examples and problem+json errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.conftest import ApiClient
+
+pytestmark = pytest.mark.integration
+
+
+def test_every_operation_has_a_tag_a_response_model_and_problem_errors(client: ApiClient) -> None:
+    schema = client.get("/openapi.json").json()
+    operations = [
+        (path, method, op) for path, item in schema["paths"].items() for method, op in item.items()
+    ]
+    assert {p for p, _, _ in operations} >= {
+        "/health",
+        "/ready",
+        "/v1/projects",
+        "/v1/projects/{project_id}",
+        "/v1/credits",
+        "/v1/credits/ledger",
+        "/v1/estimates",
+    }
+    for path, method, op in operations:
+        assert op.get("tags"), f"{method} {path} has no tag"
+        success = next(c for c in op["responses"] if c.startswith("2"))
+        assert "$ref" in op["responses"][success]["content"]["application/json"]["schema"], (
+            f"{method} {path} has no response model"
+        )
+        for code, response in op["responses"].items():
+            if code[0] in "45":
+                assert list(response["content"]) == ["application/problem+json"], (method, path)
+    components = schema["components"]["schemas"]
+    assert "examples" in components["Problem"]
+    assert (
+        "espresso"
+        in schema["paths"]["/v1/projects"]["post"]["requestBody"]["content"]["application/json"][
+            "examples"
+        ]
+    )
+    assert "HTTPBearer" in schema["components"]["securitySchemes"]

@@ -1,0 +1,170 @@
+"""Projects: create with an uploaded photo, read, patch, and the error shapes around them."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from pipeline.api.models import BRIEF_EXAMPLE
+from tests.api.conftest import ApiClient
+
+pytestmark = pytest.mark.integration
+
+Auth = Callable[[uuid.UUID], dict[str, str]]
+
+
+def _brief(**overrides: Any) -> dict[str, Any]:
+    brief = copy.deepcopy(BRIEF_EXAMPLE)
+    brief["options"] = 2
+    return brief | overrides
+
+
+def _problem(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert {"type", "title", "detail"} <= body.keys()
+    return body
+
+
+def test_create_read_and_patch_a_project(
+    client: ApiClient, user_a: uuid.UUID, auth: Auth, upload_photo: Callable[[uuid.UUID], str]
+) -> None:
+    upload_photo(user_a)
+    created = client.post("/v1/projects", json=_brief(), headers=auth(user_a))
+    assert created.status_code == 201, created.text
+    project = created.json()
+    assert project["status"] == "scripted"
+    assert len(project["script_options"]) == 2
+    assert project["chosen_script"] is None
+    assert project["brief"]["product"]["photos"] == ["coffee.png"]
+
+    read = client.get(f"/v1/projects/{project['id']}", headers=auth(user_a))
+    assert read.status_code == 200
+    assert read.json() == project
+
+    chosen = client.patch(
+        f"/v1/projects/{project['id']}", json={"chosen_script": 2}, headers=auth(user_a)
+    )
+    assert chosen.status_code == 200, chosen.text
+    assert chosen.json()["chosen_script"] == 2
+
+    edited = client.patch(
+        f"/v1/projects/{project['id']}",
+        json={"brief": {"product": {"name": "Aurora Cup"}, "options": 3}},
+        headers=auth(user_a),
+    )
+    assert edited.status_code == 200, edited.text
+    body = edited.json()
+    assert body["name"] == "Aurora Cup"
+    assert len(body["script_options"]) == 3
+    assert body["chosen_script"] is None
+
+    out_of_range = client.patch(
+        f"/v1/projects/{project['id']}", json={"chosen_script": 4}, headers=auth(user_a)
+    )
+    assert _problem(out_of_range, 422)["field"] == "chosen_script"
+
+
+def test_missing_upload_is_a_422_naming_the_photo(
+    client: ApiClient, user_a: uuid.UUID, auth: Auth, upload_photo: Callable[[uuid.UUID], str]
+) -> None:
+    upload_photo(user_a)
+    brief = _brief()
+    brief["product"]["photos"] = ["coffee.png", "missing.png"]
+    body = _problem(client.post("/v1/projects", json=brief, headers=auth(user_a)), 422)
+    assert body["field"] == "product.photos[1]"
+    assert "missing.png" in body["detail"]
+    assert "/" not in body["detail"], "the server's folders must not show"
+
+
+@pytest.mark.parametrize("name", ["/etc/passwd", "../other/uploads/coffee.png", "a/../../x.png"])
+def test_photo_paths_outside_the_uploads_folder_are_refused(
+    client: ApiClient,
+    user_a: uuid.UUID,
+    user_b: uuid.UUID,
+    auth: Auth,
+    upload_photo: Callable[[uuid.UUID], str],
+    name: str,
+) -> None:
+    upload_photo(user_b)
+    brief = _brief()
+    brief["product"]["photos"] = [name]
+    body = _problem(client.post("/v1/projects", json=brief, headers=auth(user_a)), 422)
+    assert body["field"] == "product.photos[0]"
+    assert "relative to your uploads" in body["detail"]
+
+
+def test_invalid_brief_is_a_422_naming_the_field(
+    client: ApiClient, user_a: uuid.UUID, auth: Auth
+) -> None:
+    brief = _brief()
+    brief["product"]["currency"] = "dollars"
+    body = _problem(client.post("/v1/projects", json=brief, headers=auth(user_a)), 422)
+    assert body["field"] == "product.currency"
+    unknown = _problem(
+        client.post("/v1/projects", json=_brief(colour="red"), headers=auth(user_a)), 422
+    )
+    assert unknown["field"] == "colour"
+    assert "unknown field" in unknown["detail"]
+
+
+def test_malformed_json_is_a_400_with_the_position(
+    client: ApiClient, user_a: uuid.UUID, auth: Auth
+) -> None:
+    response = client.post(
+        "/v1/projects",
+        content=b'{"version": 1,,}',
+        headers={**auth(user_a), "content-type": "application/json"},
+    )
+    body = _problem(response, 400)
+    assert "position 14" in body["detail"]
+
+
+def test_body_over_the_limit_is_a_413(client: ApiClient, user_a: uuid.UUID, auth: Auth) -> None:
+    big = b'{"pad": "' + b"x" * (65 * 1024) + b'"}'
+    declared = client.post(
+        "/v1/projects", content=big, headers={**auth(user_a), "content-type": "application/json"}
+    )
+    _problem(declared, 413)
+
+    async def chunks() -> Any:
+        for _ in range(70):
+            yield b"x" * 1024
+
+    streamed = client.post(
+        "/v1/projects",
+        content=chunks(),
+        headers={**auth(user_a), "content-type": "application/json"},
+    )
+    assert "content-length" not in streamed.request.headers
+    _problem(streamed, 413)
+
+
+def test_unknown_and_other_users_projects_are_404_not_403(
+    client: ApiClient,
+    user_a: uuid.UUID,
+    user_b: uuid.UUID,
+    auth: Auth,
+    upload_photo: Callable[[uuid.UUID], str],
+) -> None:
+    upload_photo(user_a)
+    created = client.post("/v1/projects", json=_brief(options=1), headers=auth(user_a))
+    assert created.status_code == 201, created.text
+    project_id = created.json()["id"]
+    _problem(client.get(f"/v1/projects/{uuid.uuid4()}", headers=auth(user_a)), 404)
+    _problem(client.get(f"/v1/projects/{project_id}", headers=auth(user_b)), 404)
+    _problem(
+        client.patch(f"/v1/projects/{project_id}", json={"chosen_script": 1}, headers=auth(user_b)),
+        404,
+    )
+    # Still untouched for its owner.
+    assert (
+        client.get(f"/v1/projects/{project_id}", headers=auth(user_a)).json()["chosen_script"]
+        is None
+    )
