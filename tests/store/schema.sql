@@ -205,6 +205,59 @@ begin
 end
 $$;
 
+CREATE TABLE public.webhook_deliveries (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    endpoint_id uuid NOT NULL,
+    event_type text NOT NULL,
+    payload jsonb NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_status_code integer,
+    last_error text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    delivered_at timestamp with time zone,
+    webhook_id text DEFAULT ('msg_'::text || replace((gen_random_uuid())::text, '-'::text, ''::text)) NOT NULL,
+    lease_owner text,
+    CONSTRAINT webhook_deliveries_attempts_check CHECK ((attempts >= 0)),
+    CONSTRAINT webhook_deliveries_lease_owner_check CHECK (((length(lease_owner) >= 1) AND (length(lease_owner) <= 200))),
+    CONSTRAINT webhook_deliveries_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'delivered'::text, 'failed'::text, 'dead'::text]))),
+    CONSTRAINT webhook_deliveries_webhook_id_check CHECK ((webhook_id ~ '^[A-Za-z0-9_.:-]{1,200}$'::text))
+);
+
+ALTER TABLE ONLY public.webhook_deliveries FORCE ROW LEVEL SECURITY;
+
+CREATE FUNCTION public.claim_webhook_delivery(p_worker text, p_now timestamp with time zone DEFAULT now(), p_lease_seconds integer DEFAULT 60) RETURNS SETOF public.webhook_deliveries
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_delivery public.webhook_deliveries;
+begin
+  if p_worker is null or length(p_worker) not between 1 and 200 then
+    raise exception 'worker name must be 1 to 200 characters' using errcode = '22023';
+  end if;
+  if p_lease_seconds is null or p_lease_seconds not between 1 and 3600 then
+    raise exception 'lease must be between 1 and 3600 seconds' using errcode = '22023';
+  end if;
+  select d.* into v_delivery from public.webhook_deliveries d
+    join public.webhook_endpoints e on e.id = d.endpoint_id and e.user_id = d.user_id
+    where d.status = 'pending' and d.next_attempt_at <= coalesce(p_now, now()) and e.enabled
+    order by d.next_attempt_at, d.created_at
+    for update of d skip locked
+    limit 1;
+  if not found then
+    return;
+  end if;
+  update public.webhook_deliveries
+    set attempts = attempts + 1, lease_owner = p_worker,
+        next_attempt_at = coalesce(p_now, now()) + make_interval(secs => p_lease_seconds)
+    where id = v_delivery.id returning * into v_delivery;
+  return next v_delivery;
+end
+$$;
+
 CREATE FUNCTION public.complete_job(p_job uuid, p_worker text, p_state public.job_state DEFAULT 'delivered'::public.job_state) RETURNS public.jobs
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
@@ -225,6 +278,18 @@ begin
   perform public.add_job_event(v_job, 'state');
   return v_job;
 end
+$$;
+
+CREATE FUNCTION public.disable_webhook_endpoint(p_endpoint uuid, p_reason text, p_now timestamp with time zone) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  update public.webhook_endpoints
+    set enabled = false, disabled_reason = p_reason, disabled_at = p_now, updated_at = p_now
+    where id = p_endpoint;
+  update public.webhook_deliveries
+    set status = 'dead', lease_owner = null, last_error = 'endpoint disabled: ' || p_reason
+    where endpoint_id = p_endpoint and status = 'pending';
 $$;
 
 CREATE FUNCTION public.enqueue_job(p_user uuid, p_kind text, p_payload jsonb DEFAULT '{}'::jsonb, p_project uuid DEFAULT NULL::uuid, p_dedupe_key text DEFAULT NULL::text, p_max_attempts integer DEFAULT 3) RETURNS public.jobs
@@ -268,6 +333,35 @@ begin
   raise exception 'could not enqueue job with dedupe key %', p_dedupe_key using errcode = '40001';
 end
 $$;
+
+CREATE FUNCTION public.enqueue_webhook(p_user uuid, p_event_type text, p_payload jsonb, p_webhook_id text DEFAULT NULL::text) RETURNS SETOF public.webhook_deliveries
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_webhook_id text := coalesce(p_webhook_id, 'msg_' || replace(gen_random_uuid()::text, '-', ''));
+begin
+  if p_user is null or not exists (select 1 from auth.users where id = p_user) then
+    raise exception 'unknown user %', coalesce(p_user::text, 'null') using errcode = 'RF002';
+  end if;
+  if p_event_type is null or p_event_type !~ '^[a-z0-9_]+(\.[a-z0-9_]+)*$'
+     or length(p_event_type) > 100 then
+    raise exception 'event type must be dotted lower-case words, not %',
+      coalesce(p_event_type, 'null') using errcode = '22023';
+  end if;
+  if p_payload is null or pg_column_size(p_payload) > 262144 then
+    raise exception 'payload must be JSON of at most 256 KiB' using errcode = '22023';
+  end if;
+  return query
+    insert into public.webhook_deliveries (user_id, endpoint_id, event_type, payload, webhook_id)
+    select e.user_id, e.id, p_event_type, p_payload, v_webhook_id
+      from public.webhook_endpoints e
+      where e.user_id = p_user and e.enabled
+        and (cardinality(e.events) = 0 or p_event_type = any (e.events))
+    on conflict (endpoint_id, webhook_id) do nothing
+    returning *;
+end
+$_$;
 
 CREATE FUNCTION public.fail_job(p_job uuid, p_worker text, p_error text, p_retry boolean DEFAULT true, p_retry_delay_seconds integer DEFAULT 0) RETURNS public.jobs
     LANGUAGE plpgsql SECURITY DEFINER
@@ -463,6 +557,73 @@ begin
       p_worker, p_job, v_job.state, coalesce(v_job.lease_owner, 'none') using errcode = 'RF007';
   end if;
   return v_job;
+end
+$$;
+
+CREATE FUNCTION public.record_webhook_attempt(p_delivery uuid, p_worker text, p_status_code integer, p_error text, p_next_attempt_at timestamp with time zone, p_now timestamp with time zone DEFAULT now(), p_disable_after integer DEFAULT 5) RETURNS public.webhook_deliveries
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_delivery public.webhook_deliveries;
+  v_endpoint public.webhook_endpoints;
+  v_now timestamptz := coalesce(p_now, now());
+begin
+  if p_disable_after is null or p_disable_after < 1 then
+    raise exception 'disable_after must be at least 1' using errcode = '22023';
+  end if;
+  -- Lock the endpoint before the delivery, the order disable_webhook_endpoint needs too.
+  select e.* into v_endpoint from public.webhook_endpoints e
+    where e.id = (select endpoint_id from public.webhook_deliveries where id = p_delivery)
+    for update;
+  select * into v_delivery from public.webhook_deliveries where id = p_delivery for update;
+  if not found then
+    raise exception 'unknown webhook delivery %', coalesce(p_delivery::text, 'null')
+      using errcode = 'RF006';
+  end if;
+  if v_delivery.status <> 'pending' or v_delivery.lease_owner is distinct from p_worker then
+    raise exception 'worker % does not hold webhook delivery % (status %, owner %)',
+      p_worker, p_delivery, v_delivery.status, coalesce(v_delivery.lease_owner, 'none')
+      using errcode = 'RF007';
+  end if;
+  if p_status_code between 200 and 299 then
+    update public.webhook_deliveries
+      set status = 'delivered', delivered_at = v_now, lease_owner = null,
+          last_status_code = p_status_code, last_error = null
+      where id = p_delivery returning * into v_delivery;
+    update public.webhook_endpoints set failed_deliveries_in_row = 0, updated_at = v_now
+      where id = v_endpoint.id and failed_deliveries_in_row <> 0;
+    return v_delivery;
+  end if;
+  if p_error is null or length(p_error) = 0 then
+    raise exception 'a failed attempt needs an error' using errcode = '22023';
+  end if;
+  if p_status_code = 410 or p_next_attempt_at is null then
+    update public.webhook_deliveries
+      set status = 'failed', lease_owner = null, last_status_code = p_status_code,
+          last_error = left(p_error, 1000)
+      where id = p_delivery returning * into v_delivery;
+    if p_status_code = 410 then
+      perform public.disable_webhook_endpoint(v_endpoint.id, 'the endpoint answered 410 Gone', v_now);
+      return v_delivery;
+    end if;
+    update public.webhook_endpoints
+      set failed_deliveries_in_row = failed_deliveries_in_row + 1, updated_at = v_now
+      where id = v_endpoint.id returning * into v_endpoint;
+    if v_endpoint.enabled and v_endpoint.failed_deliveries_in_row >= p_disable_after then
+      perform public.disable_webhook_endpoint(
+        v_endpoint.id,
+        format('%s deliveries in a row failed after %s attempts each; last error: %s',
+               v_endpoint.failed_deliveries_in_row, v_delivery.attempts, left(p_error, 200)),
+        v_now);
+    end if;
+    return v_delivery;
+  end if;
+  update public.webhook_deliveries
+    set next_attempt_at = p_next_attempt_at, lease_owner = null,
+        last_status_code = p_status_code, last_error = left(p_error, 1000)
+    where id = p_delivery returning * into v_delivery;
+  return v_delivery;
 end
 $$;
 
@@ -761,8 +922,11 @@ CREATE TABLE public.provider_events (
     payload jsonb NOT NULL,
     received_at timestamp with time zone DEFAULT now() NOT NULL,
     processed_at timestamp with time zone,
+    subject text,
+    occurred_at timestamp with time zone,
     CONSTRAINT provider_events_event_id_check CHECK (((length(event_id) >= 1) AND (length(event_id) <= 255))),
-    CONSTRAINT provider_events_provider_check CHECK (((length(provider) >= 1) AND (length(provider) <= 100)))
+    CONSTRAINT provider_events_provider_check CHECK (((length(provider) >= 1) AND (length(provider) <= 100))),
+    CONSTRAINT provider_events_subject_check CHECK (((length(subject) >= 1) AND (length(subject) <= 255)))
 );
 
 ALTER TABLE ONLY public.provider_events FORCE ROW LEVEL SECURITY;
@@ -776,25 +940,6 @@ CREATE SEQUENCE public.provider_events_id_seq
 
 ALTER SEQUENCE public.provider_events_id_seq OWNED BY public.provider_events.id;
 
-CREATE TABLE public.webhook_deliveries (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    user_id uuid NOT NULL,
-    endpoint_id uuid NOT NULL,
-    event_type text NOT NULL,
-    payload jsonb NOT NULL,
-    status text DEFAULT 'pending'::text NOT NULL,
-    attempts integer DEFAULT 0 NOT NULL,
-    next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
-    last_status_code integer,
-    last_error text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    delivered_at timestamp with time zone,
-    CONSTRAINT webhook_deliveries_attempts_check CHECK ((attempts >= 0)),
-    CONSTRAINT webhook_deliveries_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'delivered'::text, 'failed'::text, 'dead'::text])))
-);
-
-ALTER TABLE ONLY public.webhook_deliveries FORCE ROW LEVEL SECURITY;
-
 CREATE TABLE public.webhook_endpoints (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     user_id uuid DEFAULT auth.uid() NOT NULL,
@@ -804,6 +949,13 @@ CREATE TABLE public.webhook_endpoints (
     enabled boolean DEFAULT true NOT NULL,
     disabled_reason text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    previous_secret text,
+    previous_secret_expires_at timestamp with time zone,
+    disabled_at timestamp with time zone,
+    failed_deliveries_in_row integer DEFAULT 0 NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT webhook_endpoints_failed_deliveries_in_row_check CHECK ((failed_deliveries_in_row >= 0)),
+    CONSTRAINT webhook_endpoints_previous_secret_check CHECK ((length(previous_secret) >= 24)),
     CONSTRAINT webhook_endpoints_secret_check CHECK ((length(secret) >= 24)),
     CONSTRAINT webhook_endpoints_url_check CHECK ((url ~ '^https?://'::text))
 );
@@ -895,6 +1047,9 @@ ALTER TABLE ONLY public.renders
     ADD CONSTRAINT renders_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_once UNIQUE (endpoint_id, webhook_id);
+
+ALTER TABLE ONLY public.webhook_deliveries
     ADD CONSTRAINT webhook_deliveries_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY public.webhook_endpoints
@@ -922,7 +1077,11 @@ CREATE INDEX jobs_queued ON public.jobs USING btree (run_after, created_at) WHER
 
 CREATE INDEX jobs_user ON public.jobs USING btree (user_id, created_at DESC);
 
+CREATE INDEX provider_events_subject ON public.provider_events USING btree (provider, subject, occurred_at) WHERE (subject IS NOT NULL);
+
 CREATE INDEX webhook_deliveries_due ON public.webhook_deliveries USING btree (next_attempt_at) WHERE (status = 'pending'::text);
+
+CREATE INDEX webhook_deliveries_endpoint_pending ON public.webhook_deliveries USING btree (endpoint_id) WHERE (status = 'pending'::text);
 
 CREATE TRIGGER credit_ledger_append_only BEFORE DELETE OR UPDATE ON public.credit_ledger FOR EACH ROW EXECUTE FUNCTION public.forbid_change();
 

@@ -1,0 +1,145 @@
+"""The dispatcher: claims due deliveries, POSTs them signed, and records each attempt's result."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import socket
+from dataclasses import dataclass
+from datetime import datetime
+
+import httpx
+
+from pipeline.store import LeaseLost, Store
+from pipeline.webhooks.clock import Clock, SystemClock
+from pipeline.webhooks.models import ClaimedDelivery, DeliveryStatus
+from pipeline.webhooks.outbox import claim_delivery, record_attempt
+from pipeline.webhooks.retry import RetryPolicy
+from pipeline.webhooks.signing import webhook_headers
+
+__all__ = ["TIMEOUT_SECONDS", "Attempt", "Dispatcher"]
+
+TIMEOUT_SECONDS = 15.0
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One attempt's outcome: the delivery's status after it, and what the endpoint answered."""
+
+    delivery_id: str
+    webhook_id: str
+    status: DeliveryStatus | None  # None: the lease was lost and nothing was recorded
+    status_code: int | None
+    error: str | None
+
+
+def payload_body(delivery: ClaimedDelivery) -> bytes:
+    """The JSON body: ``{"type", "timestamp", "data"}`` as Standard Webhooks suggests."""
+    envelope = {
+        "type": delivery.event_type,
+        "timestamp": delivery.created_at.isoformat(),
+        "data": delivery.payload,
+    }
+    return json.dumps(envelope, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+class Dispatcher:
+    """Delivers due webhooks through ``client``; run ``run_once`` on a timer or after a wake-up.
+
+    ``client`` is the one seam to the network. Endpoint URLs are tenant-supplied, so in
+    production it must refuse internal addresses (an SSRF-guarding transport); redirects are
+    never followed whatever the client's own setting.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        client: httpx.Client,
+        clock: Clock | None = None,
+        *,
+        policy: RetryPolicy | None = None,
+        worker: str | None = None,
+        lease_seconds: int = 60,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.clock = clock or SystemClock()
+        self.policy = policy or RetryPolicy()
+        self.worker = worker or f"webhooks@{socket.gethostname()}:{os.getpid()}"
+        self.lease_seconds = lease_seconds
+        self._rng = rng or random.Random()
+
+    def run_once(self, *, limit: int = 100) -> list[Attempt]:
+        """Attempts each delivery due now, at most ``limit``; returns what happened to each."""
+        attempts: list[Attempt] = []
+        while len(attempts) < limit:
+            delivery = claim_delivery(
+                store=self.store,
+                worker=self.worker,
+                now=self.clock.now(),
+                lease_seconds=self.lease_seconds,
+            )
+            if delivery is None:
+                break
+            attempts.append(self._attempt(delivery))
+        return attempts
+
+    def _attempt(self, delivery: ClaimedDelivery) -> Attempt:
+        status_code, error = self._post(delivery)
+        now = self.clock.now()
+        next_attempt_at: datetime | None = None
+        if error is not None:
+            delay = self.policy.delay_after(delivery.attempts, self._rng)
+            next_attempt_at = None if delay is None else now + delay
+        try:
+            settled = record_attempt(
+                store=self.store,
+                delivery_id=delivery.id,
+                worker=self.worker,
+                now=now,
+                status_code=status_code,
+                error=error,
+                next_attempt_at=next_attempt_at,
+                disable_after=self.policy.disable_after,
+            )
+        except LeaseLost as exc:
+            # Another dispatcher took it over after our lease ran out, or the endpoint was
+            # disabled meanwhile; its record wins.
+            _log.warning("webhook delivery %s: %s", delivery.id, exc)
+            return Attempt(str(delivery.id), delivery.webhook_id, None, status_code, error)
+        return Attempt(str(delivery.id), delivery.webhook_id, settled.status, status_code, error)
+
+    def _post(self, delivery: ClaimedDelivery) -> tuple[int | None, str | None]:
+        """POSTs one attempt; returns the status code and, unless it was a 2xx, an error."""
+        body = payload_body(delivery)
+        timestamp = int(self.clock.now().timestamp())
+        headers = webhook_headers(
+            secrets=delivery.signing_secrets,
+            msg_id=delivery.webhook_id,
+            timestamp=timestamp,
+            body=body,
+        )
+        try:
+            # Streamed and never read: only the status matters, and the body may be huge.
+            with self.client.stream(
+                "POST",
+                delivery.url,
+                content=body,
+                headers=headers,
+                timeout=TIMEOUT_SECONDS,
+                follow_redirects=False,
+            ) as response:
+                code = response.status_code
+        except httpx.TimeoutException:
+            return None, f"timed out after {TIMEOUT_SECONDS:g} s"
+        except httpx.HTTPError as exc:
+            return None, f"{type(exc).__name__}: {exc}"[:500]
+        if 200 <= code < 300:
+            return code, None
+        if 300 <= code < 400:
+            return code, f"HTTP {code}: redirects are not followed"
+        return code, f"HTTP {code}"
