@@ -16,7 +16,9 @@ PHOTOS = ROOT / "examples" / "photos"
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No test reads or writes the developer's own data folder or database."""
     monkeypatch.setenv("REELFORGE_HOME", str(tmp_path_factory.mktemp("home")))
     monkeypatch.delenv("DATABASE_URL", raising=False)

@@ -11,7 +11,7 @@ from pipeline.api.auth import TokenVerifier
 from pipeline.api.errors import PROBLEM_JSON, install_error_handlers
 from pipeline.api.limits import BodySizeLimit
 from pipeline.api.projects import ScriptPorts
-from pipeline.api.routes import credits, health, projects
+from pipeline.api.routes import credits, health, jobs, projects
 from pipeline.api.settings import ApiSettings
 from pipeline.store import Store
 
@@ -38,7 +38,7 @@ def create_app(*, settings: ApiSettings, store: Store, ports: ScriptPorts | None
     app.state.verifier = TokenVerifier(settings)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     install_error_handlers(app)
-    for module in (health, projects, credits):
+    for module in (health, projects, credits, jobs):
         app.include_router(module.router)
 
     def openapi() -> dict[str, Any]:

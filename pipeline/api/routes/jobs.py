@@ -1,0 +1,191 @@
+"""Render jobs: start one (with an Idempotency-Key), read, list, cancel, stream events, download."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi.responses import FileResponse, StreamingResponse
+from starlette.exceptions import HTTPException
+
+from pipeline.api import idempotency, jobs
+from pipeline.api.deps import CurrentUser, SettingsDep, StoreDep
+from pipeline.api.errors import problem_responses
+from pipeline.storage import BlobStore, LocalFolderStore
+
+router = APIRouter(prefix="/v1", tags=["jobs"], responses=problem_responses(401, 404))
+
+
+def idempotency_key(request: Request) -> str:
+    """The request's Idempotency-Key; a 400 problem if it is missing or malformed."""
+    try:
+        return idempotency.validate_key(request.headers.get(idempotency.HEADER))
+    except idempotency.InvalidKey as exc:
+        raise HTTPException(400, str(exc)) from None
+
+
+def media_blobs(request: Request, settings: SettingsDep) -> BlobStore:
+    """``app.state.blobs`` if the app was given one, else the media folder signed by the API."""
+    blobs: BlobStore | None = getattr(request.app.state, "blobs", None)
+    if blobs is None:
+        blobs = jobs.media_store(settings, base_url=str(request.base_url).rstrip("/") + "/v1")
+        request.app.state.blobs = blobs
+    return blobs
+
+
+IdempotencyKey = Annotated[str, Depends(idempotency_key)]
+BlobsDep = Annotated[BlobStore, Depends(media_blobs)]
+
+_KEY_PARAMETER: dict[str, Any] = {
+    "name": idempotency.HEADER,
+    "in": "header",
+    "required": True,
+    "description": (
+        "1 to 255 visible ASCII characters, unique per request (a UUID). The first response is "
+        "replayed for 24 h to the same request with the same key; another body under the key is "
+        "a 422, and a retry while the first request still runs is a 409."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "example": "8e6f3c7e-5f4d-4d0b-9a0b-2f9f1a6c7d21",
+}
+
+
+@router.post(
+    "/projects/{project_id}/jobs",
+    status_code=status.HTTP_201_CREATED,
+    response_model=jobs.JobOut,
+    summary="Start a render job for a project",
+    description=(
+        "Queues a render of the project's brief with its chosen script option (or `option`). "
+        "Replays carry the header `Idempotent-Replayed: true`."
+    ),
+    responses=problem_responses(400, 409, 413, 422),
+    openapi_extra={"parameters": [_KEY_PARAMETER]},
+)
+def create_job(
+    request: Request,
+    project_id: UUID,
+    body: jobs.JobIn,
+    user: CurrentUser,
+    store: StoreDep,
+    settings: SettingsDep,
+    key: IdempotencyKey,
+) -> Response:
+    def run() -> tuple[int, Any]:
+        job = jobs.create_job(
+            store=store,
+            user_id=user,
+            project_id=project_id,
+            body=body,
+            settings=settings,
+            idempotency_key=key,
+        )
+        return status.HTTP_201_CREATED, job.model_dump(mode="json")
+
+    return idempotency.respond(
+        request=request,
+        store=store,
+        user_id=user,
+        key=key,
+        body=body.model_dump(mode="json"),
+        run=run,
+    )
+
+
+@router.get("/jobs", summary="List jobs, newest first", responses=problem_responses(422))
+def list_jobs(
+    user: CurrentUser,
+    store: StoreDep,
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> jobs.JobPage:
+    return jobs.list_jobs(store=store, user_id=user, cursor=cursor, limit=limit)
+
+
+@router.get("/jobs/{job_id}", summary="Read a job: state, stages, outputs and cost")
+def get_job(
+    job_id: UUID, user: CurrentUser, store: StoreDep, settings: SettingsDep, blobs: BlobsDep
+) -> jobs.JobOut:
+    return jobs.read_job(
+        store=store, user_id=user, job_id=job_id, blobs=blobs, media_root=settings.media_root
+    )
+
+
+@router.post(
+    "/jobs/{job_id}/cancel", summary="Cancel an unfinished job", responses=problem_responses(409)
+)
+def cancel_job(
+    job_id: UUID, user: CurrentUser, store: StoreDep, settings: SettingsDep, blobs: BlobsDep
+) -> jobs.JobOut:
+    return jobs.cancel(
+        store=store, user_id=user, job_id=job_id, blobs=blobs, media_root=settings.media_root
+    )
+
+
+@router.get(
+    "/jobs/{job_id}/events",
+    summary="Stream a job's events (Server-Sent Events)",
+    description=(
+        "Each event is `id: <event id>`, `event: <kind>` (state, progress, claimed, heartbeat, "
+        "retry, log) and `data: <JSON>`; comment lines keep the connection alive every 15 s. "
+        "The stream ends when the job is delivered, failed or canceled. Reconnect with "
+        "`Last-Event-ID` to resume right after the last event received."
+    ),
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "model": jobs.JobEventOut,
+            "description": "the event stream; each `data:` line is a JobEventOut",
+            "content": {
+                "text/event-stream": {
+                    "schema": {"type": "string"},
+                    "example": (
+                        "id: 7\nevent: state\ndata: "
+                        '{"id": 7, "kind": "state", "state": "generating", "progress": 0.36, '
+                        '"message": null, "created_at": "2026-11-21T10:01:00+00:00"}\n\n'
+                    ),
+                }
+            },
+        },
+        **problem_responses(400),
+    },
+)
+def job_events(
+    job_id: UUID,
+    user: CurrentUser,
+    store: StoreDep,
+    last_event_id: Annotated[
+        str | None,
+        Header(alias="Last-Event-ID", description="resume after this event id"),
+    ] = None,
+) -> StreamingResponse:
+    after = jobs.parse_last_event_id(last_event_id)
+    jobs.check_job(store=store, user_id=user, job_id=job_id)
+    stream = jobs.event_stream(store=store, user_id=user, job_id=job_id, after_id=after)
+    return StreamingResponse(
+        stream,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.get(
+    "/files/{key:path}",
+    summary="Download an output by its signed URL",
+    response_class=FileResponse,
+    # Not an API operation: the URL is handed out, signed, in a job's outputs.
+    include_in_schema=False,
+)
+def download(
+    key: str,
+    blobs: BlobsDep,
+    expires: Annotated[str, Query()],
+    signature: Annotated[str, Query()],
+) -> FileResponse:
+    if not isinstance(blobs, LocalFolderStore) or not blobs.verify_signed(key, expires, signature):
+        raise HTTPException(404, "no such file, or the link expired")
+    path = blobs.path_for(key)
+    if not path.is_file():
+        raise HTTPException(404, "no such file, or the link expired")
+    return FileResponse(path)

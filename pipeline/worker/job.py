@@ -1,0 +1,511 @@
+"""One claimed render job: hold credits, render under a heartbeated lease with stage checkpoints,
+publish once per format, settle the actual cost; release the hold on failure or cancel."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from psycopg.types.json import Jsonb
+
+from pipeline.brief import Brief, parse_brief
+from pipeline.delivery import replace_dir
+from pipeline.errors import BadInput, ReelforgeError
+from pipeline.formats import Format
+from pipeline.render import Ports, RenderOptions, RenderResult, render_brief
+from pipeline.stages import STAGES
+from pipeline.store import (
+    CreditHold,
+    HoldStatus,
+    InsufficientCredits,
+    Job,
+    JobState,
+    LeaseLost,
+    Store,
+    StoreError,
+    advance_job,
+    complete_job,
+    fail_job,
+    get_job,
+    heartbeat_job,
+    hold_credits,
+    release_hold,
+    settle_hold,
+)
+from pipeline.store.queries import query
+
+__all__ = [
+    "CREDITS_PER_SECOND",
+    "JobAborted",
+    "JobControl",
+    "JobSpec",
+    "actual_cost",
+    "estimate_cost",
+    "hold_key",
+    "parse_payload",
+    "release_job",
+    "release_orphan_holds",
+    "run_job",
+]
+
+# Price table: credits per started output-second, per format. A preview (360p, 15 fps) is a draft.
+CREDITS_PER_SECOND: dict[str, int] = {"final": 10, "preview": 2}
+# The hold covers the brief's duration plus this margin per format (QC allows ±0.1 s of drift).
+ESTIMATE_MARGIN_SECONDS = 1
+# Container drift within QC's tolerance is not billed: 8.04 s of output is 8 billed seconds.
+BILLING_TOLERANCE_SECONDS = 0.15
+
+# The job state each render stage runs in; a job advances when the first stage of a state starts.
+STAGE_STATES: dict[str, JobState] = {
+    "brief": JobState.PLANNING,
+    "palette": JobState.PLANNING,
+    "script": JobState.PLANNING,
+    "prompts": JobState.PLANNING,
+    "voice": JobState.GENERATING,
+    "soundtrack": JobState.GENERATING,
+    "captions": JobState.GENERATING,
+    "visuals": JobState.GENERATING,
+    "compose": JobState.COMPOSING,
+    "qc": JobState.QC,
+    "deliver": JobState.QC,
+}
+_ORDER = [JobState.PLANNING, JobState.GENERATING, JobState.COMPOSING, JobState.QC]
+
+CANCELED = "canceled"
+LEASE_LOST = "lease lost"
+SHUTDOWN = "worker shutting down"
+
+
+class JobAborted(ReelforgeError):
+    """The job was stopped: canceled, its lease lost, or the worker shutting down."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"job aborted: {reason}")
+
+
+class JobControl:
+    """Stops a running job from another thread (heartbeat, signal handler); the render checks it."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self.reason: str | None = None
+
+    def abort(self, reason: str) -> None:
+        with self._lock:
+            if self.reason is None:
+                self.reason = reason
+                self._event.set()
+
+    @property
+    def aborted(self) -> bool:
+        return self._event.is_set()
+
+    def check(self) -> None:
+        """Raises JobAborted once the job was aborted."""
+        if self.reason is not None:
+            raise JobAborted(self.reason)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A render job's payload, validated."""
+
+    brief: Brief
+    brief_data: dict[str, Any]
+    options: RenderOptions
+
+    @property
+    def formats(self) -> tuple[Format, ...]:
+        return self.options.formats or self.brief.formats
+
+
+def parse_payload(payload: dict[str, Any], *, base_dir: Path) -> JobSpec:
+    """``{"brief": {...}, "formats": [...]?, "option": n?, "preview": bool?}``; raises BadInput."""
+    data = payload.get("brief")
+    if not isinstance(data, dict):
+        raise BadInput("payload.brief", "must be a brief mapping")
+    brief = parse_brief(data, base_dir=base_dir)
+    raw_formats = payload.get("formats")
+    formats: tuple[Format, ...] | None = None
+    if raw_formats is not None:
+        if not isinstance(raw_formats, list) or not raw_formats:
+            raise BadInput("payload.formats", "must be a non-empty list of formats")
+        try:
+            formats = tuple(Format(str(f)) for f in raw_formats)
+        except ValueError as exc:
+            raise BadInput("payload.formats", str(exc)) from None
+        if len(set(formats)) != len(formats):
+            raise BadInput("payload.formats", "lists a format twice")
+    option = payload.get("option")
+    if option is not None and (isinstance(option, bool) or not isinstance(option, int)):
+        raise BadInput("payload.option", "must be an integer")
+    preview = payload.get("preview", False)
+    if not isinstance(preview, bool):
+        raise BadInput("payload.preview", "must be true or false")
+    return JobSpec(
+        brief=brief,
+        brief_data=data,
+        options=RenderOptions(formats=formats, option=option, preview=preview),
+    )
+
+
+def _rate(preview: bool) -> int:
+    return CREDITS_PER_SECOND["preview" if preview else "final"]
+
+
+def estimate_cost(spec: JobSpec) -> int:
+    """The hold: (brief duration + margin) started seconds x rate, per format."""
+    seconds = math.ceil(spec.brief.duration) + ESTIMATE_MARGIN_SECONDS
+    return seconds * _rate(spec.options.preview) * len(spec.formats)
+
+
+def actual_cost(durations: Iterable[float], *, preview: bool) -> int:
+    """The charge: each output's started seconds (less the drift tolerance) x rate."""
+    return sum(max(1, math.ceil(d - BILLING_TOLERANCE_SECONDS)) for d in durations) * _rate(preview)
+
+
+def hold_key(job_id: UUID) -> str:
+    """One hold per job, whatever the attempt: a resumed job gets its first hold back."""
+    return f"job:{job_id}:render"
+
+
+def release_orphan_holds(*, store: Store) -> int:
+    """Releases holds still held by failed or canceled jobs; returns how many."""
+    with store.as_service() as conn:
+        rows = conn.execute(query("worker_orphan_holds")).fetchall()
+    for (hold_id,) in rows:
+        release_hold(store=store, hold_id=hold_id)
+    return len(rows)
+
+
+def release_job(*, store: Store, job_id: UUID, worker: str, reason: str = SHUTDOWN) -> bool:
+    """Puts a job this worker holds back in the queue without using up an attempt (shutdown);
+    False when the worker no longer holds it."""
+    rows = _execute(
+        store, "worker_release_job", {"job_id": job_id, "worker": worker, "reason": reason}
+    )
+    return bool(rows)
+
+
+def _execute(store: Store, name: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    with store.as_service() as conn:
+        cur = conn.execute(query(name), params)
+        return cur.fetchall() if cur.description else []
+
+
+class _Reporter:
+    """Advances the job's state at stage boundaries (checkpointing the stage times) and aborts
+    the render as soon as the control says so."""
+
+    def __init__(self, store: Store, job: Job, worker: str, control: JobControl) -> None:
+        self._store = store
+        self._job_id = job.id
+        self._worker = worker
+        self._control = control
+        self._state = job.state if job.state in _ORDER else JobState.PLANNING
+        self._seconds: dict[str, float] = {}
+        self.progress = 0.0
+
+    def _advance(self, state: JobState, progress: float) -> None:
+        leaving = [s for s, st in STAGE_STATES.items() if st == self._state]
+        checkpoint = {
+            "stages": {s: round(self._seconds[s], 4) for s in leaving if s in self._seconds}
+        }
+        try:
+            advance_job(
+                store=self._store,
+                job_id=self._job_id,
+                worker=self._worker,
+                state=state,
+                checkpoint=checkpoint,
+                progress=progress,
+            )
+        except LeaseLost:
+            self._control.abort(_lost_reason(self._store, self._job_id))
+            self._control.check()
+        self._state = state
+
+    def started(self, stage: str) -> None:
+        self._control.check()
+        self.progress = STAGES.index(stage) / len(STAGES)
+        state = STAGE_STATES[stage]
+        if _ORDER.index(state) > _ORDER.index(self._state):
+            self._advance(state, self.progress)
+
+    def advanced(self, stage: str, fraction: float) -> None:
+        self._control.check()
+        self.progress = min(1.0, (STAGES.index(stage) + max(0.0, fraction)) / len(STAGES))
+
+    def finished(self, stage: str, seconds: float) -> None:
+        self._seconds[stage] = self._seconds.get(stage, 0.0) + seconds
+        self._control.check()
+
+
+def _lost_reason(store: Store, job_id: UUID) -> str:
+    try:
+        current = get_job(store=store, job_id=job_id)
+    except StoreError:
+        return LEASE_LOST
+    return CANCELED if current is not None and current.state == JobState.CANCELED else LEASE_LOST
+
+
+class _Heartbeat(threading.Thread):
+    """Renews the lease every lease/4 seconds; aborts the job when the lease is lost or canceled."""
+
+    def __init__(
+        self,
+        store: Store,
+        job: Job,
+        worker: str,
+        lease_seconds: int,
+        control: JobControl,
+        progress: Callable[[], float],
+    ) -> None:
+        super().__init__(name=f"heartbeat-{job.id}", daemon=True)
+        self._store = store
+        self._job_id = job.id
+        self._worker = worker
+        self._lease = lease_seconds
+        self._control = control
+        self._progress = progress
+        self._stop_event = threading.Event()
+        self.interval = max(0.2, lease_seconds / 4)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join()
+
+    def run(self) -> None:
+        last_ok = time.monotonic()
+        sent: float | None = None
+        while not self._stop_event.wait(self.interval):
+            progress = round(self._progress(), 3)
+            try:
+                heartbeat_job(
+                    store=self._store,
+                    job_id=self._job_id,
+                    worker=self._worker,
+                    lease_seconds=self._lease,
+                    progress=None if progress == sent else progress,
+                )
+                sent = progress
+                last_ok = time.monotonic()
+            except LeaseLost:
+                self._control.abort(_lost_reason(self._store, self._job_id))
+                return
+            except StoreError:
+                # A blip: retry at the next beat; past the lease another worker may own the job.
+                if time.monotonic() - last_ok >= self._lease:
+                    self._control.abort(LEASE_LOST)
+                    return
+
+
+def _recorded(store: Store, job_id: UUID) -> dict[str, tuple[Path, float]]:
+    rows = _execute(store, "worker_job_renders", {"job_id": job_id})
+    return {str(fmt): (Path(path), float(duration)) for fmt, path, duration in rows}
+
+
+def _record_outputs(store: Store, job: Job, result: RenderResult, final: Path) -> None:
+    """Records every output in one transaction; formats already recorded are left as they are."""
+    with store.as_service() as conn:
+        for entry in result.manifest.outputs:
+            conn.execute(
+                query("worker_insert_render"),
+                {
+                    "user_id": job.user_id,
+                    "job_id": job.id,
+                    "format": entry.format,
+                    "path": str(final / entry.path),
+                    "width": entry.width,
+                    "height": entry.height,
+                    "duration_s": entry.duration,
+                    "loudness_lufs": entry.loudness_lufs,
+                    "qc": Jsonb(entry.qc.model_dump(mode="json")),
+                },
+            )
+
+
+def _renew(store: Store, job: Job, worker: str, lease_seconds: int, control: JobControl) -> None:
+    """Confirms (and renews) the lease right before publishing."""
+    try:
+        heartbeat_job(store=store, job_id=job.id, worker=worker, lease_seconds=lease_seconds)
+    except LeaseLost:
+        control.abort(_lost_reason(store, job.id))
+    control.check()
+
+
+def _remove_stale_attempts(user_dir: Path, job: Job) -> None:
+    """Work folders of earlier attempts of this job: their workers died or lost the lease."""
+    if not user_dir.is_dir():
+        return
+    for path in user_dir.glob(f".{job.id}.*"):
+        attempt = path.name.split(".")[2]
+        if attempt.isdigit() and int(attempt) < job.attempts:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def run_job(
+    *,
+    store: Store,
+    job: Job,
+    worker: str,
+    media_root: Path,
+    lease_seconds: int = 60,
+    ports: Ports | None = None,
+    control: JobControl | None = None,
+) -> Job:
+    """Runs one job claimed by ``worker`` to its end (or until aborted); returns the job row after.
+
+    Outputs are published in ``media_root/<user>/<job>/``. Never raises for the job's own errors:
+    they fail the job (retried while attempts remain; bad input and missing credits are final).
+
+    What a resumed attempt (lease expired, retry, shutdown release) reuses:
+    - the credit hold: one per job by ``hold_key``, so it is held once and settled once (a settle
+      repeated with the same actual cost is a no-op; the cost comes from the recorded renders);
+    - the published outputs: if every requested format is recorded in ``renders`` and its file
+      exists, nothing is rendered again; only settle and complete remain.
+    Otherwise the render restarts from the brief (it is deterministic; its stages are not yet
+    content-addressed, so nothing paid is lost: the offline adapters cost nothing). Outputs are
+    recorded with ON CONFLICT (job_id, format) DO NOTHING, so there is never a second output per
+    format. Stage times are checkpointed under the state left (``checkpoints[state].stages``) and
+    the outcome under ``checkpoints.qc`` (published formats, hold, actual cost).
+    """
+    control = control or JobControl()
+    user_dir = media_root / str(job.user_id)
+    final = user_dir / str(job.id)
+    attempt_root = user_dir / f".{job.id}.{job.attempts}.{uuid.uuid4().hex[:8]}"
+    _remove_stale_attempts(user_dir, job)
+    reporter = _Reporter(store, job, worker, control)
+    beat = _Heartbeat(store, job, worker, lease_seconds, control, lambda: reporter.progress)
+    beat.start()
+    hold: CreditHold | None = None
+    try:
+        try:
+            spec = parse_payload(job.payload, base_dir=user_dir)
+            recorded = _recorded(store, job.id)
+            wanted = {f.value for f in spec.formats}
+            reused = set(recorded) == wanted and all(p.is_file() for p, _ in recorded.values())
+            # Before any paid work; the same key on every attempt returns the first hold.
+            hold = hold_credits(
+                store=store,
+                user_id=job.user_id,
+                amount=estimate_cost(spec),
+                job_id=job.id,
+                idempotency_key=hold_key(job.id),
+            )
+            if hold.status == HoldStatus.RELEASED:
+                raise BadInput("credits", "the job's credit hold was already released")
+            if not reused:
+                result = render_brief(
+                    spec.brief,
+                    attempt_root,
+                    options=spec.options,
+                    ports=ports,
+                    reporter=reporter,
+                    brief_data=spec.brief_data,
+                )
+                _renew(store, job, worker, lease_seconds, control)
+                user_dir.mkdir(parents=True, exist_ok=True)
+                replace_dir(result.out_dir, final)
+                _record_outputs(store, job, result, final)
+                recorded = _recorded(store, job.id)
+            control.check()
+            actual = min(
+                hold.amount,
+                actual_cost((d for _, d in recorded.values()), preview=spec.options.preview),
+            )
+            advance_job(
+                store=store,
+                job_id=job.id,
+                worker=worker,
+                state=JobState.QC,
+                checkpoint={
+                    "published": sorted(recorded),
+                    "reused": reused,
+                    "hold": str(hold.id),
+                    "actual": actual,
+                },
+            )
+            settle_hold(store=store, hold_id=hold.id, actual=actual)
+            return complete_job(store=store, job_id=job.id, worker=worker)
+        except LeaseLost:
+            control.abort(_lost_reason(store, job.id))
+            raise JobAborted(control.reason or LEASE_LOST) from None
+        except JobAborted:
+            raise
+        except InsufficientCredits as exc:
+            return _fail(
+                store, job, worker, f"insufficient credits: {exc.problem}", hold, final, retry=False
+            )
+        except BadInput as exc:
+            return _fail(store, job, worker, exc.message, hold, final, retry=False)
+        except Exception as exc:
+            if control.reason is not None:
+                raise JobAborted(control.reason) from exc
+            message = (
+                exc.message if isinstance(exc, ReelforgeError) else f"{type(exc).__name__}: {exc}"
+            )
+            return _fail(store, job, worker, message, hold, final, retry=True)
+    except JobAborted as exc:
+        return _aborted(store, job, worker, exc.reason, hold, final)
+    finally:
+        beat.stop()
+        shutil.rmtree(attempt_root, ignore_errors=True)
+
+
+def _unpublish(store: Store, job: Job, hold: CreditHold | None, final: Path) -> None:
+    """For a job that ended failed or canceled: hold released, outputs removed."""
+    if hold is not None:
+        # Already settled (a cancel that raced the settlement): the charge stands.
+        with contextlib.suppress(StoreError):
+            release_hold(store=store, hold_id=hold.id)
+    _execute(store, "worker_delete_renders", {"job_id": job.id})
+    shutil.rmtree(final, ignore_errors=True)
+
+
+def _current(store: Store, job: Job) -> Job:
+    current = get_job(store=store, job_id=job.id)
+    assert current is not None
+    return current
+
+
+def _fail(
+    store: Store,
+    job: Job,
+    worker: str,
+    error: str,
+    hold: CreditHold | None,
+    final: Path,
+    *,
+    retry: bool,
+) -> Job:
+    try:
+        after = fail_job(store=store, job_id=job.id, worker=worker, error=error, retry=retry)
+    except LeaseLost:
+        return _aborted(store, job, worker, _lost_reason(store, job.id), hold, final)
+    if after.state == JobState.FAILED:
+        _unpublish(store, job, hold, final)
+    # Queued again: the hold stays for the next attempt, which gets it back by its key.
+    return after
+
+
+def _aborted(
+    store: Store, job: Job, worker: str, reason: str, hold: CreditHold | None, final: Path
+) -> Job:
+    if reason == CANCELED:
+        _unpublish(store, job, hold, final)
+    elif reason == SHUTDOWN:
+        release_job(store=store, job_id=job.id, worker=worker, reason=reason)
+    # Lease lost: another worker owns the job now, with the same hold; leave everything to it.
+    return _current(store, job)

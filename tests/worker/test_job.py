@@ -1,0 +1,225 @@
+"""run_job in-process: credits held then settled or released, checkpoints, events, cancel, resume."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline.render import Ports
+from pipeline.store import (
+    HoldStatus,
+    JobState,
+    Store,
+    adjust_credits,
+    cancel_job,
+    claim_job,
+    enqueue_job,
+    hold_credits,
+)
+from pipeline.voice import FakeVoice
+from pipeline.worker import (
+    actual_cost,
+    estimate_cost,
+    hold_key,
+    parse_payload,
+    release_orphan_holds,
+    run_job,
+)
+from tests.worker.helpers import (
+    Admin,
+    balance,
+    events,
+    holds,
+    job_in,
+    ledger,
+    renders,
+    wait_for,
+)
+from tests.worker.ports import FailingVoice, GatedVoice
+
+pytestmark = pytest.mark.integration
+
+
+def _ledger_sum_is_balance(admin: Admin, user: uuid.UUID) -> None:
+    assert sum(int(d) for d, _, _ in ledger(admin, user)) == balance(admin, user)
+
+
+def test_job_runs_to_delivered_with_one_render_per_format_and_a_settled_charge(
+    store: Store, admin: Admin, funded: uuid.UUID, media_root: Path, payload: dict[str, Any]
+) -> None:
+    payload["formats"] = ["9x16", "1x1"]
+    job = enqueue_job(store=store, user_id=funded, kind="render", payload=payload)
+    claimed = claim_job(store=store, worker="w1", lease_seconds=30)
+    assert claimed is not None and claimed.id == job.id
+    done = run_job(
+        store=store,
+        job=claimed,
+        worker="w1",
+        media_root=media_root,
+        lease_seconds=30,
+        ports=Ports(voice=FakeVoice()),
+    )
+    assert done.state == JobState.DELIVERED, done.error
+    out = media_root / str(funded) / str(job.id)
+    rows = renders(admin, job.id)
+    assert [f for f, _ in rows] == ["1x1", "9x16"]
+    assert all(Path(p).is_file() and Path(p).parent == out for _, p in rows)
+    assert (out / "manifest.json").is_file()
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")], "staging left behind"
+
+    spec = parse_payload(payload, base_dir=media_root)
+    durations = admin.execute(
+        "select duration_s from public.renders where job_id = %s", (job.id,)
+    ).fetchall()
+    actual = actual_cost((float(str(d)) for (d,) in durations), preview=True)
+    assert 0 < actual <= estimate_cost(spec)
+    assert holds(admin, job.id) == [(estimate_cost(spec), "settled", actual)]
+    assert balance(admin, funded) == 1000 - actual
+    assert [r for _, r, _ in ledger(admin, funded)] == ["grant", "hold", "hold remainder"]
+    _ledger_sum_is_balance(admin, funded)
+
+    states = [s for kind, s, _ in events(admin, job.id) if kind == "state"]
+    assert states == ["queued", "generating", "composing", "qc", "qc", "delivered"]
+    assert set(done.checkpoints) == {"planning", "generating", "composing", "qc"}
+    assert "voice" in done.checkpoints["generating"]["stages"]
+    assert done.checkpoints["qc"]["actual"] == actual
+
+
+def test_a_resumed_job_reuses_its_hold_and_charges_once(
+    store: Store, admin: Admin, funded: uuid.UUID, media_root: Path, payload: dict[str, Any]
+) -> None:
+    job = enqueue_job(store=store, user_id=funded, kind="render", payload=payload)
+    crashed = claim_job(store=store, worker="crashed", lease_seconds=1)
+    assert crashed is not None
+    spec = parse_payload(payload, base_dir=media_root)
+    # The crashed worker held credits and a half-written attempt folder, then died.
+    hold_credits(
+        store=store,
+        user_id=funded,
+        amount=estimate_cost(spec),
+        job_id=job.id,
+        idempotency_key=hold_key(job.id),
+    )
+    resumed = wait_for(
+        lambda: claim_job(store=store, worker="w2", lease_seconds=30), 10, "the lease to expire"
+    )
+    assert resumed.id == job.id and resumed.attempts == 2
+    done = run_job(
+        store=store,
+        job=resumed,
+        worker="w2",
+        media_root=media_root,
+        lease_seconds=30,
+        ports=Ports(voice=FakeVoice()),
+    )
+    assert done.state == JobState.DELIVERED, done.error
+    assert [r for _, r, _ in ledger(admin, funded)] == ["grant", "hold", "hold remainder"]
+    assert len(renders(admin, job.id)) == 1
+    [(_, status, settled)] = holds(admin, job.id)
+    assert status == "settled" and balance(admin, funded) == 1000 - int(str(settled))
+    _ledger_sum_is_balance(admin, funded)
+
+
+def test_failure_releases_the_hold_and_records_the_error(
+    store: Store, admin: Admin, funded: uuid.UUID, media_root: Path, payload: dict[str, Any]
+) -> None:
+    job = enqueue_job(store=store, user_id=funded, kind="render", payload=payload, max_attempts=2)
+    first = claim_job(store=store, worker="w1", lease_seconds=30)
+    assert first is not None
+    ports = Ports(voice=FailingVoice())
+    after = run_job(store=store, job=first, worker="w1", media_root=media_root, ports=ports)
+    # Attempts remain: queued again, the hold kept for the next attempt.
+    assert after.state == JobState.QUEUED and "voice provider is down" in (after.error or "")
+    assert [s for _, s, _ in holds(admin, job.id)] == ["held"]
+
+    second = claim_job(store=store, worker="w1", lease_seconds=30)
+    assert second is not None
+    after = run_job(store=store, job=second, worker="w1", media_root=media_root, ports=ports)
+    assert after.state == JobState.FAILED
+    assert after.error is not None and "stage voice failed" in after.error
+    assert "voice provider is down" in after.error
+    assert [s for _, s, _ in holds(admin, job.id)] == ["released"]
+    assert balance(admin, funded) == 1000
+    _ledger_sum_is_balance(admin, funded)
+    assert renders(admin, job.id) == []
+    assert not (media_root / str(funded) / str(job.id)).exists()
+    assert events(admin, job.id)[-1][1:] == ("failed", after.error)
+
+
+def test_insufficient_credits_fail_the_job_with_a_clear_reason_and_render_nothing(
+    store: Store, admin: Admin, user_a: uuid.UUID, media_root: Path, payload: dict[str, Any]
+) -> None:
+    adjust_credits(store=store, user_id=user_a, amount=5, reason="grant", idempotency_key="g")
+    job = enqueue_job(store=store, user_id=user_a, kind="render", payload=payload)
+    claimed = claim_job(store=store, worker="w1")
+    assert claimed is not None
+    after = run_job(
+        store=store, job=claimed, worker="w1", media_root=media_root, ports=Ports(voice=FakeVoice())
+    )
+    assert after.state == JobState.FAILED
+    assert after.error is not None and "insufficient credits" in after.error
+    assert after.attempts == 1  # not retried
+    assert balance(admin, user_a) == 5 and holds(admin, job.id) == []
+    assert renders(admin, job.id) == []
+    assert not (media_root / str(user_a)).exists() or not any((media_root / str(user_a)).iterdir())
+
+
+def test_cancel_mid_render_releases_credits_and_publishes_nothing(
+    store: Store,
+    admin: Admin,
+    funded: uuid.UUID,
+    media_root: Path,
+    payload: dict[str, Any],
+    tmp_path: Path,
+) -> None:
+    gate = tmp_path / "gate"
+    job = enqueue_job(store=store, user_id=funded, kind="render", payload=payload)
+    claimed = claim_job(store=store, worker="w1", lease_seconds=2)
+    assert claimed is not None
+    results: list[Any] = []
+    runner = threading.Thread(
+        target=lambda: results.append(
+            run_job(
+                store=store,
+                job=claimed,
+                worker="w1",
+                media_root=media_root,
+                lease_seconds=2,
+                ports=Ports(voice=GatedVoice(gate)),
+            )
+        )
+    )
+    runner.start()
+    try:
+        wait_for(job_in(store, job.id, "generating"), 20, "the voice stage")
+        assert [s for _, s, _ in holds(admin, job.id)] == ["held"]
+        cancel_job(store=store, job_id=job.id, user_id=funded)
+    finally:
+        gate.touch()
+        runner.join(30)
+    assert not runner.is_alive()
+    assert results[0].state == JobState.CANCELED
+    assert [s for _, s, _ in holds(admin, job.id)] == ["released"]
+    assert balance(admin, funded) == 1000
+    _ledger_sum_is_balance(admin, funded)
+    assert renders(admin, job.id) == []
+    user_dir = media_root / str(funded)
+    assert not user_dir.exists() or list(user_dir.iterdir()) == []
+
+
+def test_holds_of_jobs_canceled_while_queued_are_released(
+    store: Store, admin: Admin, funded: uuid.UUID
+) -> None:
+    job = enqueue_job(store=store, user_id=funded, kind="render", payload={})
+    hold = hold_credits(
+        store=store, user_id=funded, amount=40, job_id=job.id, idempotency_key=hold_key(job.id)
+    )
+    assert hold.status == HoldStatus.HELD and balance(admin, funded) == 960
+    cancel_job(store=store, job_id=job.id)
+    assert release_orphan_holds(store=store) == 1
+    assert release_orphan_holds(store=store) == 0
+    assert balance(admin, funded) == 1000
