@@ -207,11 +207,36 @@ def demo_command(
 def token_command(
     user: Annotated[str, typer.Option("--user", help="The developer's email.")],
 ) -> None:
-    """Mint a development API token (HS256, secret kept in the data folder)."""
+    """Mint a development API token; on the embedded database the user is created with credits."""
     from pipeline.api import mint_dev_token
     from pipeline.store.settings import StoreSettings
 
-    print(mint_dev_token(user, home=StoreSettings().home.expanduser()))
+    settings = StoreSettings()
+    if settings.embedded:
+        from pipeline.service import ensure_dev_user
+        from pipeline.store.database import open_store
+
+        try:
+            with open_store(settings) as store:
+                ensure_dev_user(store, user)
+        except ReelforgeError as exc:
+            raise _fail(exc) from None
+    print(mint_dev_token(user, home=settings.home.expanduser()))
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Local render workers.", min=1, max=32)] = 2,
+) -> None:
+    """Run the API, the render workers and the database together (Ctrl-C stops them all)."""
+    from pipeline.service import serve
+
+    try:
+        serve(host=host, port=port, workers=workers)
+    except ReelforgeError as exc:
+        raise _fail(exc) from None
 
 
 @app.command("templates")

@@ -79,6 +79,11 @@ class Store:
             self._pool.close()
             raise StoreUnavailable(f"cannot open connections to {self.target}: {exc}") from exc
 
+    @property
+    def conninfo(self) -> str:
+        """The connection string (it may hold a password: never log it; see describe_target)."""
+        return self._conninfo
+
     def check(self) -> None:
         """Connects once, so a bad URL or an unreachable host fails now with a clear message."""
         try:

@@ -1,0 +1,79 @@
+"""`reelforge serve`: the embedded database, the HTTPS API, local workers and the webhook
+dispatcher, started together and stopped together."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from uuid import UUID
+
+import httpx
+
+from pipeline.store.credits import adjust_credits
+from pipeline.store.database import Store, open_store
+from pipeline.store.queries import query
+from pipeline.store.renders import local_user_id
+from pipeline.store.settings import StoreSettings
+
+__all__ = ["DEV_GRANT", "ensure_dev_user", "serve"]
+
+DEV_GRANT = 1000  # credits a new local developer starts with
+
+
+def ensure_dev_user(store: Store, email: str) -> UUID:
+    """The embedded database's user for ``email``, created once with a starting grant."""
+    user_id = local_user_id(email)
+    with store.as_service() as conn:
+        conn.execute(
+            query("ensure_local_user"), {"user_id": user_id, "email": email.strip().lower()}
+        )
+    adjust_credits(
+        store=store,
+        user_id=user_id,
+        amount=DEV_GRANT,
+        reason="grant",
+        idempotency_key=f"dev-grant:{user_id}",
+    )
+    return user_id
+
+
+def _dispatch_webhooks(store: Store, stop: threading.Event) -> None:
+    from pipeline.webhooks import Dispatcher
+
+    # No redirects and a 15 s timeout, as the Standard Webhooks guidance asks.
+    with httpx.Client(timeout=15.0, follow_redirects=False) as client:
+        dispatcher = Dispatcher(store, client, worker=f"serve-{os.getpid()}")
+        while not stop.is_set():
+            if not dispatcher.run_once():
+                stop.wait(1.0)
+
+
+def serve(*, host: str, port: int, workers: int) -> None:
+    """Run until interrupted; workers get SIGTERM (finish or release their job) on the way out."""
+    import uvicorn
+
+    from pipeline.api import ApiSettings, create_app, dev_settings
+    from pipeline.worker import LocalExecutor
+
+    settings = StoreSettings()
+    home = settings.home.expanduser()
+    media = home / "media"
+    media.mkdir(parents=True, exist_ok=True)
+    store = open_store(settings)
+    if os.environ.get("SUPABASE_JWT_SECRET") or os.environ.get("SUPABASE_JWKS"):
+        api_settings = ApiSettings(media_root=media)
+    else:  # local development: accept `reelforge token` tokens
+        api_settings = dev_settings(home, media_root=media)
+    app = create_app(settings=api_settings, store=store)
+    stop = threading.Event()
+    dispatcher = threading.Thread(target=_dispatch_webhooks, args=(store, stop), daemon=True)
+    try:
+        with LocalExecutor(workers, media_root=media, conninfo=store.conninfo, cwd=Path.cwd()):
+            dispatcher.start()
+            uvicorn.run(app, host=host, port=port, log_level="info")
+    finally:
+        stop.set()
+        if dispatcher.is_alive():
+            dispatcher.join(timeout=20)
+        store.close()
