@@ -486,6 +486,30 @@ begin
 end
 $$;
 
+CREATE FUNCTION public.job_state_webhook() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if new.state in ('delivered', 'failed', 'canceled') and new.state is distinct from old.state then
+    perform public.enqueue_webhook(
+      new.user_id,
+      'job.' || new.state::text,
+      jsonb_build_object(
+        'job_id', new.id,
+        'project_id', new.project_id,
+        'state', new.state,
+        'error', new.error,
+        'attempts', new.attempts,
+        'finished_at', new.finished_at
+      ),
+      'msg_job_' || replace(new.id::text, '-', '') || '_' || new.state::text
+    );
+  end if;
+  return null;
+end
+$$;
+
 CREATE TABLE public.credit_accounts (
     user_id uuid NOT NULL,
     balance bigint DEFAULT 0 NOT NULL,
@@ -1086,6 +1110,8 @@ CREATE INDEX webhook_deliveries_endpoint_pending ON public.webhook_deliveries US
 CREATE TRIGGER credit_ledger_append_only BEFORE DELETE OR UPDATE ON public.credit_ledger FOR EACH ROW EXECUTE FUNCTION public.forbid_change();
 
 CREATE TRIGGER job_events_append_only BEFORE DELETE OR UPDATE ON public.job_events FOR EACH ROW EXECUTE FUNCTION public.forbid_change();
+
+CREATE TRIGGER jobs_state_webhook AFTER UPDATE OF state ON public.jobs FOR EACH ROW EXECUTE FUNCTION public.job_state_webhook();
 
 ALTER TABLE ONLY public.ad_performance
     ADD CONSTRAINT ad_performance_render_id_user_id_fkey FOREIGN KEY (render_id, user_id) REFERENCES public.renders(id, user_id) ON DELETE SET NULL (render_id);
