@@ -228,7 +228,9 @@ def token_command(
 def serve_command(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Local render workers.", min=1, max=32)] = 2,
+    workers: Annotated[
+        int, typer.Option(help="Local render workers (0: API only).", min=0, max=32)
+    ] = 2,
 ) -> None:
     """Run the API, the render workers and the database together (Ctrl-C stops them all)."""
     from pipeline.service import serve

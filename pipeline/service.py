@@ -3,6 +3,7 @@ dispatcher, started together and stopped together."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from pathlib import Path
@@ -69,9 +70,15 @@ def serve(*, host: str, port: int, workers: int) -> None:
     stop = threading.Event()
     dispatcher = threading.Thread(target=_dispatch_webhooks, args=(store, stop), daemon=True)
     try:
-        with LocalExecutor(workers, media_root=media, conninfo=store.conninfo, cwd=Path.cwd()):
+        with contextlib.ExitStack() as stack:
+            if workers:
+                stack.enter_context(
+                    LocalExecutor(
+                        workers, media_root=media, conninfo=store.conninfo, cwd=Path.cwd()
+                    )
+                )
             dispatcher.start()
-            uvicorn.run(app, host=host, port=port, log_level="info")
+            uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
         stop.set()
         if dispatcher.is_alive():
