@@ -1,4 +1,5 @@
-"""Modal deployment of reelforge: thin function definitions that call into ``pipeline``.
+"""Modal deployment of reelforge: thin function definitions (``app.py``) that call into ``pipeline``.
 
-The web endpoint and the render workers arrive with the service milestone; nothing here yet.
+The helpers beside ``app.py`` turn the library's file-based calls into plain data for remote
+calls (``bundle``, ``scenes``), guard outbound fetches (``guard``) and sweep the queue (``sweep``).
 """

@@ -54,7 +54,7 @@ def serve(*, host: str, port: int, workers: int) -> None:
     """Run until interrupted; workers get SIGTERM (finish or release their job) on the way out."""
     import uvicorn
 
-    from pipeline.api import ApiSettings, create_app, dev_settings
+    from pipeline.api import DEV_ISSUER, ApiSettings, create_app, dev_settings
     from pipeline.worker import LocalExecutor
 
     settings = StoreSettings()
@@ -67,6 +67,8 @@ def serve(*, host: str, port: int, workers: int) -> None:
     else:  # local development: accept `reelforge token` tokens
         api_settings = dev_settings(home, media_root=media)
     app = create_app(settings=api_settings, store=store)
+    # Local development may point webhooks at a receiver on this machine.
+    app.state.webhook_allow_http_localhost = api_settings.issuer == DEV_ISSUER
     stop = threading.Event()
     dispatcher = threading.Thread(target=_dispatch_webhooks, args=(store, stop), daemon=True)
     try:

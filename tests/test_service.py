@@ -8,12 +8,16 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import httpx
 import pytest
 import yaml
+from standardwebhooks import Webhook
 
 from pipeline.media.probe import probe
 from pipeline.store.renders import local_user_id
@@ -36,6 +40,19 @@ def _wait(predicate, deadline: float, what: str):  # type: ignore[no-untyped-def
             return value
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    received: ClassVar[list[tuple[dict[str, str], bytes]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["content-length"]))
+        self.received.append((dict(self.headers.items()), body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
 
 
 def test_serve_runs_a_render_job_end_to_end(tmp_path: Path) -> None:
@@ -63,6 +80,18 @@ def test_serve_runs_a_render_job_end_to_end(tmp_path: Path) -> None:
             ).stdout.strip()  # fmt: skip
             auth = {"Authorization": f"Bearer {token}"}
             assert http.get("/v1/credits", headers=auth).json()["credits"] == 1000
+            receiver = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+            threading.Thread(target=receiver.serve_forever, daemon=True).start()
+            hook = http.post(
+                "/v1/webhooks/endpoints",
+                json={
+                    "url": f"http://127.0.0.1:{receiver.server_address[1]}/hook",
+                    "events": ["job.delivered"],
+                },
+                headers=auth,
+            )
+            assert hook.status_code == 201, hook.text
+            secret = hook.json()["secret"]
             uploads = (
                 tmp_path / "home" / "media" / str(local_user_id("e2e@example.com")) / "uploads"
             )
@@ -104,6 +133,12 @@ def test_serve_runs_a_render_job_end_to_end(tmp_path: Path) -> None:
                 p = probe(video)
                 assert (p.width, p.height) == (output["width"], output["height"])
                 assert abs(p.duration - 8.0) <= 0.1 and p.audio_codec == "aac"
+            _wait(lambda: _Receiver.received, time.monotonic() + 30, "the job.delivered webhook")
+            headers, body = _Receiver.received[0]
+            event = Webhook(secret).verify(body, headers)  # raises unless the signature is ours
+            assert event["type"] == "job.delivered" and event["data"]["job_id"] == job_id
+            receiver.shutdown()
+            receiver.server_close()
             events = http.get(f"/v1/jobs/{job_id}/events", headers=auth).text
             states = [
                 json.loads(line[6:])["state"]

@@ -11,7 +11,7 @@ from pipeline.api.auth import TokenVerifier
 from pipeline.api.errors import PROBLEM_JSON, install_error_handlers
 from pipeline.api.limits import BodySizeLimit
 from pipeline.api.projects import ScriptPorts
-from pipeline.api.routes import credits, health, jobs, projects
+from pipeline.api.routes import credits, health, jobs, projects, providers, webhooks
 from pipeline.api.settings import ApiSettings
 from pipeline.store import Store
 
@@ -21,6 +21,9 @@ TAGS = [
     {"name": "health", "description": "Liveness and readiness probes."},
     {"name": "projects", "description": "Briefs, their script options and the chosen one."},
     {"name": "credits", "description": "Balance, ledger and cost estimates."},
+    {"name": "jobs", "description": "Render jobs: start (idempotent), follow (SSE), read, cancel."},
+    {"name": "webhooks", "description": "Endpoints that receive signed job events."},
+    {"name": "providers", "description": "Signed callbacks from generative providers."},
 ]
 
 
@@ -38,7 +41,7 @@ def create_app(*, settings: ApiSettings, store: Store, ports: ScriptPorts | None
     app.state.verifier = TokenVerifier(settings)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     install_error_handlers(app)
-    for module in (health, projects, credits, jobs):
+    for module in (health, projects, credits, jobs, webhooks, providers):
         app.include_router(module.router)
 
     def openapi() -> dict[str, Any]:

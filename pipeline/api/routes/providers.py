@@ -1,0 +1,224 @@
+"""Provider callbacks: ``POST /v1/providers/{name}/callback``, authenticated by a Standard Webhooks
+signature instead of a user token, and recorded once per event id.
+
+Secrets. Each provider's ``whsec_`` secret comes from ``REELFORGE_PROVIDER_SECRET_<NAME>`` (NAME
+upper case; ``-`` in the URL name is ``_`` in the variable). Several secrets separated by spaces
+are all accepted (rotation). The mapping is built by :func:`provider_secrets` from an env
+mapping, once per app, from ``app.state.provider_secrets`` if the app was given one (tests, or
+a caller with its own configuration), else from ``os.environ``; ``get_provider_secrets`` is also
+a dependency that can be overridden. A malformed secret fails the request with a 500 (logged).
+
+Checks, in order: unknown provider → 404; missing webhook-id/-timestamp/-signature header,
+malformed timestamp, one more than 5 minutes old or in the future, no matching signature (wrong
+secret or altered body) → 401 problem naming the reason; a body that is not a JSON object → 400.
+
+Effect (minimal until the provider handlers land): in one service transaction the event is
+recorded in ``provider_events`` (deduplicated on ``(provider, webhook-id)``) and, if the payload
+has a ``job_id`` (a UUID of an existing job) and a ``task_id``, a ``log`` job event is appended
+to that job; then the event is marked processed. A duplicate id (a retry, a replay, or the same
+event in parallel) returns 200 with ``"duplicate": true`` and changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import psycopg
+from fastapi import APIRouter, Depends, Path, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+
+from pipeline.api.deps import StoreDep
+from pipeline.api.errors import problem_responses
+from pipeline.api.webhook_models import ProviderCallbackOut
+from pipeline.store import Store
+from pipeline.store.errors import from_driver
+from pipeline.store.queries import query
+from pipeline.webhooks import (
+    InvalidSecret,
+    WebhookRejected,
+    mark_provider_event_processed,
+    record_provider_event,
+    secret_key,
+    verify_inbound,
+)
+
+__all__ = [
+    "PROVIDER_SECRET_PREFIX",
+    "get_provider_secrets",
+    "handle_callback",
+    "provider_secrets",
+    "router",
+]
+
+PROVIDER_SECRET_PREFIX = "REELFORGE_PROVIDER_SECRET_"
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,99}$")
+_MESSAGE_CHARS = 500
+_MAX_EVENT_ID = 255
+
+router = APIRouter(prefix="/v1/providers", tags=["providers"])
+
+
+def _key(name: str) -> str:
+    return name.strip().lower().replace("-", "_")
+
+
+def provider_secrets(env: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
+    """Provider name (lower case, ``_`` for ``-``) → its secrets, from ``REELFORGE_PROVIDER_SECRET_*``.
+
+    Empty values are ignored; a value that is not ``whsec_`` + base64 raises ValueError naming
+    the variable (not the value).
+    """
+    found: dict[str, tuple[str, ...]] = {}
+    for variable, value in env.items():
+        if not variable.upper().startswith(PROVIDER_SECRET_PREFIX):
+            continue
+        name = _key(variable[len(PROVIDER_SECRET_PREFIX) :])
+        secrets = tuple(value.split())
+        if not name or not secrets:
+            continue
+        for secret in secrets:
+            try:
+                secret_key(secret)
+            except InvalidSecret:
+                raise ValueError(f"{variable} is not a whsec_ secret") from None
+        found[name] = secrets
+    return found
+
+
+def get_provider_secrets(request: Request) -> Mapping[str, tuple[str, ...]]:
+    """``app.state.provider_secrets`` (name → secret or secrets), else read once from the env."""
+    given: Mapping[str, str | tuple[str, ...]] | None = getattr(
+        request.app.state, "provider_secrets", None
+    )
+    if given is None:
+        loaded = provider_secrets(os.environ)
+        request.app.state.provider_secrets = loaded
+        return loaded
+    return {_key(n): (s,) if isinstance(s, str) else tuple(s) for n, s in given.items()}
+
+
+def _now(request: Request) -> datetime:
+    """``app.state.clock.now()`` if the app has a clock (tests), else the system time."""
+    clock = getattr(request.app.state, "clock", None)
+    if clock is None:
+        return datetime.now(UTC)
+    now: datetime = clock.now()
+    return now
+
+
+ProviderSecrets = Annotated[Mapping[str, tuple[str, ...]], Depends(get_provider_secrets)]
+ProviderName = Annotated[
+    str, Path(min_length=1, max_length=100, description="the provider, e.g. `fal`")
+]
+
+
+def _job_id(value: object) -> UUID | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return UUID(value)
+    except ValueError:
+        return None
+
+
+def _append_job_log(
+    conn: psycopg.Connection[Any], provider: str, event_id: str, payload: Mapping[str, Any]
+) -> int | None:
+    job_id = _job_id(payload.get("job_id"))
+    task_id = payload.get("task_id")
+    if job_id is None or not isinstance(task_id, str | int) or isinstance(task_id, bool):
+        return None
+    message = f"{provider} callback {event_id} for task {task_id}"
+    if isinstance(payload.get("status"), str):
+        message += f": {payload['status']}"
+    try:
+        row = conn.execute(
+            query("api_provider_job_log"), {"job_id": job_id, "message": message[:_MESSAGE_CHARS]}
+        ).fetchone()
+    except psycopg.Error as exc:
+        raise from_driver(exc) from exc
+    return None if row is None else int(row[0])
+
+
+def handle_callback(
+    *,
+    store: Store,
+    provider: str,
+    event_id: str,
+    payload: Mapping[str, Any],
+    occurred_at: datetime | None,
+) -> ProviderCallbackOut:
+    """Records the event and applies its effect in one transaction; a duplicate does nothing."""
+    task_id = payload.get("task_id")
+    subject = str(task_id)[:255] if isinstance(task_id, str | int) and str(task_id) else None
+    with store.as_service() as conn:
+        first = record_provider_event(
+            store=store,
+            provider=provider,
+            event_id=event_id,
+            payload=payload,
+            subject=subject,
+            occurred_at=occurred_at,
+            conn=conn,
+        )
+        if not first:
+            return ProviderCallbackOut(event_id=event_id, duplicate=True)
+        job_event_id = _append_job_log(conn, provider, event_id, payload)
+        mark_provider_event_processed(store=store, provider=provider, event_id=event_id, conn=conn)
+    return ProviderCallbackOut(event_id=event_id, duplicate=False, job_event_id=job_event_id)
+
+
+@router.post(
+    "/{name}/callback",
+    summary="Receive a provider's signed callback",
+    description=(
+        "Signed with the provider's `whsec_` secret, Standard Webhooks style: headers "
+        "`webhook-id`, `webhook-timestamp` (Unix seconds, within 5 minutes) and "
+        "`webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>`). "
+        "A repeated `webhook-id` returns `duplicate: true` and changes nothing."
+    ),
+    responses=problem_responses(400, 401, 404, 413, 422),
+)
+async def provider_callback(
+    request: Request, name: ProviderName, store: StoreDep, secrets: ProviderSecrets
+) -> ProviderCallbackOut:
+    key = _key(name)
+    if not _NAME.match(key) or key not in secrets:
+        raise HTTPException(404, f"no provider {name!r}")
+    body = await request.body()
+    headers = dict(request.headers)
+    now = _now(request)
+    rejection: WebhookRejected | None = None
+    for secret in secrets[key]:
+        try:
+            verify_inbound(secret, headers, body, now=now)
+        except WebhookRejected as exc:
+            rejection = rejection or exc
+        else:
+            rejection = None
+            break
+    if rejection is not None:
+        raise HTTPException(401, f"webhook rejected: {rejection.reason}")
+    try:
+        payload = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise HTTPException(400, "the body is not valid JSON") from None
+    if not isinstance(payload, dict):
+        raise HTTPException(400, "the body must be a JSON object")
+    event_id = headers["webhook-id"]
+    if len(event_id) > _MAX_EVENT_ID:
+        raise HTTPException(400, f"webhook-id is longer than {_MAX_EVENT_ID} characters")
+    occurred_at = datetime.fromtimestamp(int(headers["webhook-timestamp"]), UTC)
+    # The database work is blocking: off the event loop, like FastAPI's sync routes.
+    return await run_in_threadpool(
+        lambda: handle_callback(
+            store=store, provider=key, event_id=event_id, payload=payload, occurred_at=occurred_at
+        )
+    )

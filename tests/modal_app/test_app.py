@@ -1,0 +1,244 @@
+"""The Modal app: imports offline, registers each function as configured, and runs locally."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+import yaml
+from PIL import Image
+
+import modal_app.app as modal_app
+from modal_app.bundle import pack_brief, write_outputs
+from pipeline.brief import parse_brief
+from pipeline.formats import FORMATS, Format
+from pipeline.palette import NAMED_COLOURS, KMeansPalette
+from pipeline.store import enqueue_job
+from pipeline.visuals import ClipRequest
+
+ROOT = Path(__file__).resolve().parents[2]
+PHOTOS = ROOT / "examples" / "photos"
+# Modal warns that a local call does not see the function's Volume; the tests give it a folder.
+LOCAL_VOLUME = pytest.mark.filterwarnings(
+    r"ignore:The \w+ function is executing locally and will not have access:UserWarning"
+)
+JWT_SECRET = "modal-tests-" + "k" * 40
+
+NO_NETWORK = """
+import socket, sys, warnings
+warnings.simplefilter("error")
+def refuse(*args, **kwargs):
+    raise OSError("network used during import")
+socket.socket.connect = refuse
+socket.create_connection = refuse
+socket.getaddrinfo = refuse
+import modal_app.app as m
+print(m.web.info().web_info is not None)
+"""
+
+
+def test_module_imports_without_network_or_warnings() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", NO_NETWORK], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"
+
+
+def _photo_bytes(*names: str) -> list[bytes]:
+    return [(PHOTOS / name).read_bytes() for name in names]
+
+
+SECRET = "modal.Secret.from_name('reelforge')"
+
+
+@pytest.mark.parametrize(
+    ("function", "cpu", "memory", "timeout", "retries", "schedule", "volumes"),
+    [
+        ("web", None, None, 300, None, None, ["/media"]),
+        ("render_job", 2.0, 4096, 1800, 2, None, ["/media"]),
+        ("generate_scene", 1.0, 2048, 600, 2, None, []),
+        ("extract_palette", 1.0, 1024, 300, None, None, []),
+        ("fetch_assets", 0.5, 1024, 300, None, None, []),
+        ("sweeper", None, None, 300, None, "Period(minutes=1)", []),
+        ("render_brief_remote", 2.0, 4096, 1800, None, None, []),
+    ],
+)
+def test_function_is_registered_with_its_configuration(
+    function: str,
+    cpu: float | None,
+    memory: int | None,
+    timeout: int,
+    retries: int | None,
+    schedule: str | None,
+    volumes: list[str],
+) -> None:
+    info = getattr(modal_app, function).info()  # offline: a locally defined function's own spec
+    assert (info.cpu, info.memory_mib, info.timeout) == (cpu, memory, timeout)
+    assert info.max_retries == retries
+    assert info.schedule == schedule
+    assert sorted(info.volumes) == volumes
+    for mount in info.volumes.values():
+        assert mount.name == "reelforge-media"
+    assert info.secrets == [SECRET]
+
+
+def test_web_is_a_concurrent_asgi_endpoint() -> None:
+    info = modal_app.web.info()
+    assert info.web_info is not None
+    assert info.concurrency_info is not None
+    assert info.concurrency_info.max_inputs == 32
+    assert modal_app.render_job.info().web_info is None
+
+
+def test_extract_palette_names_five_swatches_in_italian() -> None:
+    blobs = _photo_bytes("coffee.png", "chelsea.png")
+    palette = modal_app.extract_palette.local(blobs, "it")
+    swatches = palette["swatches"]
+    assert len(swatches) == 5
+    italian = {c.it for c in NAMED_COLOURS}
+    assert all(s["name"] in italian for s in swatches)
+    images = [Image.open(io.BytesIO(b)).convert("RGB") for b in blobs]
+    expected = KMeansPalette().extract(images, locale="it")
+    assert [s["hex"] for s in swatches] == [s.hex for s in expected.swatches]
+
+
+def test_extract_palette_rejects_bytes_that_are_not_an_image() -> None:
+    with pytest.raises(Exception, match=r"images\[0\]"):
+        modal_app.extract_palette.local([b"not an image"], "en")
+
+
+def _task(kind: str, photo: int | None, text: str = "") -> dict[str, Any]:
+    request = ClipRequest(
+        scene_index=1,
+        kind=kind,
+        photo=photo,
+        text=text,
+        prompt="a cup on a table",
+        duration=2.0,
+        spec=FORMATS[Format.V9X16].scaled(360),
+    )
+    return {
+        "request": request.model_dump(mode="json"),
+        "photos": _photo_bytes("coffee.png"),
+        "palette": ["#1f2f58", "#f4f0e2", "#c66b4a", "#9caf88", "#3b4044"],
+        "locale": "en",
+        "product_name": "Aurora Espresso Cup",
+        "price": "$24.90",
+    }
+
+
+def test_generate_scene_prepares_a_photo_still_with_motion() -> None:
+    asset = modal_app.generate_scene.local(_task("photo", 0))
+    clip = asset["clip"]
+    assert clip["kind"] == "still"
+    assert clip["motion"] is not None
+    with Image.open(io.BytesIO(asset["image_bytes"])) as still:
+        assert still.format == "PNG"
+        assert still.size == (clip["width"], clip["height"])
+
+
+def test_generate_scene_draws_a_text_card_at_the_format_size() -> None:
+    asset = modal_app.generate_scene.local(_task("text_card", None, "Keeps espresso hot"))
+    with Image.open(io.BytesIO(asset["image_bytes"])) as still:
+        assert still.size == (360, 640)
+
+
+@pytest.fixture
+def deployed_env(db_uri: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """The environment the 'reelforge' secret and the image give a container."""
+    monkeypatch.setenv("DATABASE_URL", db_uri)
+    monkeypatch.setenv("SUPABASE_JWT_SECRET", JWT_SECRET)
+    monkeypatch.setenv("SUPABASE_JWT_ISSUER", "https://example.supabase.co/auth/v1")
+    monkeypatch.setenv("REELFORGE_MEDIA_ROOT", str(tmp_path / "media"))
+    modal_app._store.cache_clear()
+    yield
+    if modal_app._store.cache_info().currsize:
+        modal_app._store().close()
+    modal_app._store.cache_clear()
+
+
+@LOCAL_VOLUME
+@pytest.mark.usefixtures("deployed_env")
+def test_web_serves_the_api_health_and_readiness() -> None:
+    api = modal_app.web.local()  # the FastAPI instance Modal would serve
+
+    async def get(path: str) -> int:
+        # httpx's ASGITransport: Starlette's TestClient warns when used with httpx.
+        transport = httpx.ASGITransport(app=api)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+            return (await client.get(path)).status_code
+
+    assert anyio.run(get, "/health") == 200
+    assert anyio.run(get, "/ready") == 200
+
+
+def test_store_refuses_to_start_an_embedded_database_in_a_container() -> None:
+    modal_app._store.cache_clear()
+    with pytest.raises(Exception, match="DATABASE_URL is not set"):
+        modal_app._store()
+
+
+@LOCAL_VOLUME
+@pytest.mark.usefixtures("deployed_env")
+def test_render_job_returns_none_when_nothing_is_runnable() -> None:
+    assert modal_app.render_job.local(str(uuid.uuid4())) is None
+
+
+@pytest.mark.usefixtures("deployed_env")
+def test_sweep_spawns_one_render_per_runnable_job(
+    make_user: Callable[[], uuid.UUID],
+) -> None:
+    from modal_app.sweep import sweep
+
+    store = modal_app._store()
+    job = enqueue_job(store=store, user_id=make_user(), kind="render", payload={})
+    spawned: list[str] = []
+    client = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(204)))
+    with client:
+        report = sweep(store=store, spawn=spawned.append, client=client, worker="test-sweeper")
+    assert spawned == [str(job.id)]
+    assert (report.dispatched_jobs, report.webhook_attempts) == (1, 0)
+
+
+def test_pack_brief_carries_every_named_file_and_parses_back(tmp_path: Path) -> None:
+    bundle = pack_brief(ROOT / "examples" / "espresso" / "brief.yaml")
+    photos = bundle["data"]["product"]["photos"]
+    assert photos == ["files/00-coffee.png"]
+    assert bundle["files"]["files/00-coffee.png"] == (PHOTOS / "coffee.png").read_bytes()
+    for name, content in bundle["files"].items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(content)
+    brief = parse_brief(yaml.safe_load(yaml.safe_dump(bundle["data"])), base_dir=tmp_path)
+    assert brief.product.photos == ((tmp_path / "files" / "00-coffee.png").resolve(),)
+
+
+def test_write_outputs_refuses_names_that_escape_the_folder(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="escapes"):
+        write_outputs({"../evil.mp4": b"x"}, tmp_path / "out")
+    assert not (tmp_path / "evil.mp4").exists()
+
+
+def test_main_sends_the_bundle_and_writes_the_outputs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    calls: list[tuple[Any, ...]] = []
+
+    def remote(bundle: Any, *, formats: str, preview: bool) -> dict[str, bytes]:
+        calls.append((sorted(bundle["files"]), formats, preview))
+        return {"9x16/ad.mp4": b"mp4", "manifest.json": b"{}"}
+
+    monkeypatch.setattr(modal_app, "render_brief_remote", SimpleNamespace(remote=remote))
+    brief = ROOT / "examples" / "espresso" / "brief.yaml"
+    modal_app.main(str(brief), formats="9x16", preview=True, out=str(tmp_path / "out"))
+    assert calls == [(["files/00-coffee.png"], "9x16", True)]
+    assert (tmp_path / "out" / "9x16" / "ad.mp4").read_bytes() == b"mp4"
