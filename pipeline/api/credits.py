@@ -59,7 +59,7 @@ def estimate(*, store: Store, user_id: UUID, request: EstimateIn) -> EstimateOut
     cost = estimate_cost(
         duration=brief.duration,
         formats=request.formats or list(brief.formats),
-        voice=brief.voice.enabled,
+        preview=request.preview,
     )
     credits = balance(store=store, user_id=user_id)
     return EstimateOut(

@@ -41,6 +41,8 @@ from pipeline.store import (
     get_job,
     job_events,
 )
+from pipeline.store.credits import credit_balance
+from pipeline.store.errors import InsufficientCredits
 from pipeline.store.queries import query
 from pipeline.worker.job import estimate_cost, parse_payload
 
@@ -285,8 +287,14 @@ def create_job(
     # Every named file must be in the user's uploads, as when the project was created.
     projects.resolve_uploads(brief, settings.uploads(user_id))
     payload = _payload(brief, body, option)
-    # What the worker will parse: a payload it would refuse is refused now.
-    estimate_cost(parse_payload(payload, base_dir=settings.media_root / str(user_id)))
+    # What the worker will parse: a payload it would refuse is refused now, and so is a job the
+    # balance cannot cover (the worker's hold would fail it later, after the user has moved on).
+    hold = estimate_cost(parse_payload(payload, base_dir=settings.media_root / str(user_id)))
+    balance = credit_balance(store=store, user_id=user_id)
+    if balance < hold:
+        raise InsufficientCredits(
+            "credits", f"this render holds {hold} credits; the balance is {balance}"
+        )
     job = enqueue_job(
         store=store,
         user_id=user_id,

@@ -167,6 +167,7 @@ class EstimateIn(BaseModel):
     formats: list[Format] | None = Field(
         default=None, min_length=1, description="formats to price instead of the brief's"
     )
+    preview: bool = Field(default=False, description="price a draft preview instead")
 
 
 class EstimateOut(_Out):

@@ -1,29 +1,15 @@
-"""The price table: credits a render will cost, from its duration, formats, options and voice."""
+"""Estimates in the API's shapes, priced by pipeline.pricing (the table the workers hold by)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from typing import Final
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.formats import Format
+from pipeline.pricing import held_seconds, hold_for, rate
 
-__all__ = [
-    "CREDITS_PER_FORMAT_BLOCK",
-    "CREDITS_PER_VOICE_BLOCK",
-    "SECONDS_PER_BLOCK",
-    "Estimate",
-    "LineItem",
-    "estimate_cost",
-]
-
-# Video is priced in started blocks of 15 s: 2 credits per block per output format.
-SECONDS_PER_BLOCK: Final = 15
-CREDITS_PER_FORMAT_BLOCK: Final = 2
-# A voiceover is recorded once and shared by every format: 1 credit per block.
-CREDITS_PER_VOICE_BLOCK: Final = 1
+__all__ = ["Estimate", "LineItem", "estimate_cost"]
 
 
 class LineItem(BaseModel):
@@ -32,13 +18,13 @@ class LineItem(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     item: str = Field(description="what is charged, e.g. 'video 9x16'")
-    quantity: int = Field(ge=0, description="started 15-second blocks")
-    unit_credits: int = Field(ge=0)
+    quantity: int = Field(ge=0, description="output seconds held")
+    unit_credits: int = Field(ge=0, description="credits per output second")
     credits: int = Field(ge=0)
 
 
 class Estimate(BaseModel):
-    """The credits a render will cost."""
+    """The credits a render will hold (it is charged the actual seconds made, at most this)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -46,25 +32,16 @@ class Estimate(BaseModel):
     items: tuple[LineItem, ...]
 
 
-def estimate_cost(*, duration: float, formats: Sequence[Format], voice: bool) -> Estimate:
-    """Credits for rendering ``duration`` seconds in each of ``formats``, with or without voice."""
-    blocks = max(1, math.ceil(duration / SECONDS_PER_BLOCK))
-    items = [
+def estimate_cost(*, duration: float, formats: Sequence[Format], preview: bool = False) -> Estimate:
+    """The hold for rendering ``duration`` seconds in each of ``formats`` (the worker's own price)."""
+    seconds = held_seconds(duration)
+    unit = rate(preview=preview)
+    items = tuple(
         LineItem(
-            item=f"video {fmt.value}",
-            quantity=blocks,
-            unit_credits=CREDITS_PER_FORMAT_BLOCK,
-            credits=blocks * CREDITS_PER_FORMAT_BLOCK,
+            item=f"video {fmt.value}", quantity=seconds, unit_credits=unit, credits=seconds * unit
         )
         for fmt in dict.fromkeys(formats)
-    ]
-    if voice:
-        items.append(
-            LineItem(
-                item="voiceover",
-                quantity=blocks,
-                unit_credits=CREDITS_PER_VOICE_BLOCK,
-                credits=blocks * CREDITS_PER_VOICE_BLOCK,
-            )
-        )
-    return Estimate(credits=sum(i.credits for i in items), items=tuple(items))
+    )
+    total = sum(i.credits for i in items)
+    assert total == hold_for(duration=duration, formats=len(items), preview=preview)
+    return Estimate(credits=total, items=items)

@@ -4,7 +4,6 @@ publish once per format, settle the actual cost; release the hold on failure or 
 from __future__ import annotations
 
 import contextlib
-import math
 import shutil
 import threading
 import time
@@ -21,6 +20,7 @@ from pipeline.brief import Brief, parse_brief
 from pipeline.delivery import replace_dir
 from pipeline.errors import BadInput, ReelforgeError
 from pipeline.formats import Format
+from pipeline.pricing import CREDITS_PER_SECOND, charge_for, hold_for
 from pipeline.render import Ports, RenderOptions, RenderResult, render_brief
 from pipeline.stages import STAGES
 from pipeline.store import (
@@ -56,13 +56,6 @@ __all__ = [
     "release_orphan_holds",
     "run_job",
 ]
-
-# Price table: credits per started output-second, per format. A preview (360p, 15 fps) is a draft.
-CREDITS_PER_SECOND: dict[str, int] = {"final": 10, "preview": 2}
-# The hold covers the brief's duration plus this margin per format (QC allows ±0.1 s of drift).
-ESTIMATE_MARGIN_SECONDS = 1
-# Container drift within QC's tolerance is not billed: 8.04 s of output is 8 billed seconds.
-BILLING_TOLERANCE_SECONDS = 0.15
 
 # The job state each render stage runs in; a job advances when the first stage of a state starts.
 STAGE_STATES: dict[str, JobState] = {
@@ -160,19 +153,16 @@ def parse_payload(payload: dict[str, Any], *, base_dir: Path) -> JobSpec:
     )
 
 
-def _rate(preview: bool) -> int:
-    return CREDITS_PER_SECOND["preview" if preview else "final"]
-
-
 def estimate_cost(spec: JobSpec) -> int:
-    """The hold: (brief duration + margin) started seconds x rate, per format."""
-    seconds = math.ceil(spec.brief.duration) + ESTIMATE_MARGIN_SECONDS
-    return seconds * _rate(spec.options.preview) * len(spec.formats)
+    """The hold this job takes (see pipeline.pricing)."""
+    return hold_for(
+        duration=spec.brief.duration, formats=len(spec.formats), preview=spec.options.preview
+    )
 
 
 def actual_cost(durations: Iterable[float], *, preview: bool) -> int:
-    """The charge: each output's started seconds (less the drift tolerance) x rate."""
-    return sum(max(1, math.ceil(d - BILLING_TOLERANCE_SECONDS)) for d in durations) * _rate(preview)
+    """The charge for the outputs made (see pipeline.pricing)."""
+    return charge_for(durations, preview=preview)
 
 
 def hold_key(job_id: UUID) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -72,15 +73,36 @@ def test_estimate_prices_the_brief_against_the_balance(
     )
     assert response.status_code == 200, response.text
     body = response.json()
-    # 20 s = 2 blocks: 2 x 2 for one format, 2 x 1 for the voice.
-    assert body["credits"] == 6
+    # (20 s + 1 s margin) x 10 credits a second, for one format.
+    assert body["credits"] == 210
     assert body["balance"] == 10
-    assert body["affordable"] is True
-    assert [i["item"] for i in body["items"]] == ["video 9x16", "voiceover"]
+    assert body["affordable"] is False
+    assert [i["item"] for i in body["items"]] == ["video 9x16"]
+    draft = client.post(
+        "/v1/estimates",
+        json={"brief": brief, "formats": ["9x16"], "preview": True},
+        headers=auth(user_a),
+    )
+    assert draft.json()["credits"] == 42
 
 
-def test_price_table_counts_started_blocks_and_unique_formats() -> None:
-    cost = estimate_cost(duration=15, formats=[Format.V9X16, Format.V1X1], voice=False)
-    assert cost.credits == 4
-    assert estimate_cost(duration=15.5, formats=[Format.V9X16], voice=True).credits == 6
-    assert estimate_cost(duration=6, formats=[Format.V9X16, Format.V9X16], voice=False).credits == 2
+def test_price_table_counts_started_seconds_and_unique_formats() -> None:
+    assert estimate_cost(duration=15, formats=[Format.V9X16, Format.V1X1]).credits == 320
+    assert estimate_cost(duration=15.5, formats=[Format.V9X16]).credits == 170
+    assert estimate_cost(duration=6, formats=[Format.V9X16, Format.V9X16]).credits == 70
+    assert estimate_cost(duration=15, formats=[Format.V9X16], preview=True).credits == 32
+
+
+def test_the_estimate_is_the_hold_a_worker_takes(tmp_path: Path) -> None:
+    from pipeline.worker import estimate_cost as worker_hold
+    from pipeline.worker import parse_payload
+
+    (tmp_path / "p.png").write_bytes(b"x")
+    brief = copy.deepcopy(BRIEF_EXAMPLE) | {"duration": 23.5}
+    brief["product"] = brief["product"] | {"photos": ["p.png"]}
+    for formats, preview in ((["9x16"], False), (["9x16", "4x5", "16x9"], True)):
+        spec = parse_payload(
+            {"brief": brief, "formats": formats, "preview": preview}, base_dir=tmp_path
+        )
+        api = estimate_cost(duration=23.5, formats=[Format(f) for f in formats], preview=preview)
+        assert api.credits == worker_hold(spec)

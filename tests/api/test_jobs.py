@@ -38,7 +38,12 @@ Admin = psycopg.Connection[tuple[object, ...]]
 def make_project(
     admin: Admin, settings: ApiSettings, user_id: uuid.UUID, *, chosen: int | None = 1
 ) -> uuid.UUID:
-    """A scripted project whose photo is in the user's uploads (written directly: no scripting)."""
+    """A scripted project whose photo is in the user's uploads (written directly: no scripting),
+    and credits enough to render it."""
+    admin.execute(
+        "select public.safe_adjust_credits(%s, 100000, 'grant', %s)",
+        (user_id, f"test-grant:{user_id}"),
+    )
     folder = settings.uploads(user_id)
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(PHOTO, folder / "coffee.png")
@@ -263,3 +268,15 @@ def test_openapi_documents_the_jobs_routes(client: ApiClient) -> None:
     events = schema["paths"]["/v1/jobs/{job_id}/events"]["get"]
     assert "text/event-stream" in events["responses"]["200"]["content"]
     assert "examples" in schema["components"]["schemas"]["JobOut"]
+
+
+def test_a_job_the_balance_cannot_cover_is_refused_with_402(
+    client: ApiClient, user_a: uuid.UUID, auth: Auth, admin: Admin, settings: ApiSettings
+) -> None:
+    project_id = make_project(admin, settings, user_a)
+    admin.execute("select public.safe_adjust_credits(%s, -99990, 'correction', 'drain')", (user_a,))
+    response = start(client, auth(user_a), project_id, {}, key="poor-1")
+    assert response.status_code == 402, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "holds" in response.json()["detail"]
+    assert admin.execute("select count(*) from public.jobs").fetchone() == (0,)
