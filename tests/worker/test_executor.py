@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from pipeline.store import JobState, Store, enqueue_job, get_job
+from pipeline.webhooks import create_endpoint
 from pipeline.worker import LocalExecutor, ModalExecutor
 from tests.worker.helpers import Admin, balance, events, holds, job_in, ledger, renders, wait_for
 from tests.worker.ports import GATE_ENV
@@ -101,6 +102,7 @@ def test_sigkill_mid_render_another_worker_finishes_once(
     gate = tmp_path / "gate"
     lease = 2
     executor = _executor(executors, 2, db_uri, media_root, gate=gate, lease=lease)
+    create_endpoint(store=store, user_id=funded, url="https://example.com/hooks", events=[])
     job = enqueue_job(store=store, user_id=funded, kind="render", payload=payload)
     running = wait_for(job_in(store, job.id, "generating"), 30, "the voice stage")
     assert running.lease_owner is not None
@@ -119,6 +121,9 @@ def test_sigkill_mid_render_another_worker_finishes_once(
     assert balance(admin, funded) == 1000 - int(str(settled))
     user_dir = media_root / str(funded)
     assert sorted(p.name for p in user_dir.iterdir()) == [str(job.id)]
+    # Two attempts, one delivery: exactly one webhook, with one webhook-id.
+    hooks = admin.execute("select event_type, webhook_id from public.webhook_deliveries").fetchall()
+    assert hooks == [("job.delivered", f"msg_job_{job.id.hex}_delivered")]
 
 
 @pytest.mark.integration
