@@ -60,3 +60,4 @@ class Manifest(_Frozen):
     outputs: tuple[OutputEntry, ...]
     compose_mode: str
     stages: dict[str, float]
+    reused: tuple[str, ...] = ()  # stages taken from an earlier attempt's checkpoints

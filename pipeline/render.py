@@ -21,6 +21,7 @@ from PIL import Image
 from pipeline import __version__
 from pipeline.brief import Brief, brief_hash, load_brief
 from pipeline.caption_file import write_caption_file
+from pipeline.checkpoints import Checkpoints, checkpoint_key
 from pipeline.delivery import poster, replace_dir
 from pipeline.errors import BadInput, BriefError
 from pipeline.fonts import FontFile, default_caption_font, fonts_dir_for, load_brand_font
@@ -40,7 +41,7 @@ from pipeline.script.model import SceneKind, Script
 from pipeline.script.offline import format_price
 from pipeline.stages import Reporter, StageClock
 from pipeline.templates.registry import get_template
-from pipeline.timeline import Encode, Timeline, TimelineScene, Transition
+from pipeline.timeline import Encode, StillClip, Timeline, TimelineScene, Transition
 from pipeline.visuals import ClipGenerator, ClipRequest, PhotoMotionClips
 from pipeline.voice import EspeakVoice, VoiceSynth
 from pipeline.voiceover import speak_script, voice_path
@@ -60,6 +61,9 @@ class RenderOptions:
     option: int | None = None  # 1-based script option; None: the first
     preview: bool = False
     compose_mode: str = COMPOSE_MODE
+    # A persistent work folder (a job's, across attempts): finished stages found there with
+    # matching inputs are reused instead of made again. None: a private folder, removed after.
+    work_dir: Path | None = None
 
 
 @dataclass
@@ -162,12 +166,17 @@ def render_brief(
         raise BadInput("--out", f"{out_root} exists and is not a folder") from None
     except OSError as exc:
         raise BadInput("--out", f"cannot write to {out_root}: {exc.strerror}") from None
-    work = Path(tempfile.mkdtemp(prefix="reelforge-"))
+    if options.work_dir is not None:
+        options.work_dir.mkdir(parents=True, exist_ok=True)
+        work, checkpoints = options.work_dir, Checkpoints(options.work_dir)
+    else:
+        work, checkpoints = Path(tempfile.mkdtemp(prefix="reelforge-")), None
     try:
         with clock.stage("voice"):
             voice_lines = speak_script(
                 ports.voice, script, starts, brief, work,
                 on_scene=lambda fraction: clock.reporter.advanced("voice", fraction),
+                checkpoints=checkpoints,
             )  # fmt: skip
 
         with clock.stage("soundtrack"):
@@ -175,7 +184,18 @@ def render_brief(
                 Cue(path=voice_path(work, line.scene), start=line.start) for line in voice_lines
             ]
             audio = work / "soundtrack.m4a"
-            track_loudness = render_soundtrack(cues, brief.music, script.duration, audio)
+            track_key = checkpoint_key(
+                "soundtrack",
+                {"starts": [c.start for c in cues], "duration": script.duration},
+                [c.path for c in cues] + ([brief.music] if brief.music else []),
+            )
+            saved = checkpoints.load(audio, track_key, label="soundtrack") if checkpoints else None
+            if saved is not None:
+                track_loudness = Loudness.model_validate(saved)
+            else:
+                track_loudness = render_soundtrack(cues, brief.music, script.duration, audio)
+                if checkpoints:
+                    checkpoints.save(audio, track_key, track_loudness.model_dump(mode="json"))
             audible = bool(cues) or brief.music is not None
 
         with clock.stage("captions"):
@@ -243,13 +263,23 @@ def render_brief(
                 audio=audio,
                 encode=encode,
             )
-            timelines.append(Output(timeline, staging / f"{spec.format.value}.mp4"))
+            composed = (
+                work / f"composed-{spec.format.value}-{spec.width}.mp4" if checkpoints else None
+            )
+            timelines.append(Output(timeline, composed or staging / f"{spec.format.value}.mp4"))
 
         with clock.stage("compose"):
-            total = script.duration * len(timelines)
-            if options.compose_mode == "single":
+            pending, keys = list(timelines), {}
+            if checkpoints is not None:
+                keys = {out.path: _compose_key(out, font) for out in timelines}
+                pending = [
+                    out for out in timelines
+                    if checkpoints.load(out.path, keys[out.path], label=f"compose:{out.timeline.spec.format.value}") is None
+                ]  # fmt: skip
+            total = script.duration * max(1, len(pending))
+            if options.compose_mode == "single" and pending:
                 run_ffmpeg(
-                    build_args(timelines),
+                    build_args(pending),
                     stage="compose",
                     total_seconds=script.duration,
                     on_progress=lambda t: clock.reporter.advanced(
@@ -257,12 +287,21 @@ def render_brief(
                     ),
                 )
             else:
-                for n, out in enumerate(timelines):
+                for n, out in enumerate(pending):
                     run_ffmpeg(
                         build_args([out]),
                         stage="compose",
                         on_progress=_progress_from(clock, n * script.duration, total),
                     )
+            if checkpoints is not None:
+                for out in pending:
+                    checkpoints.save(out.path, keys[out.path])
+                published = []
+                for out in timelines:
+                    target = staging / f"{out.timeline.spec.format.value}.mp4"
+                    shutil.copyfile(out.path, target)
+                    published.append(Output(out.timeline, target))
+                timelines = published
 
         entries: list[OutputEntry] = []
         with clock.stage("qc"):
@@ -302,6 +341,7 @@ def render_brief(
             for out in timelines:
                 poster(out.path, at, out.path.with_suffix(".png"))
             manifest = Manifest(
+                reused=tuple(checkpoints.reused) if checkpoints else (),
                 reelforge=__version__,
                 created_at=datetime.now(UTC).isoformat(timespec="seconds"),
                 brief_hash=digest,
@@ -328,9 +368,21 @@ def render_brief(
         (final / "manifest.json").write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
         return RenderResult(out_dir=final, manifest=manifest)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if checkpoints is None:
+            shutil.rmtree(work, ignore_errors=True)
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _compose_key(out: Output, font: FontFile) -> str:
+    """Everything a composed output is made from: its arguments and the bytes of its inputs."""
+    tl = out.timeline
+    args = build_args([out])
+    if tl.fonts_dir is not None:  # a fresh folder each run; the font's bytes stand for it
+        args = [a.replace(str(tl.fonts_dir), "<fonts>") for a in args]
+    files = [s.clip.image if isinstance(s.clip, StillClip) else s.clip.path for s in tl.scenes]
+    files += [tl.audio, font.path] + ([tl.subtitles] if tl.subtitles else [])
+    return checkpoint_key("compose", args, files)
 
 
 def _progress_from(clock: StageClock, done: float, total: float) -> Callable[[float], None]:

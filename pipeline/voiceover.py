@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pipeline.brief import Brief
+from pipeline.checkpoints import Checkpoints, checkpoint_key
 from pipeline.errors import BadInput
 from pipeline.manifest import VoiceLine
 from pipeline.script.model import Scene, Script
@@ -42,6 +43,29 @@ def _speak(voice: VoiceSynth, scene: Scene, brief: Brief, workdir: Path) -> Spee
     return speech
 
 
+def _checkpointed_speech(
+    voice: VoiceSynth, scene: Scene, brief: Brief, workdir: Path, checkpoints: Checkpoints | None
+) -> Speech:
+    if checkpoints is None:
+        return _speak(voice, scene, brief, workdir)
+    params = {
+        "engine": type(voice).__name__,
+        "text": scene.voiceover,
+        "locale": brief.brand.locale,
+        "voice": brief.voice.name,
+        "rate": brief.voice.rate,
+        "room": scene.duration,
+    }
+    key = checkpoint_key("voice", params)
+    path = voice_path(workdir, scene.index)
+    saved = checkpoints.load(path, key, label=f"voice:{scene.index}")
+    if saved is not None:
+        return Speech.model_validate(saved)
+    speech = _speak(voice, scene, brief, workdir)
+    checkpoints.save(path, key, speech.model_dump(mode="json"))
+    return speech
+
+
 def voice_path(workdir: Path, scene: int) -> Path:
     return workdir / f"voice-{scene:02d}.wav"
 
@@ -53,14 +77,19 @@ def speak_script(
     brief: Brief,
     workdir: Path,
     on_scene: Callable[[float], None] | None = None,
+    checkpoints: Checkpoints | None = None,
 ) -> tuple[VoiceLine, ...]:
-    """Every scene's line as audio in ``workdir``, with word timings shifted onto the ad's clock."""
+    """Every scene's line as audio in ``workdir``, with word timings shifted onto the ad's clock.
+
+    With ``checkpoints``, a line already spoken by an earlier attempt (same text, voice and rate)
+    is taken as it is.
+    """
     lines: list[VoiceLine] = []
     if not brief.voice.enabled:
         return ()
     for scene, start in zip(script.scenes, starts, strict=True):
         if scene.voiceover.strip():
-            speech = _speak(voice, scene, brief, workdir)
+            speech = _checkpointed_speech(voice, scene, brief, workdir, checkpoints)
             offset = start + VOICE_LEAD
             words = tuple(
                 WordTiming(

@@ -4,6 +4,7 @@ publish once per format, settle the actual cost; release the hold on failure or 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import shutil
 import threading
 import time
@@ -357,6 +358,33 @@ def run_job(
 ) -> Job:
     """Runs one job claimed by ``worker`` to its end (or until aborted); returns the job row after.
 
+    The render's stage checkpoints live in ``media_root/<user>/.<job>.work/`` for as long as the
+    job may run again, so a resumed attempt reuses every finished stage (voice lines, soundtrack,
+    each composed format) whose inputs are unchanged; the folder goes once the job has ended.
+    """
+    work_dir = media_root / str(job.user_id) / f".{job.id}.work"
+    after = _run_attempt(
+        store=store, job=job, worker=worker, media_root=media_root, lease_seconds=lease_seconds,
+        ports=ports, control=control, work_dir=work_dir,
+    )  # fmt: skip
+    if after.state in (JobState.DELIVERED, JobState.FAILED, JobState.CANCELED):
+        shutil.rmtree(work_dir, ignore_errors=True)
+    return after
+
+
+def _run_attempt(
+    *,
+    store: Store,
+    job: Job,
+    worker: str,
+    media_root: Path,
+    lease_seconds: int,
+    ports: Ports | None,
+    control: JobControl | None,
+    work_dir: Path,
+) -> Job:
+    """One attempt of :func:`run_job`.
+
     Outputs are published in ``media_root/<user>/<job>/``. Never raises for the job's own errors:
     they fail the job (retried while attempts remain; bad input and missing credits are final).
 
@@ -365,8 +393,7 @@ def run_job(
       repeated with the same actual cost is a no-op; the cost comes from the recorded renders);
     - the published outputs: if every requested format is recorded in ``renders`` and its file
       exists, nothing is rendered again; only settle and complete remain.
-    Otherwise the render restarts from the brief (it is deterministic; its stages are not yet
-    content-addressed, so nothing paid is lost: the offline adapters cost nothing). Outputs are
+    Otherwise the render runs again over the job's checkpoints (see :func:`run_job`). Outputs are
     recorded with ON CONFLICT (job_id, format) DO NOTHING, so there is never a second output per
     format. Stage times are checkpointed under the state left (``checkpoints[state].stages``) and
     the outcome under ``checkpoints.qc`` (published formats, hold, actual cost).
@@ -400,7 +427,7 @@ def run_job(
                 result = render_brief(
                     spec.brief,
                     attempt_root,
-                    options=spec.options,
+                    options=dataclasses.replace(spec.options, work_dir=work_dir),
                     ports=ports,
                     reporter=reporter,
                     brief_data=spec.brief_data,
