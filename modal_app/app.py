@@ -11,6 +11,7 @@ import functools
 import os
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import modal
 
@@ -106,16 +107,13 @@ def web() -> FastAPI:
     volumes={MEDIA_DIR: media},
 )
 def render_job(job_id: str) -> dict[str, str] | None:
-    """Claims and runs one runnable job (spawned once per job by the sweeper's ModalExecutor).
-
-    The queue hands out the next runnable job, which need not be ``job_id``: one call per queued
-    job still drains the queue, and leases keep two calls from running the same job.
-    """
+    """Claims and runs the job it was spawned for (by the sweeper's ModalExecutor), the same way
+    local workers claim: under a lease, attempts counted; nothing when another worker has it."""
     if not modal.is_local():
         media.reload()  # see the uploads the API wrote
     try:
         worker = Worker(store=_store(), media_root=_media_root(), lease_seconds=LEASE_SECONDS)
-        job = worker.run_once()
+        job = worker.run_once(UUID(job_id))
     finally:
         if not modal.is_local():
             media.commit()

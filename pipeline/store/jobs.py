@@ -20,6 +20,7 @@ __all__ = [
     "advance_job",
     "cancel_job",
     "claim_job",
+    "claim_job_by_id",
     "complete_job",
     "enqueue_job",
     "fail_job",
@@ -67,6 +68,16 @@ def claim_job(*, store: Store, worker: str, lease_seconds: int = 60) -> Job | No
         rows = store.fetch(
             conn, "claim_job", {"worker": worker, "lease_seconds": lease_seconds}, Job
         )
+    return rows[0] if rows else None
+
+
+def claim_job_by_id(
+    *, store: Store, job_id: UUID, worker: str, lease_seconds: int = 60
+) -> Job | None:
+    """Claims that job (attempts + 1) if it is runnable; None if it is taken, finished or not due."""
+    params = {"job_id": job_id, "worker": worker, "lease_seconds": lease_seconds}
+    with store.as_service() as conn:
+        rows = store.fetch(conn, "claim_job_by_id", params, Job)
     return rows[0] if rows else None
 
 

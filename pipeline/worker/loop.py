@@ -9,9 +9,10 @@ import socket
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from uuid import UUID
 
 from pipeline.render import Ports
-from pipeline.store import Job, Store, StoreError, claim_job, job_wakeups
+from pipeline.store import Job, Store, StoreError, claim_job, claim_job_by_id, job_wakeups
 from pipeline.worker.job import SHUTDOWN, JobControl, release_job, release_orphan_holds, run_job
 
 __all__ = ["Worker", "worker_name"]
@@ -74,12 +75,17 @@ class Worker:
         with contextlib.suppress(StoreError):  # run_job tries again when it stops
             release_job(store=self.store, job_id=job.id, worker=self.name)
 
-    def run_once(self) -> Job | None:
-        """Claims and runs one job; None when nothing was runnable."""
+    def run_once(self, job_id: UUID | None = None) -> Job | None:
+        """Claims and runs one job (that one, given ``job_id``); None when it was not runnable."""
         release_orphan_holds(store=self.store)
         if self.stopping:
             return None
-        job = claim_job(store=self.store, worker=self.name, lease_seconds=self.lease_seconds)
+        if job_id is None:
+            job = claim_job(store=self.store, worker=self.name, lease_seconds=self.lease_seconds)
+        else:
+            job = claim_job_by_id(
+                store=self.store, job_id=job_id, worker=self.name, lease_seconds=self.lease_seconds
+            )
         if job is None:
             return None
         control = JobControl()

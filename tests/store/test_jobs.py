@@ -180,3 +180,32 @@ def test_enqueue_for_an_unknown_user_is_named(store: Store) -> None:
     stranger = uuid.uuid4()
     with pytest.raises(UnknownUser, match=str(stranger)):
         enqueue_job(store=store, user_id=stranger, kind="render")
+
+
+def test_claim_by_id_takes_the_named_job_not_the_oldest(store: Store, user_a: uuid.UUID) -> None:
+    from pipeline.store import claim_job_by_id
+
+    older = enqueue_job(store=store, user_id=user_a, kind="render")
+    named = enqueue_job(store=store, user_id=user_a, kind="render")
+    claimed = claim_job_by_id(store=store, job_id=named.id, worker="modal-1", lease_seconds=30)
+    assert claimed is not None and claimed.id == named.id and claimed.attempts == 1
+    # Taken: a second container spawned for the same job finds nothing to do.
+    assert claim_job_by_id(store=store, job_id=named.id, worker="modal-2") is None
+    assert claim_job_by_id(store=store, job_id=uuid.uuid4(), worker="modal-3") is None
+    leftover = claim_job(store=store, worker="w")
+    assert leftover is not None and leftover.id == older.id
+
+
+def test_claim_by_id_reclaims_an_expired_lease(
+    store: Store, admin: psycopg.Connection[tuple[object, ...]], user_a: uuid.UUID
+) -> None:
+    from pipeline.store import claim_job_by_id
+
+    job = enqueue_job(store=store, user_id=user_a, kind="render")
+    assert claim_job_by_id(store=store, job_id=job.id, worker="dead", lease_seconds=30) is not None
+    admin.execute(
+        "update public.jobs set lease_expires_at = now() - interval '1 second' where id = %s",
+        (job.id,),
+    )
+    again = claim_job_by_id(store=store, job_id=job.id, worker="alive", lease_seconds=30)
+    assert again is not None and again.lease_owner == "alive" and again.attempts == 2
