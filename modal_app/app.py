@@ -69,9 +69,10 @@ with image.imports():  # type: ignore[no-untyped-call]
 
     from modal_app.bundle import BriefBundle, render_bundle
     from modal_app.guard import PublicOnlyTransport, fetch_urls
-    from modal_app.scenes import SceneAsset, SceneTask, palette_of, render_scene
+    from modal_app.scenes import MapClips, SceneAsset, SceneTask, palette_of, render_scene
     from modal_app.sweep import sweep
     from pipeline.api import ApiSettings, create_app
+    from pipeline.render import Ports
     from pipeline.store import Store, StoreConfigError, StoreSettings, open_store
     from pipeline.worker import Worker
 
@@ -112,12 +113,19 @@ def render_job(job_id: str) -> dict[str, str] | None:
     if not modal.is_local():
         media.reload()  # see the uploads the API wrote
     try:
-        worker = Worker(store=_store(), media_root=_media_root(), lease_seconds=LEASE_SECONDS)
+        worker = Worker(
+            store=_store(), media_root=_media_root(), lease_seconds=LEASE_SECONDS, ports=_map_ports
+        )
         job = worker.run_once(UUID(job_id))
     finally:
         if not modal.is_local():
             media.commit()
     return None if job is None else {"job_id": str(job.id), "state": str(job.state)}
+
+
+def _map_ports() -> Ports:
+    """Scene assets fan out over ``generate_scene.map``, one container per scene and format."""
+    return Ports(clip_factory=lambda ctx: MapClips(generate_scene.map, ctx))
 
 
 @app.function(

@@ -42,7 +42,14 @@ from pipeline.script.offline import format_price
 from pipeline.stages import Reporter, StageClock
 from pipeline.templates.registry import get_template
 from pipeline.timeline import Encode, StillClip, Timeline, TimelineScene, Transition
-from pipeline.visuals import ClipGenerator, ClipRequest, PhotoMotionClips
+from pipeline.visuals import (
+    BatchClipGenerator,
+    ClipContext,
+    ClipFactory,
+    ClipGenerator,
+    ClipRequest,
+    offline_clips,
+)
 from pipeline.voice import EspeakVoice, VoiceSynth
 from pipeline.voiceover import speak_script, voice_path
 
@@ -73,7 +80,8 @@ class Ports:
     palette: PaletteExtractor = field(default_factory=KMeansPalette)
     writer: ScriptWriter = field(default_factory=OfflineScriptWriter)
     voice: VoiceSynth = field(default_factory=EspeakVoice)
-    clips: ClipGenerator | None = None  # None: photo motion over the brief's photos
+    clips: ClipGenerator | None = None  # a ready adapter; else made by clip_factory
+    clip_factory: ClipFactory = offline_clips  # from the render's photos and brand
 
 
 @dataclass(frozen=True)
@@ -208,14 +216,12 @@ def render_brief(
 
         with clock.stage("visuals"):
             price = format_price(brief.product.price, brief.product.currency, brief.brand.language)
-            clips = ports.clips or PhotoMotionClips(
-                photos=photos,
-                palette=palette,
-                font_path=font.path,
-                product_name=brief.product.name,
-                price=price,
-                logo=logo,
-            )
+            clips = ports.clips or ports.clip_factory(
+                ClipContext(
+                    photos=photos, palette=palette, font_path=font.path,
+                    product_name=brief.product.name, price=price, logo=logo,
+                )
+            )  # fmt: skip
             requests = [
                 ClipRequest(
                     scene_index=scene.index,
@@ -230,8 +236,11 @@ def render_brief(
                 for spec in specs
                 for scene, prompt in zip(script.scenes, prompts, strict=True)
             ]
-            with ThreadPoolExecutor(max_workers=2) as pool:
-                made = list(pool.map(lambda r: clips.generate(r, workdir=work), requests))
+            if isinstance(clips, BatchClipGenerator):
+                made = clips.generate_many(requests, workdir=work)
+            else:
+                with ThreadPoolExecutor(max_workers=2) as pool:
+                    made = list(pool.map(lambda r: clips.generate(r, workdir=work), requests))
 
         timelines: list[Output] = []
         per_scene = len(script.scenes)

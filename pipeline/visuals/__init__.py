@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
-from pipeline.visuals.photo_motion import PhotoMotionClips, ken_burns
-from pipeline.visuals.port import ClipGenerator, ClipRequest
+from pipeline.visuals.photo_motion import PhotoMotionClips, ken_burns, offline_clips
+from pipeline.visuals.port import (
+    BatchClipGenerator,
+    ClipContext,
+    ClipFactory,
+    ClipGenerator,
+    ClipRequest,
+)
 
-__all__ = ["ClipGenerator", "ClipRequest", "PhotoMotionClips", "ken_burns"]
+__all__ = [
+    "BatchClipGenerator",
+    "ClipContext",
+    "ClipFactory",
+    "ClipGenerator",
+    "ClipRequest",
+    "PhotoMotionClips",
+    "ken_burns",
+    "offline_clips",
+]

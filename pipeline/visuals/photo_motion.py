@@ -11,9 +11,9 @@ from pipeline.formats import FormatSpec
 from pipeline.palette.model import Palette
 from pipeline.timeline import Motion, Rect, StillClip
 from pipeline.visuals.cards import cover_crop_width, cover_fit, end_card, text_card
-from pipeline.visuals.port import ClipRequest
+from pipeline.visuals.port import ClipContext, ClipRequest
 
-__all__ = ["PhotoMotionClips", "ken_burns"]
+__all__ = ["PhotoMotionClips", "ken_burns", "offline_clips"]
 
 # Zoom and pan per scene, cycled so consecutive scenes move differently.
 _MOVES = ("zoom_in", "pan_right", "zoom_out", "pan_up", "zoom_in_left", "pan_left")
@@ -126,3 +126,11 @@ class PhotoMotionClips:
             )
         image.save(path, compress_level=1)
         return StillClip(image=path, width=spec.width, height=spec.height, motion=None)
+
+
+def offline_clips(ctx: ClipContext) -> PhotoMotionClips:
+    """The default clip factory: photo motion and drawn cards, no network, no keys."""
+    return PhotoMotionClips(
+        photos=ctx.photos, palette=ctx.palette, font_path=ctx.font_path,
+        product_name=ctx.product_name, price=ctx.price, logo=ctx.logo,
+    )  # fmt: skip

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
+from PIL import Image
 from pydantic import BaseModel, ConfigDict
 
 from pipeline.formats import FormatSpec
+from pipeline.palette.model import Palette
 from pipeline.timeline import StillClip, VideoClip
 
-__all__ = ["ClipGenerator", "ClipRequest"]
+__all__ = ["BatchClipGenerator", "ClipContext", "ClipFactory", "ClipGenerator", "ClipRequest"]
 
 
 class ClipRequest(BaseModel):
@@ -30,3 +34,27 @@ class ClipGenerator(Protocol):
     def generate(self, request: ClipRequest, *, workdir: Path) -> StillClip | VideoClip:
         """Produce the clip for one scene in one format, writing any files under ``workdir``."""
         ...
+
+
+@runtime_checkable
+class BatchClipGenerator(ClipGenerator, Protocol):
+    def generate_many(
+        self, requests: Sequence[ClipRequest], *, workdir: Path
+    ) -> list[StillClip | VideoClip]:
+        """Every request at once, in order: lets an adapter fan out (Modal's ``Function.map``)."""
+        ...
+
+
+@dataclass(frozen=True)
+class ClipContext:
+    """What a render knows when its clips are made: the decoded photos and the brand."""
+
+    photos: Sequence[Image.Image]
+    palette: Palette
+    font_path: Path
+    product_name: str
+    price: str
+    logo: Image.Image | None
+
+
+ClipFactory = Callable[[ClipContext], ClipGenerator]
