@@ -68,10 +68,10 @@ with image.imports():  # type: ignore[no-untyped-call]
     from fastapi import FastAPI
 
     from modal_app.bundle import BriefBundle, render_bundle
-    from modal_app.guard import PublicOnlyTransport, fetch_urls
     from modal_app.scenes import MapClips, SceneAsset, SceneTask, palette_of, render_scene
     from modal_app.sweep import sweep
     from pipeline.api import ApiSettings, create_app
+    from pipeline.egress import PublicOnlyTransport, fetch_urls
     from pipeline.render import Ports
     from pipeline.store import Store, StoreConfigError, StoreSettings, open_store
     from pipeline.worker import Worker

@@ -39,11 +39,14 @@ def ensure_dev_user(store: Store, email: str) -> UUID:
     return user_id
 
 
-def _dispatch_webhooks(store: Store, stop: threading.Event) -> None:
+def _dispatch_webhooks(store: Store, stop: threading.Event, *, local_receivers: bool) -> None:
+    from pipeline.egress import PublicOnlyTransport
     from pipeline.webhooks import Dispatcher
 
-    # No redirects and a 15 s timeout, as the Standard Webhooks guidance asks.
-    with httpx.Client(timeout=15.0, follow_redirects=False) as client:
+    # Endpoint URLs come from tenants: only public HTTPS addresses are reached, except in local
+    # development, where a receiver on this machine is the point. No redirects, a 15 s timeout.
+    transport = None if local_receivers else PublicOnlyTransport()
+    with httpx.Client(transport=transport, timeout=15.0, follow_redirects=False) as client:
         dispatcher = Dispatcher(store, client, worker=f"serve-{os.getpid()}")
         while not stop.is_set():
             if not dispatcher.run_once():
@@ -70,7 +73,12 @@ def serve(*, host: str, port: int, workers: int) -> None:
     # Local development may point webhooks at a receiver on this machine.
     app.state.webhook_allow_http_localhost = api_settings.issuer == DEV_ISSUER
     stop = threading.Event()
-    dispatcher = threading.Thread(target=_dispatch_webhooks, args=(store, stop), daemon=True)
+    dispatcher = threading.Thread(
+        target=_dispatch_webhooks,
+        args=(store, stop),
+        kwargs={"local_receivers": app.state.webhook_allow_http_localhost},
+        daemon=True,
+    )
     try:
         with contextlib.ExitStack() as stack:
             if workers:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from modal_app.guard import BlockedURL, PublicOnlyTransport, check_public, fetch_urls
+from pipeline.egress import BlockedURL, PublicOnlyTransport, check_public, fetch_urls
 
 PUBLIC = "93.184.216.34"
 
