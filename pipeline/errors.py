@@ -5,7 +5,9 @@
      │    └── BriefError   a brief field is invalid (names the field)
      ├── StageError        a pipeline stage failed unexpectedly          (CLI exit 1, HTTP 5xx)
      │    ├── MediaError   FFmpeg or probing failed
-     │    └── QCError      an output failed an automatic quality check (names the check)
+     │    ├── QCError      an output failed an automatic quality check (names the check)
+     │    └── ProviderError  a generative provider failed (pipeline.providers: unavailable,
+     │                       rejected, rate limited)
      ├── StorageError      a blob store operation failed (pipeline.storage; BlobNotFound under it)
      └── StoreError        the database failed (pipeline.store)
 

@@ -3,6 +3,8 @@ database, and a fresh clone of it for each test."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,8 +20,14 @@ TEMPLATE = "reelforge_template"
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedServer:
-    return start_embedded(tmp_path_factory.mktemp("store") / "pg")
+def pg_server() -> Iterator[EmbeddedServer]:
+    # Outside pytest's numbered temp folders: another pytest session on the same machine prunes
+    # those, and would delete a running server's data under it.
+    root = Path(tempfile.mkdtemp(prefix="reelforge-test-pg-"))
+    server = start_embedded(root / "pg")
+    yield server
+    server.stop()
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
