@@ -139,6 +139,20 @@ begin
 end
 $$;
 
+CREATE FUNCTION public.check_claim_arguments(p_worker text, p_lease_seconds integer) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+begin
+  if p_worker is null or length(p_worker) not between 1 and 200 then
+    raise exception 'worker name must be 1 to 200 characters' using errcode = '22023';
+  end if;
+  if p_lease_seconds is null or p_lease_seconds not between 1 and 86400 then
+    raise exception 'lease must be between 1 and 86400 seconds' using errcode = '22023';
+  end if;
+end
+$$;
+
 CREATE FUNCTION public.check_credit_amount(p_amount bigint, p_name text) RETURNS void
     LANGUAGE plpgsql IMMUTABLE
     SET search_path TO ''
@@ -158,12 +172,7 @@ CREATE FUNCTION public.claim_job(p_worker text, p_lease_seconds integer DEFAULT 
 declare
   v_job public.jobs;
 begin
-  if p_worker is null or length(p_worker) not between 1 and 200 then
-    raise exception 'worker name must be 1 to 200 characters' using errcode = '22023';
-  end if;
-  if p_lease_seconds is null or p_lease_seconds not between 1 and 86400 then
-    raise exception 'lease must be between 1 and 86400 seconds' using errcode = '22023';
-  end if;
+  perform public.check_claim_arguments(p_worker, p_lease_seconds);
   loop
     -- Two index scans (jobs_queued, then jobs_leased) rather than one OR that sorts the table.
     select * into v_job from public.jobs
@@ -181,26 +190,11 @@ begin
         return;
       end if;
     end if;
-    if v_job.state <> 'queued' and v_job.attempts >= v_job.max_attempts then
-      update public.jobs
-        set state = 'failed', lease_owner = null, lease_expires_at = null, updated_at = now(),
-            finished_at = now(),
-            error = format('lease of %s expired on attempt %s of %s', v_job.lease_owner,
-                           v_job.attempts, v_job.max_attempts)
-        where id = v_job.id returning * into v_job;
-      perform public.add_job_event(v_job, 'state', v_job.error);
-      continue;
+    v_job := public.take_job(v_job, p_worker, p_lease_seconds);
+    if v_job.state <> 'failed' then
+      return next v_job;
+      return;
     end if;
-    update public.jobs
-      set attempts = attempts + 1, lease_owner = p_worker,
-          lease_expires_at = now() + make_interval(secs => p_lease_seconds),
-          state = case when state = 'queued' then 'planning'::public.job_state else state end,
-          updated_at = now()
-      where id = v_job.id returning * into v_job;
-    perform public.add_job_event(
-      v_job, 'claimed', format('%s, attempt %s of %s', p_worker, v_job.attempts, v_job.max_attempts));
-    return next v_job;
-    return;
   end loop;
 end
 $$;
@@ -212,12 +206,7 @@ CREATE FUNCTION public.claim_job_by_id(p_job uuid, p_worker text, p_lease_second
 declare
   v_job public.jobs;
 begin
-  if p_worker is null or length(p_worker) not between 1 and 200 then
-    raise exception 'worker name must be 1 to 200 characters' using errcode = '22023';
-  end if;
-  if p_lease_seconds is null or p_lease_seconds not between 1 and 86400 then
-    raise exception 'lease must be between 1 and 86400 seconds' using errcode = '22023';
-  end if;
+  perform public.check_claim_arguments(p_worker, p_lease_seconds);
   select * into v_job from public.jobs
     where id = p_job
       and ((state = 'queued' and run_after <= now())
@@ -226,25 +215,10 @@ begin
   if not found then
     return;
   end if;
-  if v_job.state <> 'queued' and v_job.attempts >= v_job.max_attempts then
-    update public.jobs
-      set state = 'failed', lease_owner = null, lease_expires_at = null, updated_at = now(),
-          finished_at = now(),
-          error = format('lease of %s expired on attempt %s of %s', v_job.lease_owner,
-                         v_job.attempts, v_job.max_attempts)
-      where id = v_job.id returning * into v_job;
-    perform public.add_job_event(v_job, 'state', v_job.error);
-    return;
+  v_job := public.take_job(v_job, p_worker, p_lease_seconds);
+  if v_job.state <> 'failed' then
+    return next v_job;
   end if;
-  update public.jobs
-    set attempts = attempts + 1, lease_owner = p_worker,
-        lease_expires_at = now() + make_interval(secs => p_lease_seconds),
-        state = case when state = 'queued' then 'planning'::public.job_state else state end,
-        updated_at = now()
-    where id = v_job.id returning * into v_job;
-  perform public.add_job_event(
-    v_job, 'claimed', format('%s, attempt %s of %s', p_worker, v_job.attempts, v_job.max_attempts));
-  return next v_job;
 end
 $$;
 
@@ -803,6 +777,35 @@ begin
       values (v_hold.user_id, v_hold.amount - p_actual, v_balance, 'hold remainder', p_hold);
   end if;
   return v_hold;
+end
+$$;
+
+CREATE FUNCTION public.take_job(p_job public.jobs, p_worker text, p_lease_seconds integer) RETURNS public.jobs
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_job public.jobs := p_job;
+begin
+  if v_job.state <> 'queued' and v_job.attempts >= v_job.max_attempts then
+    update public.jobs
+      set state = 'failed', lease_owner = null, lease_expires_at = null, updated_at = now(),
+          finished_at = now(),
+          error = format('lease of %s expired on attempt %s of %s', v_job.lease_owner,
+                         v_job.attempts, v_job.max_attempts)
+      where id = v_job.id returning * into v_job;
+    perform public.add_job_event(v_job, 'state', v_job.error);
+    return v_job;
+  end if;
+  update public.jobs
+    set attempts = attempts + 1, lease_owner = p_worker,
+        lease_expires_at = now() + make_interval(secs => p_lease_seconds),
+        state = case when state = 'queued' then 'planning'::public.job_state else state end,
+        updated_at = now()
+    where id = v_job.id returning * into v_job;
+  perform public.add_job_event(
+    v_job, 'claimed', format('%s, attempt %s of %s', p_worker, v_job.attempts, v_job.max_attempts));
+  return v_job;
 end
 $$;
 
