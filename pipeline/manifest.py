@@ -6,8 +6,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from pipeline.analytics.model import CreativeAttributes
 from pipeline.palette.model import Palette
 from pipeline.prompts import ScenePrompt
+from pipeline.providers.scenes import Fallback
+from pipeline.providers.usage import Usage
 from pipeline.qc import QCReport
 from pipeline.script.model import Script
 from pipeline.voice.model import WordTiming
@@ -32,6 +35,7 @@ class OutputEntry(_Frozen):
     loudness_lufs: float | None
     true_peak_dbtp: float | None
     qc: QCReport
+    creative: CreativeAttributes | None = None  # its identity for performance reports
 
 
 class VoiceLine(_Frozen):
@@ -61,3 +65,6 @@ class Manifest(_Frozen):
     compose_mode: str
     stages: dict[str, float]
     reused: tuple[str, ...] = ()  # stages taken from an earlier attempt's checkpoints
+    provider_calls: tuple[Usage, ...] = ()  # every provider call and cache hit, priced
+    provider_credits: int = 0  # what those calls cost, charged to the job
+    fallbacks: tuple[Fallback, ...] = ()  # scenes made offline because their provider failed

@@ -8,6 +8,7 @@ nothing behind.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from pathlib import Path
 from PIL import Image
 
 from pipeline import __version__
+from pipeline.analytics.creative import with_creatives
 from pipeline.brief import Brief, brief_hash, load_brief
 from pipeline.caption_file import write_caption_file
 from pipeline.checkpoints import Checkpoints, checkpoint_key
@@ -32,9 +34,10 @@ from pipeline.media.ffmpeg import run_ffmpeg
 from pipeline.media.graph import Output, build_args
 from pipeline.media.loudness import Loudness, measure_loudness
 from pipeline.media.probe import probe
-from pipeline.media.soundtrack import Cue, render_soundtrack
+from pipeline.media.soundtrack import render_soundtrack
 from pipeline.palette import KMeansPalette, PaletteExtractor
 from pipeline.prompts import build_prompts
+from pipeline.providers.usage import UsageMeter
 from pipeline.qc import check_output, enforce
 from pipeline.script import OfflineScriptWriter, ScriptWriter
 from pipeline.script.model import SceneKind, Script
@@ -50,8 +53,8 @@ from pipeline.visuals import (
     ClipRequest,
     offline_clips,
 )
-from pipeline.voice import EspeakVoice, VoiceSynth
-from pipeline.voiceover import speak_script, voice_path
+from pipeline.voice import EspeakVoice, Transcriber, VoiceSynth
+from pipeline.voiceover import speak_script, transcribe_voiceover, voice_cues, voice_path
 
 __all__ = ["Ports", "RenderOptions", "RenderResult", "render", "render_brief"]
 
@@ -80,8 +83,10 @@ class Ports:
     palette: PaletteExtractor = field(default_factory=KMeansPalette)
     writer: ScriptWriter = field(default_factory=OfflineScriptWriter)
     voice: VoiceSynth = field(default_factory=EspeakVoice)
+    transcriber: Transcriber | None = None  # times the captions of a brief's own voice.file
     clips: ClipGenerator | None = None  # a ready adapter; else made by clip_factory
     clip_factory: ClipFactory = offline_clips  # from the render's photos and brand
+    meter: UsageMeter | None = None  # what the provider adapters above spent, for the manifest
 
 
 @dataclass(frozen=True)
@@ -181,16 +186,19 @@ def render_brief(
         work, checkpoints = Path(tempfile.mkdtemp(prefix="reelforge-")), None
     try:
         with clock.stage("voice"):
-            voice_lines = speak_script(
-                ports.voice, script, starts, brief, work,
-                on_scene=lambda fraction: clock.reporter.advanced("voice", fraction),
-                checkpoints=checkpoints,
-            )  # fmt: skip
+            if brief.voice.file is not None:
+                voice_lines = transcribe_voiceover(
+                    ports.transcriber, script, starts, brief, work, checkpoints=checkpoints
+                )
+            else:
+                voice_lines = speak_script(
+                    ports.voice, script, starts, brief, work,
+                    on_scene=lambda fraction: clock.reporter.advanced("voice", fraction),
+                    checkpoints=checkpoints,
+                )  # fmt: skip
 
         with clock.stage("soundtrack"):
-            cues = [
-                Cue(path=voice_path(work, line.scene), start=line.start) for line in voice_lines
-            ]
+            cues = voice_cues(brief, voice_lines, work)
             audio = work / "soundtrack.m4a"
             track_key = checkpoint_key(
                 "soundtrack",
@@ -220,8 +228,10 @@ def render_brief(
                 ClipContext(
                     photos=photos, palette=palette, font_path=font.path,
                     product_name=brief.product.name, price=price, logo=logo,
+                    photo_paths=brief.product.photos, sku=brief.product.sku,
                 )
             )  # fmt: skip
+            spoken = {line.scene: line.text for line in voice_lines}
             requests = [
                 ClipRequest(
                     scene_index=scene.index,
@@ -232,6 +242,9 @@ def render_brief(
                     duration=scene.duration + template.pacing.transition_seconds,
                     spec=spec,
                     motion=template.pacing.motion,
+                    spoken=spoken.get(scene.index, ""),
+                    voice=voice_path(work, scene.index) if scene.index in spoken else None,
+                    seed=_scene_seed(digest, chosen, scene.index),
                 )
                 for spec in specs
                 for scene, prompt in zip(script.scenes, prompts, strict=True)
@@ -351,6 +364,9 @@ def render_brief(
                 poster(out.path, at, out.path.with_suffix(".png"))
             manifest = Manifest(
                 reused=tuple(checkpoints.reused) if checkpoints else (),
+                provider_calls=ports.meter.usages if ports.meter else (),
+                provider_credits=ports.meter.credits if ports.meter else 0,
+                fallbacks=tuple(getattr(clips, "fallbacks", ())),
                 reelforge=__version__,
                 created_at=datetime.now(UTC).isoformat(timespec="seconds"),
                 brief_hash=digest,
@@ -368,6 +384,7 @@ def render_brief(
                 compose_mode=options.compose_mode,
                 stages=dict(clock.seconds),
             )
+            manifest = with_creatives(manifest, caption_style=template.caption_style.name)
             (staging / "manifest.json").write_text(
                 manifest.model_dump_json(indent=2), encoding="utf-8"
             )
@@ -381,6 +398,11 @@ def render_brief(
             shutil.rmtree(work, ignore_errors=True)
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _scene_seed(digest: str, option: int, scene: int) -> int:
+    """A seed fixed by the brief, the option and the scene: asking again asks the same question."""
+    return int(hashlib.sha256(f"{digest}:{option}:{scene}".encode()).hexdigest()[:8], 16)
 
 
 def _compose_key(out: Output, font: FontFile) -> str:

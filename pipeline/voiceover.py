@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -9,15 +11,28 @@ from pipeline.brief import Brief
 from pipeline.checkpoints import Checkpoints, checkpoint_key
 from pipeline.errors import BadInput
 from pipeline.manifest import VoiceLine
+from pipeline.media.ffmpeg import SAFE_PROTOCOLS, run_ffmpeg
+from pipeline.media.soundtrack import Cue
 from pipeline.script.model import Scene, Script
-from pipeline.voice import Speech, VoiceSynth, WordTiming
+from pipeline.voice import Speech, Transcriber, VoiceSynth, WordTiming
 
-__all__ = ["BASE_RATE", "VOICE_LEAD", "VOICE_TAIL", "speak_script", "voice_path"]
+__all__ = [
+    "BASE_RATE",
+    "VOICE_LEAD",
+    "VOICE_TAIL",
+    "speak_script",
+    "transcribe_voiceover",
+    "voice_cues",
+    "voice_path",
+]
 
 VOICE_LEAD = 0.15  # seconds of picture before a scene's voice starts
 VOICE_TAIL = 0.10  # breath kept before the next scene
 BASE_RATE = 175  # eSpeak's default words per minute
 MAX_SPEEDUP = 1.4
+# A user's voice-over may run this far past the ad's end (a breath, a reverb tail); the
+# soundtrack trims it. Words that run further are refused rather than cut mid-word.
+VOICEOVER_OVERRUN = 0.25
 
 
 def _speak(voice: VoiceSynth, scene: Scene, brief: Brief, workdir: Path) -> Speech:
@@ -109,3 +124,110 @@ def speak_script(
         if on_scene is not None:
             on_scene((scene.index + 1) / len(script.scenes))
     return tuple(lines)
+
+
+def _checkpointed_transcript(
+    transcriber: Transcriber,
+    file: Path,
+    brief: Brief,
+    workdir: Path,
+    checkpoints: Checkpoints | None,
+) -> Speech:
+    locale = brief.brand.locale
+    if checkpoints is None:
+        return transcriber.transcribe(file, locale=locale)
+    key = checkpoint_key(
+        "transcript", {"engine": type(transcriber).__name__, "locale": locale}, [file]
+    )
+    artifact = workdir / "voiceover-transcript.json"
+    saved = checkpoints.load(artifact, key, label="voice:transcript")
+    if saved is not None:
+        return Speech.model_validate(saved)
+    speech = transcriber.transcribe(file, locale=locale)
+    artifact.write_text(speech.model_dump_json(), encoding="utf-8")
+    checkpoints.save(artifact, key, speech.model_dump(mode="json"))
+    return speech
+
+
+def transcribe_voiceover(
+    transcriber: Transcriber | None,
+    script: Script,
+    starts: Sequence[float],
+    brief: Brief,
+    workdir: Path,
+    checkpoints: Checkpoints | None = None,
+) -> tuple[VoiceLine, ...]:
+    """The user's own voice-over (``brief.voice.file``) as voice lines for the captions.
+
+    The file plays from the ad's first frame, so the transcribed word times are already on the
+    ad's clock. Each word goes to the scene its middle falls in; every scene that has words gets
+    one line. With ``checkpoints``, a transcript made by an earlier attempt from the same file is
+    taken as it is.
+    """
+    file = brief.voice.file
+    if file is None or not brief.voice.enabled:
+        return ()
+    if transcriber is None:
+        raise BadInput(
+            "voice.file",
+            "needs a transcriber: set ELEVENLABS_API_KEY so your voice-over can be transcribed "
+            "for the captions, or remove voice.file to use a synthesized voice",
+        )
+    speech = _checkpointed_transcript(transcriber, file, brief, workdir, checkpoints)
+    spoken_until = max((w.end for w in speech.words), default=0.0)
+    if spoken_until > script.duration + VOICEOVER_OVERRUN:
+        raise BadInput(
+            "voice.file",
+            f"speaks until {spoken_until:.1f}s but the ad lasts {script.duration:.1f}s: "
+            "trim the voice-over or raise duration",
+        )
+    by_scene: dict[int, list[WordTiming]] = {}
+    for word in speech.words:
+        if word.start >= script.duration:
+            continue  # inside the overrun: trimmed from the soundtrack, so not captioned
+        middle = (word.start + min(word.end, script.duration)) / 2
+        position = min(max(bisect_right(starts, middle) - 1, 0), len(script.scenes) - 1)
+        timed = WordTiming(
+            text=word.text,
+            start=round(word.start, 4),
+            end=round(min(word.end, script.duration), 4),
+        )
+        by_scene.setdefault(script.scenes[position].index, []).append(timed)
+    lines = tuple(
+        VoiceLine(
+            scene=scene,
+            start=words[0].start,
+            text=" ".join(w.text for w in words),
+            voice=speech.voice,
+            words=tuple(words),
+        )
+        for scene, words in sorted(by_scene.items())
+    )
+    # Each scene's stretch of the file, as a synthesized line would be: a picture that speaks
+    # (a presenter's lip sync) takes the scene's voice from voice_path.
+    for line in lines:
+        scene_end = starts[line.scene] + script.scenes[line.scene].duration
+        _cut_audio(
+            file, line.start, max(scene_end, line.words[-1].end), voice_path(workdir, line.scene)
+        )
+    return lines
+
+
+def _cut_audio(file: Path, start: float, end: float, out: Path) -> None:
+    """``file`` from ``start`` to ``end`` seconds as a mono 16-bit WAV, written atomically."""
+    part = out.with_name(f".{out.name}.part.wav")
+    run_ffmpeg(
+        ["-protocol_whitelist", SAFE_PROTOCOLS, "-ss", f"{start:.3f}", "-t", f"{end - start:.3f}",
+         "-i", str(file), "-vn", "-ac", "1", "-c:a", "pcm_s16le", "-f", "wav", str(part)],
+        stage="voice",
+    )  # fmt: skip
+    os.replace(part, out)
+
+
+def voice_cues(brief: Brief, lines: Sequence[VoiceLine], workdir: Path) -> list[Cue]:
+    """The soundtrack's voice: the user's own file as one cue at 0, else each scene's line."""
+    if not lines:
+        return []
+    if brief.voice.file is not None:
+        return [Cue(path=brief.voice.file, start=0.0)]
+    return [Cue(path=voice_path(workdir, line.scene), start=line.start) for line in lines]

@@ -11,7 +11,16 @@ from pipeline.api.auth import TokenVerifier
 from pipeline.api.errors import PROBLEM_JSON, install_error_handlers
 from pipeline.api.limits import BodySizeLimit
 from pipeline.api.projects import ScriptPorts
-from pipeline.api.routes import credits, health, jobs, projects, providers, webhooks
+from pipeline.api.routes import (
+    analytics,
+    analytics_import,
+    credits,
+    health,
+    jobs,
+    projects,
+    providers,
+    webhooks,
+)
 from pipeline.api.settings import ApiSettings
 from pipeline.store import Store
 
@@ -24,6 +33,7 @@ TAGS = [
     {"name": "jobs", "description": "Render jobs: start (idempotent), follow (SSE), read, cancel."},
     {"name": "webhooks", "description": "Endpoints that receive signed job events."},
     {"name": "providers", "description": "Signed callbacks from generative providers."},
+    {"name": "analytics", "description": "Ad performance: report, chart, template mix, costs."},
 ]
 
 
@@ -41,8 +51,9 @@ def create_app(*, settings: ApiSettings, store: Store, ports: ScriptPorts | None
     app.state.verifier = TokenVerifier(settings)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     install_error_handlers(app)
-    for module in (health, projects, credits, jobs, webhooks, providers):
+    for module in (health, projects, credits, jobs, webhooks, providers, analytics):
         app.include_router(module.router)
+    app.include_router(analytics_import.router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

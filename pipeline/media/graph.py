@@ -210,8 +210,13 @@ def build_args(outputs: Sequence[Output]) -> list[str]:
         if tl.audio != audio:
             raise ValueError("all outputs of one run share one soundtrack")
         for scene in tl.scenes:
-            source = scene.clip.image if isinstance(scene.clip, StillClip) else scene.clip.path
-            args += ["-protocol_whitelist", SAFE_PROTOCOLS, "-i", str(source)]
+            if isinstance(scene.clip, StillClip):
+                # read at the timeline's rate, so stills and provider videos meet in xfade
+                # with one frame rate and time base
+                args += ["-framerate", str(tl.fps), "-protocol_whitelist", SAFE_PROTOCOLS,
+                         "-i", str(scene.clip.image)]  # fmt: skip
+            else:
+                args += ["-protocol_whitelist", SAFE_PROTOCOLS, "-i", str(scene.clip.path)]
         graph, label = _video_graph(tl, next_input, f"f{n}")
         next_input += len(tl.scenes)
         chains += graph

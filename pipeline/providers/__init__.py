@@ -11,6 +11,7 @@ from pipeline.providers.errors import (
 )
 from pipeline.providers.http import (
     DEFAULT_TIMEOUT,
+    AsyncProviderClient,
     ProviderClient,
     RetryPolicy,
     retry_after_seconds,
@@ -18,6 +19,7 @@ from pipeline.providers.http import (
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "AsyncProviderClient",
     "BreakerState",
     "CircuitBreaker",
     "ProviderClient",

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -21,7 +22,13 @@ from pipeline.providers.errors import (
     ProviderUnavailable,
 )
 
-__all__ = ["DEFAULT_TIMEOUT", "ProviderClient", "RetryPolicy", "retry_after_seconds"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "AsyncProviderClient",
+    "ProviderClient",
+    "RetryPolicy",
+    "retry_after_seconds",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -121,87 +128,171 @@ class ProviderClient:
 
     def request(self, method: str, url: str | httpx.URL, **kwargs: Any) -> httpx.Response:
         """Send the request, retrying as the policy allows; a 2xx or 3xx response or an error."""
-        target = _describe(method, url)
-        if not self.breaker.allow():
-            wait = self.breaker.retry_in()
-            raise ProviderUnavailable(
-                self.name,
-                f"{target} not sent: circuit open after repeated failures, next try in {wait:.0f}s",
-                retry_after=wait,
-            )
-        kwargs["timeout"] = _bounded(kwargs.get("timeout", self.client.timeout))
-        attempt = 0
+        calls = _Attempts(self, method, url, kwargs, self.client.timeout)
         while True:
-            attempt += 1
             try:
-                response = self.client.request(method, url, **kwargs)
-            except httpx.TransportError as exc:
-                what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-                if attempt >= self.policy.max_attempts:
-                    self.breaker.record_failure()
-                    raise ProviderUnavailable(
-                        self.name, f"{target} failed after {attempt} attempts: {what}"
-                    ) from exc
-                self._wait(attempt, None, f"{target} failed: {what}")
+                response = self.client.request(method, url, **calls.kwargs)
+            except httpx.HTTPError as exc:
+                self._sleep(calls.failed(exc))
                 continue
-            except httpx.HTTPError as exc:  # too many redirects, undecodable body: not transient
-                self.breaker.record_failure()
-                raise ProviderError(self.name, f"{target} failed: {exc}") from exc
-
-            status = response.status_code
-            if status < 400:
-                self.breaker.record_success()
+            delay = calls.answered(response)
+            if delay is None:
                 return response
-            message = _provider_message(response)
-            said = f": {message}" if message else ""
-            retry_after = retry_after_seconds(response.headers.get("Retry-After"), now=self._now())
-            if status == 429 or 500 <= status <= 599:
-                if attempt >= self.policy.max_attempts:
-                    self.breaker.record_failure()
-                    error = ProviderRateLimited if status == 429 else ProviderUnavailable
-                    raise error(
-                        self.name,
-                        f"{target} returned HTTP {status} after {attempt} attempts{said}",
-                        status=status,
-                        provider_message=message,
-                        retry_after=retry_after,
-                    )
-                self._wait(attempt, retry_after, f"{target} returned HTTP {status}{said}")
-                continue
-            self.breaker.record_success()
-            raise ProviderRejected(
-                self.name,
-                f"{target} was rejected with HTTP {status}{said}",
-                status=status,
-                provider_message=message,
-            )
+            self._sleep(delay)
 
     def json(self, method: str, url: str | httpx.URL, **kwargs: Any) -> Any:
         """``request`` and decode the body as JSON; ``ProviderError`` if it is not JSON."""
-        response = self.request(method, url, **kwargs)
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise ProviderError(
-                self.name,
-                f"{_describe(method, url)} returned malformed JSON (HTTP {response.status_code}): {exc}",
-                status=response.status_code,
-            ) from exc
+        return _decode(self.name, method, url, self.request(method, url, **kwargs))
 
-    def _wait(self, attempt: int, retry_after: float | None, why: str) -> None:
+
+class AsyncProviderClient:
+    """:class:`ProviderClient` for ``httpx.AsyncClient``: the same timeouts, retries and breaker.
+
+    ``sleep`` is an async callable (``asyncio.sleep`` by default) so tests need not wait.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        client: httpx.AsyncClient,
+        *,
+        policy: RetryPolicy | None = None,
+        breaker: CircuitBreaker | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: random.Random | None = None,
+        now: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self.name = name
+        self.client = client
+        self.policy = policy or RetryPolicy()
+        self.breaker = breaker or breaker_for(name)
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._now = now
+
+    async def request(self, method: str, url: str | httpx.URL, **kwargs: Any) -> httpx.Response:
+        """Send the request, retrying as the policy allows; a 2xx or 3xx response or an error."""
+        calls = _Attempts(self, method, url, kwargs, self.client.timeout)
+        while True:
+            try:
+                response = await self.client.request(method, url, **calls.kwargs)
+            except httpx.HTTPError as exc:
+                await self._sleep(calls.failed(exc))
+                continue
+            delay = calls.answered(response)
+            if delay is None:
+                return response
+            await self._sleep(delay)
+
+    async def json(self, method: str, url: str | httpx.URL, **kwargs: Any) -> Any:
+        """``request`` and decode the body as JSON; ``ProviderError`` if it is not JSON."""
+        return _decode(self.name, method, url, await self.request(method, url, **kwargs))
+
+
+class _Caller(Protocol):
+    name: str
+    policy: RetryPolicy
+    breaker: CircuitBreaker
+    _rng: random.Random
+    _now: Callable[[], datetime]
+
+
+class _Attempts:
+    """The retry decisions of one call, shared by the sync and async clients: checks the breaker
+    up front, then says after each attempt whether to return, wait and retry, or raise."""
+
+    def __init__(
+        self,
+        caller: _Caller,
+        method: str,
+        url: str | httpx.URL,
+        kwargs: dict[str, Any],
+        default: Any,
+    ) -> None:
+        self.caller = caller
+        self.target = _describe(method, url)
+        self.attempt = 1
+        if not caller.breaker.allow():
+            wait = caller.breaker.retry_in()
+            raise ProviderUnavailable(
+                caller.name,
+                f"{self.target} not sent: circuit open after repeated failures, next try in {wait:.0f}s",
+                retry_after=wait,
+            )
+        self.kwargs = {**kwargs, "timeout": _bounded(kwargs.get("timeout", default))}
+
+    def failed(self, exc: httpx.HTTPError) -> float:
+        """A network error: the delay before the next attempt, or raise when out of attempts."""
+        c = self.caller
+        if not isinstance(exc, httpx.TransportError):
+            # too many redirects, an undecodable body: not transient
+            c.breaker.record_failure()
+            raise ProviderError(c.name, f"{self.target} failed: {exc}") from exc
+        what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        if self.attempt >= c.policy.max_attempts:
+            c.breaker.record_failure()
+            raise ProviderUnavailable(
+                c.name, f"{self.target} failed after {self.attempt} attempts: {what}"
+            ) from exc
+        return self._next(None, f"{self.target} failed: {what}")
+
+    def answered(self, response: httpx.Response) -> float | None:
+        """None to return ``response``; else the delay before the next attempt; or raise."""
+        c = self.caller
+        status = response.status_code
+        if status < 400:
+            c.breaker.record_success()
+            return None
+        message = _provider_message(response)
+        said = f": {message}" if message else ""
+        retry_after = retry_after_seconds(response.headers.get("Retry-After"), now=c._now())
+        if status == 429 or 500 <= status <= 599:
+            if self.attempt >= c.policy.max_attempts:
+                c.breaker.record_failure()
+                error = ProviderRateLimited if status == 429 else ProviderUnavailable
+                raise error(
+                    c.name,
+                    f"{self.target} returned HTTP {status} after {self.attempt} attempts{said}",
+                    status=status,
+                    provider_message=message,
+                    retry_after=retry_after,
+                )
+            return self._next(retry_after, f"{self.target} returned HTTP {status}{said}")
+        c.breaker.record_success()
+        raise ProviderRejected(
+            c.name,
+            f"{self.target} was rejected with HTTP {status}{said}",
+            status=status,
+            provider_message=message,
+        )
+
+    def _next(self, retry_after: float | None, why: str) -> float:
+        c = self.caller
         if retry_after is None:
-            delay = self.policy.backoff(attempt, self._rng)
+            delay = c.policy.backoff(self.attempt, c._rng)
         else:
-            delay = min(retry_after, self.policy.max_delay)
+            delay = min(retry_after, c.policy.max_delay)
         _log.warning(
             "%s: %s; retry %d/%d in %.1fs",
-            self.name,
+            c.name,
             why,
-            attempt,
-            self.policy.max_attempts - 1,
+            self.attempt,
+            c.policy.max_attempts - 1,
             delay,
         )
-        self._sleep(delay)
+        self.attempt += 1
+        return delay
+
+
+def _decode(name: str, method: str, url: str | httpx.URL, response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise ProviderError(
+            name,
+            f"{_describe(method, url)} returned malformed JSON (HTTP {response.status_code}): {exc}",
+            status=response.status_code,
+        ) from exc
 
 
 def _bounded(timeout: Any) -> httpx.Timeout:

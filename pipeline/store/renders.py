@@ -1,4 +1,5 @@
-"""Recording a finished render: its project, a delivered job with its stage times, one row per output."""
+"""Recording a finished render: its project, a delivered job with its stage times, one row per output
+and its creative."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ConfigDict
 
+from pipeline.analytics.store import record_creatives
 from pipeline.manifest import Manifest
 from pipeline.store.database import Store
 from pipeline.store.errors import from_driver
@@ -110,6 +112,13 @@ def record_render(
                     },
                 )
                 for entry in manifest.outputs
+            )
+            record_creatives(
+                conn,
+                user_id=user_id,
+                job_id=job_id,
+                project_id=project_id,
+                creatives=(e.creative for e in manifest.outputs if e.creative is not None),
             )
     except psycopg.Error as exc:
         raise from_driver(exc) from exc

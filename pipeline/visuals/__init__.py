@@ -9,6 +9,10 @@ from pipeline.visuals.port import (
     ClipFactory,
     ClipGenerator,
     ClipRequest,
+    GeneratedImage,
+    ImageGenerator,
+    StockSource,
+    StockVideo,
 )
 
 __all__ = [
@@ -17,7 +21,11 @@ __all__ = [
     "ClipFactory",
     "ClipGenerator",
     "ClipRequest",
+    "GeneratedImage",
+    "ImageGenerator",
     "PhotoMotionClips",
+    "StockSource",
+    "StockVideo",
     "ken_burns",
     "offline_clips",
 ]

@@ -14,7 +14,17 @@ from pipeline.formats import FormatSpec
 from pipeline.palette.model import Palette
 from pipeline.timeline import StillClip, VideoClip
 
-__all__ = ["BatchClipGenerator", "ClipContext", "ClipFactory", "ClipGenerator", "ClipRequest"]
+__all__ = [
+    "BatchClipGenerator",
+    "ClipContext",
+    "ClipFactory",
+    "ClipGenerator",
+    "ClipRequest",
+    "GeneratedImage",
+    "ImageGenerator",
+    "StockSource",
+    "StockVideo",
+]
 
 
 class ClipRequest(BaseModel):
@@ -28,6 +38,9 @@ class ClipRequest(BaseModel):
     duration: float  # seconds of picture needed
     spec: FormatSpec
     motion: str = "gentle"  # "gentle" or "dynamic"
+    spoken: str = ""  # the scene's voice-over line ("" when silent)
+    voice: Path | None = None  # that line's audio (WAV), for presenters who lip-sync to it
+    seed: int | None = None  # fixed per scene, so a regenerated ad asks the same question
 
 
 class ClipGenerator(Protocol):
@@ -55,6 +68,55 @@ class ClipContext:
     product_name: str
     price: str
     logo: Image.Image | None
+    photo_paths: Sequence[Path] = ()  # the photos' files, for providers that take a reference
+    sku: str = ""
 
 
 ClipFactory = Callable[[ClipContext], ClipGenerator]
+
+
+class GeneratedImage(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    path: Path
+    width: int
+    height: int
+
+
+class ImageGenerator(Protocol):
+    """Text (and optionally a reference image) to a still image."""
+
+    def generate_image(
+        self,
+        prompt: str,
+        *,
+        width: int,
+        height: int,
+        workdir: Path,
+        seed: int | None = None,
+        reference: Path | None = None,
+    ) -> GeneratedImage:
+        """An image of about ``width`` x ``height`` (the provider's nearest size) under ``workdir``."""
+        ...
+
+
+class StockVideo(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    url: str  # the file to download
+    width: int
+    height: int
+    duration: float
+    page_url: str = ""  # attribution
+    author: str = ""
+
+
+class StockSource(Protocol):
+    """Searches a stock library for footage."""
+
+    def search(
+        self, keywords: str, *, orientation: str, min_duration: float, limit: int = 5
+    ) -> list[StockVideo]:
+        """Best matches first; ``orientation`` is "portrait", "landscape" or "square"."""
+        ...

@@ -7,7 +7,7 @@ from typing import Protocol
 
 from pipeline.voice.model import Speech
 
-__all__ = ["VoiceSynth"]
+__all__ = ["Transcriber", "VoiceSynth"]
 
 
 class VoiceSynth(Protocol):
@@ -27,5 +27,17 @@ class VoiceSynth(Protocol):
         `locale` picks the voice (e.g. "en-US", "it"); `voice` overrides that choice;
         `rate` is in words per minute, None for the engine default.
         Raises `BadInput` for empty text, an unknown locale or voice, or a rate out of range.
+        """
+        ...
+
+
+class Transcriber(Protocol):
+    """Speech to text with a time for every word: brings a user's own voice-over to captions."""
+
+    def transcribe(self, audio: Path, *, locale: str | None = None) -> Speech:
+        """The words spoken in ``audio`` (any format FFmpeg reads) with their times.
+
+        The returned Speech's ``path`` is ``audio``; ``voice`` names the transcriber.
+        Raises BadInput if the file is unreadable or holds no speech.
         """
         ...

@@ -17,11 +17,16 @@ from uuid import UUID
 
 from psycopg.types.json import Jsonb
 
+from pipeline.analytics.store import record_creatives
 from pipeline.brief import Brief, parse_brief
 from pipeline.delivery import replace_dir
 from pipeline.errors import BadInput, ReelforgeError
 from pipeline.formats import Format
 from pipeline.pricing import CREDITS_PER_SECOND, charge_for, hold_for
+from pipeline.providers.errors import ProviderRejected
+from pipeline.providers.registry import USAGE_LOG, build_ports, job_runtime, provider_estimate
+from pipeline.providers.settings import ProviderSettings
+from pipeline.providers.usage import UsageMeter
 from pipeline.render import Ports, RenderOptions, RenderResult, render_brief
 from pipeline.stages import STAGES
 from pipeline.store import (
@@ -43,6 +48,7 @@ from pipeline.store import (
     settle_hold,
 )
 from pipeline.store.queries import query
+from pipeline.visuals import ClipFactory
 
 __all__ = [
     "CREDITS_PER_SECOND",
@@ -154,11 +160,13 @@ def parse_payload(payload: dict[str, Any], *, base_dir: Path) -> JobSpec:
     )
 
 
-def estimate_cost(spec: JobSpec) -> int:
-    """The hold this job takes (see pipeline.pricing)."""
-    return hold_for(
+def estimate_cost(spec: JobSpec, settings: ProviderSettings | None = None) -> int:
+    """The hold this job takes: the render (see pipeline.pricing) plus what its providers are
+    expected to cost (see pipeline.providers.registry.provider_estimate)."""
+    render = hold_for(
         duration=spec.brief.duration, formats=len(spec.formats), preview=spec.options.preview
     )
+    return render + provider_estimate(spec.brief, spec.formats, settings or ProviderSettings())
 
 
 def actual_cost(durations: Iterable[float], *, preview: bool) -> int:
@@ -308,8 +316,16 @@ def _recorded(store: Store, job_id: UUID) -> dict[str, tuple[Path, float]]:
 
 
 def _record_outputs(store: Store, job: Job, result: RenderResult, final: Path) -> None:
-    """Records every output in one transaction; formats already recorded are left as they are."""
+    """Records every output and its creative in one transaction; formats already recorded are
+    left as they are (their creative, the same id for the same inputs, is refreshed)."""
     with store.as_service() as conn:
+        record_creatives(
+            conn,
+            user_id=job.user_id,
+            job_id=job.id,
+            project_id=job.project_id,
+            creatives=(e.creative for e in result.manifest.outputs if e.creative is not None),
+        )
         for entry in result.manifest.outputs:
             conn.execute(
                 query("worker_insert_render"),
@@ -355,6 +371,7 @@ def run_job(
     lease_seconds: int = 60,
     ports: Ports | None = None,
     control: JobControl | None = None,
+    offline_clips: ClipFactory | None = None,
 ) -> Job:
     """Runs one job claimed by ``worker`` to its end (or until aborted); returns the job row after.
 
@@ -365,7 +382,7 @@ def run_job(
     work_dir = media_root / str(job.user_id) / f".{job.id}.work"
     after = _run_attempt(
         store=store, job=job, worker=worker, media_root=media_root, lease_seconds=lease_seconds,
-        ports=ports, control=control, work_dir=work_dir,
+        ports=ports, control=control, work_dir=work_dir, offline_clips=offline_clips,
     )  # fmt: skip
     if after.state in (JobState.DELIVERED, JobState.FAILED, JobState.CANCELED):
         shutil.rmtree(work_dir, ignore_errors=True)
@@ -382,6 +399,7 @@ def _run_attempt(
     ports: Ports | None,
     control: JobControl | None,
     work_dir: Path,
+    offline_clips: ClipFactory | None = None,
 ) -> Job:
     """One attempt of :func:`run_job`.
 
@@ -401,6 +419,7 @@ def _run_attempt(
     control = control or JobControl()
     user_dir = media_root / str(job.user_id)
     final = user_dir / str(job.id)
+    meter: UsageMeter | None = ports.meter if ports is not None else None
     attempt_root = user_dir / f".{job.id}.{job.attempts}.{uuid.uuid4().hex[:8]}"
     _remove_stale_attempts(user_dir, job)
     reporter = _Reporter(store, job, worker, control)
@@ -424,6 +443,14 @@ def _run_attempt(
             if hold.status == HoldStatus.RELEASED:
                 raise BadInput("credits", "the job's credit hold was already released")
             if not reused:
+                if ports is None:
+                    ports = build_ports(
+                        spec.brief,
+                        ProviderSettings(),
+                        job_runtime(store, job, work_dir, media_root),
+                        offline=offline_clips,
+                    )
+                meter = ports.meter
                 result = render_brief(
                     spec.brief,
                     attempt_root,
@@ -438,9 +465,11 @@ def _run_attempt(
                 _record_outputs(store, job, result, final)
                 recorded = _recorded(store, job.id)
             control.check()
+            spent = _provider_spend(work_dir, meter)
             actual = min(
                 hold.amount,
-                actual_cost((d for _, d in recorded.values()), preview=spec.options.preview),
+                actual_cost((d for _, d in recorded.values()), preview=spec.options.preview)
+                + spent,
             )
             advance_job(
                 store=store,
@@ -452,6 +481,7 @@ def _run_attempt(
                     "reused": reused,
                     "hold": str(hold.id),
                     "actual": actual,
+                    "provider_credits": spent,
                 },
             )
             settle_hold(store=store, hold_id=hold.id, actual=actual)
@@ -463,30 +493,55 @@ def _run_attempt(
             raise
         except InsufficientCredits as exc:
             return _fail(
-                store, job, worker, f"insufficient credits: {exc.problem}", hold, final, retry=False
-            )
-        except BadInput as exc:
-            return _fail(store, job, worker, exc.message, hold, final, retry=False)
+                store, job, worker, f"insufficient credits: {exc.problem}", hold, final,
+                retry=False, spent=_provider_spend(work_dir, meter),
+            )  # fmt: skip
+        except (BadInput, ProviderRejected) as exc:
+            # the user's to fix (a key, a model name, a refused prompt): retrying cannot help
+            return _fail(
+                store, job, worker, exc.message, hold, final,
+                retry=False, spent=_provider_spend(work_dir, meter),
+            )  # fmt: skip
         except Exception as exc:
             if control.reason is not None:
                 raise JobAborted(control.reason) from exc
             message = (
                 exc.message if isinstance(exc, ReelforgeError) else f"{type(exc).__name__}: {exc}"
             )
-            return _fail(store, job, worker, message, hold, final, retry=True)
+            return _fail(
+                store, job, worker, message, hold, final,
+                retry=True, spent=_provider_spend(work_dir, meter),
+            )  # fmt: skip
     except JobAborted as exc:
-        return _aborted(store, job, worker, exc.reason, hold, final)
+        return _aborted(
+            store, job, worker, exc.reason, hold, final, spent=_provider_spend(work_dir, meter)
+        )
     finally:
         beat.stop()
         shutil.rmtree(attempt_root, ignore_errors=True)
 
 
-def _unpublish(store: Store, job: Job, hold: CreditHold | None, final: Path) -> None:
-    """For a job that ended failed or canceled: hold released, outputs removed."""
+def _provider_spend(work_dir: Path, meter: UsageMeter | None) -> int:
+    """Credits paid to providers by every attempt of this job (the meter's log in the work
+    folder keeps earlier attempts'); 0 when no provider was called."""
+    if meter is not None:
+        return meter.credits
+    log = work_dir / USAGE_LOG
+    return UsageMeter(log=log).credits if log.is_file() else 0
+
+
+def _unpublish(
+    store: Store, job: Job, hold: CreditHold | None, final: Path, *, spent: int = 0
+) -> None:
+    """For a job that ended failed or canceled: outputs removed, the hold released except for
+    what providers were already paid (``spent``), which is charged."""
     if hold is not None:
         # Already settled (a cancel that raced the settlement): the charge stands.
         with contextlib.suppress(StoreError):
-            release_hold(store=store, hold_id=hold.id)
+            if spent > 0:
+                settle_hold(store=store, hold_id=hold.id, actual=min(spent, hold.amount))
+            else:
+                release_hold(store=store, hold_id=hold.id)
     _execute(store, "worker_delete_renders", {"job_id": job.id})
     shutil.rmtree(final, ignore_errors=True)
 
@@ -506,22 +561,30 @@ def _fail(
     final: Path,
     *,
     retry: bool,
+    spent: int = 0,
 ) -> Job:
     try:
         after = fail_job(store=store, job_id=job.id, worker=worker, error=error, retry=retry)
     except LeaseLost:
-        return _aborted(store, job, worker, _lost_reason(store, job.id), hold, final)
+        return _aborted(store, job, worker, _lost_reason(store, job.id), hold, final, spent=spent)
     if after.state == JobState.FAILED:
-        _unpublish(store, job, hold, final)
+        _unpublish(store, job, hold, final, spent=spent)
     # Queued again: the hold stays for the next attempt, which gets it back by its key.
     return after
 
 
 def _aborted(
-    store: Store, job: Job, worker: str, reason: str, hold: CreditHold | None, final: Path
+    store: Store,
+    job: Job,
+    worker: str,
+    reason: str,
+    hold: CreditHold | None,
+    final: Path,
+    *,
+    spent: int = 0,
 ) -> Job:
     if reason == CANCELED:
-        _unpublish(store, job, hold, final)
+        _unpublish(store, job, hold, final, spent=spent)
     elif reason == SHUTDOWN:
         release_job(store=store, job_id=job.id, worker=worker, reason=reason)
     # Lease lost: another worker owns the job now, with the same hold; leave everything to it.

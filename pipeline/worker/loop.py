@@ -13,6 +13,7 @@ from uuid import UUID
 
 from pipeline.render import Ports
 from pipeline.store import Job, Store, StoreError, claim_job, claim_job_by_id, job_wakeups
+from pipeline.visuals import ClipFactory
 from pipeline.worker.job import SHUTDOWN, JobControl, release_job, release_orphan_holds, run_job
 
 __all__ = ["Worker", "worker_name"]
@@ -40,6 +41,7 @@ class Worker:
         poll_seconds: float = 5.0,
         grace_seconds: float = 30.0,
         ports: Callable[[], Ports] | None = None,
+        offline_clips: ClipFactory | None = None,
     ) -> None:
         self.store = store
         self.media_root = media_root
@@ -48,6 +50,7 @@ class Worker:
         self.poll_seconds = poll_seconds
         self.grace_seconds = grace_seconds
         self._ports = ports
+        self._offline_clips = offline_clips
         self._stopping = threading.Event()
         self._control: JobControl | None = None
         self._job: Job | None = None
@@ -101,6 +104,7 @@ class Worker:
                 media_root=self.media_root,
                 lease_seconds=self.lease_seconds,
                 ports=self._ports() if self._ports else None,
+                offline_clips=self._offline_clips,
                 control=control,
             )
         finally:

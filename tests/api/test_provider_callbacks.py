@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -235,3 +237,50 @@ def test_provider_secrets_from_an_env_mapping() -> None:
     with pytest.raises(ValueError, match="REELFORGE_PROVIDER_SECRET_BAD") as info:
         provider_secrets({"REELFORGE_PROVIDER_SECRET_BAD": "whsec_short"})
     assert "whsec_short" not in str(info.value)
+
+
+def test_an_unsigned_provider_calls_back_with_the_token_in_its_url(
+    provider_app: FastAPI, client: ApiClient, admin: Admin, store: Store, user_a: uuid.UUID
+) -> None:
+    from pipeline.providers.cache import ProviderCache
+    from pipeline.providers.callbacks import StoreInbox
+    from pipeline.providers.runtime import ProviderRuntime
+
+    job = enqueue_job(store=store, user_id=user_a, kind="render")
+    runtime = ProviderRuntime(
+        cache=ProviderCache(Path(tempfile.gettempdir())),
+        callback_base="https://api.reelforge.example",
+        job_id=str(job.id),
+        callback_secrets={"fal": SECRET},
+    )
+    url = runtime.callback_url("fal")
+    assert url is not None and url.startswith(
+        "https://api.reelforge.example/v1/providers/fal/callback?"
+    )
+    path = url.removeprefix("https://api.reelforge.example")
+    # fal's webhook body: no Standard Webhooks headers at all
+    body = json.dumps(
+        {
+            "request_id": "req-7",
+            "status": "OK",
+            "payload": {"video": {"url": "https://v3.fal.media/x.mp4"}},
+        }
+    ).encode()
+    response = client.post(path, content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 200, response.text
+    assert isinstance(response.json()["job_event_id"], int)
+    # redelivered: the same event, recorded once
+    assert client.post(path, content=body).json()["duplicate"] is True
+    # the worker waiting on req-7 finds it
+    assert StoreInbox(store).payloads("fal", "req-7") == [json.loads(body)]
+    assert StoreInbox(store).payloads("fal", "req-8") == []
+    # a token for another job, or none that matches, is refused
+    other = path.replace(str(job.id), str(uuid.uuid4()))
+    problem(client.post(other, content=body), 401)
+    problem(client.post(path.split("&token=")[0] + "&token=forged", content=body), 401)
+    assert (
+        ProviderRuntime(cache=runtime.cache, callback_base="https://x", job_id="j").callback_url(
+            "fal"
+        )
+        is None
+    )

@@ -815,39 +815,64 @@ CREATE TABLE auth.users (
 );
 
 CREATE TABLE public.ad_performance (
-    id bigint NOT NULL,
-    user_id uuid NOT NULL,
-    platform text NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid DEFAULT auth.uid() NOT NULL,
     creative_id text NOT NULL,
-    render_id uuid,
-    day date NOT NULL,
-    impressions bigint DEFAULT 0 NOT NULL,
-    clicks bigint DEFAULT 0 NOT NULL,
-    conversions bigint DEFAULT 0 NOT NULL,
-    spend_micros bigint DEFAULT 0 NOT NULL,
-    revenue_micros bigint DEFAULT 0 NOT NULL,
-    currency text DEFAULT 'USD'::text NOT NULL,
-    metrics jsonb DEFAULT '{}'::jsonb NOT NULL,
+    source text NOT NULL,
+    period_start date NOT NULL,
+    period_end date NOT NULL,
+    placement text DEFAULT ''::text NOT NULL,
+    ad_name text DEFAULT ''::text NOT NULL,
+    currency text NOT NULL,
+    impressions bigint NOT NULL,
+    clicks bigint NOT NULL,
+    spend numeric NOT NULL,
+    purchases bigint DEFAULT 0 NOT NULL,
+    revenue numeric DEFAULT 0 NOT NULL,
+    video_3s_plays bigint,
+    thruplays bigint,
+    import_id uuid,
     imported_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT ad_performance_ad_name_check CHECK ((length(ad_name) <= 400)),
+    CONSTRAINT ad_performance_check CHECK ((period_end >= period_start)),
     CONSTRAINT ad_performance_clicks_check CHECK ((clicks >= 0)),
-    CONSTRAINT ad_performance_conversions_check CHECK ((conversions >= 0)),
     CONSTRAINT ad_performance_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
     CONSTRAINT ad_performance_impressions_check CHECK ((impressions >= 0)),
-    CONSTRAINT ad_performance_platform_check CHECK ((platform = ANY (ARRAY['meta'::text, 'tiktok'::text, 'youtube'::text, 'other'::text]))),
-    CONSTRAINT ad_performance_revenue_micros_check CHECK ((revenue_micros >= 0)),
-    CONSTRAINT ad_performance_spend_micros_check CHECK ((spend_micros >= 0))
+    CONSTRAINT ad_performance_placement_check CHECK ((length(placement) <= 100)),
+    CONSTRAINT ad_performance_purchases_check CHECK ((purchases >= 0)),
+    CONSTRAINT ad_performance_revenue_check CHECK ((revenue >= (0)::numeric)),
+    CONSTRAINT ad_performance_source_check CHECK ((source = ANY (ARRAY['meta_csv'::text, 'google_csv'::text, 'meta_api'::text, 'google_api'::text]))),
+    CONSTRAINT ad_performance_spend_check CHECK ((spend >= (0)::numeric)),
+    CONSTRAINT ad_performance_thruplays_check CHECK ((thruplays >= 0)),
+    CONSTRAINT ad_performance_video_3s_plays_check CHECK ((video_3s_plays >= 0))
 );
 
 ALTER TABLE ONLY public.ad_performance FORCE ROW LEVEL SECURITY;
 
-CREATE SEQUENCE public.ad_performance_id_seq
-    START WITH 1
-    INCREMENT BY 1
-    NO MINVALUE
-    NO MAXVALUE
-    CACHE 1;
+CREATE TABLE public.analytics_imports (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid DEFAULT auth.uid() NOT NULL,
+    source text NOT NULL,
+    file_name text DEFAULT ''::text NOT NULL,
+    file_hash text NOT NULL,
+    rows_read integer NOT NULL,
+    imported integer NOT NULL,
+    updated integer NOT NULL,
+    unchanged integer NOT NULL,
+    unmatched integer NOT NULL,
+    unmatched_rows jsonb DEFAULT '[]'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT analytics_imports_file_hash_check CHECK ((file_hash ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT analytics_imports_file_name_check CHECK ((length(file_name) <= 300)),
+    CONSTRAINT analytics_imports_imported_check CHECK ((imported >= 0)),
+    CONSTRAINT analytics_imports_rows_read_check CHECK ((rows_read >= 0)),
+    CONSTRAINT analytics_imports_source_check CHECK ((source = ANY (ARRAY['meta_csv'::text, 'google_csv'::text, 'meta_api'::text, 'google_api'::text]))),
+    CONSTRAINT analytics_imports_unchanged_check CHECK ((unchanged >= 0)),
+    CONSTRAINT analytics_imports_unmatched_check CHECK ((unmatched >= 0)),
+    CONSTRAINT analytics_imports_updated_check CHECK ((updated >= 0))
+);
 
-ALTER SEQUENCE public.ad_performance_id_seq OWNED BY public.ad_performance.id;
+ALTER TABLE ONLY public.analytics_imports FORCE ROW LEVEL SECURITY;
 
 CREATE TABLE public.assets (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
@@ -880,6 +905,45 @@ CREATE TABLE public.brand_kits (
 );
 
 ALTER TABLE ONLY public.brand_kits FORCE ROW LEVEL SECURITY;
+
+CREATE TABLE public.creatives (
+    user_id uuid NOT NULL,
+    creative_id text NOT NULL,
+    job_id uuid,
+    project_id uuid,
+    sku text NOT NULL,
+    product text NOT NULL,
+    template text NOT NULL,
+    duration_s double precision NOT NULL,
+    duration_bucket text NOT NULL,
+    palette_colour text NOT NULL,
+    voice text NOT NULL,
+    caption_style text NOT NULL,
+    hook text NOT NULL,
+    format text NOT NULL,
+    script_option integer NOT NULL,
+    ad_name text NOT NULL,
+    landing_url text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT creatives_ad_name_check CHECK (((length(ad_name) >= 1) AND (length(ad_name) <= 400))),
+    CONSTRAINT creatives_caption_style_check CHECK ((length(caption_style) <= 100)),
+    CONSTRAINT creatives_check CHECK ((POSITION((creative_id) IN (ad_name)) > 0)),
+    CONSTRAINT creatives_creative_id_check CHECK ((creative_id ~ '^rf-[a-z0-9]{4,64}$'::text)),
+    CONSTRAINT creatives_duration_bucket_check CHECK (((length(duration_bucket) >= 1) AND (length(duration_bucket) <= 20))),
+    CONSTRAINT creatives_duration_s_check CHECK ((duration_s > (0)::double precision)),
+    CONSTRAINT creatives_format_check CHECK ((format ~ '^[0-9]+x[0-9]+$'::text)),
+    CONSTRAINT creatives_hook_check CHECK ((length(hook) <= 500)),
+    CONSTRAINT creatives_landing_url_check CHECK ((landing_url ~ '^https?://'::text)),
+    CONSTRAINT creatives_palette_colour_check CHECK ((length(palette_colour) <= 100)),
+    CONSTRAINT creatives_product_check CHECK (((length(product) >= 1) AND (length(product) <= 200))),
+    CONSTRAINT creatives_script_option_check CHECK ((script_option >= 1)),
+    CONSTRAINT creatives_sku_check CHECK (((length(sku) >= 1) AND (length(sku) <= 64))),
+    CONSTRAINT creatives_template_check CHECK (((length(template) >= 1) AND (length(template) <= 100))),
+    CONSTRAINT creatives_voice_check CHECK ((voice = ANY (ARRAY['on'::text, 'off'::text])))
+);
+
+ALTER TABLE ONLY public.creatives FORCE ROW LEVEL SECURITY;
 
 CREATE SEQUENCE public.credit_ledger_id_seq
     START WITH 1
@@ -1039,8 +1103,6 @@ CREATE TABLE reelforge.schema_migrations (
     applied_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
-ALTER TABLE ONLY public.ad_performance ALTER COLUMN id SET DEFAULT nextval('public.ad_performance_id_seq'::regclass);
-
 ALTER TABLE ONLY public.credit_ledger ALTER COLUMN id SET DEFAULT nextval('public.credit_ledger_id_seq'::regclass);
 
 ALTER TABLE ONLY public.job_events ALTER COLUMN id SET DEFAULT nextval('public.job_events_id_seq'::regclass);
@@ -1054,7 +1116,13 @@ ALTER TABLE ONLY public.ad_performance
     ADD CONSTRAINT ad_performance_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY public.ad_performance
-    ADD CONSTRAINT ad_performance_user_id_platform_creative_id_day_key UNIQUE (user_id, platform, creative_id, day);
+    ADD CONSTRAINT ad_performance_user_id_source_creative_id_period_start_peri_key UNIQUE (user_id, source, creative_id, period_start, period_end, placement);
+
+ALTER TABLE ONLY public.analytics_imports
+    ADD CONSTRAINT analytics_imports_id_user_id_key UNIQUE (id, user_id);
+
+ALTER TABLE ONLY public.analytics_imports
+    ADD CONSTRAINT analytics_imports_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY public.assets
     ADD CONSTRAINT assets_pkey PRIMARY KEY (id);
@@ -1067,6 +1135,9 @@ ALTER TABLE ONLY public.brand_kits
 
 ALTER TABLE ONLY public.brand_kits
     ADD CONSTRAINT brand_kits_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.creatives
+    ADD CONSTRAINT creatives_pkey PRIMARY KEY (user_id, creative_id);
 
 ALTER TABLE ONLY public.credit_accounts
     ADD CONSTRAINT credit_accounts_pkey PRIMARY KEY (user_id);
@@ -1131,6 +1202,12 @@ ALTER TABLE ONLY public.webhook_endpoints
 ALTER TABLE ONLY reelforge.schema_migrations
     ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (version);
 
+CREATE INDEX ad_performance_creative ON public.ad_performance USING btree (user_id, creative_id);
+
+CREATE INDEX analytics_imports_user ON public.analytics_imports USING btree (user_id, created_at DESC);
+
+CREATE INDEX creatives_job ON public.creatives USING btree (job_id) WHERE (job_id IS NOT NULL);
+
 CREATE UNIQUE INDEX credit_ledger_idempotency ON public.credit_ledger USING btree (user_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
 
 CREATE INDEX credit_ledger_user ON public.credit_ledger USING btree (user_id, id);
@@ -1160,16 +1237,31 @@ CREATE TRIGGER job_events_append_only BEFORE DELETE OR UPDATE ON public.job_even
 CREATE TRIGGER jobs_state_webhook AFTER UPDATE OF state ON public.jobs FOR EACH ROW EXECUTE FUNCTION public.job_state_webhook();
 
 ALTER TABLE ONLY public.ad_performance
-    ADD CONSTRAINT ad_performance_render_id_user_id_fkey FOREIGN KEY (render_id, user_id) REFERENCES public.renders(id, user_id) ON DELETE SET NULL (render_id);
+    ADD CONSTRAINT ad_performance_import_id_user_id_fkey FOREIGN KEY (import_id, user_id) REFERENCES public.analytics_imports(id, user_id) ON DELETE SET NULL (import_id) DEFERRABLE INITIALLY DEFERRED;
+
+ALTER TABLE ONLY public.ad_performance
+    ADD CONSTRAINT ad_performance_user_id_creative_id_fkey FOREIGN KEY (user_id, creative_id) REFERENCES public.creatives(user_id, creative_id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.ad_performance
     ADD CONSTRAINT ad_performance_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.analytics_imports
+    ADD CONSTRAINT analytics_imports_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.assets
     ADD CONSTRAINT assets_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.brand_kits
     ADD CONSTRAINT brand_kits_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.creatives
+    ADD CONSTRAINT creatives_job_id_user_id_fkey FOREIGN KEY (job_id, user_id) REFERENCES public.jobs(id, user_id) ON DELETE SET NULL (job_id);
+
+ALTER TABLE ONLY public.creatives
+    ADD CONSTRAINT creatives_project_id_user_id_fkey FOREIGN KEY (project_id, user_id) REFERENCES public.projects(id, user_id) ON DELETE SET NULL (project_id);
+
+ALTER TABLE ONLY public.creatives
+    ADD CONSTRAINT creatives_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.credit_accounts
     ADD CONSTRAINT credit_accounts_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
@@ -1226,6 +1318,10 @@ ALTER TABLE public.ad_performance ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY ad_performance_owner ON public.ad_performance TO authenticated USING ((( SELECT auth.uid() AS uid) = user_id)) WITH CHECK ((( SELECT auth.uid() AS uid) = user_id));
 
+ALTER TABLE public.analytics_imports ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY analytics_imports_owner ON public.analytics_imports TO authenticated USING ((( SELECT auth.uid() AS uid) = user_id)) WITH CHECK ((( SELECT auth.uid() AS uid) = user_id));
+
 ALTER TABLE public.assets ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY assets_owner ON public.assets TO authenticated USING ((( SELECT auth.uid() AS uid) = user_id)) WITH CHECK ((( SELECT auth.uid() AS uid) = user_id));
@@ -1233,6 +1329,10 @@ CREATE POLICY assets_owner ON public.assets TO authenticated USING ((( SELECT au
 ALTER TABLE public.brand_kits ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY brand_kits_owner ON public.brand_kits TO authenticated USING ((( SELECT auth.uid() AS uid) = user_id)) WITH CHECK ((( SELECT auth.uid() AS uid) = user_id));
+
+ALTER TABLE public.creatives ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY creatives_owner ON public.creatives TO authenticated USING ((( SELECT auth.uid() AS uid) = user_id)) WITH CHECK ((( SELECT auth.uid() AS uid) = user_id));
 
 ALTER TABLE public.credit_accounts ENABLE ROW LEVEL SECURITY;
 

@@ -10,11 +10,13 @@ from pipeline.store import Store, adjust_credits, enqueue_job, hold_credits
 
 TENANT_TABLES = (
     "ad_performance",
+    "analytics_imports",
     "assets",
     "brand_kits",
     "credit_accounts",
     "credit_holds",
     "credit_ledger",
+    "creatives",
     "idempotency_keys",
     "job_events",
     "jobs",
@@ -71,7 +73,24 @@ def seed_tenant(store: Store, user_id: uuid.UUID) -> None:
             (user_id, endpoint[0]),
         )
         conn.execute(
-            "insert into public.ad_performance (user_id, platform, creative_id, render_id, day)"
-            " values (%s, 'meta', 'c1', %s, current_date)",
-            (user_id, render[0]),
+            "insert into public.creatives (user_id, creative_id, job_id, sku, product, template,"
+            " duration_s, duration_bucket, palette_colour, voice, caption_style, hook, format,"
+            " script_option, ad_name, landing_url) values (%s, 'rf-c0ffee', %s, 'SKU', 'Cup',"
+            " 'product_showcase', 8, '<15s', 'sage', 'on', 'bold', 'Hi', '9x16', 1,"
+            " 'SKU_rf-c0ffee', 'https://example.com/?utm_content=rf-c0ffee')",
+            (user_id, job.id),
+        )
+        imported = conn.execute(
+            "insert into public.analytics_imports (user_id, source, file_hash, rows_read,"
+            " imported, updated, unchanged, unmatched) values (%s, 'meta_csv', repeat('a', 64),"
+            " 1, 1, 0, 0, 0) returning id",
+            (user_id,),
+        ).fetchone()
+        assert imported is not None
+        conn.execute(
+            "insert into public.ad_performance (user_id, creative_id, source, period_start,"
+            " period_end, currency, impressions, clicks, spend, import_id)"
+            " values (%s, 'rf-c0ffee', 'meta_csv', current_date, current_date, 'USD', 100, 3,"
+            " 1.5, %s)",
+            (user_id, imported[0]),
         )

@@ -37,6 +37,7 @@ from starlette.exceptions import HTTPException
 from pipeline.api.deps import StoreDep
 from pipeline.api.errors import problem_responses
 from pipeline.api.webhook_models import ProviderCallbackOut
+from pipeline.providers.callbacks import event_id_for, task_ref, verify_token
 from pipeline.store import Store
 from pipeline.store.errors import from_driver
 from pipeline.store.queries import query
@@ -129,11 +130,15 @@ def _job_id(value: object) -> UUID | None:
 
 
 def _append_job_log(
-    conn: psycopg.Connection[Any], provider: str, event_id: str, payload: Mapping[str, Any]
+    conn: psycopg.Connection[Any],
+    provider: str,
+    event_id: str,
+    payload: Mapping[str, Any],
+    job_id: UUID | None,
 ) -> int | None:
-    job_id = _job_id(payload.get("job_id"))
-    task_id = payload.get("task_id")
-    if job_id is None or not isinstance(task_id, str | int) or isinstance(task_id, bool):
+    job_id = job_id or _job_id(payload.get("job_id"))
+    task_id = task_ref(payload)
+    if job_id is None or task_id is None:
         return None
     message = f"{provider} callback {event_id} for task {task_id}"
     if isinstance(payload.get("status"), str):
@@ -154,10 +159,13 @@ def handle_callback(
     event_id: str,
     payload: Mapping[str, Any],
     occurred_at: datetime | None,
+    job_id: UUID | None = None,
 ) -> ProviderCallbackOut:
-    """Records the event and applies its effect in one transaction; a duplicate does nothing."""
-    task_id = payload.get("task_id")
-    subject = str(task_id)[:255] if isinstance(task_id, str | int) and str(task_id) else None
+    """Records the event and applies its effect in one transaction; a duplicate does nothing.
+
+    The event's subject is the provider task it is about (:func:`task_ref`), where the worker
+    waiting on that task finds it (``StoreInbox``)."""
+    subject = task_ref(payload)
     with store.as_service() as conn:
         first = record_provider_event(
             store=store,
@@ -170,7 +178,7 @@ def handle_callback(
         )
         if not first:
             return ProviderCallbackOut(event_id=event_id, duplicate=True)
-        job_event_id = _append_job_log(conn, provider, event_id, payload)
+        job_event_id = _append_job_log(conn, provider, event_id, payload, job_id)
         mark_provider_event_processed(store=store, provider=provider, event_id=event_id, conn=conn)
     return ProviderCallbackOut(event_id=event_id, duplicate=False, job_event_id=job_event_id)
 
@@ -195,6 +203,9 @@ async def provider_callback(
     body = await request.body()
     headers = dict(request.headers)
     now = _now(request)
+    token = request.query_params.get("token")
+    if "webhook-signature" not in headers and token is not None:
+        return await _token_callback(store, key, secrets[key], request, body, token, now)
     rejection: WebhookRejected | None = None
     for secret in secrets[key]:
         try:
@@ -206,12 +217,7 @@ async def provider_callback(
             break
     if rejection is not None:
         raise HTTPException(401, f"webhook rejected: {rejection.reason}")
-    try:
-        payload = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise HTTPException(400, "the body is not valid JSON") from None
-    if not isinstance(payload, dict):
-        raise HTTPException(400, "the body must be a JSON object")
+    payload = _json_object(body)
     event_id = headers["webhook-id"]
     if len(event_id) > _MAX_EVENT_ID:
         raise HTTPException(400, f"webhook-id is longer than {_MAX_EVENT_ID} characters")
@@ -222,3 +228,39 @@ async def provider_callback(
             store=store, provider=key, event_id=event_id, payload=payload, occurred_at=occurred_at
         )
     )
+
+
+async def _token_callback(
+    store: Store,
+    provider: str,
+    secrets: tuple[str, ...],
+    request: Request,
+    body: bytes,
+    token: str,
+    now: datetime,
+) -> ProviderCallbackOut:
+    """A callback from a provider that signs nothing (Kling, fal, HeyGen): the URL we gave it
+    carries ``job_id`` and a token only the service can make (pipeline/providers/callbacks.py)."""
+    job_id = _job_id(request.query_params.get("job_id"))
+    if job_id is None:
+        raise HTTPException(401, "webhook rejected: job_id is missing or not a UUID")
+    if not verify_token(secrets, provider, str(job_id), token):
+        raise HTTPException(401, "webhook rejected: the callback token does not match")
+    payload = _json_object(body)
+    event_id = event_id_for(body)
+    return await run_in_threadpool(
+        lambda: handle_callback(
+            store=store, provider=provider, event_id=event_id, payload=payload,
+            occurred_at=now, job_id=job_id,
+        )
+    )  # fmt: skip
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        payload = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise HTTPException(400, "the body is not valid JSON") from None
+    if not isinstance(payload, dict):
+        raise HTTPException(400, "the body must be a JSON object")
+    return payload

@@ -1,0 +1,3 @@
+"""The analytics loop: creative identity, performance import and (elsewhere) the reports."""
+
+from __future__ import annotations

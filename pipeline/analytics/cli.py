@@ -1,0 +1,188 @@
+"""The ``analytics`` command group: import performance reports and list creatives.
+
+``reelforge analytics import FILE`` reads a Meta Ads Manager export or a Google Ads report (the
+source is told by the header unless ``--source`` says), joins its rows to the user's creatives by
+the creative id in the ad name or ``utm_content``, and stores them; a bad file exits 2 with one line
+naming the file, line and column, and imports nothing. Other modules add commands to
+``analytics_app`` (the reports live in ``pipeline.analytics.report_cli``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, cast
+from uuid import UUID
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipeline.errors import BadInput, ReelforgeError
+
+if TYPE_CHECKING:
+    from pipeline.analytics.importers import CsvSource
+    from pipeline.store.database import Store
+    from pipeline.store.settings import StoreSettings
+
+__all__ = ["analytics_app"]
+
+analytics_app = typer.Typer(
+    name="analytics",
+    help="Ad performance: import reports, list creatives.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+LOCAL_USER = "local@reelforge.invalid"
+_SOURCES = ("auto", "meta", "google")
+
+
+def _fail(exc: ReelforgeError) -> typer.Exit:
+    console.print(f"[bold red]error[/]: {exc.message}", highlight=False, soft_wrap=True)
+    return typer.Exit(2 if isinstance(exc, BadInput) else 1)
+
+
+def _user(settings: StoreSettings, user: str) -> tuple[UUID, str | None]:
+    """The user id, and the email to create it with on the embedded database (which is ours)."""
+    from pipeline.store.renders import local_user_id
+
+    if settings.embedded:
+        return local_user_id(user), user
+    try:
+        return UUID(user), None
+    except ValueError:
+        raise BadInput("--user", "with DATABASE_URL, give the user's id (a UUID)") from None
+
+
+def _ensure_user(store: Store, user_id: UUID, email: str | None) -> None:
+    if email is None:
+        return
+    from pipeline.store.queries import query
+
+    with store.as_service() as conn:
+        conn.execute(query("ensure_local_user"), {"user_id": user_id, "email": email})
+
+
+def _table(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    out = Console()
+    if out.is_terminal:
+        table = Table(title=title)
+        for column in columns:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*row)
+        out.print(table)
+    else:  # plain lines for logs and pipes: no truncated table cells
+        print(title)
+        for row in rows:
+            print("  ".join(row))
+
+
+UserOption = Annotated[
+    str,
+    typer.Option("--user", help="Whose data: an email (embedded database) or a user id."),
+]
+
+
+@analytics_app.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(help="A Meta Ads Manager export or Google Ads report.")],
+    source: Annotated[
+        str, typer.Option("--source", help="meta, google or auto (told by the header).")
+    ] = "auto",
+    currency: Annotated[
+        str | None,
+        typer.Option("--currency", help="The account currency, for reports that do not say it."),
+    ] = None,
+    user: UserOption = LOCAL_USER,
+) -> None:
+    """Import a performance report; rows join creatives by the creative id they carry."""
+    from pipeline.analytics.importers import read_csv_report
+    from pipeline.analytics.store import import_rows
+    from pipeline.store.database import open_store
+    from pipeline.store.settings import StoreSettings
+
+    try:
+        if source not in _SOURCES:
+            raise BadInput("--source", f"must be one of {', '.join(_SOURCES)}, got {source!r}")
+        try:
+            data = file.read_bytes()
+        except FileNotFoundError:
+            raise BadInput(str(file), "file not found") from None
+        except IsADirectoryError:
+            raise BadInput(str(file), "is a folder, not a report file") from None
+        except OSError as exc:
+            raise BadInput(str(file), f"cannot read: {exc.strerror}") from None
+        report = read_csv_report(
+            data,
+            name=file.name,
+            source=cast("CsvSource", source),  # checked against _SOURCES above
+            currency=currency.upper() if currency else None,
+        )
+        settings = StoreSettings()
+        user_id, email = _user(settings, user)
+        with open_store(settings) as store:
+            _ensure_user(store, user_id, email)
+            result = import_rows(
+                store=store,
+                user_id=user_id,
+                rows=report.rows,
+                source=report.source,
+                source_file_hash=report.digest,
+                file_name=file.name,
+            )
+    except ReelforgeError as exc:
+        raise _fail(exc) from None
+    skipped = f" ({report.skipped} summary rows skipped)" if report.skipped else ""
+    print(
+        f"{file.name}: {result.rows} rows from {report.source}{skipped}: imported {result.imported}, "
+        f"updated {result.updated}, unchanged {result.unchanged}, unmatched {len(result.unmatched)}"
+    )
+    if result.unmatched:
+        _table(
+            "unmatched rows (no creative id of yours in the ad name or utm_content)",
+            ("line", "ad name"),
+            [(str(u.line), u.ad_name or "(no ad name)") for u in result.unmatched],
+        )
+
+
+@analytics_app.command("creatives")
+def creatives_command(user: UserOption = LOCAL_USER) -> None:
+    """List the creatives recorded for your renders, newest first."""
+    from pipeline.analytics.store import list_creatives
+    from pipeline.store.database import open_store
+    from pipeline.store.settings import StoreSettings
+
+    try:
+        settings = StoreSettings()
+        user_id, email = _user(settings, user)
+        with open_store(settings) as store:
+            _ensure_user(store, user_id, email)
+            creatives = list_creatives(store=store, user_id=user_id)
+    except ReelforgeError as exc:
+        raise _fail(exc) from None
+    _table(
+        f"{len(creatives)} creatives",
+        ("creative", "sku", "format", "template", "length", "voice", "colour", "ad name"),
+        [
+            (
+                c.creative_id,
+                c.sku,
+                c.format,
+                c.template,
+                c.duration_bucket,
+                c.voice,
+                c.palette_colour,
+                c.ad_name,
+            )
+            for c in creatives
+        ],
+    )
+
+
+# The report commands register themselves on analytics_app when their module is imported.
+if importlib.util.find_spec("pipeline.analytics.report_cli") is not None:
+    importlib.import_module("pipeline.analytics.report_cli")

@@ -1,0 +1,84 @@
+"""What the analytics loop knows: each creative's attributes and how its ads performed.
+
+Shared by the import side (creative identity, CSV and API importers, the database) and the
+report side (statistics, recommendation, charts). Frozen, so a row read is a row kept.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "ATTRIBUTES",
+    "Attribute",
+    "CreativeAttributes",
+    "PerformanceRow",
+    "Source",
+    "duration_bucket",
+]
+
+Attribute = Literal["template", "duration_bucket", "palette_colour", "voice", "format", "hook"]
+ATTRIBUTES: tuple[Attribute, ...] = (
+    "template",
+    "duration_bucket",
+    "palette_colour",
+    "voice",
+    "format",
+    "hook",
+)
+Source = Literal["meta_csv", "google_csv", "meta_api", "google_api"]
+
+
+def duration_bucket(seconds: float) -> str:
+    """The reporting bucket of an ad's length: "<15s", "15-30s" or "30s+"."""
+    if seconds < 15:
+        return "<15s"
+    if seconds <= 30:
+        return "15-30s"
+    return "30s+"
+
+
+class CreativeAttributes(BaseModel):
+    """One rendered output as the reports see it; ``creative_id`` is stable and unique."""
+
+    model_config = ConfigDict(frozen=True)
+
+    creative_id: str = Field(pattern=r"^rf-[a-z0-9]{4,64}$")
+    sku: str
+    product: str
+    template: str
+    duration_s: float
+    duration_bucket: str
+    palette_colour: str  # the dominant palette colour's name, in the brand's language
+    voice: Literal["on", "off"]
+    caption_style: str
+    hook: str  # the first spoken/on-screen line
+    format: str  # "9x16", "4x5", "1x1", "16x9"
+    script_option: int
+    ad_name: str  # suggested ad name; contains creative_id
+    landing_url: str  # product URL with utm_source/medium/campaign/content
+
+
+class PerformanceRow(BaseModel):
+    """One imported reporting row for one creative over one period (and placement, if split)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: Source
+    creative_id: str
+    ad_name: str
+    period_start: date
+    period_end: date
+    placement: str = ""  # "" when the report is not split by placement
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    impressions: int = Field(ge=0)
+    clicks: int = Field(ge=0)  # link clicks where the source has them, else clicks
+    spend: Decimal = Field(ge=0)
+    purchases: int = Field(default=0, ge=0)
+    revenue: Decimal = Field(default=Decimal(0), ge=0)  # purchase conversion value
+    video_3s_plays: int | None = Field(default=None, ge=0)  # hook rate numerator
+    thruplays: int | None = Field(default=None, ge=0)

@@ -1,0 +1,302 @@
+"""``reelforge analytics report | recommend | costs``: the performance report as a table, JSON or
+chart, the template mix for the next batch, and cost per asset; registered on ``analytics_app``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
+from uuid import UUID
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from pipeline.analytics.cli import analytics_app
+from pipeline.analytics.cost import AssetCost, CostReport, cost_report, credit_price
+from pipeline.analytics.model import Attribute, CreativeAttributes, PerformanceRow
+from pipeline.analytics.recommend import Recommendation, recommend
+from pipeline.analytics.recommend import all_templates as every_template
+from pipeline.analytics.report import AttributeReport, Report, build_report
+from pipeline.analytics.stats import (
+    METRIC_LABELS,
+    METRICS,
+    Difference,
+    Metric,
+    MetricSummary,
+    format_metric,
+)
+from pipeline.errors import BadInput, ReelforgeError
+from pipeline.store.database import Store
+
+__all__ = ["costs_command", "recommend_command", "report_command"]
+
+_err = Console(stderr=True)
+DEFAULT_USER = "local@reelforge.invalid"
+
+UserOption = Annotated[
+    str,
+    typer.Option("--user", help="Whose data: an email (embedded database) or a user id."),
+]
+CurrencyOption = Annotated[
+    str | None,
+    typer.Option("--currency", help="Report only rows in this currency (needed when mixed)."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _fail(exc: ReelforgeError) -> typer.Exit:
+    _err.print(f"[bold red]error[/]: {exc.message}", highlight=False, soft_wrap=True)
+    return typer.Exit(2 if isinstance(exc, BadInput) else 1)
+
+
+def _out() -> Console:
+    probe = Console()
+    # Piped or captured: wide enough that the table's columns are not squeezed into slivers.
+    return probe if probe.is_terminal else Console(width=220)
+
+
+def _user_id(user: str, *, embedded: bool) -> UUID:
+    from pipeline.store.renders import local_user_id
+
+    if embedded:
+        return local_user_id(user)
+    try:
+        return UUID(user)
+    except ValueError:
+        raise BadInput("--user", "with DATABASE_URL, give the user's id (a UUID)") from None
+
+
+@contextmanager
+def _store(user: str) -> Iterator[tuple[Store, UUID]]:
+    from pipeline.store.database import open_store
+    from pipeline.store.settings import StoreSettings
+
+    settings = StoreSettings()
+    if settings.embedded and not settings.pgdata.exists():
+        raise BadInput("analytics", "no database yet: render and import performance data first")
+    user_id = _user_id(user, embedded=settings.embedded)
+    with open_store(settings) as store:
+        yield store, user_id
+
+
+def _dataset(user: str) -> tuple[list[CreativeAttributes], list[PerformanceRow]]:
+    """The user's creatives and rows from the database (the seam tests replace)."""
+    from pipeline.analytics.dataset import load_dataset
+
+    with _store(user) as (store, user_id):
+        return load_dataset(store, user_id)
+
+
+def _cost_inputs(user: str) -> tuple[list[AssetCost], list[PerformanceRow]]:
+    """The user's creatives with their ledger charges, and their rows (the seam tests replace)."""
+    from pipeline.analytics.cost import load_asset_costs
+    from pipeline.analytics.dataset import load_dataset
+
+    with _store(user) as (store, user_id):
+        return load_asset_costs(store=store, user_id=user_id), load_dataset(store, user_id)[1]
+
+
+def _cell(metric: Metric, summary: MetricSummary) -> Text:
+    if summary.median is None:
+        return Text("-", style="dim")
+    low, high = format_metric(metric, summary.low), format_metric(metric, summary.high)
+    return Text.assemble(format_metric(metric, summary.median), (f"\n{low}–{high}", "dim"))
+
+
+def _lift(diff: Difference | None) -> Text:
+    if diff is None:
+        return Text("-", style="dim")
+    text = f"{diff.estimate:+.0%}\n{diff.low:+.0%}…{diff.high:+.0%}"
+    return Text(text, style=("green" if diff.estimate > 0 else "red") if diff.excludes_zero else "")
+
+
+def _section_table(report: Report, section: AttributeReport) -> Table:
+    label = METRIC_LABELS[report.metric]
+    currency = f" · {report.currency}" if report.currency else ""
+    table = Table(
+        title=f"{section.attribute.replace('_', ' ')} · ranked by median {label}{currency}",
+        caption=f"each cell: median per creative, then its "
+        f"{report.rules.bootstrap.confidence:.0%} bootstrap interval",
+        show_lines=True,
+    )
+    table.add_column("rank", justify="right")
+    table.add_column(section.attribute)
+    table.add_column("creatives", justify="right")
+    table.add_column("impressions", justify="right")
+    for metric in METRICS:
+        table.add_column(METRIC_LABELS[metric], justify="right")
+    table.add_column(f"{label} vs rest", justify="right")
+    table.add_column("note")
+    for group in section.groups:
+        table.add_row(
+            str(group.rank) if group.rank is not None else "-",
+            group.value,
+            f"{group.measured}/{group.creatives}" if group.measured != group.creatives
+            else str(group.creatives),
+            f"{group.impressions:,}",
+            *(_cell(m, group.metrics[m]) for m in METRICS),
+            _lift(group.vs_rest),
+            Text(f"thin: {group.thin_reason}", style="yellow") if group.thin_reason else "",
+            style="dim" if group.thin else None,
+        )  # fmt: skip
+    return table
+
+
+def print_report(report: Report, console: Console) -> None:
+    """The report as rich tables, one per attribute, and what they leave out."""
+    for section in report.attributes:
+        console.print(_section_table(report, section))
+    spend = f"{report.spend:,.2f} {report.currency}" if report.currency else "0"
+    console.print(
+        f"{report.creatives:,} creatives, {report.rows:,} rows, {report.impressions:,} "
+        f"impressions, spend {spend}",
+        highlight=False,
+    )
+    rules = report.rules
+    console.print(
+        f"thin (not ranked): fewer than {rules.min_creatives} creatives with "
+        f"{rules.min_creative_impressions}+ impressions, or fewer than "
+        f"{rules.min_impressions:,} impressions in all",
+        highlight=False,
+    )
+    if report.unattributed.rows:
+        u = report.unattributed
+        console.print(
+            f"unattributed: {u.rows:,} rows for {u.creative_ids:,} unknown creative ids "
+            f"({u.impressions:,} impressions, spend {u.spend:,.2f}) are not in the report",
+            highlight=False,
+        )
+    if report.other_currency_rows:
+        console.print(
+            f"{report.other_currency_rows:,} rows in other currencies are not in the report",
+            highlight=False,
+        )
+    if report.creatives_without_rows:
+        console.print(
+            f"{report.creatives_without_rows:,} creatives have no performance rows yet",
+            highlight=False,
+        )
+
+
+@analytics_app.command("report")
+def report_command(
+    by: Annotated[
+        Attribute | None,
+        typer.Option("--by", help="One attribute (default: all of them)."),
+    ] = None,
+    metric: Annotated[
+        Metric, typer.Option("--metric", help="The metric to rank by and to chart.")
+    ] = "ctr",
+    plot: Annotated[
+        Path | None,
+        typer.Option("--plot", help="Also write a PNG chart (of --by, default template) here."),
+    ] = None,
+    as_json: JsonOption = False,
+    user: UserOption = DEFAULT_USER,
+    currency: CurrencyOption = None,
+) -> None:
+    """Per attribute value: impressions, CTR, CPC, CPM, hook rate, thruplay rate and ROAS, as
+    medians per creative with bootstrap intervals; thin data is flagged, not ranked."""
+    try:
+        creatives, rows = _dataset(user)
+        report = build_report(creatives, rows, by=by, metric=metric, currency=currency)
+        if plot is not None:
+            from pipeline.analytics.plot import write_chart
+
+            if not plot.parent.is_dir():
+                raise BadInput("--plot", f"folder not found: {plot.parent}")
+            write_chart(report, plot, metric, attribute=by or "template")
+    except ReelforgeError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        print(report.model_dump_json(indent=2))
+    else:
+        print_report(report, _out())
+    if plot is not None:
+        _err.print(f"chart: {plot}", highlight=False)
+
+
+def print_recommendation(rec: Recommendation, console: Console) -> None:
+    label = METRIC_LABELS[rec.metric]
+    console.print(f"Template mix for {rec.variants} variants, by {label}:", highlight=False)
+    for line in rec.lines():
+        console.print(f"  {line}", highlight=False, soft_wrap=True)
+    console.print(f"mix: {', '.join(rec.mix())}", highlight=False, soft_wrap=True)
+
+
+@analytics_app.command("recommend")
+def recommend_command(
+    variants: Annotated[int, typer.Option("--variants", min=1, max=100, help="Batch size.")],
+    metric: Annotated[Metric, typer.Option("--metric", help="What the mix optimises.")] = "ctr",
+    all_templates: Annotated[
+        bool,
+        typer.Option("--all-templates", help="Also explore templates with no data yet."),
+    ] = False,
+    as_json: JsonOption = False,
+    user: UserOption = DEFAULT_USER,
+    currency: CurrencyOption = None,
+) -> None:
+    """The template mix for the next batch (Thompson sampling), one line per template on why."""
+    try:
+        creatives, rows = _dataset(user)
+        candidates = every_template(creatives) if all_templates else None
+        rec = recommend(
+            creatives, rows, variants=variants, metric=metric, candidates=candidates,
+            currency=currency,
+        )  # fmt: skip
+    except ReelforgeError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        print(rec.model_dump_json(indent=2))
+    else:
+        print_recommendation(rec, _out())
+
+
+def _money(value: Decimal | None) -> str:
+    return "-" if value is None else f"{value:,.2f}"
+
+
+def print_costs(costs: CostReport, console: Console) -> None:
+    table = Table(
+        title=f"Cost and return per asset · {costs.currency} · a credit is "
+        f"{costs.credit_price} {costs.currency}",
+        caption="production cost: the render jobs' settled credits, split over their outputs",
+    )
+    for column in (
+        "template", "assets", "costed", "credits", "production", "cost/asset", "ad spend",
+        "revenue", "return/asset", "net/asset", "ROAS all-in",
+    ):  # fmt: skip
+        table.add_column(column, justify="left" if column == "template" else "right")
+    for i, row in enumerate((*costs.templates, costs.total)):
+        table.add_row(
+            row.template, str(row.assets), str(row.costed), f"{row.credits:,.0f}",
+            _money(row.production_cost), _money(row.cost_per_asset), _money(row.ad_spend),
+            _money(row.revenue), _money(row.return_per_asset), _money(row.net_per_asset),
+            "-" if row.roas_all_in is None else f"{row.roas_all_in:.2f}x",
+            end_section=i == len(costs.templates) - 1,
+            style="bold" if row is costs.total else None,
+        )  # fmt: skip
+    console.print(table)
+
+
+@analytics_app.command("costs")
+def costs_command(
+    as_json: JsonOption = False,
+    user: UserOption = DEFAULT_USER,
+    currency: CurrencyOption = None,
+) -> None:
+    """Cost per asset from reelforge's credit ledger beside ad spend and revenue, per template."""
+    try:
+        price = credit_price()
+        assets, rows = _cost_inputs(user)
+        costs = cost_report(assets, rows, price=price, currency=currency)
+    except ReelforgeError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        print(costs.model_dump_json(indent=2))
+    else:
+        print_costs(costs, _out())

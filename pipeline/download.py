@@ -1,0 +1,408 @@
+"""Downloads of tenant-supplied asset URLs into a content-addressed cache, and the brief's use of it.
+
+Every hop of a download goes through :class:`pipeline.egress.PublicOnlyTransport` (public
+addresses only, pinned); redirects are followed here, at most ``max_redirects``, each checked
+again. The body is capped while it streams and the whole download has one deadline; the file
+appears under its SHA-256 only when complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import hashlib
+import os
+import re
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from pipeline.egress import (
+    MAX_ASSET_BYTES,
+    Allow,
+    BlockedURL,
+    DeadlineExceeded,
+    PublicOnlyTransport,
+    Resolver,
+    TooLarge,
+    resolve_host,
+)
+from pipeline.errors import BriefError
+
+__all__ = [
+    "DEADLINE_SECONDS",
+    "DEFAULT_POLICY",
+    "MAX_REDIRECTS",
+    "DownloadPolicy",
+    "default_cache_dir",
+    "download",
+    "fetch_brief_assets",
+]
+
+DEADLINE_SECONDS = 60.0
+MAX_REDIRECTS = 5
+SCHEMES = ("http", "https")
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+)://")  # two letters or more: C:// is a drive
+
+# Content types of photos, logos, fonts and music, to the suffix the media code reads them by.
+_SUFFIXES = {
+    "image/jpeg": ".jpg",
+    "image/jpg": ".jpg",
+    "image/pjpeg": ".jpg",
+    "image/png": ".png",
+    "image/webp": ".webp",
+    "image/gif": ".gif",
+    "image/avif": ".avif",
+    "image/heic": ".heic",
+    "image/svg+xml": ".svg",
+    "audio/mpeg": ".mp3",
+    "audio/mp3": ".mp3",
+    "audio/mp4": ".m4a",
+    "audio/x-m4a": ".m4a",
+    "audio/aac": ".aac",
+    "audio/wav": ".wav",
+    "audio/x-wav": ".wav",
+    "audio/wave": ".wav",
+    "audio/ogg": ".ogg",
+    "audio/opus": ".opus",
+    "audio/flac": ".flac",
+    "audio/x-flac": ".flac",
+    "font/ttf": ".ttf",
+    "font/otf": ".otf",
+    "font/woff": ".woff",
+    "font/woff2": ".woff2",
+    "application/x-font-ttf": ".ttf",
+    "application/x-font-otf": ".otf",
+    "application/font-sfnt": ".ttf",
+    "application/vnd.ms-opentype": ".otf",
+}
+_KNOWN_SUFFIXES = frozenset(_SUFFIXES.values()) | {".jpeg"}
+
+
+class _Watchdog:
+    """Shuts the hop's socket down at the deadline. Read timeouts bound each read, not the total,
+    so a server that drips its headers a byte per read would otherwise outlive the deadline."""
+
+    def __init__(self, ends: float) -> None:
+        self._ends = ends
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._fired = False
+        self._timer = threading.Timer(max(0.0, ends - time.monotonic()), self._fire)
+        self._timer.daemon = True
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        """httpx's ``trace`` extension: keeps a duplicate of each new connection's socket (taken
+        before TLS wraps it, and shut down through the duplicate: same socket, same effect)."""
+        if event != "connection.connect_tcp.complete":
+            return
+        stream = info.get("return_value")
+        sock = None if stream is None else stream.get_extra_info("socket")
+        if not isinstance(sock, socket.socket):
+            return
+        dup = sock.dup()
+        with self._lock:
+            self._sockets.append(dup)
+            if self._fired:
+                _shutdown(dup)
+
+    @property
+    def expired(self) -> bool:
+        return self._fired or time.monotonic() >= self._ends
+
+    def _fire(self) -> None:
+        with self._lock:
+            self._fired = True
+            for sock in self._sockets:
+                _shutdown(sock)
+
+    def __enter__(self) -> _Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._timer.cancel()
+        with self._lock:
+            for sock in self._sockets:
+                sock.close()
+            self._sockets.clear()
+
+
+class _Borrowed(httpx.BaseTransport):
+    """A caller's transport, used but not closed: it outlives the download."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self._inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._inner.handle_request(request)
+
+
+def _within(resolve: Resolver, ends: float) -> Resolver:
+    """``resolve`` bounded by the deadline: the system resolver has no timeout of its own, so it
+    runs in a daemon thread that is left to finish alone when the deadline passes first."""
+
+    def bounded(host: str) -> list[str]:
+        answers: list[list[str]] = []
+        errors: list[Exception] = []
+
+        def run() -> None:
+            try:
+                answers.append(resolve(host))
+            except Exception as exc:
+                errors.append(exc)
+
+        thread = threading.Thread(target=run, name=f"resolve {host}", daemon=True)
+        thread.start()
+        thread.join(max(0.0, ends - time.monotonic()))
+        if thread.is_alive():
+            raise DeadlineExceeded(f"resolving {host} ran past the deadline")
+        if errors:
+            raise errors[0]
+        return answers[0]
+
+    return bounded
+
+
+def _shutdown(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already closed by its connection
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def _suffix(response: httpx.Response, url: httpx.URL) -> str:
+    content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type in _SUFFIXES:
+        return _SUFFIXES[content_type]
+    suffix = PurePosixPath(url.path).suffix.lower()
+    if suffix in _KNOWN_SUFFIXES:
+        return ".jpg" if suffix == ".jpeg" else suffix
+    return ".bin"
+
+
+def _next_url(url: httpx.URL, response: httpx.Response, schemes: tuple[str, ...]) -> httpx.URL:
+    location = response.headers.get("location")
+    if not location:
+        raise BlockedURL(f"{url.host} answered {response.status_code} without a Location")
+    try:
+        target = url.join(location)
+    except httpx.InvalidURL as exc:
+        raise BlockedURL(f"{url.host} redirected to an invalid URL") from exc
+    if target.scheme not in schemes:
+        raise BlockedURL(f"{url.host} redirected to a {target.scheme or 'schemeless'} URL")
+    if target.userinfo:
+        raise BlockedURL(f"{url.host} redirected to a URL with credentials")
+    return target.copy_with(fragment=None)
+
+
+def _store(
+    response: httpx.Response, url: httpx.URL, dest_dir: Path, max_bytes: int, watchdog: _Watchdog
+) -> Path:
+    length = response.headers.get("content-length", "")
+    if length.isdigit() and int(length) > max_bytes:
+        raise TooLarge(f"{url.host} announced {length} bytes, over the cap of {max_bytes}")
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        # Asked for identity; a compressed body's decoded size is only known once decoded.
+        raise BlockedURL(f"{url.host} sent a {encoding}-encoded body after identity was asked")
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    fd, part = tempfile.mkstemp(dir=dest_dir, prefix=".part-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for chunk in response.iter_bytes():  # identity only: the bytes as sent
+                size += len(chunk)
+                if size > max_bytes:
+                    raise TooLarge(f"the body from {url.host} is larger than {max_bytes} bytes")
+                if watchdog.expired:
+                    raise DeadlineExceeded(f"the download from {url.host} ran past its deadline")
+                digest.update(chunk)
+                out.write(chunk)
+        # A body that ends with the connection ends early, and looks complete, when the
+        # watchdog shuts the socket: the deadline decides, not the end of the stream.
+        if watchdog.expired:
+            raise DeadlineExceeded(f"the download from {url.host} ran past its deadline")
+        final = dest_dir / f"{digest.hexdigest()}{_suffix(response, url)}"
+        os.replace(part, final)
+        return final
+    except BaseException:
+        Path(part).unlink(missing_ok=True)
+        raise
+
+
+def download(
+    url: str,
+    dest_dir: Path,
+    *,
+    max_bytes: int = MAX_ASSET_BYTES,
+    deadline: float = DEADLINE_SECONDS,
+    max_redirects: int = MAX_REDIRECTS,
+    resolve: Resolver = resolve_host,
+    allow: Allow | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> Path:
+    """Downloads an http(s) URL to ``dest_dir/<sha256><suffix>`` and returns that path.
+
+    Raises BlockedURL (TooLarge, DeadlineExceeded) when refused or cut short, HTTPStatusError for
+    a final non-2xx answer, another ``httpx.HTTPError`` when the network fails. ``deadline`` is
+    seconds for everything, redirects included; nothing is left in ``dest_dir`` on failure.
+    ``resolve``, ``allow`` and ``transport`` (the one under the address check) are seams for tests.
+    """
+    ends = time.monotonic() + deadline
+    current = httpx.URL(url)
+    if current.scheme not in SCHEMES:
+        raise BlockedURL(
+            f"only http and https URLs are fetched, not {current.scheme or 'no scheme'}"
+        )
+    if current.userinfo:
+        raise BlockedURL(f"the URL for {current.host} carries credentials")
+    inner = _Borrowed(transport) if transport is not None else None
+    guard = PublicOnlyTransport(inner, resolve=_within(resolve, ends), schemes=SCHEMES, allow=allow)
+    headers = {"accept-encoding": "identity", "user-agent": "reelforge-asset-fetch/1"}
+    with httpx.Client(transport=guard, headers=headers, trust_env=False) as client:
+        for _ in range(max_redirects + 1):
+            remaining = ends - time.monotonic()
+            if remaining <= 0:
+                raise DeadlineExceeded(f"the download from {current.host} ran past its deadline")
+            try:
+                with (
+                    _Watchdog(ends) as watchdog,
+                    client.stream(
+                        "GET",
+                        current,
+                        follow_redirects=False,
+                        timeout=httpx.Timeout(remaining),
+                        extensions={"trace": watchdog.trace},
+                    ) as response,
+                ):
+                    if response.status_code in _REDIRECTS:
+                        current = _next_url(current, response, SCHEMES)
+                        continue
+                    response.raise_for_status()
+                    return _store(response, current, dest_dir, max_bytes, watchdog)
+            except (BlockedURL, httpx.HTTPStatusError):
+                raise
+            except httpx.HTTPError as exc:
+                if isinstance(exc, httpx.TimeoutException) or time.monotonic() >= ends:
+                    raise DeadlineExceeded(
+                        f"the download from {current.host} ran past its deadline"
+                    ) from exc
+                raise
+    raise BlockedURL(f"more than {max_redirects} redirects, the last to {current.host}")
+
+
+@dataclass(frozen=True)
+class DownloadPolicy:
+    """How :func:`fetch_brief_assets` downloads: the limits, and the seams tests replace."""
+
+    max_bytes: int = MAX_ASSET_BYTES
+    deadline: float = DEADLINE_SECONDS  # per file
+    max_redirects: int = MAX_REDIRECTS
+    resolve: Resolver = resolve_host
+    allow: Allow | None = None
+    transport: httpx.BaseTransport | None = None
+
+    def download(self, url: str, dest_dir: Path) -> Path:
+        return download(
+            url,
+            dest_dir,
+            max_bytes=self.max_bytes,
+            deadline=self.deadline,
+            max_redirects=self.max_redirects,
+            resolve=self.resolve,
+            allow=self.allow,
+            transport=self.transport,
+        )
+
+
+DEFAULT_POLICY = DownloadPolicy()
+
+
+def default_cache_dir() -> Path:
+    """``<REELFORGE_HOME>/cache/assets``, REELFORGE_HOME found as the store finds it."""
+    from pipeline.store.settings import StoreSettings  # the store's settings, not its driver
+
+    return StoreSettings().home.expanduser() / "cache" / "assets"
+
+
+def _file_fields(data: dict[str, Any]) -> Iterator[tuple[str, Any, int | str]]:
+    """(field name, container, key) of every file field present in raw brief data."""
+    product = data.get("product")
+    if isinstance(product, dict) and isinstance(product.get("photos"), list):
+        for i in range(len(product["photos"])):
+            yield f"product.photos[{i}]", product["photos"], i
+    brand = data.get("brand")
+    if isinstance(brand, dict):
+        for key in ("logo", "font"):
+            if key in brand:
+                yield f"brand.{key}", brand, key
+    if "music" in data:
+        yield "music", data, "music"
+    voice = data.get("voice")
+    if isinstance(voice, dict) and "file" in voice:
+        yield "voice.file", voice, "file"
+
+
+def _url_of(value: Any) -> str | None:
+    if isinstance(value, str) and _URL.match(value.strip()):
+        return value.strip()
+    return None
+
+
+def _reason(exc: Exception) -> str:
+    """Why a download failed, without the URL (its query may hold a token)."""
+    if isinstance(exc, BlockedURL):
+        return str(exc)
+    if isinstance(exc, httpx.HTTPStatusError):
+        return f"the server answered {exc.response.status_code}"
+    if isinstance(exc, httpx.InvalidURL):
+        return "not a valid URL"
+    return f"network error ({type(exc).__name__})"
+
+
+def fetch_brief_assets(
+    data: dict[str, Any], cache_dir: Path | None = None, *, policy: DownloadPolicy | None = None
+) -> dict[str, Any]:
+    """Raw brief data with each http(s) URL in ``product.photos[i]``, ``brand.logo``,
+    ``brand.font`` and ``music`` replaced by the path of its download under ``cache_dir``
+    (:func:`default_cache_dir` when None). ``data`` is not changed; without URLs it is returned
+    as it is and nothing is touched. BriefError names the field and the URL's host."""
+    if not any(_url_of(box[key]) is not None for _, box, key in _file_fields(data)):
+        return data
+    policy = policy or DEFAULT_POLICY
+    dest = cache_dir if cache_dir is not None else default_cache_dir()
+    out = copy.deepcopy(data)
+    done: dict[str, Path] = {}
+    for field, box, key in _file_fields(out):
+        url = _url_of(box[key])
+        if url is None:
+            continue
+        try:
+            parsed = httpx.URL(url)
+        except httpx.InvalidURL:
+            raise BriefError(field, "is not a valid URL") from None
+        if parsed.scheme not in SCHEMES:
+            raise BriefError(field, f"only http and https URLs are downloaded, not {parsed.scheme}")
+        if url not in done:
+            try:
+                done[url] = policy.download(url, dest)
+            except (BlockedURL, httpx.HTTPError) as exc:
+                raise BriefError(
+                    field, f"cannot download from {parsed.host}: {_reason(exc)}"
+                ) from exc
+        box[key] = str(done[url])
+    return out

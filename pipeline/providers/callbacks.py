@@ -1,0 +1,65 @@
+"""Provider callbacks that carry no Standard Webhooks signature (Kling, fal, HeyGen).
+
+Those providers call back the URL they were given and sign nothing reelforge can check, so the
+URL itself carries the proof: ``?job_id=<job>&token=<HMAC-SHA256(secret, "provider:job")>`` with
+the provider's ``REELFORGE_PROVIDER_SECRET_<NAME>``. A callback with a valid token is recorded in
+``provider_events`` under the task it is about (``subject``), where :class:`StoreInbox` finds it
+for the job waiting on that task. The event id is the body's hash: a redelivered callback is the
+same event, recorded once.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Mapping
+from typing import Any
+
+from pipeline.store import Store
+from pipeline.store.queries import query
+from pipeline.webhooks.signing import secret_key
+
+__all__ = ["StoreInbox", "callback_token", "event_id_for", "task_ref", "verify_token"]
+
+
+def callback_token(secret: str, provider: str, job_id: str) -> str:
+    mac = hmac.new(secret_key(secret), f"{provider}:{job_id}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
+
+
+def verify_token(secrets: tuple[str, ...], provider: str, job_id: str, token: str) -> bool:
+    return any(hmac.compare_digest(callback_token(s, provider, job_id), token) for s in secrets)
+
+
+def task_ref(payload: Mapping[str, Any]) -> str | None:
+    """The provider task a callback is about, from the shapes reelforge's providers send:
+    Kling ``task_id`` (top level or under ``data``), fal ``request_id``, HeyGen
+    ``event_data.video_id``."""
+    candidates: list[object] = [payload.get("task_id"), payload.get("request_id")]
+    for nested in ("data", "event_data"):
+        inner = payload.get(nested)
+        if isinstance(inner, Mapping):
+            candidates += [inner.get("task_id"), inner.get("video_id"), inner.get("request_id")]
+    for value in candidates:
+        if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
+            return str(value)[:255]
+    return None
+
+
+def event_id_for(body: bytes) -> str:
+    return "body_" + hashlib.sha256(body).hexdigest()
+
+
+class StoreInbox:
+    """Callbacks the service recorded, read back by the worker waiting on the task."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def payloads(self, provider: str, task_id: str) -> list[dict[str, Any]]:
+        with self.store.as_service() as conn:
+            rows = conn.execute(
+                query("provider_task_callbacks"), {"provider": provider, "subject": task_id}
+            ).fetchall()
+        return [dict(row[0]) for row in rows if isinstance(row[0], dict)]

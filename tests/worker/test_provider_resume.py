@@ -1,0 +1,133 @@
+"""A render job with the real Kling adapter over httpx.MockTransport: the job that failed after
+its provider tasks were submitted resumes them on its next attempt instead of paying again."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import imageio_ffmpeg
+import pytest
+
+from pipeline.brief import Brief
+from pipeline.providers.breaker import CircuitBreaker
+from pipeline.providers.kling import KlingClips
+from pipeline.providers.runtime import ProviderRuntime
+from pipeline.providers.scenes import ProviderClips
+from pipeline.providers.settings import ProviderSettings
+from pipeline.render import Ports
+from pipeline.store import JobState, Store, claim_job, enqueue_job
+from pipeline.visuals import ClipContext, ClipGenerator, offline_clips
+from pipeline.voice import FakeVoice
+from pipeline.worker import run_job
+from tests.worker.helpers import Admin, balance, holds
+
+pytestmark = pytest.mark.integration
+
+PHOTO_SCENES = 4
+SECRET = "kling-secret-key-of-thirty-two-bytes"
+
+
+@pytest.fixture(scope="module")
+def clip_bytes(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    out = tmp_path_factory.mktemp("kling") / "clip.mp4"
+    subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi",
+         "-i", "testsrc2=s=540x960:d=5:r=30", "-c:v", "libx264", "-preset", "ultrafast",
+         "-pix_fmt", "yuv420p", str(out)],
+        check=True,
+    )  # fmt: skip
+    return out.read_bytes()
+
+
+class Kling:
+    """Kling's documented API as a MockTransport handler; ``cdn_up`` gates result downloads."""
+
+    def __init__(self, clip: bytes) -> None:
+        self.clip = clip
+        self.submits: list[dict[str, Any]] = []
+        self.polls = 0
+        self.cdn_up = False
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if request.url.host == "cdn.klingai.test":
+            return httpx.Response(200, content=self.clip) if self.cdn_up else httpx.Response(500)
+        assert request.headers["authorization"].startswith("Bearer ")
+        if request.method == "POST" and path == "/v1/videos/image2video":
+            body = httpx.Request("POST", "/", content=request.content).read()
+            import json
+
+            self.submits.append(json.loads(body))
+            task = f"kt-{len(self.submits)}"
+            return httpx.Response(200, json={"code": 0, "message": "SUCCEED", "request_id": "r",
+                                             "data": {"task_id": task, "task_status": "submitted"}})  # fmt: skip
+        if request.method == "GET" and path.startswith("/v1/videos/image2video/"):
+            self.polls += 1
+            task = path.rsplit("/", 1)[1]
+            return httpx.Response(200, json={"code": 0, "message": "SUCCEED", "request_id": "r", "data": {
+                "task_id": task, "task_status": "succeed", "task_status_msg": "",
+                "task_result": {"videos": [{"id": f"v-{task}", "url": f"https://cdn.klingai.test/{task}.mp4", "duration": "5.0"}]},
+            }})  # fmt: skip
+        return httpx.Response(404, json={"code": 1203, "message": "not found"})
+
+
+def test_a_job_resumes_its_submitted_kling_tasks_instead_of_paying_again(
+    store: Store, admin: Admin, funded: uuid.UUID, media_root: Path, payload: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch, clip_bytes: bytes, tmp_path: Path,
+) -> None:  # fmt: skip
+    monkeypatch.setenv("REELFORGE_CLIP_PROVIDER", "kling")
+    monkeypatch.setenv("KLING_ACCESS_KEY", "ak")
+    monkeypatch.setenv("KLING_SECRET_KEY", SECRET)
+    monkeypatch.setenv("REELFORGE_PROVIDER_CACHE", str(tmp_path / "cache"))
+    kling = Kling(clip_bytes)
+
+    async def no_wait(seconds: float) -> None:
+        return None
+
+    def build(
+        brief: Brief, settings: ProviderSettings, runtime: ProviderRuntime, **_: object
+    ) -> Ports:
+        runtime = dataclasses.replace(runtime, poll_interval=0.01)
+        source = KlingClips(
+            access_key="ak", secret_key=SECRET,
+            client=httpx.AsyncClient(transport=httpx.MockTransport(kling)),
+            breaker=CircuitBreaker("kling-test", failure_threshold=50), sleep=no_wait,
+        )  # fmt: skip
+
+        def factory(ctx: ClipContext) -> ClipGenerator:
+            return ProviderClips(source=source, ctx=ctx, runtime=runtime,
+                                 offline=offline_clips(ctx), fallback=False)  # fmt: skip
+
+        return Ports(voice=FakeVoice(), meter=runtime.meter, clip_factory=factory)
+
+    monkeypatch.setattr("pipeline.worker.job.build_ports", build)
+    job = enqueue_job(store=store, user_id=funded, kind="render", payload=payload)
+
+    # Attempt 1: every task is submitted and finishes, but the results cannot be downloaded.
+    claimed = claim_job(store=store, worker="w1", lease_seconds=30)
+    assert claimed is not None
+    first = run_job(store=store, job=claimed, worker="w1", media_root=media_root, lease_seconds=30)
+    assert first.state == JobState.QUEUED, first.error  # retried: attempts remain
+    assert "kling: scene" in (first.error or "") and "HTTP 500" in (first.error or "")
+    assert len(kling.submits) == PHOTO_SCENES
+    assert "callback_url" not in kling.submits[0]  # no public URL configured: polling only
+    journal = media_root / str(funded) / f".{job.id}.work" / "provider-tasks.json"
+    assert journal.is_file()
+
+    # Attempt 2: the same tasks are picked up from the job's journal; nothing is submitted again.
+    kling.cdn_up = True
+    claimed = claim_job(store=store, worker="w2", lease_seconds=30)
+    assert claimed is not None and claimed.id == job.id
+    done = run_job(store=store, job=claimed, worker="w2", media_root=media_root, lease_seconds=30)
+    assert done.state == JobState.DELIVERED, done.error
+    assert len(kling.submits) == PHOTO_SCENES
+    spent = PHOTO_SCENES * 5 * 7  # 5 s clips at 7 credits a second, paid once each
+    assert done.checkpoints["qc"]["provider_credits"] == spent
+    [(_, status, actual)] = holds(admin, job.id)
+    assert status == "settled" and actual > spent
+    assert balance(admin, funded) == 1000 - actual
