@@ -29,6 +29,7 @@ __all__ = [
     "Brief",
     "Product",
     "Providers",
+    "Variants",
     "Voice",
     "brief_hash",
     "load_brief",
@@ -126,6 +127,15 @@ class Providers(_Strict):
     fallback: bool = True
 
 
+class Variants(_Strict):
+    """A batch: ``count`` ads from one brief. ``mix: recommended`` spreads them over the templates
+    the performance data favours (``reelforge analytics recommend``); ``brief`` keeps the brief's
+    template and varies the script option."""
+
+    count: int = Field(ge=1, le=20)
+    mix: Literal["recommended", "brief"] = "brief"
+
+
 class Brief(_Strict):
     """A validated brief; every path in it is absolute."""
 
@@ -139,6 +149,7 @@ class Brief(_Strict):
     voice: Voice = Voice()
     music: Path | None = None
     providers: Providers = Providers()
+    variants: Variants | None = None
 
     @field_validator("formats")
     @classmethod

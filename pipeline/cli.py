@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -13,7 +14,11 @@ from rich.table import Table
 
 from pipeline.errors import BadInput, ReelforgeError
 from pipeline.formats import parse_formats
-from pipeline.render import Ports, RenderOptions, RenderResult, render
+from pipeline.render import Ports, RenderOptions, RenderResult, render, render_brief
+
+if TYPE_CHECKING:
+    from pipeline.brief import Brief
+    from pipeline.variants import VariantPlan
 
 __all__ = ["app"]
 
@@ -157,18 +162,70 @@ def render_command(
         chosen = tuple(parse_formats(formats)) if formats is not None else None
     except ValueError as exc:
         raise _fail(BadInput("--formats", str(exc))) from None
+    options = RenderOptions(formats=chosen, option=option, preview=preview)
     try:
-        result = _run(
-            brief, out, RenderOptions(formats=chosen, option=option, preview=preview), _ports(brief)
+        batch = _variants(brief, user)
+        if batch is None:
+            results = [_run(brief, out, options, _ports(brief))]
+        else:
+            results = []
+            for plan, variant in batch:
+                console.print(
+                    f"variant {plan.index}: {plan.template}, script option {plan.option}",
+                    highlight=False,
+                )
+                results.append(
+                    _run_brief(
+                        variant, out / plan.folder,
+                        replace(options, option=option or plan.option),
+                        _ports(brief),
+                    )
+                )  # fmt: skip
+    except ReelforgeError as exc:
+        raise _fail(exc) from None
+    for result in results:
+        _summary(result)
+        try:
+            _record(result, record=record, user=user)
+        except ReelforgeError as exc:
+            console.print(
+                f"the render is in {result.out_dir}, but was not recorded", highlight=False
+            )
+            raise _fail(exc) from None
+
+
+def _variants(brief_path: Path, user: str) -> list[tuple[VariantPlan, Brief]] | None:
+    """The batch a brief asks for (``variants:``), each variant's plan and brief; None if none."""
+    from pipeline.brief import load_brief
+    from pipeline.variants import fitting_templates, plan_variants, variant_brief
+
+    brief = load_brief(brief_path)
+    if brief.variants is None:
+        return None
+    count = brief.variants.count
+    if brief.variants.mix == "recommended":
+        from pipeline.analytics.recommend import mix_for_brief, recommend
+        from pipeline.analytics.report_cli import print_recommendation, user_dataset
+
+        creatives, rows = user_dataset(user)
+        rec = recommend(creatives, rows, variants=count, candidates=fitting_templates(brief))
+        print_recommendation(rec, console)
+        templates = mix_for_brief(brief, rec, variants=count)
+    else:
+        templates = (brief.template,) * count
+    plans = plan_variants(brief, templates)
+    return [(plan, variant_brief(brief, plan)) for plan in plans]
+
+
+def _run_brief(brief: Brief, out: Path, options: RenderOptions, ports: Ports) -> RenderResult:
+    progress = Progress(
+        TextColumn("{task.description:<28}"), BarColumn(), TimeElapsedColumn(),
+        console=console, transient=False, disable=not console.is_terminal,
+    )  # fmt: skip
+    with progress:
+        return render_brief(
+            brief, out, options=options, ports=ports, reporter=RichReporter(progress)
         )
-    except ReelforgeError as exc:
-        raise _fail(exc) from None
-    _summary(result)
-    try:
-        _record(result, record=record, user=user)
-    except ReelforgeError as exc:
-        console.print(f"the render is in {result.out_dir}, but was not recorded", highlight=False)
-        raise _fail(exc) from None
 
 
 def _record(result: RenderResult, *, record: bool | None, user: str) -> None:

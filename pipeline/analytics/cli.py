@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, cast
 from uuid import UUID
 
+import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -22,7 +25,8 @@ from rich.table import Table
 from pipeline.errors import BadInput, ReelforgeError
 
 if TYPE_CHECKING:
-    from pipeline.analytics.importers import CsvSource
+    from pipeline.analytics.importers import CsvSource, PerformanceSource, Report
+    from pipeline.analytics.store import ImportResult
     from pipeline.store.database import Store
     from pipeline.store.settings import StoreSettings
 
@@ -101,9 +105,6 @@ def import_command(
 ) -> None:
     """Import a performance report; rows join creatives by the creative id they carry."""
     from pipeline.analytics.importers import read_csv_report
-    from pipeline.analytics.store import import_rows
-    from pipeline.store.database import open_store
-    from pipeline.store.settings import StoreSettings
 
     try:
         if source not in _SOURCES:
@@ -122,23 +123,35 @@ def import_command(
             source=cast("CsvSource", source),  # checked against _SOURCES above
             currency=currency.upper() if currency else None,
         )
-        settings = StoreSettings()
-        user_id, email = _user(settings, user)
-        with open_store(settings) as store:
-            _ensure_user(store, user_id, email)
-            result = import_rows(
-                store=store,
-                user_id=user_id,
-                rows=report.rows,
-                source=report.source,
-                source_file_hash=report.digest,
-                file_name=file.name,
-            )
+        result = _store_report(report, user, name=file.name)
     except ReelforgeError as exc:
         raise _fail(exc) from None
+    _print_result(report, result, name=file.name)
+
+
+def _store_report(report: Report, user: str, *, name: str) -> ImportResult:
+    from pipeline.analytics.store import import_rows
+    from pipeline.store.database import open_store
+    from pipeline.store.settings import StoreSettings
+
+    settings = StoreSettings()
+    user_id, email = _user(settings, user)
+    with open_store(settings) as store:
+        _ensure_user(store, user_id, email)
+        return import_rows(
+            store=store,
+            user_id=user_id,
+            rows=report.rows,
+            source=report.source,
+            source_file_hash=report.digest,
+            file_name=name,
+        )
+
+
+def _print_result(report: Report, result: ImportResult, *, name: str) -> None:
     skipped = f" ({report.skipped} summary rows skipped)" if report.skipped else ""
     print(
-        f"{file.name}: {result.rows} rows from {report.source}{skipped}: imported {result.imported}, "
+        f"{name}: {result.rows} rows from {report.source}{skipped}: imported {result.imported}, "
         f"updated {result.updated}, unchanged {result.unchanged}, unmatched {len(result.unmatched)}"
     )
     if result.unmatched:
@@ -147,6 +160,103 @@ def import_command(
             ("line", "ad name"),
             [(str(u.line), u.ad_name or "(no ad name)") for u in result.unmatched],
         )
+
+
+def _transport() -> httpx.BaseTransport | None:
+    """The HTTP transport of the API pulls: the network (tests replace this seam)."""
+    return None
+
+
+def _env(name: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise BadInput(name, "is not set: the API pull needs it")
+    return value
+
+
+def _day(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadInput(option, f"must be a date like 2026-11-01, got {value!r}") from None
+
+
+def _pull(source: PerformanceSource, user: str, name: str) -> None:
+    try:
+        report = source.fetch()
+        result = _store_report(report, user, name=name)
+    except ReelforgeError as exc:
+        raise _fail(exc) from None
+    _print_result(report, result, name=name)
+
+
+SinceOption = Annotated[str, typer.Option("--since", help="First day, e.g. 2026-11-01.")]
+UntilOption = Annotated[str, typer.Option("--until", help="Last day, inclusive.")]
+DailyOption = Annotated[bool, typer.Option("--daily", help="One row per day, not one per period.")]
+
+
+@analytics_app.command("pull-meta")
+def pull_meta_command(
+    object_id: Annotated[
+        str, typer.Option("--object", help="The ad account (act_123…), campaign or ad set id.")
+    ],
+    since: SinceOption,
+    until: UntilOption,
+    daily: DailyOption = False,
+    placements: Annotated[
+        bool, typer.Option("--placements", help="Split rows by publisher platform and position.")
+    ] = False,
+    user: UserOption = LOCAL_USER,
+) -> None:
+    """Import ad-level Meta Insights over the Marketing API (token in META_ACCESS_TOKEN)."""
+    from pipeline.analytics.importers import MetaInsightsApi
+
+    try:
+        start, end = _day(since, "--since"), _day(until, "--until")
+        if end < start:
+            raise BadInput("--until", "is before --since")
+        source = MetaInsightsApi(
+            object_id=object_id, access_token=_env("META_ACCESS_TOKEN"), since=start, until=end,
+            daily=daily, placements=placements, transport=_transport(),
+        )  # fmt: skip
+    except ReelforgeError as exc:
+        raise _fail(exc) from None
+    try:
+        _pull(source, user, f"meta insights {object_id} {since}..{until}")
+    finally:
+        source.close()
+
+
+@analytics_app.command("pull-google")
+def pull_google_command(
+    customer: Annotated[str, typer.Option("--customer", help="The Google Ads customer id.")],
+    since: SinceOption,
+    until: UntilOption,
+    daily: DailyOption = False,
+    login_customer: Annotated[
+        str | None, typer.Option("--login-customer", help="The manager account, if any.")
+    ] = None,
+    user: UserOption = LOCAL_USER,
+) -> None:
+    """Import ad-level Google Ads metrics with GAQL (GOOGLE_ADS_DEVELOPER_TOKEN and an OAuth
+    access token in GOOGLE_ADS_ACCESS_TOKEN)."""
+    from pipeline.analytics.importers import GoogleAdsApi
+
+    try:
+        start, end = _day(since, "--since"), _day(until, "--until")
+        if end < start:
+            raise BadInput("--until", "is before --since")
+        source = GoogleAdsApi(
+            customer_id=customer, developer_token=_env("GOOGLE_ADS_DEVELOPER_TOKEN"),
+            access_token=_env("GOOGLE_ADS_ACCESS_TOKEN"), since=start, until=end,
+            login_customer_id=login_customer, daily=daily, transport=_transport(),
+        )  # fmt: skip
+    except ReelforgeError as exc:
+        raise _fail(exc) from None
+    try:
+        _pull(source, user, f"google ads {customer} {since}..{until}")
+    finally:
+        source.close()
 
 
 @analytics_app.command("creatives")

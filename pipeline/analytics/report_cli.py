@@ -91,6 +91,17 @@ def _dataset(user: str) -> tuple[list[CreativeAttributes], list[PerformanceRow]]
         return load_dataset(store, user_id)
 
 
+def user_dataset(user: str) -> tuple[list[CreativeAttributes], list[PerformanceRow]]:
+    """The user's creatives and imported rows (for other commands: a batch's template mix);
+    nothing yet when there is no database yet."""
+    from pipeline.store.settings import StoreSettings
+
+    settings = StoreSettings()
+    if settings.embedded and not settings.pgdata.exists():
+        return [], []
+    return _dataset(user)
+
+
 def _cost_inputs(user: str) -> tuple[list[AssetCost], list[PerformanceRow]]:
     """The user's creatives with their ledger charges, and their rows (the seam tests replace)."""
     from pipeline.analytics.cost import load_asset_costs

@@ -49,7 +49,11 @@ def create_app(*, settings: ApiSettings, store: Store, ports: ScriptPorts | None
     app.state.store = store
     app.state.ports = ports or ScriptPorts()
     app.state.verifier = TokenVerifier(settings)
-    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        limit=settings.max_body_bytes,
+        paths={"/v1/analytics/imports": settings.max_report_bytes},
+    )
     install_error_handlers(app)
     for module in (health, projects, credits, jobs, webhooks, providers, analytics):
         app.include_router(module.router)

@@ -82,6 +82,13 @@ class ApiSettings(BaseSettings):
     max_body_bytes: int = Field(
         default=MIB, ge=1024, le=64 * MIB, validation_alias="REELFORGE_API_MAX_BODY_BYTES"
     )
+    max_report_bytes: int = Field(
+        default=32 * MIB,
+        ge=1024,
+        le=256 * MIB,
+        validation_alias="REELFORGE_API_MAX_REPORT_BYTES",
+        description="the body limit of performance report uploads (POST /v1/analytics/imports)",
+    )
     media_root: Path = Field(
         default_factory=lambda: default_home() / "media", validation_alias="REELFORGE_MEDIA_ROOT"
     )

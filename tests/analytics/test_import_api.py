@@ -569,3 +569,32 @@ def test_the_routes_are_documented(client: ApiClient) -> None:
     assert set(upload["requestBody"]["content"]) == {"text/csv", "text/tab-separated-values"}
     assert "422" in upload["responses"] and upload["tags"] == ["analytics"]
     assert "get" in paths["/v1/creatives"]
+
+
+@pytest.mark.integration
+def test_a_report_larger_than_other_bodies_is_accepted_up_to_its_own_limit(
+    client: ApiClient, auth: Auth, store: Store, user_a: uuid.UUID
+) -> None:
+    _seed(store, user_a)
+    header = "Reporting starts,Reporting ends,Ad name,Amount spent (USD),Impressions,Link clicks\n"
+    rows = "".join(
+        f"2024-05-{day:02d},2024-05-{day:02d},AUR-ESP-01_rf-0a1b2c3d4e5f ad set {n},1.00,100,1\n"
+        for n in range(40)
+        for day in range(1, 31)
+    )
+    body = (header + rows).encode()
+    assert len(body) > 64 * 1024  # over the API's general body limit in these tests
+    response = client.post(
+        "/v1/analytics/imports?name=big.csv",
+        content=body,
+        headers=auth(user_a) | {"Content-Type": "text/csv"},
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["rows"] == 1200
+    # and a body over the report limit is refused before it is read
+    too_big = client.post(
+        "/v1/analytics/imports",
+        content=b"x" * (32 * 1024 * 1024 + 1),
+        headers=auth(user_a) | {"Content-Type": "text/csv"},
+    )
+    assert too_big.status_code == 413
