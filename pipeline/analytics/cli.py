@@ -130,7 +130,7 @@ def import_command(
 
 
 def _store_report(report: Report, user: str, *, name: str) -> ImportResult:
-    from pipeline.analytics.store import import_rows
+    from pipeline.analytics.store import import_report
     from pipeline.store.database import open_store
     from pipeline.store.settings import StoreSettings
 
@@ -138,13 +138,8 @@ def _store_report(report: Report, user: str, *, name: str) -> ImportResult:
     user_id, email = _user(settings, user)
     with open_store(settings) as store:
         _ensure_user(store, user_id, email)
-        return import_rows(
-            store=store,
-            user_id=user_id,
-            rows=report.rows,
-            source=report.source,
-            source_file_hash=report.digest,
-            file_name=name,
+        return import_report(
+            store=store, user_id=user_id, report=report.model_copy(update={"name": name})
         )
 
 
@@ -181,6 +176,13 @@ def _day(value: str, option: str) -> date:
         raise BadInput(option, f"must be a date like 2026-11-01, got {value!r}") from None
 
 
+def _period(since: str, until: str) -> tuple[date, date]:
+    start, end = _day(since, "--since"), _day(until, "--until")
+    if end < start:
+        raise BadInput("--until", "is before --since")
+    return start, end
+
+
 def _pull(source: PerformanceSource, user: str, name: str) -> None:
     try:
         report = source.fetch()
@@ -212,9 +214,7 @@ def pull_meta_command(
     from pipeline.analytics.importers import MetaInsightsApi
 
     try:
-        start, end = _day(since, "--since"), _day(until, "--until")
-        if end < start:
-            raise BadInput("--until", "is before --since")
+        start, end = _period(since, until)
         source = MetaInsightsApi(
             object_id=object_id, access_token=_env("META_ACCESS_TOKEN"), since=start, until=end,
             daily=daily, placements=placements, transport=_transport(),
@@ -243,9 +243,7 @@ def pull_google_command(
     from pipeline.analytics.importers import GoogleAdsApi
 
     try:
-        start, end = _day(since, "--since"), _day(until, "--until")
-        if end < start:
-            raise BadInput("--until", "is before --since")
+        start, end = _period(since, until)
         source = GoogleAdsApi(
             customer_id=customer, developer_token=_env("GOOGLE_ADS_DEVELOPER_TOKEN"),
             access_token=_env("GOOGLE_ADS_ACCESS_TOKEN"), since=start, until=end,
