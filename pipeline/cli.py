@@ -173,6 +173,7 @@ def render_command(
                 console.print(
                     f"variant {plan.index}: {plan.template}, script option {plan.option}",
                     highlight=False,
+                    soft_wrap=True,
                 )
                 results.append(
                     _run_brief(
@@ -189,7 +190,9 @@ def render_command(
             _record(result, record=record, user=user)
         except ReelforgeError as exc:
             console.print(
-                f"the render is in {result.out_dir}, but was not recorded", highlight=False
+                f"the render is in {result.out_dir}, but was not recorded",
+                highlight=False,
+                soft_wrap=True,
             )
             raise _fail(exc) from None
 

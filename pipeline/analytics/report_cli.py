@@ -166,6 +166,7 @@ def print_report(report: Report, console: Console) -> None:
         f"{report.creatives:,} creatives, {report.rows:,} rows, {report.impressions:,} "
         f"impressions, spend {spend}",
         highlight=False,
+        soft_wrap=True,
     )
     rules = report.rules
     console.print(
@@ -173,6 +174,7 @@ def print_report(report: Report, console: Console) -> None:
         f"{rules.min_creative_impressions}+ impressions, or fewer than "
         f"{rules.min_impressions:,} impressions in all",
         highlight=False,
+        soft_wrap=True,
     )
     if report.unattributed.rows:
         u = report.unattributed
@@ -180,16 +182,19 @@ def print_report(report: Report, console: Console) -> None:
             f"unattributed: {u.rows:,} rows for {u.creative_ids:,} unknown creative ids "
             f"({u.impressions:,} impressions, spend {u.spend:,.2f}) are not in the report",
             highlight=False,
+            soft_wrap=True,
         )
     if report.other_currency_rows:
         console.print(
             f"{report.other_currency_rows:,} rows in other currencies are not in the report",
             highlight=False,
+            soft_wrap=True,
         )
     if report.creatives_without_rows:
         console.print(
             f"{report.creatives_without_rows:,} creatives have no performance rows yet",
             highlight=False,
+            soft_wrap=True,
         )
 
 
@@ -228,12 +233,14 @@ def report_command(
     else:
         print_report(report, _out())
     if plot is not None:
-        _err.print(f"chart: {plot}", highlight=False)
+        _err.print(f"chart: {plot}", highlight=False, soft_wrap=True)
 
 
 def print_recommendation(rec: Recommendation, console: Console) -> None:
     label = METRIC_LABELS[rec.metric]
-    console.print(f"Template mix for {rec.variants} variants, by {label}:", highlight=False)
+    console.print(
+        f"Template mix for {rec.variants} variants, by {label}:", highlight=False, soft_wrap=True
+    )
     for line in rec.lines():
         console.print(f"  {line}", highlight=False, soft_wrap=True)
     console.print(f"mix: {', '.join(rec.mix())}", highlight=False, soft_wrap=True)
