@@ -104,7 +104,9 @@ def web() -> FastAPI:
 @app.function(
     cpu=2.0,
     memory=4096,
-    timeout=30 * MINUTES,
+    # generative providers take minutes per clip (a HeyGen presenter up to 40): one attempt may
+    # wait that long; a lost container's job is reclaimed and resumes its provider tasks
+    timeout=60 * MINUTES,
     retries=modal.Retries(
         max_retries=2, backoff_coefficient=2.0, initial_delay=5.0, max_delay=60.0
     ),

@@ -19,9 +19,23 @@ PHOTOS = ROOT / "examples" / "photos"
 def _isolated_home(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """No test reads or writes the developer's own data folder or database."""
+    """No test reads or writes the developer's own data folder or database, or calls a paid
+    provider with the developer's keys."""
     monkeypatch.setenv("REELFORGE_HOME", str(tmp_path_factory.mktemp("home")))
     monkeypatch.delenv("DATABASE_URL", raising=False)
+    for name in PROVIDER_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
+PROVIDER_VARIABLES = (
+    "OPENROUTER_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY", "KLING_ACCESS_KEY",
+    "KLING_SECRET_KEY", "FAL_KEY", "ELEVENLABS_API_KEY", "PEXELS_API_KEY", "HEYGEN_API_KEY",
+    "HEYGEN_AVATAR_ID", "HEYGEN_VOICE_ID", "REELFORGE_SCRIPT_PROVIDER", "REELFORGE_CLIP_PROVIDER",
+    "REELFORGE_IMAGE_PROVIDER", "REELFORGE_VOICE_PROVIDER", "REELFORGE_SCRIPT_MODEL",
+    "REELFORGE_CLIP_MODEL", "REELFORGE_IMAGE_MODEL", "REELFORGE_VOICE_MODEL", "REELFORGE_PUBLIC_URL",
+    "REELFORGE_PROVIDER_PRICES", "REELFORGE_PROVIDER_CACHE", "REELFORGE_ELEVENLABS_VOICES",
+    "META_ACCESS_TOKEN", "GOOGLE_ADS_DEVELOPER_TOKEN", "GOOGLE_ADS_ACCESS_TOKEN",
+)  # fmt: skip
 
 
 @pytest.fixture

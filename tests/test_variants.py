@@ -96,3 +96,16 @@ def test_render_takes_the_recommended_mix(
     )
     ids = {m["outputs"][0]["creative"]["creative_id"] for m in manifests.values()}
     assert len(ids) == 3  # three different ads, three creative ids
+
+
+def test_a_job_renders_one_ad_not_a_batch(tmp_path: Path) -> None:
+    from pipeline.errors import BadInput
+    from pipeline.worker import parse_payload
+
+    data = copy.deepcopy(BASE_BRIEF)
+    data["product"]["photos"] = [str(PHOTOS / "coffee.png")]
+    data["variants"] = {"count": 2}
+    with pytest.raises(BadInput) as info:
+        parse_payload({"brief": data}, base_dir=tmp_path)
+    assert info.value.where == "payload.brief.variants"
+    assert "one job per variant" in info.value.problem

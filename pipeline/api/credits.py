@@ -9,8 +9,10 @@ from uuid import UUID
 from psycopg.rows import dict_row
 
 from pipeline.api.models import EstimateIn, EstimateOut, LedgerItem, LedgerPage
-from pipeline.api.pricing import estimate_cost
+from pipeline.api.pricing import LineItem, estimate_cost
 from pipeline.errors import BadInput
+from pipeline.providers.registry import choices, provider_estimate
+from pipeline.providers.settings import ProviderSettings
 from pipeline.store import Store
 from pipeline.store.queries import query
 
@@ -56,15 +58,20 @@ def ledger_page(*, store: Store, user_id: UUID, cursor: str | None, limit: int) 
 def estimate(*, store: Store, user_id: UUID, request: EstimateIn) -> EstimateOut:
     """The price of rendering the brief (or the requested formats), against the balance."""
     brief = request.brief
-    cost = estimate_cost(
-        duration=brief.duration,
-        formats=request.formats or list(brief.formats),
-        preview=request.preview,
-    )
+    formats = request.formats or list(brief.formats)
+    cost = estimate_cost(duration=brief.duration, formats=formats, preview=request.preview)
+    items = list(cost.items)
+    settings = ProviderSettings()
+    paid = provider_estimate(brief, formats, settings)
+    if paid:
+        used = ", ".join(
+            f"{c.stage} {c.provider}"
+            for c in choices(brief, settings).values()
+            if c.provider not in ("offline", "none") and c.stage != "transcriber"
+        )
+        items.append(
+            LineItem(item=f"providers ({used})", quantity=1, unit_credits=paid, credits=paid)
+        )
+    total = cost.credits + paid
     credits = balance(store=store, user_id=user_id)
-    return EstimateOut(
-        credits=cost.credits,
-        items=list(cost.items),
-        balance=credits,
-        affordable=credits >= cost.credits,
-    )
+    return EstimateOut(credits=total, items=items, balance=credits, affordable=credits >= total)

@@ -17,9 +17,9 @@ class LineItem(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    item: str = Field(description="what is charged, e.g. 'video 9x16'")
-    quantity: int = Field(ge=0, description="output seconds held")
-    unit_credits: int = Field(ge=0, description="credits per output second")
+    item: str = Field(description="what is charged, e.g. 'video 9x16' or 'providers (clips kling)'")
+    quantity: int = Field(ge=0, description="output seconds held (video); 1 for providers")
+    unit_credits: int = Field(ge=0, description="credits per output second (video)")
     credits: int = Field(ge=0)
 
 

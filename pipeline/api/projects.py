@@ -113,6 +113,7 @@ def create_project(
     *, store: Store, user_id: UUID, brief: Brief, uploads: Path, ports: ScriptPorts
 ) -> ProjectOut:
     """Writes the script options and stores the project as the user."""
+    _one_ad(brief)
     scripts = write_scripts(brief, uploads=uploads, ports=ports)
     with store.as_user(user_id) as conn, conn.cursor(row_factory=dict_row) as cur:
         cur.execute(query("api_insert_project"), {"user_id": user_id, **_params(brief, scripts)})
@@ -146,15 +147,26 @@ def _field(loc: tuple[int | str, ...]) -> str:
     return out
 
 
+def _one_ad(brief: Brief) -> None:
+    if brief.variants is not None:
+        raise BriefError(
+            "brief.variants",
+            "a project is one ad: create one project per variant (the template mix is at "
+            "GET /v1/analytics/recommendation), or render the batch with `reelforge render`",
+        )
+
+
 def _validate_brief(data: dict[str, Any]) -> Brief:
     try:
-        return Brief.model_validate(data)
+        brief = Brief.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         kind = err["type"]
         problem = {"extra_forbidden": "unknown field", "missing": "required field is missing"}
         message = problem.get(kind) or str(err["msg"]).removeprefix("Value error, ")
         raise BriefError(_field(tuple(err["loc"])), message) from None
+    _one_ad(brief)
+    return brief
 
 
 def update_project(

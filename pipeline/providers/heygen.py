@@ -66,6 +66,8 @@ _log = logging.getLogger(__name__)
 
 API_URL = "https://api.heygen.com"
 UPLOAD_URL = "https://upload.heygen.com/v1/asset"
+# HeyGen says a render takes 5 to 15 minutes, sometimes over 20: wait up to 40 before giving up.
+RENDER_DEADLINE = 40 * 60.0
 KEY_ENV = "HEYGEN_API_KEY"
 AVATAR_ENV = "HEYGEN_AVATAR_ID"
 VOICE_ENV = "HEYGEN_VOICE_ID"
@@ -327,7 +329,7 @@ class HeyGenPresenter:
                 journal=runtime.journal,
                 inbox=runtime.inbox,
                 poll_interval=runtime.poll_interval,
-                deadline=runtime.task_deadline,
+                deadline=max(runtime.task_deadline, RENDER_DEADLINE),
                 sleep=self._sleep,
             )
             assert status.result_url is not None

@@ -136,6 +136,12 @@ def parse_payload(payload: dict[str, Any], *, base_dir: Path) -> JobSpec:
     if not isinstance(data, dict):
         raise BadInput("payload.brief", "must be a brief mapping")
     brief = parse_brief(data, base_dir=base_dir)
+    if brief.variants is not None:
+        raise BadInput(
+            "payload.brief.variants",
+            "a job renders one ad: create one job per variant (the template mix is at "
+            "GET /v1/analytics/recommendation), or render the batch with `reelforge render`",
+        )
     raw_formats = payload.get("formats")
     formats: tuple[Format, ...] | None = None
     if raw_formats is not None:

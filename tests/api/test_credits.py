@@ -106,3 +106,29 @@ def test_the_estimate_is_the_hold_a_worker_takes(tmp_path: Path) -> None:
         )
         api = estimate_cost(duration=23.5, formats=[Format(f) for f in formats], preview=preview)
         assert api.credits == worker_hold(spec)
+
+
+def test_the_estimate_includes_the_providers_a_render_will_pay_and_is_still_the_hold(
+    client: ApiClient, store: Store, user_a: uuid.UUID, auth: Auth,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:  # fmt: skip
+    from pipeline.worker import estimate_cost as worker_hold
+    from pipeline.worker import parse_payload
+
+    monkeypatch.setenv("KLING_ACCESS_KEY", "ak")
+    monkeypatch.setenv("KLING_SECRET_KEY", "sk")
+    _grant(store, user_a, 1)
+    brief = copy.deepcopy(BRIEF_EXAMPLE) | {"duration": 20}
+    response = client.post(
+        "/v1/estimates", json={"brief": brief, "formats": ["9x16", "4x5"]}, headers=auth(user_a)
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    items = {i["item"]: i["credits"] for i in body["items"]}
+    assert items.keys() == {"video 9x16", "video 4x5", "providers (clips kling)"}
+    assert items["providers (clips kling)"] > 0
+    assert body["credits"] == sum(items.values())
+    (tmp_path / "p.png").write_bytes(b"x")
+    brief["product"] = brief["product"] | {"photos": ["p.png"]}
+    spec = parse_payload({"brief": brief, "formats": ["9x16", "4x5"]}, base_dir=tmp_path)
+    assert body["credits"] == worker_hold(spec)

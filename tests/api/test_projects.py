@@ -112,6 +112,11 @@ def test_invalid_brief_is_a_422_naming_the_field(
     )
     assert unknown["field"] == "colour"
     assert "unknown field" in unknown["detail"]
+    batch = _problem(
+        client.post("/v1/projects", json=_brief(variants={"count": 3}), headers=auth(user_a)), 422
+    )
+    assert batch["field"] == "brief.variants"
+    assert "one project per variant" in batch["detail"]
 
 
 def test_malformed_json_is_a_400_with_the_position(

@@ -65,7 +65,7 @@ SECRET = "modal.Secret.from_name('reelforge')"
     ("function", "cpu", "memory", "timeout", "retries", "schedule", "volumes"),
     [
         ("web", None, None, 300, None, None, ["/media"]),
-        ("render_job", 2.0, 4096, 1800, 2, None, ["/media"]),
+        ("render_job", 2.0, 4096, 3600, 2, None, ["/media"]),
         ("generate_scene", 1.0, 2048, 600, 2, None, []),
         ("extract_palette", 1.0, 1024, 300, None, None, []),
         ("fetch_assets", 0.5, 1024, 300, None, None, []),
