@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
+import httpx
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -329,8 +330,15 @@ def providers_command(
     brief: Annotated[
         Path | None, typer.Option("--brief", help="Show what this brief's render would use.")
     ] = None,
+    heygen: Annotated[
+        bool,
+        typer.Option("--heygen", help="List HeyGen's avatars and voices (needs HEYGEN_API_KEY)."),
+    ] = False,
 ) -> None:
     """What is configured, and which provider each stage will use."""
+    if heygen:
+        _heygen_listing()
+        return
     from pipeline.brief import load_brief
     from pipeline.providers.registry import KEYS, choices, has_key
     from pipeline.providers.settings import ProviderSettings
@@ -364,6 +372,37 @@ def providers_command(
         keys.add_row(name, "set" if has_key(settings, name) else "-", ", ".join(variables))
     out.print(stages)
     out.print(keys)
+
+
+def _heygen_client() -> httpx.AsyncClient | None:
+    """The HTTP client for HeyGen listings: the network (tests replace this seam)."""
+    return None
+
+
+def _heygen_listing() -> None:
+    from pipeline.providers.heygen import HeyGenPresenter
+    from pipeline.providers.settings import ProviderSettings
+    from pipeline.providers.sync import run_sync
+
+    try:
+        presenter = HeyGenPresenter.from_settings(ProviderSettings(), client=_heygen_client())
+        avatars = run_sync(presenter.list_avatars())
+        voices = run_sync(presenter.list_voices())
+    except ReelforgeError as exc:
+        raise _fail(exc) from None
+    out = Console()
+    table = Table(title="HeyGen avatars (HEYGEN_AVATAR_ID)")
+    for column in ("avatar id", "name", "gender"):
+        table.add_column(column)
+    for a in avatars:
+        table.add_row(a.avatar_id, a.name, a.gender)
+    out.print(table)
+    table = Table(title="HeyGen voices (HEYGEN_VOICE_ID)")
+    for column in ("voice id", "name", "language", "gender"):
+        table.add_column(column)
+    for v in voices:
+        table.add_row(v.voice_id, v.name, v.language, v.gender)
+    out.print(table)
 
 
 @app.command("templates")

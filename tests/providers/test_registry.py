@@ -163,3 +163,24 @@ def test_providers_command_lists_stages_and_keys(
         "heygen" in line and "the brief" in line and "HEYGEN_API_KEY" in line
         for line in result.output.splitlines()
     )
+
+
+def test_providers_heygen_lists_avatars_and_voices(monkeypatch: pytest.MonkeyPatch) -> None:
+    import httpx
+
+    from tests.providers.test_heygen import AVATAR, VOICE, HeyGen
+
+    monkeypatch.setenv("COLUMNS", "200")
+    runner = CliRunner()
+    missing = runner.invoke(app, ["providers", "--heygen"])
+    assert missing.exit_code == 2 and "HEYGEN_API_KEY" in missing.output
+    monkeypatch.setenv("HEYGEN_API_KEY", "hg-key")
+    api = HeyGen(b"")
+    monkeypatch.setattr(
+        "pipeline.cli._heygen_client", lambda: httpx.AsyncClient(transport=httpx.MockTransport(api))
+    )
+    listed = runner.invoke(app, ["providers", "--heygen"])
+    assert listed.exit_code == 0, listed.output
+    assert AVATAR in listed.output and "Abigail (Upper Body)" in listed.output
+    assert VOICE in listed.output and "Sara" in listed.output
+    assert "broken entry" not in listed.output

@@ -131,3 +131,46 @@ def test_a_job_resumes_its_submitted_kling_tasks_instead_of_paying_again(
     [(_, status, actual)] = holds(admin, job.id)
     assert status == "settled" and actual > spent
     assert balance(admin, funded) == 1000 - actual
+
+
+def test_an_invalid_key_fails_the_job_with_klings_words_and_releases_the_hold(
+    store: Store, admin: Admin, funded: uuid.UUID, media_root: Path, payload: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:  # fmt: skip
+    monkeypatch.setenv("REELFORGE_CLIP_PROVIDER", "kling")
+    monkeypatch.setenv("KLING_ACCESS_KEY", "ak")
+    monkeypatch.setenv("KLING_SECRET_KEY", SECRET)
+    monkeypatch.setenv("REELFORGE_PROVIDER_CACHE", str(tmp_path / "cache"))
+    requests: list[httpx.Request] = []
+
+    def kling(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        return httpx.Response(
+            401, json={"code": 1004, "message": "Authorization is invalid", "request_id": "r1"}
+        )
+
+    def build(
+        brief: Brief, settings: ProviderSettings, runtime: ProviderRuntime, **_: object
+    ) -> Ports:
+        source = KlingClips(
+            access_key="ak", secret_key=SECRET,
+            client=httpx.AsyncClient(transport=httpx.MockTransport(kling)),
+            breaker=CircuitBreaker("kling-test-401"),
+        )  # fmt: skip
+
+        def factory(ctx: ClipContext) -> ClipGenerator:
+            return ProviderClips(source=source, ctx=ctx, runtime=runtime,
+                                 offline=offline_clips(ctx), fallback=True)  # fmt: skip
+
+        return Ports(voice=FakeVoice(), meter=runtime.meter, clip_factory=factory)
+
+    monkeypatch.setattr("pipeline.worker.job.build_ports", build)
+    job = enqueue_job(store=store, user_id=funded, kind="render", payload=payload)
+    claimed = claim_job(store=store, worker="w1", lease_seconds=30)
+    assert claimed is not None
+    done = run_job(store=store, job=claimed, worker="w1", media_root=media_root, lease_seconds=30)
+    assert done.state == JobState.FAILED  # final: a retry cannot fix a key
+    assert "kling" in (done.error or "") and "Authorization is invalid" in (done.error or "")
+    assert len(requests) == PHOTO_SCENES  # one submit a scene, none retried, no fallback
+    [(_, status, _)] = holds(admin, job.id)
+    assert status == "released" and balance(admin, funded) == 1000
