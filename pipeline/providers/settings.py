@@ -38,7 +38,6 @@ class ProviderSettings(BaseSettings):
     # stage choices (None: the brief's, else the first configured, else offline)
     script_provider: str | None = Field(default=None, validation_alias="REELFORGE_SCRIPT_PROVIDER")
     clip_provider: str | None = Field(default=None, validation_alias="REELFORGE_CLIP_PROVIDER")
-    image_provider: str | None = Field(default=None, validation_alias="REELFORGE_IMAGE_PROVIDER")
     voice_provider: str | None = Field(default=None, validation_alias="REELFORGE_VOICE_PROVIDER")
 
     # models (None: the adapter's default)

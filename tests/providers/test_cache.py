@@ -189,3 +189,15 @@ def test_meter_log_carries_spend_across_attempts(tmp_path: Path) -> None:
     resumed.record("kling", "v2", 10, what="scene 1")
     again = UsageMeter(table, log=log)
     assert again.credits == 105 and [u.cached for u in again.usages] == [False, True, False]
+
+
+def test_a_json_asset_does_not_collide_with_its_record(tmp_path: Path) -> None:
+    cache = ProviderCache(tmp_path / "cache")
+    key = cache_key("openrouter", "m", prompt="scripts")
+    src = tmp_path / "reply.json"
+    src.write_text('{"scripts": []}', encoding="utf-8")
+    entry = cache.put(key, src, provider="openrouter", model="m", meta={"tokens": 10})
+    assert entry.path.name == f"{key}.asset.json"
+    again = cache.get(key)
+    assert again is not None and again.path.read_text(encoding="utf-8") == '{"scripts": []}'
+    assert again.meta == {"tokens": 10}
