@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from pipeline.brief import Brief
@@ -27,6 +28,7 @@ __all__ = [
 ]
 
 VOICE_LEAD = 0.15  # seconds of picture before a scene's voice starts
+VOICE_CONCURRENCY = 4  # lines spoken at once by a network voice
 VOICE_TAIL = 0.10  # breath kept before the next scene
 BASE_RATE = 175  # eSpeak's default words per minute
 MAX_SPEEDUP = 1.4
@@ -102,9 +104,23 @@ def speak_script(
     lines: list[VoiceLine] = []
     if not brief.voice.enabled:
         return ()
+    voiced = [scene for scene in script.scenes if scene.voiceover.strip()]
+    # A network voice (``concurrent = True``) speaks every line at once; eSpeak's engine is one
+    # global state, so offline lines go one after another.
+    workers = VOICE_CONCURRENCY if getattr(voice, "concurrent", False) else 1
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        spoken = dict(
+            zip(
+                (scene.index for scene in voiced),
+                pool.map(
+                    lambda s: _checkpointed_speech(voice, s, brief, workdir, checkpoints), voiced
+                ),
+                strict=True,
+            )
+        )
     for scene, start in zip(script.scenes, starts, strict=True):
-        if scene.voiceover.strip():
-            speech = _checkpointed_speech(voice, scene, brief, workdir, checkpoints)
+        if scene.index in spoken:
+            speech = spoken[scene.index]
             offset = start + VOICE_LEAD
             words = tuple(
                 WordTiming(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -63,3 +65,42 @@ def test_a_line_that_cannot_fit_its_scene_is_bad_input(
     brief, script, starts = _script(write_brief(brief_data))
     with pytest.raises(BadInput, match=r"template: scene 1 .* voice-over needs"):
         speak_script(FakeVoice(word_seconds=3.0), script, starts, brief, tmp_path)
+
+
+class _CountingVoice(FakeVoice):
+    """A FakeVoice that takes its time and counts how many lines it speaks at once."""
+
+    def __init__(self, *, concurrent: bool) -> None:
+        super().__init__(word_seconds=0.1, gap_seconds=0.02)
+        self.concurrent = concurrent
+        self.active = 0
+        self.most = 0
+        self._lock = threading.Lock()
+
+    def synthesize(self, text: str, **kwargs: Any) -> Any:
+        with self._lock:
+            self.active += 1
+            self.most = max(self.most, self.active)
+        time.sleep(0.05)
+        try:
+            return super().synthesize(text, **kwargs)
+        finally:
+            with self._lock:
+                self.active -= 1
+
+
+@pytest.mark.parametrize(("concurrent", "most"), [(True, 2), (False, 1)])
+def test_a_network_voice_speaks_its_lines_at_once_and_keeps_their_order(
+    tmp_path: Path, write_brief: WriteBrief, brief_data: dict[str, Any], concurrent: bool, most: int
+) -> None:
+    brief, script, starts = _script(write_brief(brief_data))
+    voice = _CountingVoice(concurrent=concurrent)
+    lines = speak_script(voice, script, starts, brief, tmp_path)
+    assert [line.scene for line in lines] == sorted(line.scene for line in lines)
+    assert [line.text for line in lines] == [
+        s.voiceover for s in script.scenes if s.voiceover.strip()
+    ]
+    if concurrent:
+        assert voice.most >= most
+    else:
+        assert voice.most == 1  # eSpeak-like engines: one line at a time

@@ -115,6 +115,8 @@ class ElevenLabsVoice(ElevenLabsAdapter):
     ElevenLabs' 0.7-1.2.
     """
 
+    concurrent = True  # a network call per line: the render speaks its lines in parallel
+
     def __init__(
         self,
         api_key: str,
