@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -169,6 +170,8 @@ def render_command(
         if batch is None:
             results = [_run(brief, out, options, _ports(brief))]
         else:
+            if option is not None:
+                raise BadInput("--option", "a batch renders each variant's own script option")
             results = []
             for plan, variant in batch:
                 console.print(
@@ -179,7 +182,7 @@ def render_command(
                 results.append(
                     _run_brief(
                         variant, out / plan.folder,
-                        replace(options, option=option or plan.option),
+                        replace(options, option=plan.option),
                         _ports(brief),
                     )
                 )  # fmt: skip
@@ -212,7 +215,13 @@ def _variants(brief_path: Path, user: str) -> list[tuple[VariantPlan, Brief]] | 
         from pipeline.analytics.report_cli import print_recommendation, user_dataset
 
         creatives, rows = user_dataset(user)
-        rec = recommend(creatives, rows, variants=count, candidates=fitting_templates(brief))
+        spend: dict[str, Decimal] = {}
+        for row in rows:  # rank in the currency most of the money was spent in
+            spend[row.currency] = spend.get(row.currency, Decimal(0)) + row.spend
+        rec = recommend(
+            creatives, rows, variants=count, candidates=fitting_templates(brief),
+            currency=max(spend, key=lambda c: spend[c]) if spend else None,
+        )  # fmt: skip
         print_recommendation(rec, console)
         templates = mix_for_brief(brief, rec, variants=count)
     else:

@@ -17,6 +17,8 @@ from pipeline.brief import Brief
 from pipeline.errors import BriefError
 from pipeline.templates.registry import get_template, load_templates
 
+MAX_OPTIONS = 8  # the most script options a brief may ask for
+
 __all__ = ["VariantPlan", "fitting_templates", "plan_variants", "variant_brief"]
 
 
@@ -25,6 +27,7 @@ class VariantPlan:
     index: int  # 1-based
     template: str
     option: int  # 1-based script option
+    options: int  # script options the variant's brief writes (at least ``option``)
 
     @property
     def folder(self) -> str:
@@ -41,21 +44,41 @@ def fitting_templates(brief: Brief) -> list[str]:
 
 
 def plan_variants(brief: Brief, templates: Sequence[str]) -> list[VariantPlan]:
-    """One plan per template in ``templates`` (the mix, one entry per variant)."""
+    """One plan per template in ``templates`` (the mix, one entry per variant).
+
+    The k-th repeat of a template renders script option k, so a template repeated more often
+    than the brief's ``options`` has more options written for it (up to the 8 a brief allows):
+    two variants are never the same ad under one creative id.
+    """
     fitting = set(fitting_templates(brief))
-    seen: Counter[str] = Counter()
-    plans = []
-    for i, name in enumerate(templates, start=1):
+    repeats = Counter(templates)
+    for name, count in repeats.items():
         get_template(name)  # a BriefError on "template" if unknown
         if name not in fitting:
             raise BriefError(
                 "variants", f"template {name!r} does not fit a {brief.duration:g} s ad"
             )
-        plans.append(VariantPlan(index=i, template=name, option=seen[name] % brief.options + 1))
+        if count > MAX_OPTIONS:
+            raise BriefError(
+                "variants",
+                f"template {name!r} would make {count} variants, but one brief writes at most "
+                f"{MAX_OPTIONS} different scripts for a template",
+            )
+    seen: Counter[str] = Counter()
+    plans = []
+    for i, name in enumerate(templates, start=1):
         seen[name] += 1
+        plans.append(
+            VariantPlan(
+                index=i, template=name, option=seen[name],
+                options=max(brief.options, repeats[name]),
+            )
+        )  # fmt: skip
     return plans
 
 
 def variant_brief(brief: Brief, plan: VariantPlan) -> Brief:
-    """The brief of one variant: its template, no batch."""
-    return brief.model_copy(update={"template": plan.template, "variants": None})
+    """The brief of one variant: its template, enough script options, no batch."""
+    return brief.model_copy(
+        update={"template": plan.template, "options": plan.options, "variants": None}
+    )

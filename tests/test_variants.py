@@ -32,12 +32,15 @@ def test_repeats_of_a_template_take_the_next_script_option() -> None:
     plans = plan_variants(
         brief, ["before_after", "product_showcase", "before_after", "before_after"]
     )
-    assert [(p.template, p.option) for p in plans] == [
-        ("before_after", 1), ("product_showcase", 1), ("before_after", 2), ("before_after", 1),
+    assert [(p.template, p.option, p.options) for p in plans] == [
+        ("before_after", 1, 3), ("product_showcase", 1, 2), ("before_after", 2, 3), ("before_after", 3, 3),
     ]  # fmt: skip
     assert plans[2].folder == "v03-before_after"
-    variant = variant_brief(brief, plans[1])
-    assert variant.template == "product_showcase" and variant.variants is None
+    variant = variant_brief(brief, plans[3])
+    # a third before_after needs a third script: its brief writes three options
+    assert (variant.template, variant.options, variant.variants) == ("before_after", 3, None)
+    with pytest.raises(BriefError, match="would make 9 variants"):
+        plan_variants(brief, ["before_after"] * 9)
 
 
 def test_only_templates_that_fit_the_length_are_offered() -> None:
@@ -109,3 +112,15 @@ def test_a_job_renders_one_ad_not_a_batch(tmp_path: Path) -> None:
         parse_payload({"brief": data}, base_dir=tmp_path)
     assert info.value.where == "payload.brief.variants"
     assert "one job per variant" in info.value.problem
+
+
+def test_a_batch_does_not_take_one_option_for_every_variant(
+    write_brief: Callable[[dict[str, Any]], Path], brief_data: dict[str, Any], tmp_path: Path
+) -> None:
+    brief_data["variants"] = {"count": 2}
+    result = CliRunner().invoke(
+        app, ["render", str(write_brief(brief_data)), "--out", str(tmp_path / "o"), "--option", "2"]
+    )
+    assert result.exit_code == 2
+    assert "--option: a batch renders each variant's own script option" in result.output
+    assert not (tmp_path / "o").exists()
