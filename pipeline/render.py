@@ -244,7 +244,7 @@ def render_brief(
                     motion=template.pacing.motion,
                     spoken=spoken.get(scene.index, ""),
                     voice=voice_path(work, scene.index) if scene.index in spoken else None,
-                    seed=_scene_seed(digest, chosen, scene.index),
+                    seed=_scene_seed(brief.product.sku, chosen, scene.index, prompt.prompt),
                 )
                 for spec in specs
                 for scene, prompt in zip(script.scenes, prompts, strict=True)
@@ -400,9 +400,12 @@ def render_brief(
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def _scene_seed(digest: str, option: int, scene: int) -> int:
-    """A seed fixed by the brief, the option and the scene: asking again asks the same question."""
-    return int(hashlib.sha256(f"{digest}:{option}:{scene}".encode()).hexdigest()[:8], 16)
+def _scene_seed(sku: str, option: int, scene: int, prompt: str) -> int:
+    """A seed fixed by what the scene asks for (SKU, option, scene, prompt) and nothing else in
+    the brief: a changed format list or soundtrack asks the providers the same question again,
+    so their cached answers are reused instead of paid for twice."""
+    key = f"{sku}:{option}:{scene}:{prompt}"
+    return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16)
 
 
 def _compose_key(out: Output, font: FontFile) -> str:

@@ -109,7 +109,7 @@ def test_a_job_renders_one_ad_not_a_batch(tmp_path: Path) -> None:
     data["product"]["photos"] = [str(PHOTOS / "coffee.png")]
     data["variants"] = {"count": 2}
     with pytest.raises(BadInput) as info:
-        parse_payload({"brief": data}, base_dir=tmp_path)
+        parse_payload({"brief": data}, base_dir=PHOTOS)
     assert info.value.where == "payload.brief.variants"
     assert "one job per variant" in info.value.problem
 

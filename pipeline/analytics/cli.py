@@ -105,6 +105,7 @@ def import_command(
 ) -> None:
     """Import a performance report; rows join creatives by the creative id they carry."""
     from pipeline.analytics.importers import read_csv_report
+    from pipeline.analytics.model import currency_code
 
     try:
         if source not in _SOURCES:
@@ -121,7 +122,7 @@ def import_command(
             data,
             name=file.name,
             source=cast("CsvSource", source),  # checked against _SOURCES above
-            currency=currency.upper() if currency else None,
+            currency=currency_code(currency),
         )
         result = _store_report(report, user, name=file.name)
     except ReelforgeError as exc:

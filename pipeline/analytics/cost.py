@@ -6,7 +6,10 @@ hold with its actual cost (every provider call and all compute, priced by ``pipe
 A job makes one output per format, so its settled credits are split across its outputs in
 proportion to what each output is billed (its started seconds, as ``pricing.charge_for``
 counts them); a creative whose job has no settled hold (rendered locally by the command line,
-or still running) has no known cost and is counted apart. Credits become money at the price of a
+or still running) has no known cost and is counted apart. A creative's job is the latest final
+render that made it: a preview is a draft, not the ad that runs, so a preview rendered before or
+after the final never moves a creative's cost onto itself (it is the creative's job only while
+the creative has never been rendered otherwise; ``store.record_creatives``). Credits become money at the price of a
 credit (``CreditPrice``: REELFORGE_CREDIT_PRICE, default 0.01, in REELFORGE_CREDIT_CURRENCY,
 default USD), which must be the ad spend's currency.
 """

@@ -9,6 +9,8 @@ and the attributes the reports compare, all derived from the render's manifest.
   ``utm_content`` = the creative id. Other query parameters of the product URL are kept.
 - Ad name: ``<SKU>_<template>_<format>_o<option>_<creative id>``, ASCII, so both the platforms'
   exports (which carry the ad name) and landing-page analytics (``utm_content``) carry the id.
+- Duration: ``duration_s`` is the output's probed length, ``duration_bucket`` that of the brief's
+  nominal duration (what was asked for, not the container's few milliseconds of drift).
 """
 
 from __future__ import annotations
@@ -92,13 +94,17 @@ def creative_for(
     first = script.scenes[0]
     # What the viewer meets first: the spoken line when there is a voice, else the words on screen.
     hook = (first.voiceover if voiced else "") or first.on_screen_text or script.hook
+    # The bucket is the length the brief asked for: the container's probed length drifts a few
+    # milliseconds past it (a 30 s ad lasts 30.021 s), which would move it across the boundary.
+    nominal = manifest.brief.get("duration")
+    length = float(nominal) if isinstance(nominal, int | float) else entry.duration
     return CreativeAttributes(
         creative_id=cid,
         sku=manifest.sku,
         product=str(product["name"]),
         template=manifest.template,
         duration_s=entry.duration,
-        duration_bucket=duration_bucket(entry.duration),
+        duration_bucket=duration_bucket(length),
         palette_colour=manifest.palette.dominant.name,
         voice="on" if voiced else "off",
         caption_style=caption_style,

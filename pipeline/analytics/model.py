@@ -6,11 +6,14 @@ report side (statistics, recommendation, charts). Frozen, so a row read is a row
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from pipeline.errors import BadInput
 
 __all__ = [
     "ATTRIBUTES",
@@ -18,6 +21,7 @@ __all__ = [
     "CreativeAttributes",
     "PerformanceRow",
     "Source",
+    "currency_code",
     "duration_bucket",
 ]
 
@@ -31,6 +35,17 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     "hook",
 )
 Source = Literal["meta_csv", "google_csv", "meta_api", "google_api"]
+
+
+def currency_code(value: str | None, *, where: str = "--currency") -> str | None:
+    """A currency as a person types it ("usd") as the rows store it ("USD"); None stays None.
+    BadInput naming ``where`` unless it is three letters."""
+    if value is None:
+        return None
+    code = value.strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        raise BadInput(where, f"{value!r} is not a currency code (three letters, e.g. USD)")
+    return code
 
 
 def duration_bucket(seconds: float) -> str:
@@ -64,7 +79,8 @@ class CreativeAttributes(BaseModel):
 
 
 class PerformanceRow(BaseModel):
-    """One imported reporting row for one creative over one period (and placement, if split)."""
+    """One imported reporting row for one creative in one ad over one period (and placement, if
+    split)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -74,6 +90,9 @@ class PerformanceRow(BaseModel):
     period_start: date
     period_end: date
     placement: str = ""  # "" when the report is not split by placement
+    # Which ad ran the creative: one creative runs in many ads (campaigns, ad sets), and each
+    # ad's rows are kept apart; a report adds them up per creative. "" when the source says not.
+    ad_key: str = Field(default="", max_length=1000)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     impressions: int = Field(ge=0)
     clicks: int = Field(ge=0)  # link clicks where the source has them, else clicks

@@ -63,7 +63,11 @@ def chart(
         return fig
     # Ranked by this chart's metric (the report may rank by another): best first, thin last.
     sign = -1.0 if HIGHER_IS_BETTER[metric] else 1.0
-    shown.sort(key=lambda g: (g.thin, sign * float(g.metrics[metric].median or 0.0), g.value))
+    # Thin by this metric's own data (a group can be ranked by CTR and thin on hook rate).
+    thin = {g.value: g.metrics[metric].thin for g in shown}
+    shown.sort(
+        key=lambda g: (thin[g.value], sign * float(g.metrics[metric].median or 0.0), g.value)
+    )
     summaries = [g.metrics[metric] for g in shown]
     medians = [float(s.median or 0.0) for s in summaries]
     lows = [
@@ -73,7 +77,7 @@ def chart(
         float(s.high if s.high is not None else m) for m, s in zip(medians, summaries, strict=True)
     ]
     colours = [
-        THIN_COLOUR if g.thin else BEST_COLOUR if i == 0 else RANKED_COLOUR
+        THIN_COLOUR if thin[g.value] else BEST_COLOUR if i == 0 else RANKED_COLOUR
         for i, g in enumerate(shown)
     ]
     positions = list(range(len(shown)))
@@ -85,12 +89,12 @@ def chart(
             [hi - m for m, hi in zip(medians, highs, strict=True)],
         ],
         color=colours,
-        edgecolor=["#808080" if g.thin else c for g, c in zip(shown, colours, strict=True)],
+        edgecolor=["#808080" if thin[g.value] else c for g, c in zip(shown, colours, strict=True)],
         capsize=4,
         error_kw={"elinewidth": 1.2, "ecolor": "#333333"},
     )
     for bar, group, high in zip(bars, shown, highs, strict=True):
-        if group.thin:
+        if thin[group.value]:
             bar.set_hatch("//")
             ax.annotate(
                 "thin",

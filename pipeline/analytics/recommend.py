@@ -22,6 +22,7 @@ from pipeline.analytics.model import CreativeAttributes, PerformanceRow
 from pipeline.analytics.report import GroupStats, build_report
 from pipeline.analytics.stats import (
     HIGHER_IS_BETTER,
+    METRIC_BASES,
     METRIC_LABELS,
     RATE_METRICS,
     Bootstrap,
@@ -83,6 +84,9 @@ class TemplateAdvice(BaseModel):
     high: float | None
     creatives: int
     impressions: int
+    metric_impressions: int = Field(
+        default=0, description="the impressions the metric stands on (MetricSummary.impressions)"
+    )
     reason: str
 
 
@@ -178,7 +182,7 @@ def _smoothed_logs(
     """Log of each measured creative's (numerator + m * rate) / (denominator + m), where rate is
     the all-template rate and m is PSEUDO_SHARE of the typical creative's denominator."""
     parts = {
-        t: [c.parts(metric) for c in cs if c.measured and c.parts(metric)[1] > 0]
+        t: [c.parts(metric) for c in cs if c.measured_for(metric) and c.parts(metric)[1] > 0]
         for t, cs in members.items()
     }
     everything = [p for ps in parts.values() for p in ps]
@@ -213,7 +217,7 @@ def _observed(metric: Metric, group: GroupStats | None) -> str:
     s = group.metrics[metric]
     return (
         f"median {label} {format_metric(metric, s.median)} (90% {_span(metric, s.low, s.high)}) "
-        f"over {s.n} creative{'s' if s.n != 1 else ''}, {group.impressions:,} impressions"
+        f"over {s.n} creative{'s' if s.n != 1 else ''}, {s.impressions:,} {METRIC_BASES[metric]}"
     )
 
 
@@ -279,6 +283,7 @@ def recommend(
             members[c.template].append(totals[c.creative_id])
     logs = _smoothed_logs(members, metric)
     posterior = _Posterior(logs)
+    # Thin by the metric's own creatives and impressions (the report was built by ``metric``).
     competing = {t: t in groups and not groups[t].thin and len(logs[t]) > 0 for t in names}
     p_best = _thompson(names, posterior, competing, metric=metric, seed=seed)
 
@@ -298,6 +303,7 @@ def recommend(
             high=high,
             creatives=group.creatives if group else 0,
             impressions=group.impressions if group else 0,
+            metric_impressions=group.metrics[metric].impressions if group else 0,
             reason="",
         )
         reason = _reason(

@@ -1,6 +1,10 @@
 """The performance report: per attribute value, totals and metric medians with intervals, ranked
 unless thin. Pure: creatives and rows in, a frozen, JSON-ready Report out.
 
+Thin is decided per metric: each MetricSummary says how many creatives and impressions the metric
+stands on and whether that is too little; a group is ranked (and compared with the rest) by the
+report's metric only when that metric's own data, and the rest's, is enough.
+
 Currency: one report is in one currency. Rows in several currencies are refused
 (MixedCurrencies, naming the currencies) unless ``currency`` picks one; the other rows are then
 left out and counted in ``Report.other_currency_rows``. Converting would need exchange rates per
@@ -87,12 +91,16 @@ class GroupStats(BaseModel):
     spend: Decimal
     revenue: Decimal
     metrics: dict[Metric, MetricSummary]
-    thin: bool
+    thin: bool = Field(
+        description="too little data to rank by the report's metric: too few creatives measured "
+        "for it, or too few impressions behind it (``metrics[metric].impressions``)"
+    )
     thin_reason: str | None = None
     rank: int | None = Field(description="1 is best by the report's metric; None when not ranked")
     vs_rest: Difference | None = Field(
         description="relative difference of the median metric against the attribute's other "
-        "creatives; None for thin groups"
+        "creatives; None for thin groups, and when the other creatives are too few (the same "
+        "minimum-sample rule)"
     )
 
 
@@ -189,32 +197,40 @@ def _section(
     bootstrap: Bootstrap,
 ) -> AttributeReport:
     values = {value: metric_values(members, metric) for value, members in groups.items()}
+    summaries = {
+        value: {
+            m: summarize(members, m, bootstrap=bootstrap, key=(attribute, value)) for m in METRICS
+        }
+        for value, members in groups.items()
+    }
+    all_n = sum(s[metric].n for s in summaries.values())
+    all_impressions = sum(s[metric].impressions for s in summaries.values())
     stats: list[GroupStats] = []
     for value, members in groups.items():
-        measured = sum(1 for c in members if c.measured)
-        impressions = sum(c.impressions for c in members)
-        reason = thin_reason(measured, impressions)
+        own = summaries[value][metric]
+        # Thin by the ranked metric's own creatives and impressions (a hook rate by those that
+        # counted plays), not the group's: other metrics' data cannot rank this one.
+        reason = own.thin_reason
+        # Thin groups are not compared either, nor against a thin rest: a lift is a ranking by
+        # another name.
+        rest_thin = thin_reason(all_n - own.n, all_impressions - own.impressions, metric)
         rest = [v for other, v in values.items() if other != value]
         stats.append(
             GroupStats(
                 value=value,
                 creatives=len(members),
-                measured=measured,
-                impressions=impressions,
+                measured=sum(1 for c in members if c.measured),
+                impressions=sum(c.impressions for c in members),
                 clicks=sum(c.clicks for c in members),
                 purchases=sum(c.purchases for c in members),
                 spend=sum((c.spend for c in members), Decimal(0)),
                 revenue=sum((c.revenue for c in members), Decimal(0)),
-                metrics={
-                    m: summarize(members, m, bootstrap=bootstrap, key=(attribute, value))
-                    for m in METRICS
-                },
+                metrics=summaries[value],
                 thin=reason is not None,
                 thin_reason=reason,
                 rank=None,
-                # Thin groups are not compared either: a lift is a ranking by another name.
                 vs_rest=None
-                if reason is not None
+                if reason is not None or rest_thin is not None
                 else median_difference(
                     values[value],
                     np.concatenate(rest) if rest else np.empty(0),

@@ -17,11 +17,17 @@ from rich.text import Text
 
 from pipeline.analytics.cli import analytics_app
 from pipeline.analytics.cost import AssetCost, CostReport, cost_report, credit_price
-from pipeline.analytics.model import Attribute, CreativeAttributes, PerformanceRow
+from pipeline.analytics.model import (
+    Attribute,
+    CreativeAttributes,
+    PerformanceRow,
+    currency_code,
+)
 from pipeline.analytics.recommend import Recommendation, recommend
 from pipeline.analytics.recommend import all_templates as every_template
-from pipeline.analytics.report import AttributeReport, Report, build_report
+from pipeline.analytics.report import AttributeReport, GroupStats, Report, build_report
 from pipeline.analytics.stats import (
+    METRIC_BASES,
     METRIC_LABELS,
     METRICS,
     Difference,
@@ -43,7 +49,9 @@ UserOption = Annotated[
 ]
 CurrencyOption = Annotated[
     str | None,
-    typer.Option("--currency", help="Report only rows in this currency (needed when mixed)."),
+    typer.Option(
+        "--currency", help="Report only rows in this currency, e.g. USD (needed when mixed)."
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
@@ -115,7 +123,28 @@ def _cell(metric: Metric, summary: MetricSummary) -> Text:
     if summary.median is None:
         return Text("-", style="dim")
     low, high = format_metric(metric, summary.low), format_metric(metric, summary.high)
-    return Text.assemble(format_metric(metric, summary.median), (f"\n{low}–{high}", "dim"))
+    # A value too thin to rank by is dimmed, whichever metric the table is ranked by.
+    return Text.assemble(
+        format_metric(metric, summary.median),
+        (f"\n{low}–{high}", "dim"),
+        style="dim" if summary.thin else "",
+    )
+
+
+def _creatives(group: GroupStats, metric: Metric) -> str:
+    """How many of the group's creatives are measured for the ranked metric, of all of them."""
+    n = group.metrics[metric].n
+    return f"{n}/{group.creatives}" if n != group.creatives else str(group.creatives)
+
+
+def _impressions(group: GroupStats, metric: Metric) -> Text:
+    """The group's impressions, and those the ranked metric stands on when they differ."""
+    base = group.metrics[metric].impressions
+    if base == group.impressions:
+        return Text(f"{group.impressions:,}")
+    return Text.assemble(
+        f"{group.impressions:,}", (f"\n{base:,} for {METRIC_LABELS[metric]}", "dim")
+    )
 
 
 def _lift(diff: Difference | None) -> Text:
@@ -136,7 +165,7 @@ def _section_table(report: Report, section: AttributeReport) -> Table:
     )
     table.add_column("rank", justify="right")
     table.add_column(section.attribute)
-    table.add_column("creatives", justify="right")
+    table.add_column(f"creatives\n(measured for {label})", justify="right")
     table.add_column("impressions", justify="right")
     for metric in METRICS:
         table.add_column(METRIC_LABELS[metric], justify="right")
@@ -146,9 +175,8 @@ def _section_table(report: Report, section: AttributeReport) -> Table:
         table.add_row(
             str(group.rank) if group.rank is not None else "-",
             group.value,
-            f"{group.measured}/{group.creatives}" if group.measured != group.creatives
-            else str(group.creatives),
-            f"{group.impressions:,}",
+            _creatives(group, report.metric),
+            _impressions(group, report.metric),
             *(_cell(m, group.metrics[m]) for m in METRICS),
             _lift(group.vs_rest),
             Text(f"thin: {group.thin_reason}", style="yellow") if group.thin_reason else "",
@@ -169,10 +197,11 @@ def print_report(report: Report, console: Console) -> None:
         soft_wrap=True,
     )
     rules = report.rules
+    base = METRIC_BASES[report.metric]
     console.print(
         f"thin (not ranked): fewer than {rules.min_creatives} creatives with "
-        f"{rules.min_creative_impressions}+ impressions, or fewer than "
-        f"{rules.min_impressions:,} impressions in all",
+        f"{rules.min_creative_impressions}+ {base}, or fewer than {rules.min_impressions:,} "
+        f"{base} in all",
         highlight=False,
         soft_wrap=True,
     )
@@ -218,6 +247,7 @@ def report_command(
     """Per attribute value: impressions, CTR, CPC, CPM, hook rate, thruplay rate and ROAS, as
     medians per creative with bootstrap intervals; thin data is flagged, not ranked."""
     try:
+        currency = currency_code(currency)
         creatives, rows = _dataset(user)
         report = build_report(creatives, rows, by=by, metric=metric, currency=currency)
         if plot is not None:
@@ -260,6 +290,7 @@ def recommend_command(
 ) -> None:
     """The template mix for the next batch (Thompson sampling), one line per template on why."""
     try:
+        currency = currency_code(currency)
         creatives, rows = _dataset(user)
         candidates = every_template(creatives) if all_templates else None
         rec = recommend(
@@ -309,6 +340,7 @@ def costs_command(
 ) -> None:
     """Cost per asset from reelforge's credit ledger beside ad spend and revenue, per template."""
     try:
+        currency = currency_code(currency)
         price = credit_price()
         assets, rows = _cost_inputs(user)
         costs = cost_report(assets, rows, price=price, currency=currency)

@@ -23,6 +23,7 @@ from pipeline.analytics.model import PerformanceRow
 __all__ = [
     "HIGHER_IS_BETTER",
     "METRICS",
+    "METRIC_BASES",
     "METRIC_LABELS",
     "MIN_CREATIVES",
     "MIN_CREATIVE_IMPRESSIONS",
@@ -63,16 +64,29 @@ HIGHER_IS_BETTER: Final[Mapping[Metric, bool]] = {
     "roas": True,
 }
 RATE_METRICS: Final = frozenset({"ctr", "hook_rate", "thruplay_rate"})
+# The impressions each metric stands on (``CreativeTotals.base``), as a report says them.
+METRIC_BASES: Final[Mapping[Metric, str]] = {
+    "ctr": "impressions",
+    "cpc": "impressions with clicks",
+    "cpm": "impressions",
+    "hook_rate": "impressions with 3-second plays counted",
+    "thruplay_rate": "impressions with thruplays counted",
+    "roas": "impressions with spend",
+}
 
-# The minimum-sample rule. A group (one template, one duration bucket, ...) is "thin" and is shown
-# but not ranked when it has fewer than MIN_CREATIVES measured creatives (a median of four values
-# has no useful interval: the bootstrap can only return four distinct values) or fewer than
-# MIN_IMPRESSIONS impressions in all (at a 1% CTR that is about 50 clicks, a relative standard
-# error near 14%, about the size of the effects worth acting on).
+# The minimum-sample rule, per metric. A group (one template, one duration bucket, ...) is "thin"
+# for a metric, shown but not ranked by it, when fewer than MIN_CREATIVES of its creatives are
+# measured for that metric (a median of four values has no useful interval: the bootstrap can only
+# return four distinct values) or the metric stands on fewer than MIN_IMPRESSIONS impressions in
+# all (at a 1% CTR that is about 50 clicks, a relative standard error near 14%, about the size of
+# the effects worth acting on). Each metric counts its own creatives and impressions: a hook rate
+# only those of rows that counted 3-second plays, so a group measured by a source without video
+# metrics is not ranked on one lucky creative's hook rate.
 MIN_CREATIVES: Final = 5
 MIN_IMPRESSIONS: Final = 5_000
-# A creative with fewer impressions is counted in the group's totals but not measured: its rates
-# are noise (one click in 40 impressions is a 2.5% CTR) and would drag medians around.
+# A creative with fewer impressions (behind the metric) is counted in the group's totals but not
+# measured: its rates are noise (one click in 40 impressions is a 2.5% CTR) and would drag medians
+# around.
 MIN_CREATIVE_IMPRESSIONS: Final = 100
 
 
@@ -92,11 +106,28 @@ class MetricSummary(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     metric: Metric
-    n: int = Field(description="creatives with a value (e.g. CPC needs a click)")
+    n: int = Field(
+        description=f"creatives measured for the metric: a value (e.g. CPC needs a click) from "
+        f"at least {MIN_CREATIVE_IMPRESSIONS} impressions behind it"
+    )
     median: float | None
     low: float | None
     high: float | None
     pooled: float | None = Field(description="the group's totals, e.g. all clicks / impressions")
+    impressions: int = Field(
+        default=0,
+        description="the impressions the metric stands on, over the n creatives (for hook "
+        "rate only those of rows that counted 3-second plays)",
+    )
+    thin_reason: str | None = Field(
+        default=None, description="why too little data to rank by this metric; None: enough"
+    )
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def thin(self) -> bool:
+        """Too little data to rank by this metric (the minimum-sample rule)."""
+        return self.thin_reason is not None
 
 
 class Difference(BaseModel):
@@ -136,6 +167,26 @@ class CreativeTotals:
     @property
     def measured(self) -> bool:
         return self.impressions >= MIN_CREATIVE_IMPRESSIONS
+
+    def base(self, metric: Metric) -> int:
+        """The impressions ``metric`` stands on: all of them for CTR and CPM, those of the rows
+        that counted video plays for hook and thruplay rates, and none when the metric has no
+        value (CPC without a click, ROAS without spend)."""
+        match metric:
+            case "ctr" | "cpm":
+                return self.impressions
+            case "cpc":
+                return self.impressions if self.clicks > 0 else 0
+            case "hook_rate":
+                return self.video_3s_impressions
+            case "thruplay_rate":
+                return self.thruplay_impressions
+            case "roas":
+                return self.impressions if self.spend > 0 else 0
+
+    def measured_for(self, metric: Metric) -> bool:
+        """Enough impressions behind the creative's ``metric`` for its value to count."""
+        return self.base(metric) >= MIN_CREATIVE_IMPRESSIONS
 
     def value(self, metric: Metric) -> float | None:
         """The creative's metric; None when its denominator is zero."""
@@ -201,19 +252,31 @@ def creative_totals(rows: Iterable[PerformanceRow]) -> dict[str, CreativeTotals]
     }
 
 
-def metric_values(members: Iterable[CreativeTotals], metric: Metric) -> npt.NDArray[np.float64]:
-    """The metric of each measured creative that has one, sorted ascending."""
-    values = [
-        v for c in members if c.measured and (v := c.value(metric)) is not None and math.isfinite(v)
+def _measured(members: Iterable[CreativeTotals], metric: Metric) -> list[CreativeTotals]:
+    return [
+        c
+        for c in members
+        if c.measured_for(metric) and (v := c.value(metric)) is not None and math.isfinite(v)
     ]
+
+
+def metric_values(members: Iterable[CreativeTotals], metric: Metric) -> npt.NDArray[np.float64]:
+    """The metric of each creative measured for it, sorted ascending."""
+    values = [c.value(metric) for c in _measured(members, metric)]
     return np.sort(np.asarray(values, dtype=np.float64))
 
 
+def metric_impressions(members: Iterable[CreativeTotals], metric: Metric) -> int:
+    """The impressions ``metric`` stands on over the creatives measured for it."""
+    return sum(c.base(metric) for c in _measured(members, metric))
+
+
 def pooled_value(members: Iterable[CreativeTotals], metric: Metric) -> float | None:
-    """The metric of the group's totals (impression-weighted), over its measured creatives."""
+    """The metric of the group's totals (impression-weighted), over the creatives measured for
+    it."""
     numerator = denominator = 0.0
     for c in members:
-        if c.measured:
+        if c.measured_for(metric):
             n, d = c.parts(metric)
             numerator += n
             denominator += d
@@ -265,8 +328,13 @@ def summarize(
     ``key`` names the group for its random stream."""
     values = metric_values(members, metric)
     pooled = pooled_value(members, metric)
+    impressions = metric_impressions(members, metric)
+    reason = thin_reason(len(values), impressions, metric)
     if len(values) == 0:
-        return MetricSummary(metric=metric, n=0, median=None, low=None, high=None, pooled=pooled)
+        return MetricSummary(
+            metric=metric, n=0, median=None, low=None, high=None, pooled=pooled,
+            impressions=impressions, thin_reason=reason,
+        )  # fmt: skip
     draws = bootstrap_medians(values, rng_for(bootstrap.seed, metric, *key), bootstrap.resamples)
     low, high = _interval(draws, bootstrap.confidence)
     return MetricSummary(
@@ -276,6 +344,8 @@ def summarize(
         low=low,
         high=high,
         pooled=pooled,
+        impressions=impressions,
+        thin_reason=reason,
     )
 
 
@@ -311,13 +381,19 @@ def median_difference(
     return Difference(relative=relative, estimate=estimate, low=low, high=high)
 
 
-def thin_reason(measured: int, impressions: int) -> str | None:
-    """Why a group is too thin to rank, or None when it has enough data."""
+def thin_reason(measured: int, impressions: int, metric: Metric | None = None) -> str | None:
+    """Why a group is too thin to rank, or None when it has enough data: ``measured`` creatives
+    and ``impressions``, those of ``metric`` when given (``CreativeTotals.base``)."""
     problems = []
     if measured < MIN_CREATIVES:
-        problems.append(f"{measured} measured creative{'s' if measured != 1 else ''}")
+        plural = "s" if measured != 1 else ""
+        problems.append(
+            f"{measured} measured creative{plural}"
+            if metric is None
+            else f"{measured} creative{plural} measured for {METRIC_LABELS[metric]}"
+        )
     if impressions < MIN_IMPRESSIONS:
-        problems.append(f"{impressions:,} impressions")
+        problems.append(f"{impressions:,} {METRIC_BASES[metric] if metric else 'impressions'}")
     if not problems:
         return None
     return (

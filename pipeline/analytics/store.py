@@ -1,18 +1,29 @@
 """The analytics tables: creatives recorded with their renders, and reports imported into
 ``ad_performance`` (joined to creatives, idempotently, as the user so RLS applies).
 
-An import is one transaction: every row or none. Rows that share a key (the same creative, period
-and placement, e.g. one creative run in two ad sets) are summed first. Re-importing a report
-replaces its keys' numbers; the same report twice changes nothing the second time. Sources keep
-their own rows: a period pulled from the Meta API and also imported from a Meta CSV is stored
-twice, once per source, and a report should read one source per platform.
+An import is one transaction: every row or none. A row is kept per (source, creative, ad, period,
+placement): one creative run in several ads (campaigns, ad sets) has a row per ad, and the report
+adds them up. Rows of one file with the same key are summed first. Re-importing a report replaces
+its keys' numbers; the same report twice changes nothing the second time.
+
+Nothing is counted twice: an import is refused (BadReport naming the file and line, nothing
+imported) when a row overlaps days already stored for the same creative and ad from the same
+source in a different period (a month, then a half month or its days) or with a placement split
+that covers the other (all placements against one), and when the creative already has rows from
+the platform's other source for overlapping days (a Meta CSV and the Meta API: one source per
+platform). Daily rows, and different placements of the same ad and period, add up as they should.
+Rows in another currency (another ad account) are never added to these, so they do not conflict;
+the very same key in a second currency is refused rather than overwritten. One user's imports
+run one at a time, so two at once cannot both miss each other's rows.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -37,7 +48,19 @@ __all__ = [
     "record_creatives",
 ]
 
-_Key = tuple[str, date, date, str]
+_Key = tuple[str, str, date, date, str]  # creative, ad, period start and end, placement
+_PLATFORM_SOURCES: dict[Source, tuple[Source, Source]] = {
+    "meta_csv": ("meta_csv", "meta_api"),
+    "meta_api": ("meta_csv", "meta_api"),
+    "google_csv": ("google_csv", "google_api"),
+    "google_api": ("google_csv", "google_api"),
+}
+_SOURCE_NAMES: dict[Source, str] = {
+    "meta_csv": "Meta CSV",
+    "meta_api": "Meta API",
+    "google_csv": "Google Ads CSV",
+    "google_api": "Google Ads API",
+}
 
 
 class StoredCreative(CreativeAttributes):
@@ -65,7 +88,7 @@ class ImportResult(BaseModel):
     import_id: UUID
     source: Source
     rows: int = Field(description="rows read, summary rows left out")
-    imported: int = Field(description="new (creative, period, placement) rows")
+    imported: int = Field(description="new (creative, ad, period, placement) rows")
     updated: int = Field(description="rows already imported whose numbers changed")
     unchanged: int = Field(description="rows already imported with the same numbers")
     unmatched: tuple[UnmatchedRow, ...] = Field(description="rows naming no known creative")
@@ -78,8 +101,14 @@ def record_creatives(
     job_id: UUID | None,
     project_id: UUID | None,
     creatives: Iterable[CreativeAttributes],
+    preview: bool = False,
 ) -> int:
-    """Upserts the creatives inside the caller's transaction; returns how many were written."""
+    """Upserts the creatives inside the caller's transaction; returns how many were written.
+
+    A creative's job is what its production cost is read from (``cost``): the latest final
+    render's. A ``preview`` render is a draft, not the ad that runs: it links a creative to its
+    job only when the creative has none yet, and never takes the link from a final render.
+    """
     count = 0
     for creative in creatives:
         conn.execute(
@@ -89,6 +118,7 @@ def record_creatives(
                 "user_id": user_id,
                 "job_id": job_id,
                 "project_id": project_id,
+                "preview": preview,
             },
         )
         count += 1
@@ -128,6 +158,131 @@ def _merge(group: list[tuple[int, PerformanceRow]], file: str) -> PerformanceRow
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """Where a stored row sits: enough to tell whether another row counts its days again."""
+
+    source: Source
+    ad_key: str
+    start: date
+    end: date
+    placement: str
+    currency: str
+
+    @classmethod
+    def of(cls, row: PerformanceRow) -> _Stored:
+        return cls(
+            row.source, row.ad_key, row.period_start, row.period_end, row.placement, row.currency
+        )
+
+    @property
+    def key(self) -> tuple[str, str, date, date, str]:
+        """The table's key, but for the user and the creative."""
+        return (self.source, self.ad_key, self.start, self.end, self.placement)
+
+
+class _Periods:
+    """The stored rows of an import's creatives, by creative and day, with the rows the import
+    has accepted so far (so a file cannot overlap itself either)."""
+
+    def __init__(self) -> None:
+        self._days: dict[tuple[str, date], list[_Stored]] = defaultdict(list)
+
+    def add(self, creative_id: str, row: _Stored) -> None:
+        day = row.start
+        while day <= row.end:
+            self._days[(creative_id, day)].append(row)
+            day += timedelta(days=1)
+
+    def overlapping(self, creative_id: str, start: date, end: date) -> list[_Stored]:
+        found: dict[_Stored, None] = {}
+        day = start
+        while day <= end:
+            found.update(dict.fromkeys(self._days.get((creative_id, day), ())))
+            day += timedelta(days=1)
+        return list(found)
+
+
+def _span(start: date, end: date) -> str:
+    return f"{start.isoformat()}..{end.isoformat()}"
+
+
+def _placement(placement: str) -> str:
+    return f"placement {placement!r}" if placement else "all placements"
+
+
+def _nested(a: str, b: str) -> bool:
+    """Whether two different placements count the same impressions: "" (all placements) covers
+    every one, "instagram" covers "instagram:instagram reels"."""
+    parts_a, parts_b = a.split(":") if a else [], b.split(":") if b else []
+    n = min(len(parts_a), len(parts_b))
+    return parts_a[:n] == parts_b[:n]
+
+
+def _double_count(row: PerformanceRow, stored: Sequence[_Stored]) -> str | None:
+    """Why ``row`` would count days already stored (``stored``: the rows of its creative from
+    its platform that overlap its period), or None when it adds up with them."""
+    cid = row.creative_id
+    here = _span(row.period_start, row.period_end)
+    ad = f" in ad {row.ad_key!r}" if row.ad_key else ""
+    key = _Stored.of(row).key
+    for s in stored:
+        if s.key == key and s.currency != row.currency:
+            return (
+                f"creative {cid}{ad} already has a row for {here} in {s.currency}, and this one "
+                f"is in {row.currency}: ads of two ad accounts need telling apart (export the "
+                '"Campaign name" and "Ad set name" columns too)'
+            )
+    # Rows in another currency (another ad account) are never added to these: a report is in
+    # one currency.
+    stored = [s for s in stored if s.currency == row.currency]
+    other = [s for s in stored if s.source != row.source]
+    if other:
+        return (
+            f"import one source per platform: creative {cid} already has "
+            f"{_SOURCE_NAMES[other[0].source]} rows for "
+            f"{_span(min(s.start for s in other), max(s.end for s in other))}"
+        )
+    for s in stored:
+        if s.ad_key != row.ad_key:
+            continue  # another ad of the same creative: its numbers add up
+        if (s.start, s.end) != (row.period_start, row.period_end):
+            return (
+                f"creative {cid}{ad} already has a row for {_span(s.start, s.end)}, which "
+                f"overlaps this row's {here}; import the same ranges again (or only days not "
+                "imported yet), never a range and part of it, or its days count twice"
+            )
+        if s.placement != row.placement and _nested(s.placement, row.placement):
+            return (
+                f"creative {cid}{ad} already has a row for {here} with "
+                f"{_placement(s.placement)}, which counts this row's {_placement(row.placement)} "
+                "too; import a period split by placement or not, never both"
+            )
+    return None
+
+
+def _stored_periods(
+    conn: psycopg.Connection[Any], source: Source, groups: Iterable[PerformanceRow]
+) -> _Periods:
+    """What is stored for the rows' creatives from the import's platform over their dates."""
+    rows = list(groups)
+    periods = _Periods()
+    if not rows:
+        return periods
+    found = conn.execute(
+        query("analytics_stored_periods"),
+        {
+            "ids": sorted({r.creative_id for r in rows}),
+            "sources": list(_PLATFORM_SOURCES[source]),
+            "since": min(r.period_start for r in rows),
+            "until": max(r.period_end for r in rows),
+        },
+    )
+    for cid, src, ad_key, start, end, placement, currency in found:
+        periods.add(cid, _Stored(src, ad_key, start, end, placement, currency))
+    return periods
+
+
 def import_rows(
     *,
     store: Store,
@@ -140,7 +295,9 @@ def import_rows(
     """Joins ``rows`` to the user's creatives and upserts them, all in one transaction as the user."""
     import_id = uuid.uuid4()
     wanted = sorted({cid for row in rows for cid in row.candidates()})
+    file = file_name or "report"
     with store.as_user(user_id) as conn:
+        conn.execute(query("analytics_import_lock"), {"user_id": user_id})
         known = {r[0] for r in conn.execute(query("analytics_known_creatives"), {"ids": wanted})}
         unmatched: list[UnmatchedRow] = []
         groups: dict[_Key, list[tuple[int, PerformanceRow]]] = {}
@@ -150,11 +307,17 @@ def import_rows(
                 unmatched.append(UnmatchedRow(line=row.line, ad_name=row.ad_name))
                 continue
             joined = row.joined(source, cid)
-            key = (cid, joined.period_start, joined.period_end, joined.placement)
+            key = (cid, joined.ad_key, joined.period_start, joined.period_end, joined.placement)
             groups.setdefault(key, []).append((row.line, joined))
+        merged_rows = [(group[0][0], _merge(group, file)) for group in groups.values()]
+        periods = _stored_periods(conn, source, (m for _, m in merged_rows))
         imported = updated = unchanged = 0
-        for group in groups.values():
-            merged = _merge(group, file_name or "report")
+        for line, merged in merged_rows:
+            stored = periods.overlapping(merged.creative_id, merged.period_start, merged.period_end)
+            problem = _double_count(merged, stored)
+            if problem is not None:
+                raise BadReport(file, problem, line=line)
+            periods.add(merged.creative_id, _Stored.of(merged))
             result = conn.execute(
                 query("analytics_upsert_performance"),
                 {**merged.model_dump(), "user_id": user_id, "import_id": import_id},

@@ -259,6 +259,8 @@ def _payload(brief: Brief, body: JobIn, option: int | None) -> dict[str, Any]:
             data["brand"][name] = f"uploads/{data['brand'][name]}"
     if data.get("music"):
         data["music"] = f"uploads/{data['music']}"
+    if data["voice"].get("file"):
+        data["voice"]["file"] = f"uploads/{data['voice']['file']}"
     payload: dict[str, Any] = {"brief": data, "preview": body.preview}
     if body.formats is not None:
         payload["formats"] = [str(f) for f in body.formats]

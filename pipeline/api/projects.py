@@ -48,6 +48,8 @@ def _named_files(brief: Brief) -> list[tuple[str, Path]]:
             named.append((name, path))
     if brief.music is not None:
         named.append(("music", brief.music))
+    if brief.voice.file is not None:
+        named.append(("voice.file", brief.voice.file))
     return named
 
 
@@ -74,8 +76,9 @@ def resolve_uploads(brief: Brief, uploads: Path) -> Brief:
     brand = brief.brand.model_copy(
         update={"logo": resolved.get("brand.logo"), "font": resolved.get("brand.font")}
     )
+    voice = brief.voice.model_copy(update={"file": resolved.get("voice.file")})
     return brief.model_copy(
-        update={"product": product, "brand": brand, "music": resolved.get("music")}
+        update={"product": product, "brand": brand, "music": resolved.get("music"), "voice": voice}
     )
 
 

@@ -3,7 +3,8 @@
 StageError
  └── ProviderError            a provider call failed (malformed JSON, an unusable reply)
       ├── ProviderUnavailable  circuit open, or 5xx / network errors after every retry
-      ├── ProviderRejected     a 4xx other than 429: bad request or auth, never retried
+      ├── ProviderRejected     a 4xx other than 429 (or a 429/5xx the provider marks as final,
+      │                        e.g. Kling's exhausted resource pack): never retried
       └── ProviderRateLimited  429 after every retry
 """
 

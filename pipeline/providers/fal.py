@@ -140,12 +140,13 @@ class FalClips:
             "cfg_scale": self.cfg_scale,
             "attempt": attempt,
         }
+        # No seed in the key: the arguments below carry none (Kling on fal takes none), so the
+        # same question gets the same answer whatever the brief's seed.
         key = cache_key(
             self.name,
             model,
             prompt=request.prompt,
             params=params,
-            seed=request.seed,
             inputs=[] if photo is None else [photo_key_input(photo)],
         )
         what = f"scene {request.scene_index} {request.spec.format.value}"

@@ -131,12 +131,14 @@ class FalQueue:
     async def submit(
         self, model: str, arguments: Mapping[str, Any], *, webhook: str | None = None
     ) -> str:
-        """Queues a request for ``model``; its request id."""
+        """Queues a request for ``model``; its request id.
+
+        Sent ``once``: an answer lost after fal queued the (paid) request is not retried, since
+        a retry would queue and bill a second one."""
         params = {"fal_webhook": webhook} if webhook else None
+        url = f"{self.base_url}/{model.strip('/')}"
         try:
-            body = await self._json(
-                "POST", f"{self.base_url}/{model.strip('/')}", json=dict(arguments), params=params
-            )
+            body = await self._json("POST", url, once=True, json=dict(arguments), params=params)
         except ProviderRejected as exc:
             if exc.status == 404:
                 raise ProviderRejected(

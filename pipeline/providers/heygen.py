@@ -20,7 +20,10 @@ Replies, video statuses, webhook events and listings are read in
 :mod:`pipeline.providers.heygen_replies`.
 
 The voice-over WAV of the scene is uploaded as an asset, so the avatar says exactly what the
-soundtrack says; without one, HeyGen's own text-to-speech speaks the scene's line.
+soundtrack says; without one, HeyGen's own text-to-speech speaks the scene's line. A video lasts
+as long as its audio, so the WAV is padded with silence to the scene's length (the avatar keeps
+presenting through it) and the clip covers the scene. HeyGen's own voice (no WAV) is not padded:
+that video lasts as long as HeyGen reads the line, which may be shorter than the scene.
 """
 
 from __future__ import annotations
@@ -28,8 +31,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import io
 import logging
 import re
+import wave
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,9 +128,12 @@ class HeyGenPresenter:
         policy: RetryPolicy | None = None,
         breaker: CircuitBreaker | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        render_deadline: float = RENDER_DEADLINE,
     ) -> None:
         if not api_key.strip():
             raise BadInput(KEY_ENV, "is empty")
+        # the least time a render is waited for (the runtime's task deadline, if longer, wins)
+        self.render_deadline = render_deadline
         self.model = model
         self.avatar_id = avatar_id or None
         self.voice_id = voice_id or None
@@ -314,8 +322,9 @@ class HeyGenPresenter:
                 if line.audio is not None:
                     asset_id = await self._upload(session, line.audio, line.content_type)
                     body["video_inputs"][0]["voice"] = {"type": "audio", "audio_asset_id": asset_id}
+                # once: a lost answer after HeyGen started the (paid) render is not retried
                 answer = await self._json(
-                    session, "POST", f"{API_URL}/v2/video/generate", json=body
+                    session, "POST", f"{API_URL}/v2/video/generate", once=True, json=body
                 )
                 video_id = response_data(self.name, "video generate", answer).get("video_id")
                 if not video_id:
@@ -329,7 +338,7 @@ class HeyGenPresenter:
                 journal=runtime.journal,
                 inbox=runtime.inbox,
                 poll_interval=runtime.poll_interval,
-                deadline=max(runtime.task_deadline, RENDER_DEADLINE),
+                deadline=max(runtime.task_deadline, self.render_deadline),
                 sleep=self._sleep,
             )
             assert status.result_url is not None
@@ -361,6 +370,9 @@ class HeyGenPresenter:
             if not content_type:
                 raise BadInput(str(request.voice), "HeyGen takes the voice line as WAV or MP3")
             audio = await asyncio.to_thread(request.voice.read_bytes)
+            if content_type == "audio/wav":
+                # the video lasts as long as its audio: make that the whole scene
+                audio = await asyncio.to_thread(_padded_wav, audio, request.duration)
             # the asset id is filled in at submit, after the upload
             return _Line({"type": "audio"}, audio=audio, content_type=content_type)
         text = request.spoken.strip()
@@ -368,6 +380,8 @@ class HeyGenPresenter:
             return _Line({"type": "silence", "duration": round(max(request.duration, 1.0), 2)})
         if not self.voice_id:
             raise BadInput(VOICE_ENV, "is not set; pick a voice_id from HeyGen's voice list")
+        # Not padded: this video lasts as long as HeyGen reads the line, which can be shorter
+        # than the scene (the render always gives presenter scenes the WAV of their line).
         voice = {"type": "text", "input_text": text, "voice_id": self.voice_id, "speed": self.speed}
         return _Line(voice, text=text)
 
@@ -384,6 +398,29 @@ class HeyGenPresenter:
             asset_id,
         )
         return str(asset_id)
+
+
+def _padded_wav(audio: bytes, seconds: float) -> bytes:
+    """``audio`` (a PCM WAV) with silence appended up to ``seconds``; as is if it is already
+    that long, or if it is not a WAV that :mod:`wave` reads (logged: the video will be short)."""
+    try:
+        with wave.open(io.BytesIO(audio), "rb") as source:
+            params = source.getparams()
+            frames = source.readframes(params.nframes)
+    except (EOFError, wave.Error) as exc:
+        _log.warning("heygen: the voice line is not a PCM WAV (%s); it is sent unpadded", exc)
+        return audio
+    frame_size = params.sampwidth * params.nchannels
+    missing = round(seconds * params.framerate) - len(frames) // frame_size
+    if missing <= 0:
+        return audio
+    # silence: 0, or the midpoint for 8-bit samples, which are unsigned
+    silent_sample = b"\x80" if params.sampwidth == 1 else b"\x00" * params.sampwidth
+    out = io.BytesIO()
+    with wave.open(out, "wb") as padded:
+        padded.setparams(params)
+        padded.writeframes(frames + silent_sample * (params.nchannels * missing))
+    return out.getvalue()
 
 
 async def _seconds(path: Path) -> float | None:

@@ -27,6 +27,7 @@ __all__ = [
     "AsyncProviderClient",
     "ProviderClient",
     "RetryPolicy",
+    "Retryable",
     "retry_after_seconds",
 ]
 
@@ -37,6 +38,18 @@ _log = logging.getLogger(__name__)
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 _MAX_MESSAGE = 300
+
+# Whether a 429 or 5xx answer is worth retrying; False makes it a ProviderRejected at once.
+Retryable = Callable[[httpx.Response], bool]
+
+# Failures that prove the provider never received the request: the connection was not made, or
+# no pooled connection came free. Safe to retry even for a request that must not arrive twice.
+_NOT_SENT: tuple[type[httpx.TransportError], ...] = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+)
+_NOT_RETRIED = "the provider may have accepted it, so it was not retried (to avoid paying twice)"
 
 
 @dataclass(frozen=True)
@@ -103,6 +116,14 @@ class ProviderClient:
     - Breaker: checked once per call (open → ``ProviderUnavailable`` without a request); a call
       counts as one failure only when its retries are exhausted. A 4xx is a success for the
       breaker: the provider is up and answering.
+    - ``retryable``: consulted for a 429 or 5xx answer; False means the provider has said it
+      will not change its mind (an account out of credit behind a 429), so the call raises
+      ``ProviderRejected`` at once with the provider's message.
+    - ``once=True`` on a call (a paid submission): only failures that prove the provider never
+      received the request are retried (a connection not made, no pooled connection free, a 429
+      refusal). A read or write timeout, a dropped connection or a 5xx may come after the
+      provider accepted it, so they raise ``ProviderUnavailable`` at once rather than risk
+      creating, and paying for, a second task.
 
     ``sleep``, ``rng`` and ``now`` are injectable so tests neither sleep nor depend on chance.
     """
@@ -117,18 +138,24 @@ class ProviderClient:
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
         now: Callable[[], datetime] = _utcnow,
+        retryable: Retryable | None = None,
     ) -> None:
         self.name = name
         self.client = client
         self.policy = policy or RetryPolicy()
         self.breaker = breaker or breaker_for(name)
+        self.retryable = retryable
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._now = now
 
-    def request(self, method: str, url: str | httpx.URL, **kwargs: Any) -> httpx.Response:
-        """Send the request, retrying as the policy allows; a 2xx or 3xx response or an error."""
-        calls = _Attempts(self, method, url, kwargs, self.client.timeout)
+    def request(
+        self, method: str, url: str | httpx.URL, *, once: bool = False, **kwargs: Any
+    ) -> httpx.Response:
+        """Send the request, retrying as the policy allows; a 2xx or 3xx response or an error.
+
+        ``once``: a request the provider must not receive twice (see the class docstring)."""
+        calls = _Attempts(self, method, url, kwargs, self.client.timeout, once=once)
         while True:
             try:
                 response = self.client.request(method, url, **calls.kwargs)
@@ -140,9 +167,9 @@ class ProviderClient:
                 return response
             self._sleep(delay)
 
-    def json(self, method: str, url: str | httpx.URL, **kwargs: Any) -> Any:
+    def json(self, method: str, url: str | httpx.URL, *, once: bool = False, **kwargs: Any) -> Any:
         """``request`` and decode the body as JSON; ``ProviderError`` if it is not JSON."""
-        return _decode(self.name, method, url, self.request(method, url, **kwargs))
+        return _decode(self.name, method, url, self.request(method, url, once=once, **kwargs))
 
 
 class AsyncProviderClient:
@@ -161,18 +188,24 @@ class AsyncProviderClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
         now: Callable[[], datetime] = _utcnow,
+        retryable: Retryable | None = None,
     ) -> None:
         self.name = name
         self.client = client
         self.policy = policy or RetryPolicy()
         self.breaker = breaker or breaker_for(name)
+        self.retryable = retryable
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._now = now
 
-    async def request(self, method: str, url: str | httpx.URL, **kwargs: Any) -> httpx.Response:
-        """Send the request, retrying as the policy allows; a 2xx or 3xx response or an error."""
-        calls = _Attempts(self, method, url, kwargs, self.client.timeout)
+    async def request(
+        self, method: str, url: str | httpx.URL, *, once: bool = False, **kwargs: Any
+    ) -> httpx.Response:
+        """Send the request, retrying as the policy allows; a 2xx or 3xx response or an error.
+
+        ``once``: a request the provider must not receive twice (see :class:`ProviderClient`)."""
+        calls = _Attempts(self, method, url, kwargs, self.client.timeout, once=once)
         while True:
             try:
                 response = await self.client.request(method, url, **calls.kwargs)
@@ -184,15 +217,19 @@ class AsyncProviderClient:
                 return response
             await self._sleep(delay)
 
-    async def json(self, method: str, url: str | httpx.URL, **kwargs: Any) -> Any:
+    async def json(
+        self, method: str, url: str | httpx.URL, *, once: bool = False, **kwargs: Any
+    ) -> Any:
         """``request`` and decode the body as JSON; ``ProviderError`` if it is not JSON."""
-        return _decode(self.name, method, url, await self.request(method, url, **kwargs))
+        response = await self.request(method, url, once=once, **kwargs)
+        return _decode(self.name, method, url, response)
 
 
 class _Caller(Protocol):
     name: str
     policy: RetryPolicy
     breaker: CircuitBreaker
+    retryable: Retryable | None
     _rng: random.Random
     _now: Callable[[], datetime]
 
@@ -208,10 +245,13 @@ class _Attempts:
         url: str | httpx.URL,
         kwargs: dict[str, Any],
         default: Any,
+        *,
+        once: bool = False,
     ) -> None:
         self.caller = caller
         self.target = _describe(method, url)
         self.attempt = 1
+        self.once = once
         if not caller.breaker.allow():
             wait = caller.breaker.retry_in()
             raise ProviderUnavailable(
@@ -229,6 +269,11 @@ class _Attempts:
             c.breaker.record_failure()
             raise ProviderError(c.name, f"{self.target} failed: {exc}") from exc
         what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        if self.once and not isinstance(exc, _NOT_SENT):
+            c.breaker.record_failure()
+            raise ProviderUnavailable(
+                c.name, f"{self.target} failed: {what}; {_NOT_RETRIED}"
+            ) from exc
         if self.attempt >= c.policy.max_attempts:
             c.breaker.record_failure()
             raise ProviderUnavailable(
@@ -246,7 +291,18 @@ class _Attempts:
         message = _provider_message(response)
         said = f": {message}" if message else ""
         retry_after = retry_after_seconds(response.headers.get("Retry-After"), now=c._now())
-        if status == 429 or 500 <= status <= 599:
+        if (status == 429 or 500 <= status <= 599) and (
+            c.retryable is None or c.retryable(response)
+        ):
+            if self.once and status != 429:
+                c.breaker.record_failure()
+                raise ProviderUnavailable(
+                    c.name,
+                    f"{self.target} returned HTTP {status}{said}; {_NOT_RETRIED}",
+                    status=status,
+                    provider_message=message,
+                    retry_after=retry_after,
+                )
             if self.attempt >= c.policy.max_attempts:
                 c.breaker.record_failure()
                 error = ProviderRateLimited if status == 429 else ProviderUnavailable
@@ -258,13 +314,14 @@ class _Attempts:
                     retry_after=retry_after,
                 )
             return self._next(retry_after, f"{self.target} returned HTTP {status}{said}")
+        # A 4xx, or a 429/5xx the provider says a retry will not change: it is up and answering.
         c.breaker.record_success()
         raise ProviderRejected(
             c.name,
             f"{self.target} was rejected with HTTP {status}{said}",
             status=status,
             provider_message=message,
-        )
+        ) from httpx.HTTPStatusError(f"HTTP {status}", request=response.request, response=response)
 
     def _next(self, retry_after: float | None, why: str) -> float:
         c = self.caller

@@ -33,7 +33,13 @@ from pipeline.providers.connections import Connections, Sleep
 from pipeline.providers.errors import ProviderError, ProviderRejected
 from pipeline.providers.fetch import fetch_result
 from pipeline.providers.http import RetryPolicy
-from pipeline.providers.kling_protocol import explained, kling_token, response_data, task_status
+from pipeline.providers.kling_protocol import (
+    explained,
+    kling_token,
+    response_data,
+    retryable,
+    task_status,
+)
 from pipeline.providers.runtime import ProviderRuntime
 from pipeline.providers.settings import ProviderSettings
 from pipeline.providers.tasks import TaskStatus, run_task
@@ -114,8 +120,9 @@ class KlingClips:
         self.base_url = base_url.rstrip("/")
         self._access_key = access_key.strip()
         self._secret_key = secret_key.strip()
+        # retryable: Kling sends account errors (arrears, resource pack used up) as HTTP 429
         self._connections = Connections(
-            self.name, client, policy=policy, breaker=breaker, sleep=sleep
+            self.name, client, policy=policy, breaker=breaker, sleep=sleep, retryable=retryable
         )
         self._sleep = sleep
         self._now = now
@@ -149,19 +156,24 @@ class KlingClips:
         token = kling_token(self._access_key, self._secret_key, now=self._now())
         return {"Authorization": f"Bearer {token}"}
 
-    async def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    async def _call(
+        self, method: str, path: str, *, once: bool = False, **kwargs: Any
+    ) -> dict[str, Any]:
         url = f"{self.base_url}{path}"
         try:
             body = await self._connections.get().json(
-                method, url, headers=self._headers(), **kwargs
+                method, url, once=once, headers=self._headers(), **kwargs
             )
         except ProviderRejected as exc:
             raise explained(exc) from exc
         return response_data(body, f"{method} {path}")
 
     async def submit(self, kind: str, body: Mapping[str, Any]) -> str:
-        """Creates a ``text2video`` or ``image2video`` task; its task id."""
-        data = await self._call("POST", f"/v1/videos/{kind}", json=dict(body))
+        """Creates a ``text2video`` or ``image2video`` task; its task id.
+
+        Sent ``once``: an answer lost after Kling created the (paid) task is not retried, since
+        a retry would create and bill a second one."""
+        data = await self._call("POST", f"/v1/videos/{kind}", once=True, json=dict(body))
         task_id = data.get("task_id")
         if not isinstance(task_id, str | int) or isinstance(task_id, bool) or not str(task_id):
             raise ProviderError(self.name, f"POST /v1/videos/{kind} answered without a task_id")
@@ -209,12 +221,13 @@ class KlingClips:
             "negative_prompt": self.negative_prompt,
             "attempt": attempt,
         }
+        # No seed in the key: Kling's API takes none, so the same question gets the same answer
+        # whatever the brief's seed (which changes with any edit of the brief).
         key = cache_key(
             self.name,
             model,
             prompt=prompt,
             params=params,
-            seed=request.seed,
             inputs=[] if photo is None else [photo_key_input(photo)],
         )
         what = f"scene {request.scene_index} {request.spec.format.value}"

@@ -11,7 +11,9 @@ From Kling's API reference (read 2026):
 
 Every answer is ``{code, message, request_id, data}``; ``code`` 0 is success. Errors come as HTTP
 401/403/404/400/429/5xx with the same envelope (the retrying client turns them into ProviderError
-subclasses carrying Kling's ``message``, which :func:`explained` words for Kling); a non-zero
+subclasses carrying Kling's ``message``, which :func:`explained` words for Kling). Kling answers
+account problems (1100-1102: arrears, resource pack used up) and its IP whitelist (1304) with
+HTTP 429 too: :func:`retryable` tells the client that only 1302/1303 are rate limits. A non-zero
 ``code`` in a 2xx answer is mapped here with the documented code table. A task is
 ``submitted → processing → succeed | failed``; ``task_status_msg`` gives the reason of a failure
 (e.g. the content risk control).
@@ -23,6 +25,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import httpx
 import jwt
 
 from pipeline.providers.errors import (
@@ -39,6 +42,7 @@ __all__ = [
     "explained",
     "kling_token",
     "response_data",
+    "retryable",
     "task_status",
 ]
 
@@ -126,13 +130,41 @@ _HTTP_MEANINGS = {
 }
 
 
+def _answer_code(response: httpx.Response) -> int | None:
+    """The ``code`` of an error answer's envelope; None if it has none."""
+    try:
+        body = response.json()
+    except (ValueError, httpx.ResponseNotRead):
+        return None
+    code = body.get("code") if isinstance(body, dict) else None
+    return code if isinstance(code, int) and not isinstance(code, bool) else None
+
+
+def retryable(response: httpx.Response) -> bool:
+    """Whether a 429 or 5xx answer is worth retrying: not when its code is one of Kling's
+    1xxx service codes other than the rate limits (1302, 1303), such as an account in arrears
+    (1101) or a resource pack used up (1102), which Kling also sends with HTTP 429."""
+    code = _answer_code(response)
+    return code is None or not 1000 <= code < 5000 or code in _RATE_LIMITS
+
+
 def explained(exc: ProviderRejected) -> ProviderRejected:
-    """A rejection reworded with what its HTTP status means at Kling."""
-    meaning = _HTTP_MEANINGS.get(exc.status or 0, "Kling rejected the request")
+    """A rejection reworded with what its HTTP status, or else its code, means at Kling."""
     reason = exc.provider_message or "no reason given"
+    meaning = _HTTP_MEANINGS.get(exc.status or 0)
+    answer = exc.__cause__.response if isinstance(exc.__cause__, httpx.HTTPStatusError) else None
+    code = _answer_code(answer) if answer is not None else None
+    if meaning is None and code in KLING_CODES:
+        # a 429 or 5xx that retrying will not change (see retryable)
+        return ProviderRejected(
+            "kling",
+            f"{KLING_CODES[code]}: {reason} (code {code}, HTTP {exc.status})",
+            status=exc.status,
+            provider_message=exc.provider_message,
+        )
     return ProviderRejected(
         "kling",
-        f"{meaning}: {reason} (HTTP {exc.status})",
+        f"{meaning or 'Kling rejected the request'}: {reason} (HTTP {exc.status})",
         status=exc.status,
         provider_message=exc.provider_message,
     )

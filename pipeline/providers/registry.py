@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -258,9 +258,15 @@ def _secrets() -> dict[str, str]:
     return {name: secrets[0] for name, secrets in found.items()}
 
 
-def job_runtime(store: Store, job: Job, work_dir: Path, media_root: Path) -> ProviderRuntime:
+def job_runtime(
+    store: Store,
+    job: Job,
+    work_dir: Path,
+    media_root: Path,
+    check: Callable[[], None] = lambda: None,
+) -> ProviderRuntime:
     """A job's runtime: its spend and task ids in its work folder (kept across attempts), the
-    shared cache, callbacks read from the store."""
+    shared cache, callbacks read from the store; ``check`` raises once the job is aborted."""
     settings = ProviderSettings()
     return ProviderRuntime(
         cache=ProviderCache(settings.cache_dir or media_root / ".cache" / "providers"),
@@ -270,6 +276,7 @@ def job_runtime(store: Store, job: Job, work_dir: Path, media_root: Path) -> Pro
         callback_base=settings.callback_base_url,
         job_id=str(job.id),
         callback_secrets=_secrets(),
+        check=check,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -37,6 +37,9 @@ class ProviderRuntime:
     callback_secrets: Mapping[str, str] = field(default_factory=dict)  # provider → whsec_ secret
     poll_interval: float = 5.0
     task_deadline: float = 900.0
+    # Raises when the job was canceled or lost its lease (the worker's JobControl.check): the
+    # scenes in flight stop waiting (their submitted tasks stay in the journal), none start.
+    check: Callable[[], None] = field(default=lambda: None)
 
     def callback_url(self, provider: str) -> str | None:
         """Where ``provider`` should call back for this job, or None to poll only: the service

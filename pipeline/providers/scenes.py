@@ -16,9 +16,10 @@ and a retried job finds them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,7 @@ __all__ = ["Fallback", "ProviderClips", "SceneFailed", "check_clip"]
 _log = logging.getLogger(__name__)
 
 Clip = StillClip | VideoClip
+WATCH_SECONDS = 0.5  # how often a scene in flight looks whether its job was canceled
 Checker = Callable[[Clip, ClipRequest], list[str]]
 
 
@@ -84,6 +86,22 @@ class ProviderClips:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _checks: dict[tuple[Path, float], list[str]] = field(default_factory=dict, repr=False)
 
+    async def _watched(self, making: Coroutine[object, object, Clip]) -> Clip:
+        """Awaits a provider call while checking every WATCH_SECONDS that the job still runs;
+        a canceled job cancels the call (its submitted task stays in the journal)."""
+        task = asyncio.ensure_future(making)
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=WATCH_SECONDS)
+            if done:
+                return task.result()
+            try:
+                self.runtime.check()
+            except BaseException:
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
+                raise
+
     async def _checked(self, clip: Clip, request: ClipRequest) -> list[str]:
         """The clip's problems, checked once per file and length: 9x16 and 4x5 share a clip."""
         source = clip.path if isinstance(clip, VideoClip) else clip.image
@@ -120,9 +138,12 @@ class ProviderClips:
         attempt, failures, regenerated = 0, 0, False
         reason = ""
         while True:
+            self.runtime.check()
             try:
-                clip = await self.source.make(
-                    request, self.ctx, workdir=workdir, runtime=self.runtime, attempt=attempt
+                clip = await self._watched(
+                    self.source.make(
+                        request, self.ctx, workdir=workdir, runtime=self.runtime, attempt=attempt
+                    )
                 )
             except (BadInput, ProviderRejected):
                 raise

@@ -173,7 +173,9 @@ async def run_task(
     started = clock()
     interval = poll_interval
     while True:
-        status = _from_inbox(provider, inbox, task_id) or await provider.status(task_id)
+        # the inbox reads the database: off the event loop, so other scenes keep polling
+        received = await asyncio.to_thread(_from_inbox, provider, inbox, task_id)
+        status = received or await provider.status(task_id)
         if status.final:
             if status.state is TaskState.FAILED:
                 if journal is not None:

@@ -119,6 +119,7 @@ def record_render(
                 job_id=job_id,
                 project_id=project_id,
                 creatives=(e.creative for e in manifest.outputs if e.creative is not None),
+                preview=manifest.preview,
             )
     except psycopg.Error as exc:
         raise from_driver(exc) from exc

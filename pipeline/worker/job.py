@@ -136,6 +136,7 @@ def parse_payload(payload: dict[str, Any], *, base_dir: Path) -> JobSpec:
     if not isinstance(data, dict):
         raise BadInput("payload.brief", "must be a brief mapping")
     brief = parse_brief(data, base_dir=base_dir)
+    _inside(brief, base_dir)
     if brief.variants is not None:
         raise BadInput(
             "payload.brief.variants",
@@ -164,6 +165,22 @@ def parse_payload(payload: dict[str, Any], *, base_dir: Path) -> JobSpec:
         brief_data=data,
         options=RenderOptions(formats=formats, option=option, preview=preview),
     )
+
+
+def _inside(brief: Brief, base_dir: Path) -> None:
+    """Every file a job names lies in its user's folder (or is a downloaded asset): a payload
+    never reaches another user's files, whatever wrote it."""
+    from pipeline.download import default_cache_dir
+
+    roots = [base_dir.resolve(), default_cache_dir().resolve()]
+    named: list[tuple[str, Path | None]] = [
+        (f"product.photos[{i}]", p) for i, p in enumerate(brief.product.photos)
+    ]
+    named += [("brand.logo", brief.brand.logo), ("brand.font", brief.brand.font)]
+    named += [("music", brief.music), ("voice.file", brief.voice.file)]
+    for where, path in named:
+        if path is not None and not any(path.resolve().is_relative_to(r) for r in roots):
+            raise BadInput(f"payload.brief.{where}", "must name a file in your uploads folder")
 
 
 def estimate_cost(spec: JobSpec, settings: ProviderSettings | None = None) -> int:
@@ -331,6 +348,7 @@ def _record_outputs(store: Store, job: Job, result: RenderResult, final: Path) -
             job_id=job.id,
             project_id=job.project_id,
             creatives=(e.creative for e in result.manifest.outputs if e.creative is not None),
+            preview=result.manifest.preview,
         )
         for entry in result.manifest.outputs:
             conn.execute(
@@ -453,7 +471,7 @@ def _run_attempt(
                     ports = build_ports(
                         spec.brief,
                         ProviderSettings(),
-                        job_runtime(store, job, work_dir, media_root),
+                        job_runtime(store, job, work_dir, media_root, check=control.check),
                         offline=offline_clips,
                     )
                 meter = ports.meter

@@ -3,7 +3,7 @@
 -- id, and a record of every import. All tenant data under RLS, like 0001's tables.
 --
 -- 0001's ad_performance was a placeholder that nothing wrote (one row per platform and day, keyed
--- to a render): it is replaced by a table keyed the way reports arrive, by source, creative,
+-- to a render): it is replaced by a table keyed the way reports arrive, by source, creative, ad,
 -- reporting period and placement, so importing the same report again updates rows in place.
 
 drop table public.ad_performance;
@@ -55,7 +55,10 @@ create table public.analytics_imports (
 );
 create index analytics_imports_user on public.analytics_imports (user_id, created_at desc);
 
--- One reporting row per (source, creative, period, placement): a re-import replaces it in place.
+-- One reporting row per (source, creative, ad, period, placement): a re-import replaces it in
+-- place. One creative runs as many ads (campaigns, ad sets): ``ad_key`` tells them apart (the
+-- platform's ad id from an API, "Campaign | Ad set | Ad" as a CSV export names it), so exports
+-- of different campaigns for the same period add up instead of replacing each other.
 create table public.ad_performance (
   id uuid primary key default gen_random_uuid(),
   user_id uuid not null default auth.uid() references auth.users (id) on delete cascade,
@@ -64,6 +67,7 @@ create table public.ad_performance (
   period_start date not null,
   period_end date not null,
   placement text not null default '' check (length(placement) <= 100),
+  ad_key text not null default '' check (length(ad_key) <= 1000),
   ad_name text not null default '' check (length(ad_name) <= 400),
   currency text not null check (currency ~ '^[A-Z]{3}$'),
   impressions bigint not null check (impressions >= 0),
@@ -76,7 +80,7 @@ create table public.ad_performance (
   import_id uuid,
   imported_at timestamptz not null default now(),
   check (period_end >= period_start),
-  unique (user_id, source, creative_id, period_start, period_end, placement),
+  unique (user_id, source, creative_id, ad_key, period_start, period_end, placement),
   foreign key (user_id, creative_id) references public.creatives (user_id, creative_id)
     on delete cascade,
   -- Deferred: an import writes its rows first and its summary (with the counts) last.

@@ -17,7 +17,8 @@ _CREATIVE_COLUMNS = (
     "landing_url",
 )  # fmt: skip
 _ROW_COLUMNS = (
-    "source", "creative_id", "ad_name", "period_start", "period_end", "placement", "currency",
+    "source", "creative_id", "ad_key", "ad_name", "period_start", "period_end", "placement",
+    "currency",
     "impressions", "clicks", "spend", "purchases", "revenue", "video_3s_plays", "thruplays",
 )  # fmt: skip
 

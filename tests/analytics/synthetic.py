@@ -18,7 +18,7 @@ import numpy as np
 
 from pipeline.analytics.model import CreativeAttributes, PerformanceRow, duration_bucket
 
-__all__ = ["DEFAULT_ARMS", "Arm", "Dataset", "generate"]
+__all__ = ["DEFAULT_ARMS", "Arm", "Dataset", "generate", "lucky_hook"]
 
 
 @dataclass(frozen=True)
@@ -127,3 +127,33 @@ def generate(
                     )
                 )
     return Dataset(tuple(creatives), tuple(rows), truth)
+
+
+def lucky_hook() -> Dataset:
+    """Two templates with plenty of impressions each, but hook rates measured unevenly:
+    "tpl_a" has five creatives from Google (no 3-second plays) and one Meta creative with a lucky
+    95% hook rate on 2,000 impressions; "tpl_b" has six Meta creatives at a solid 35%."""
+    creatives: list[CreativeAttributes] = []
+    rows: list[PerformanceRow] = []
+    for template, letter in (("tpl_a", "a"), ("tpl_b", "b")):
+        for i in range(6):
+            cid = f"rf-{letter * 4}{i:08d}"
+            creatives.append(
+                CreativeAttributes(
+                    creative_id=cid, sku="S", product="P", template=template, duration_s=10,
+                    duration_bucket="<15s", palette_colour="red", voice="on", caption_style="x",
+                    hook="h", format="9x16", script_option=1, ad_name=f"S_{cid}",
+                    landing_url=f"https://x.test/?utm_content={cid}",
+                )
+            )  # fmt: skip
+            measured = template == "tpl_b" or i == 0
+            rows.append(
+                PerformanceRow(
+                    source="meta_csv" if measured else "google_csv",
+                    creative_id=cid, ad_name=cid, period_start=date(2024, 5, 1),
+                    period_end=date(2024, 5, 31), currency="USD", impressions=2000, clicks=30,
+                    spend=Decimal(50),
+                    video_3s_plays=(1900 if template == "tpl_a" else 700) if measured else None,
+                )
+            )  # fmt: skip
+    return Dataset(tuple(creatives), tuple(rows))

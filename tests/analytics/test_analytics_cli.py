@@ -117,3 +117,15 @@ def test_a_user_that_is_not_an_id_exits_2_with_a_database_url(db_uri: str, tmp_p
     result = reelforge("analytics", "import", str(report), "--user", "me@x.test", db_uri=db_uri)
 
     assert result.returncode == 2 and "--user: with DATABASE_URL" in result.stderr
+
+
+def test_a_bad_account_currency_exits_2_naming_the_option(db_uri: str, tmp_path: Path) -> None:
+    report = tmp_path / "g.csv"
+    report.write_text(
+        'Ad report\n"May 1, 2024 - May 31, 2024"\nAd name,Impr.,Clicks,Cost\nA,1,1,1.00\n'
+    )
+
+    result = reelforge("analytics", "import", str(report), "--currency", "us", db_uri=db_uri)
+
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: --currency: 'us' is not a currency code")

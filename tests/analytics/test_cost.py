@@ -20,6 +20,7 @@ from pipeline.analytics.cost import (
 )
 from pipeline.analytics.model import PerformanceRow
 from pipeline.analytics.report import MixedCurrencies
+from pipeline.analytics.store import record_creatives
 from pipeline.errors import BadInput
 from pipeline.store import Store
 from tests.analytics.seed import insert_creatives, insert_job, insert_rows
@@ -163,3 +164,28 @@ def test_ledger_costs_are_read_per_creative_under_rls(
     report = cost_report(list(costs.values()), data.rows, price=USD)
     assert report.total.production_cost == Decimal("3.00")
     assert report.total.costed == 2
+
+
+@pytest.mark.integration
+def test_a_preview_never_moves_a_creatives_cost_off_its_final_render(
+    store: Store, user_a: uuid.UUID
+) -> None:
+    (creative,) = generate([Arm("before_after", 0.014, 1, (8, 8))]).creatives
+    creative = creative.model_copy(update={"format": "9x16"})
+
+    def record(job: uuid.UUID, *, preview: bool) -> Decimal | None:
+        with store.as_service() as conn:
+            record_creatives(
+                conn, user_id=user_a, job_id=job, project_id=None, creatives=[creative],
+                preview=preview,
+            )  # fmt: skip
+        (cost,) = load_asset_costs(store=store, user_id=user_a)
+        return asset_credits(cost)
+
+    draft = insert_job(store, user_a, {"9x16": 8.0}, hold=80, settled=80)
+    final = insert_job(store, user_a, {"9x16": 8.0}, hold=400, settled=400)
+    later = insert_job(store, user_a, {"9x16": 8.0}, hold=80, settled=80)
+
+    assert record(draft, preview=True) == 80  # only ever previewed: the preview's job
+    assert record(final, preview=False) == 400  # the final render takes the link
+    assert record(later, preview=True) == 400  # a later preview is a draft: the cost stays

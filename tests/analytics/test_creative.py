@@ -176,3 +176,20 @@ def test_a_manifest_written_before_creatives_still_loads(rendered: RenderResult)
         del output["creative"]
 
     assert Manifest.model_validate(data).outputs[0].creative is None
+
+
+@pytest.mark.integration
+def test_the_duration_bucket_is_the_briefs_length_not_the_containers_drift(
+    rendered: RenderResult,
+) -> None:
+    manifest = rendered.manifest
+    for asked, probed, bucket in ((30, 30.021, "15-30s"), (15, 15.021, "15-30s"),
+                                  (14.5, 14.52, "<15s"), (45, 44.98, "30s+")):  # fmt: skip
+        brief = {**manifest.brief, "duration": asked}
+        entry = manifest.outputs[0].model_copy(update={"duration": probed})
+
+        creative = creative_for(
+            manifest.model_copy(update={"brief": brief}), entry, caption_style="bold"
+        )
+
+        assert (creative.duration_bucket, creative.duration_s) == (bucket, probed)

@@ -145,6 +145,8 @@ def test_meta_rows_read_actions_values_plays_and_thruplays() -> None:
     assert (static.clicks, static.purchases, static.revenue) == (0, 0, Decimal(0))
     assert (static.video_3s_plays, static.thruplays) == (None, None)
     assert [r.line for r in report.rows] == [1, 2]
+    # The ad id tells apart the ads (campaigns, ad sets) one creative runs in.
+    assert (ad.ad_key, static.ad_key) == ("120210000000001", "120210000000002")
 
 
 def test_meta_daily_rows_by_placement() -> None:
@@ -298,6 +300,7 @@ def test_google_rows_read_micros_int64_strings_and_omitted_zeros() -> None:
     video, bare = google(Recorder(httpx.Response(200, json=STREAM))).fetch().rows
 
     assert video.candidates() == ["rf-2c3d4e5f6071"]
+    assert (video.ad_key, bare.ad_key) == ("222", "333")
     assert video.utm_content == "rf-2c3d4e5f6071"
     assert (video.impressions, video.clicks, video.spend) == (1234, 56, Decimal("25.2"))
     assert (video.purchases, video.revenue, video.thruplays) == (3, Decimal("74.75"), 1010)
@@ -494,6 +497,22 @@ def test_utf16_upload_with_explicit_source(
     )
 
     assert answer.status_code == 201 and answer.json()["imported"] == 2
+
+
+@pytest.mark.integration
+def test_the_account_currency_is_taken_in_any_case(
+    client: ApiClient, auth: Auth, store: Store, user_a: uuid.UUID
+) -> None:
+    _seed(store, user_a)
+    body = b"Ad report\nMay 1, 2024 - May 31, 2024\nAd name,Impr.,Clicks,Cost\nA rf-0a1b2c3d4e5f,1,1,1.00\n"
+    headers = auth(user_a) | {"Content-Type": "text/csv"}
+
+    bad = client.post("/v1/analytics/imports?currency=eu", content=body, headers=headers)
+    good = client.post("/v1/analytics/imports?currency=eur", content=body, headers=headers)
+
+    assert bad.status_code == 422 and bad.json()["field"] == "currency"
+    assert good.status_code == 201, good.text
+    assert good.json()["imported"] == 1
 
 
 @pytest.mark.integration

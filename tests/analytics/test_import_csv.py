@@ -17,7 +17,9 @@ from pipeline.analytics.importers import (
     read_csv_report,
     sniff_source,
 )
+from pipeline.analytics.importers.base import ad_key_of
 from pipeline.analytics.importers.tabular import decimal_mark
+from pipeline.analytics.stats import creative_totals
 from pipeline.errors import BadInput
 
 DATA = Path(__file__).with_name("data")
@@ -39,9 +41,9 @@ def test_meta_export_with_usd_suffix_thousands_separators_dashes_and_a_summary_r
     assert (first.impressions, first.clicks, first.spend) == (12345, 234, Decimal("1234.56"))
     assert (first.purchases, first.revenue) == (12, Decimal("359.88"))
     assert (first.video_3s_plays, first.thruplays) == (4321, 1234)
-    # "—" is a blank: no clicks, no purchases, and no video numbers (not zero plays).
+    # "—" is a blank: no clicks, no purchases, and, in video columns the export has, no plays.
     assert (quiet.clicks, quiet.purchases, quiet.revenue) == (0, 0, Decimal(0))
-    assert (quiet.video_3s_plays, quiet.thruplays) == (None, None)
+    assert (quiet.video_3s_plays, quiet.thruplays) == (0, 0)
     assert other.ad_name == "Summer sale static image" and other.candidates() == []
 
 
@@ -65,7 +67,10 @@ def test_google_report_with_title_date_range_and_total_rows() -> None:
     assert video.thruplays == 1010 and video.video_3s_plays is None
     # The ad was renamed: the id still comes from the final URL's utm_content.
     assert renamed.candidates() == ["rf-3d4e5f607182"]
-    assert search.candidates() == [] and search.thruplays is None
+    assert search.candidates() == [] and search.thruplays == 0  # " --" in a TrueView column
+    assert video.ad_key == (
+        "Espresso video | Cups | AUR-ESP-01_product_showcase_16x9_o1_rf-2c3d4e5f6071"
+    )
 
 
 def test_meta_utf16_tab_separated_export_with_decimal_commas_days_and_placements() -> None:
@@ -214,3 +219,80 @@ def test_a_multi_line_quoted_cell_keeps_later_line_numbers_right() -> None:
         read_csv_report(data, name="m.csv")
 
     assert failure.value.line == 4
+
+
+def test_a_dash_in_a_video_column_is_zero_plays_and_only_a_missing_column_is_unknown() -> None:
+    header = f"{META_HEADER.replace('Ad name', 'Day,Ad name')},3-second video plays,ThruPlays"
+    data = (
+        f"{header}\n"
+        '2024-05-01,2024-05-02,2024-05-01,x_rf-0a1b2c3d4e5f,10.00,"1,000",10,300,100\n'
+        "2024-05-01,2024-05-02,2024-05-02,x_rf-0a1b2c3d4e5f,5.00,500,—,—,—\n"
+    ).encode()
+
+    rows = [
+        r.joined("meta_csv", "rf-0a1b2c3d4e5f") for r in read_csv_report(data, name="m.csv").rows
+    ]
+
+    assert [(r.video_3s_plays, r.thruplays) for r in rows] == [(300, 100), (0, 0)]
+    # The quiet day's impressions stay in the hook rate's base: 300 plays in 1,500 impressions.
+    totals = creative_totals(rows)["rf-0a1b2c3d4e5f"]
+    assert totals.value("hook_rate") == pytest.approx(0.2)
+    assert totals.value("thruplay_rate") == pytest.approx(100 / 1500)
+    without = read_csv_report(f"{META_HEADER}\n{GOOD_META}\n".encode(), name="m.csv").rows[0]
+    assert (without.video_3s_plays, without.thruplays) == (None, None)
+    google = b'Ad report\n"May 1, 2024 - May 31, 2024"\nAd name,Currency code,Impr.,Clicks,Cost\nA,USD,1,1,1.00\n'
+    assert read_csv_report(google, name="g.csv").rows[0].thruplays is None
+
+
+def test_only_real_summary_rows_are_skipped_never_an_ad_named_total() -> None:
+    meta = (
+        f"{META_HEADER}\n"
+        '2024-05-01,2024-05-31,Results from 3 ads,150.00,"15,000",160\n'
+        '2024-05-01,2024-05-31,TOTAL-01_product_showcase_9x16_o1_rf-0a1b2c3d4e5f,100.00,"10,000",120\n'
+        '2024-05-01,2024-05-31,Total glow serum_rf-1b2c3d4e5f60,50.00,"5,000",40\n'
+        "2024-05-01,2024-05-31,Results from 3 ads rf-2c3d4e5f6071,1.00,10,1\n"
+        "2024-05-01,2024-05-31,Total refresh (no id),1.00,10,1\n"
+        'Total,,,151.00,"15,010",161\n'
+    ).encode()
+
+    report = read_csv_report(meta, name="m.csv")
+
+    assert report.skipped == 2
+    assert [r.line for r in report.rows] == [3, 4, 5, 6]
+    google = (
+        b'Ad report\n"May 1, 2024 - May 31, 2024"\n'
+        b"Campaign,Ad group,Ad name,Final URL,Currency code,Impr.,Clicks,Cost\n"
+        b'Total Care launch,Cups,AUR_product_showcase_16x9_o1_rf-2c3d4e5f6071,,USD,"1,234",56,25.20\n'
+        b"Total: Spring,Cups,Cup ad,https://x.test/?utm_content=rf-3d4e5f607182,USD,10,1,1.00\n"
+        b'Total: Account,,,,USD,"1,244",57,26.20\n'
+        b"Total campaigns,,,,USD,1,1,1.00\n"
+    )
+
+    report = read_csv_report(google, name="g.csv")
+
+    assert report.skipped == 1
+    assert [r.line for r in report.rows] == [4, 5, 7]
+    assert report.rows[0].candidates() == ["rf-2c3d4e5f6071"]
+
+
+def test_each_ad_is_named_by_campaign_ad_set_and_ad_or_its_id() -> None:
+    meta = (
+        "Reporting starts,Reporting ends,Campaign name,Ad set name,Ad name,Amount spent (USD),"
+        "Impressions,Link clicks\n"
+        "2024-05-01,2024-05-31,Spring,Cups 25-34,x_rf-0a1b2c3d4e5f,10.00,100,1\n"
+        "2024-05-01,2024-05-31,Retarget,—,x_rf-0a1b2c3d4e5f,10.00,100,1\n"
+    ).encode()
+
+    spring, retarget = read_csv_report(meta, name="m.csv").rows
+
+    assert spring.ad_key == "Spring | Cups 25-34 | x_rf-0a1b2c3d4e5f"
+    assert retarget.ad_key == "Retarget | x_rf-0a1b2c3d4e5f"
+    bare = read_csv_report(f"{META_HEADER}\n{GOOD_META}\n".encode(), name="m.csv").rows[0]
+    assert bare.ad_key == "A rf-0a1b2c3d4e5f"
+    google = (
+        b'Ad report\n"May 1, 2024 - May 31, 2024"\n'
+        b"Campaign,Ad group,Ad ID,Ad name,Currency code,Impr.,Clicks,Cost\n"
+        b"Launch,Cups,681234567890,x_rf-2c3d4e5f6071,USD,10,1,1.00\n"
+    )
+    assert read_csv_report(google, name="g.csv").rows[0].ad_key == "Launch | Cups | 681234567890"
+    assert ad_key_of("a" * 600, "b" * 600).startswith("sha256:")

@@ -15,8 +15,10 @@ import psycopg
 import pytest
 
 from pipeline.analytics.creative import ad_name, creative_id
+from pipeline.analytics.dataset import load_dataset
 from pipeline.analytics.importers import BadReport, MetaInsightsApi, read_csv_report
 from pipeline.analytics.model import CreativeAttributes
+from pipeline.analytics.report import build_report
 from pipeline.analytics.store import (
     import_report,
     list_creatives,
@@ -75,6 +77,10 @@ def seed_creatives(store: Store, user: uuid.UUID, ids: tuple[str, ...] = IDS) ->
         )
 
 
+def imported_bytes(store: Store, user: uuid.UUID, data: bytes, name: str) -> Any:
+    return import_report(store=store, user_id=user, report=read_csv_report(data, name=name))
+
+
 def imported(store: Store, user: uuid.UUID, name: str) -> Any:
     report = read_csv_report((DATA / name).read_bytes(), name=name)
     return import_report(store=store, user_id=user, report=report)
@@ -103,7 +109,7 @@ def test_an_import_joins_rows_to_creatives_and_reports_the_unmatched(
     rows = {r.creative_id: r for r in list_performance(store=store, user_id=user_a)}
     assert rows["rf-0a1b2c3d4e5f"].source == "meta_csv"
     assert rows["rf-0a1b2c3d4e5f"].video_3s_plays == 4321
-    assert rows["rf-1b2c3d4e5f60"].thruplays is None
+    assert rows["rf-1b2c3d4e5f60"].thruplays == 0  # "—" in the ThruPlays column
     record = admin.execute(
         "select source, file_name, rows_read, imported, unmatched, unmatched_rows"
         " from public.analytics_imports where id = %s",
@@ -173,22 +179,185 @@ def test_every_source_keeps_its_own_rows(store: Store, admin: Admin, user_a: uui
     assert sources == [("google_csv", 2), ("meta_csv", 5)]
 
 
-def test_rows_of_one_creative_and_period_are_summed(
+def test_rows_of_one_ad_and_period_are_summed_and_other_ads_kept_apart(
     store: Store, admin: Admin, user_a: uuid.UUID
 ) -> None:
     seed_creatives(store, user_a)
     data = (
         b"Reporting starts,Reporting ends,Ad name,Amount spent (USD),Impressions,Link clicks\n"
-        b"2024-05-01,2024-05-31,Ad set A rf-0a1b2c3d4e5f,10.00,100,1\n"
-        b"2024-05-01,2024-05-31,Ad set B rf-0a1b2c3d4e5f,2.50,50,4\n"
+        b"2024-05-01,2024-05-31,Ad A rf-0a1b2c3d4e5f,10.00,100,1\n"
+        b"2024-05-01,2024-05-31,Ad A rf-0a1b2c3d4e5f,2.50,50,4\n"
+        b"2024-05-01,2024-05-31,Ad B rf-0a1b2c3d4e5f,1.00,10,1\n"
     )
 
     result = import_report(
         store=store, user_id=user_a, report=read_csv_report(data, name="two.csv")
     )
 
-    assert (result.rows, result.imported) == (2, 1)
-    assert totals(admin, user_a) == (1, 150, 5, Decimal("12.50"), 0)
+    assert (result.rows, result.imported) == (3, 2)
+    assert totals(admin, user_a) == (2, 160, 6, Decimal("13.50"), 0)
+
+
+CAMPAIGNS = "Reporting starts,Reporting ends,Ad name,Campaign name,Amount spent (USD),Impressions,Link clicks,Placement\n"
+
+
+def meta_import(store: Store, user: uuid.UUID, name: str, *lines: str) -> Any:
+    """A Meta export of ``lines`` (start, end, ad name, campaign, spend, impressions, clicks,
+    placement) imported as ``name``."""
+    data = (CAMPAIGNS + "".join(f"{line}\n" for line in lines)).encode()
+    return import_report(store=store, user_id=user, report=read_csv_report(data, name=name))
+
+
+def test_exports_of_different_campaigns_for_one_period_add_up(
+    store: Store, admin: Admin, user_a: uuid.UUID
+) -> None:
+    seed_creatives(store, user_a)
+    meta_import(
+        store,
+        user_a,
+        "spring.csv",
+        "2024-05-01,2024-05-31,x_rf-0a1b2c3d4e5f,Spring,100.00,10000,100,",
+    )
+
+    retarget = meta_import(
+        store, user_a, "retarget.csv",
+        "2024-05-01,2024-05-31,x_rf-0a1b2c3d4e5f,Retarget,30.00,3000,60,",
+    )  # fmt: skip
+
+    assert (retarget.imported, retarget.updated) == (1, 0)
+    assert totals(admin, user_a) == (2, 13000, 160, Decimal("130.00"), 0)
+    keys = {r.ad_key for r in list_performance(store=store, user_id=user_a)}
+    assert keys == {"Spring | x_rf-0a1b2c3d4e5f", "Retarget | x_rf-0a1b2c3d4e5f"}
+    creatives, rows = load_dataset(store, user_a)
+    assert build_report(creatives, rows, by="template").impressions == 13000
+
+
+def test_an_import_that_overlaps_imported_days_of_the_same_ad_is_refused_whole(
+    store: Store, admin: Admin, user_a: uuid.UUID
+) -> None:
+    seed_creatives(store, user_a)
+    may = "2024-05-01,2024-05-31,x_rf-0a1b2c3d4e5f,Spring,100.00,10000,100,"
+    meta_import(store, user_a, "may.csv", may)
+    before = totals(admin, user_a)
+
+    with pytest.raises(BadReport) as failure:
+        meta_import(
+            store, user_a, "may_first_half.csv",
+            "2024-05-01,2024-05-31,x_rf-1b2c3d4e5f60,Spring,1.00,100,1,",
+            "2024-05-01,2024-05-15,x_rf-0a1b2c3d4e5f,Spring,50.00,5000,50,",
+        )  # fmt: skip
+
+    assert failure.value.file == "may_first_half.csv" and failure.value.line == 3
+    assert "rf-0a1b2c3d4e5f" in failure.value.message
+    assert "2024-05-01..2024-05-31" in failure.value.message
+    assert totals(admin, user_a) == before  # the other row of the file was not imported either
+    # The same file again changes nothing; days not imported yet, and June's days, add up.
+    assert meta_import(store, user_a, "may.csv", may).unchanged == 1
+    daily = meta_import(
+        store, user_a, "june.csv",
+        "2024-06-01,2024-06-01,x_rf-0a1b2c3d4e5f,Spring,5.00,500,5,",
+        "2024-06-02,2024-06-02,x_rf-0a1b2c3d4e5f,Spring,5.00,500,5,",
+    )  # fmt: skip
+    assert daily.imported == 2
+    with pytest.raises(BadReport, match=r"june_total\.csv, line 2: .*2024-06-01\.\.2024-06-01"):
+        meta_import(
+            store, user_a, "june_total.csv",
+            "2024-06-01,2024-06-30,x_rf-0a1b2c3d4e5f,Spring,9.00,900,9,",
+        )  # fmt: skip
+    assert totals(admin, user_a)[1] == 11000
+
+
+def test_placements_of_one_ad_add_up_but_never_beside_the_same_ad_unsplit(
+    store: Store, admin: Admin, user_a: uuid.UUID
+) -> None:
+    seed_creatives(store, user_a)
+    meta_import(
+        store, user_a, "placements.csv",
+        "2024-05-01,2024-05-31,x_rf-0a1b2c3d4e5f,Spring,60.00,6000,60,Instagram Reels",
+        "2024-05-01,2024-05-31,x_rf-0a1b2c3d4e5f,Spring,40.00,4000,40,Facebook Feed",
+    )  # fmt: skip
+    more = meta_import(
+        store, user_a, "stories.csv",
+        "2024-05-01,2024-05-31,x_rf-0a1b2c3d4e5f,Spring,10.00,1000,10,Instagram Stories",
+    )  # fmt: skip
+    assert more.imported == 1
+
+    with pytest.raises(BadReport, match=r"unsplit\.csv, line 2: .*all placements"):
+        meta_import(
+            store, user_a, "unsplit.csv",
+            "2024-05-01,2024-05-31,x_rf-0a1b2c3d4e5f,Spring,110.00,11000,110,",
+        )  # fmt: skip
+
+    assert totals(admin, user_a)[:2] == (3, 11000)
+
+
+def test_one_source_per_platform_a_csv_is_refused_over_api_rows(
+    store: Store, admin: Admin, user_a: uuid.UUID
+) -> None:
+    seed_creatives(store, user_a)
+    page = {
+        "data": [
+            {
+                "ad_id": "120210000000001",
+                "ad_name": "x_rf-0a1b2c3d4e5f",
+                "account_currency": "USD",
+                "impressions": "10000",
+                "spend": "100.00",
+                "date_start": "2024-05-01",
+                "date_stop": "2024-05-31",
+            }
+        ]
+    }
+    api = MetaInsightsApi(
+        object_id="act_1",
+        access_token="t",
+        since=date(2024, 5, 1),
+        until=date(2024, 5, 31),
+        transport=httpx.MockTransport(lambda _: httpx.Response(200, json=page)),
+        breaker=CircuitBreaker("test"),
+    )
+    import_report(store=store, user_id=user_a, report=api.fetch())
+
+    with pytest.raises(BadReport) as failure:
+        meta_import(
+            store, user_a, "may.csv", "2024-05-10,2024-05-10,x_rf-0a1b2c3d4e5f,Spring,5.00,500,5,"
+        )
+
+    assert failure.value.message == (
+        "may.csv, line 2: import one source per platform: creative rf-0a1b2c3d4e5f already has "
+        "Meta API rows for 2024-05-01..2024-05-31"
+    )
+    # Another creative, or the same one on Google, or other days, are fine.
+    assert (
+        meta_import(
+            store, user_a, "june.csv", "2024-06-01,2024-06-30,x_rf-0a1b2c3d4e5f,Spring,5.00,500,5,"
+        ).imported
+        == 1
+    )
+    google = (
+        b'Ad report\n"May 1, 2024 - May 31, 2024"\nAd name,Currency code,Impr.,Clicks,Cost\n'
+        b"x_rf-0a1b2c3d4e5f,USD,700,7,7.00\n"
+    )
+    assert imported_bytes(store, user_a, google, "google.csv").imported == 1
+    assert totals(admin, user_a)[:2] == (3, 11200)
+
+
+def test_the_same_ad_in_another_currency_is_refused_not_overwritten(
+    store: Store, admin: Admin, user_a: uuid.UUID
+) -> None:
+    seed_creatives(store, user_a)
+    meta_import(
+        store, user_a, "usd.csv", "2024-05-01,2024-05-31,x_rf-0a1b2c3d4e5f,Spring,100.00,10000,100,"
+    )
+    euro = (
+        CAMPAIGNS.replace("(USD)", "(EUR)")
+        + "2024-05-01,2024-05-31,x_rf-0a1b2c3d4e5f,Spring,90.00,9000,90,\n"
+    ).encode()
+
+    with pytest.raises(BadReport, match=r"in USD, and this one is in EUR"):
+        import_report(store=store, user_id=user_a, report=read_csv_report(euro, name="eur.csv"))
+
+    assert totals(admin, user_a)[:2] == (1, 10000)
 
 
 def test_a_failing_import_imports_nothing(store: Store, admin: Admin, user_a: uuid.UUID) -> None:
@@ -294,8 +463,11 @@ def test_the_worker_records_each_outputs_creative(
     store: Store, admin: Admin, user_a: uuid.UUID, tmp_path: Path
 ) -> None:
     adjust_credits(store=store, user_id=user_a, amount=1000, reason="grant", idempotency_key="g")
+    uploads = tmp_path / "media" / str(user_a) / "uploads"
+    uploads.mkdir(parents=True)
+    (uploads / "coffee.png").write_bytes((PHOTOS / "coffee.png").read_bytes())
     brief = copy.deepcopy(BASE_BRIEF)
-    brief["product"]["photos"] = [str(PHOTOS / "coffee.png")]
+    brief["product"]["photos"] = ["uploads/coffee.png"]
     job = enqueue_job(
         store=store,
         user_id=user_a,

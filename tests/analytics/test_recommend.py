@@ -13,7 +13,7 @@ import pytest
 from pipeline.analytics.recommend import EXPLORATION_SHARE, allocate, mix_for_brief, recommend
 from pipeline.brief import load_brief
 from pipeline.errors import BadInput, BriefError
-from tests.analytics.synthetic import Arm, Dataset, generate
+from tests.analytics.synthetic import Arm, Dataset, generate, lucky_hook
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +44,20 @@ def test_a_thin_template_is_explored_and_explained_as_such(data: Dataset) -> Non
     assert unboxing.variants == 1
     assert "exploring, too little data to rank" in unboxing.reason
     assert "impressions" in unboxing.reason
+
+
+def test_a_template_thin_on_the_metric_is_explored_not_exploited() -> None:
+    data = lucky_hook()
+
+    rec = recommend(data.creatives, data.rows, variants=10, metric="hook_rate")
+
+    advice = {t.template: t for t in rec.templates}
+    assert advice["tpl_b"].competing and advice["tpl_b"].variants == 9
+    lucky = advice["tpl_a"]
+    assert not lucky.competing and lucky.variants == 1
+    assert (lucky.impressions, lucky.metric_impressions) == (12_000, 2000)
+    assert "exploring, too little data to rank: 1 creative measured for hook rate" in lucky.reason
+    assert "over 1 creative, 2,000 impressions with 3-second plays counted" in lucky.reason
 
 
 def test_an_untested_candidate_is_explored_with_no_data_yet(data: Dataset) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.analytics.model import ATTRIBUTES
 from pipeline.analytics.report import MixedCurrencies, Report, build_report, compare
-from tests.analytics.synthetic import Dataset, generate
+from tests.analytics.synthetic import Dataset, generate, lucky_hook
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +56,34 @@ def test_ranked_by_median_ctr_with_the_thin_template_flagged_not_ranked(data: Da
     assert "creatives" not in thin.thin_reason.split("(")[0]  # enough creatives, too few views
     assert thin.impressions < 5000 and thin.creatives == 6
     assert section.groups[-1] is thin  # unranked groups come after the ranked ones
+
+
+def test_thin_is_decided_by_the_ranked_metrics_own_creatives_and_impressions() -> None:
+    data = lucky_hook()
+
+    report = build_report(data.creatives, data.rows, by="template", metric="hook_rate")
+
+    section = report.section("template")
+    lucky, solid = section.group("tpl_a"), section.group("tpl_b")
+    # tpl_a's 12,000 impressions would pass, but its hook rate stands on one creative's 2,000.
+    assert lucky.impressions == 12_000 and lucky.metrics["hook_rate"].median == 0.95
+    assert (lucky.metrics["hook_rate"].n, lucky.metrics["hook_rate"].impressions) == (1, 2000)
+    assert lucky.thin and lucky.rank is None and lucky.vs_rest is None
+    assert lucky.thin_reason is not None
+    assert "1 creative measured for hook rate" in lucky.thin_reason
+    assert "2,000 impressions with 3-second plays counted" in lucky.thin_reason
+    assert lucky.metrics["hook_rate"].thin and not lucky.metrics["ctr"].thin
+    assert [g.value for g in section.ranked] == ["tpl_b"]
+    assert solid.metrics["hook_rate"].impressions == 12_000
+    # A lift against one creative is a ranking by another name: none against a thin rest.
+    assert solid.vs_rest is None
+    # By CTR, which every row measures, both templates are ranked.
+    by_ctr = build_report(data.creatives, data.rows, by="template").section("template")
+    assert {g.value for g in by_ctr.ranked} == {"tpl_a", "tpl_b"}
+    assert (
+        report.model_dump(mode="json")["attributes"][0]["groups"][1]["metrics"]["hook_rate"]["thin"]
+        is True
+    )
 
 
 def test_every_metric_has_a_median_inside_its_interval(data: Dataset) -> None:

@@ -80,7 +80,9 @@ def test_the_chart_is_a_png(client: ApiClient, auth: Auth, seeded: uuid.UUID) ->
         ("/v1/analytics/report?metric=likes", "metric"),
         ("/v1/analytics/report.png?by=colourway", "by"),
         ("/v1/analytics/report.png?metric=likes", "metric"),
-        ("/v1/analytics/report?currency=usd", "currency"),
+        ("/v1/analytics/report?currency=us", "currency"),
+        ("/v1/analytics/costs?currency=usd1", "currency"),
+        ("/v1/analytics/recommendation?variants=2&currency=%E2%82%AC", "currency"),
         ("/v1/analytics/recommendation?variants=0", "variants"),
         ("/v1/analytics/recommendation", "variants"),
     ],
@@ -106,6 +108,13 @@ def test_mixed_currencies_are_a_422_on_currency(
     assert "EUR, USD" in response.json()["detail"]
     chosen = client.get("/v1/analytics/report?currency=EUR", headers=auth(seeded)).json()
     assert chosen["currency"] == "EUR" and chosen["creatives"] == len(euros.creatives)
+    # A currency is taken in any case, as the CLI takes it.
+    lower = client.get("/v1/analytics/report?currency=eur", headers=auth(seeded))
+    assert lower.status_code == 200, lower.text
+    assert lower.json()["currency"] == "EUR"
+    for url in ("/v1/analytics/report.png?currency=usd", "/v1/analytics/costs?currency=usd",
+                "/v1/analytics/recommendation?variants=2&currency=usd"):  # fmt: skip
+        assert client.get(url, headers=auth(seeded)).status_code == 200, url
 
 
 def test_a_token_is_required(client: ApiClient) -> None:

@@ -20,7 +20,7 @@ from pipeline.analytics.report import Report
 from pipeline.cli import app
 from pipeline.store import Store
 from tests.analytics.seed import insert_creatives, insert_job, insert_rows
-from tests.analytics.synthetic import Dataset, generate
+from tests.analytics.synthetic import Dataset, generate, lucky_hook
 from tests.store.conftest import *  # noqa: F403  (the embedded PostgreSQL fixtures)
 
 DATA = generate()
@@ -109,6 +109,44 @@ def test_mixed_currencies_exit_2_and_say_which(
     assert "currency: the rows are in EUR, USD" in err
     code, out, _ = run("report", "--by", "template", "--currency", "EUR", "--json")
     assert code == 0 and Report.model_validate_json(out).currency == "EUR"
+
+
+@pytest.mark.parametrize("command", ["report", "recommend", "costs"])
+def test_currency_is_taken_in_any_case_and_a_bad_one_named(
+    fake_store: Dataset, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    euro = generate(seed=9, currency="EUR")
+    monkeypatch.setattr(
+        report_cli,
+        "_dataset",
+        lambda user: ([*DATA.creatives, *euro.creatives], [*DATA.rows, *euro.rows]),
+    )
+    extra = ["--variants", "4"] if command == "recommend" else []
+
+    code, out, err = run(command, *extra, "--currency", "usd", "--json")
+
+    assert code == 0, err
+    if command == "report":
+        assert Report.model_validate_json(out).currency == "USD"
+    for bad in ("us", "usd1", "€"):
+        code, out, err = run(command, *extra, "--currency", bad)
+        assert (code, out) == (2, "")
+        assert err.startswith(f"error: --currency: {bad!r} is not a currency code")
+
+
+def test_the_table_shows_the_ranked_metrics_own_creatives_and_impressions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = lucky_hook()
+    monkeypatch.setattr(report_cli, "_dataset", lambda user: (data.creatives, data.rows))
+
+    code, out, err = run("report", "--by", "template", "--metric", "hook_rate")
+
+    assert code == 0, err
+    lucky = next(i for i, line in enumerate(out.splitlines()) if "tpl_a" in line)
+    block = "\n".join(out.splitlines()[lucky : lucky + 3])
+    assert "1/6" in block and "12,000" in block and "2,000 for hook rate" in block
+    assert "thin: 1 creative measured for" in block
 
 
 def test_an_unknown_attribute_is_a_usage_error(fake_store: Dataset) -> None:

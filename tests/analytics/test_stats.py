@@ -160,6 +160,26 @@ def test_thin_rule_names_what_is_missing() -> None:
     assert few is not None and few.startswith("1,200 impressions")
     both = thin_reason(1, 10)
     assert both is not None and "1 measured creative and 10 impressions" in both
+    hooks = thin_reason(2, 900, "hook_rate")
+    assert hooks is not None and hooks.startswith(
+        "2 creatives measured for hook rate and 900 impressions with 3-second plays counted"
+    )
+
+
+def test_each_metric_measures_a_creative_on_its_own_impressions() -> None:
+    # 10,000 impressions, but only 50 of them from rows that counted 3-second plays.
+    (total,) = creative_totals(
+        [
+            row(impressions=50, video_3s_plays=40),
+            row(source="google_csv", impressions=9950, clicks=0, video_3s_plays=None),
+        ]
+    ).values()
+
+    assert total.measured and total.measured_for("ctr") and total.measured_for("cpc")
+    assert (total.base("hook_rate"), total.measured_for("hook_rate")) == (50, False)
+    assert len(metric_values([total], "hook_rate")) == 0
+    summary = summarize([total], "ctr", bootstrap=Bootstrap(resamples=100), key=("t",))
+    assert (summary.n, summary.impressions, summary.thin) == (1, 10_000, True)
 
 
 def test_values_are_formatted_as_people_read_them() -> None:

@@ -280,3 +280,31 @@ def test_a_job_the_balance_cannot_cover_is_refused_with_402(
     assert response.headers["content-type"].startswith("application/problem+json")
     assert "holds" in response.json()["detail"]
     assert admin.execute("select count(*) from public.jobs").fetchone() == (0,)
+
+
+def test_a_voice_over_upload_reaches_the_worker_inside_the_users_folder(
+    client: ApiClient, user_a: uuid.UUID, auth: Auth, admin: Admin, settings: ApiSettings,
+    upload_photo: Callable[[uuid.UUID], str],
+) -> None:  # fmt: skip
+    from pipeline.worker import parse_payload
+
+    admin.execute("select public.safe_adjust_credits(%s, 100000, 'grant', 'g-vo')", (user_a,))
+    upload_photo(user_a)
+    (settings.uploads(user_a) / "vo.wav").write_bytes(b"RIFF....WAVE")
+    brief = copy.deepcopy(BRIEF_EXAMPLE)
+    brief["voice"] = {"enabled": True, "file": "vo.wav"}
+    created = client.post("/v1/projects", json=brief, headers=auth(user_a))
+    assert created.status_code == 201, created.text
+    project_id = uuid.UUID(created.json()["id"])
+    chose = client.patch(
+        f"/v1/projects/{project_id}", json={"chosen_script": 1}, headers=auth(user_a)
+    )
+    assert chose.status_code == 200, chose.text
+    response = start(client, auth(user_a), project_id, {"formats": ["9x16"]})
+    assert response.status_code == 201, response.text
+    row = admin.execute("select payload from public.jobs").fetchone()
+    assert row is not None
+    payload: Any = row[0]
+    assert payload["brief"]["voice"]["file"] == "uploads/vo.wav"
+    spec = parse_payload(payload, base_dir=settings.media_root / str(user_a))
+    assert spec.brief.voice.file == settings.uploads(user_a).resolve() / "vo.wav"

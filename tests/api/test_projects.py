@@ -173,3 +173,19 @@ def test_unknown_and_other_users_projects_are_404_not_403(
         client.get(f"/v1/projects/{project_id}", headers=auth(user_a)).json()["chosen_script"]
         is None
     )
+
+
+@pytest.mark.parametrize("name", ["/etc/passwd", "../other/uploads/vo.wav"])
+def test_a_voice_over_outside_the_uploads_folder_is_refused(
+    client: ApiClient,
+    user_a: uuid.UUID,
+    auth: Auth,
+    upload_photo: Callable[[uuid.UUID], str],
+    name: str,
+) -> None:
+    upload_photo(user_a)
+    brief = _brief()
+    brief["voice"] = {"enabled": True, "file": name}
+    body = _problem(client.post("/v1/projects", json=brief, headers=auth(user_a)), 422)
+    assert body["field"] == "voice.file"
+    assert "relative to your uploads" in body["detail"]

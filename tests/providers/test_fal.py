@@ -240,6 +240,70 @@ def test_formats_sharing_an_aspect_reuse_one_generation(tmp_path: Path) -> None:
     assert [u.cached for u in rt.meter.usages] == [False, True]
 
 
+def test_the_seed_is_not_part_of_the_question_fal_kling_is_never_sent_one(
+    tmp_path: Path,
+) -> None:
+    fake = Recorder(FakeFal("fal-ai/kling-video", video_output(), ("COMPLETED",)))
+    rt = runtime(tmp_path)
+    fal = clips(fake)
+    first = asyncio.run(fal.make(scene(), context(tmp_path), workdir=tmp_path, runtime=rt))
+    assert "seed" not in json.loads(fake.sent("POST")[0].content)
+    calls = len(fake.requests)
+    reseeded = scene().model_copy(update={"seed": 123456789})  # any edit of the brief
+    again = asyncio.run(fal.make(reseeded, context(tmp_path), workdir=tmp_path, runtime=rt))
+    assert len(fake.requests) == calls  # not paid again
+    assert again.path == first.path
+
+
+def test_flux_is_sent_the_seed_so_another_seed_is_another_image(tmp_path: Path) -> None:
+    fake = Recorder(FakeFal("fal-ai/flux", image_output(), ("COMPLETED",)))
+    stills = FluxStills(images(fake))
+    rt = runtime(tmp_path)
+    asyncio.run(stills.make(scene(), context(tmp_path), workdir=tmp_path / "w", runtime=rt))
+    reseeded = scene().model_copy(update={"seed": 8})
+    asyncio.run(stills.make(reseeded, context(tmp_path), workdir=tmp_path / "w", runtime=rt))
+    assert [json.loads(r.content)["seed"] for r in fake.sent("POST")] == [7, 8]
+
+
+def test_a_submit_whose_answer_is_lost_is_not_queued_again(tmp_path: Path) -> None:
+    fal_state = FakeFal("fal-ai/kling-video", video_output(), ("COMPLETED",))
+    queued: list[httpx.Request] = []
+
+    def route(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            queued.append(request)  # fal queued (and bills) the request ...
+            if len(queued) == 1:
+                raise httpx.ReadTimeout("slow answer", request=request)  # ... the answer is late
+        return fal_state(request)
+
+    fake = Recorder(route)
+    rt = runtime(tmp_path)
+    with pytest.raises(ProviderUnavailable, match="not retried"):
+        asyncio.run(clips(fake).make(scene(), context(tmp_path), workdir=tmp_path, runtime=rt))
+    assert len(queued) == 1
+    assert rt.meter.usages == ()
+
+
+def test_a_submit_that_never_connected_is_retried_and_polls_retry_timeouts(
+    tmp_path: Path,
+) -> None:
+    fal_state = FakeFal("fal-ai/kling-video", video_output(), ("COMPLETED",))
+    failures = {"POST": [httpx.ConnectTimeout("connect")], "GET": [httpx.ReadTimeout("slow")]}
+
+    def route(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "queue.fal.run" and failures.get(request.method):
+            raise failures[request.method].pop()
+        return fal_state(request)
+
+    fake = Recorder(route)
+    clip = asyncio.run(
+        clips(fake).make(scene(), context(tmp_path), workdir=tmp_path, runtime=runtime(tmp_path))
+    )
+    assert len(fake.sent("POST")) == 2  # the first never reached fal
+    assert len(fake.sent("GET", "/status")) == 2
+    assert clip.path.read_bytes() == CLIP
+
+
 def test_a_webhook_in_the_inbox_finishes_without_polling(tmp_path: Path) -> None:
     fake = Recorder(FakeFal("fal-ai/kling-video", video_output(), ("IN_PROGRESS",)))
     inbox = Inbox()
@@ -475,6 +539,7 @@ def test_fal_down_opens_the_breaker(tmp_path: Path) -> None:
             fal.make(scene(), context(tmp_path), workdir=tmp_path, runtime=runtime(tmp_path))
         )
     sent = len(fake.requests)
+    assert sent == 1  # a 5xx to a submit is not retried: fal may have queued it
     with pytest.raises(ProviderUnavailable, match="circuit open"):
         asyncio.run(
             fal.make(scene(), context(tmp_path), workdir=tmp_path, runtime=runtime(tmp_path))

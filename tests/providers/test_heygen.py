@@ -23,7 +23,7 @@ from pipeline.providers.breaker import BreakerState, CircuitBreaker
 from pipeline.providers.cache import ProviderCache
 from pipeline.providers.callbacks import callback_token
 from pipeline.providers.errors import ProviderError, ProviderRejected, ProviderUnavailable
-from pipeline.providers.heygen import HeyGenPresenter, dimension_for
+from pipeline.providers.heygen import RENDER_DEADLINE, HeyGenPresenter, dimension_for
 from pipeline.providers.http import RetryPolicy
 from pipeline.providers.runtime import ProviderRuntime
 from pipeline.providers.settings import ProviderSettings
@@ -280,7 +280,8 @@ class Env:
         self.sleeps.append(seconds)
 
     def presenter(self, **kw: Any) -> HeyGenPresenter:
-        options: dict[str, Any] = {"avatar_id": AVATAR, "voice_id": VOICE}
+        # render_deadline 0: the runtime's task deadline alone says how long a render is waited
+        options: dict[str, Any] = {"avatar_id": AVATAR, "voice_id": VOICE, "render_deadline": 0.0}
         options.update(kw)
         return HeyGenPresenter(
             KEY,
@@ -313,6 +314,16 @@ def body(request: httpx.Request) -> dict[str, Any]:
     return json.loads(request.content)
 
 
+def frames_of(data: bytes) -> bytes:
+    with wave.open(io.BytesIO(data), "rb") as w:
+        return w.readframes(w.getnframes())
+
+
+def seconds_of(data: bytes) -> float:
+    with wave.open(io.BytesIO(data), "rb") as w:
+        return w.getnframes() / w.getframerate()
+
+
 # -- the contract ------------------------------------------------------------------------------
 
 
@@ -340,7 +351,7 @@ def test_voice_line_is_uploaded_and_lip_synced_with_a_callback(
     assert upload.method == "POST"
     assert upload.headers["X-Api-Key"] == KEY
     assert upload.headers["Content-Type"] == "audio/wav"
-    assert upload.content == wav.read_bytes()
+    assert frames_of(upload.content).startswith(frames_of(wav.read_bytes()))  # padded, below
 
     (generate,) = api.sent(GENERATE)
     assert generate.headers["X-Api-Key"] == KEY
@@ -495,6 +506,92 @@ def test_a_render_that_outlasts_the_deadline_times_out_and_keeps_its_task(
     assert task["task_id"] == VIDEO_ID  # a later attempt waits for this video, not a new one
 
 
+def test_the_voice_line_is_padded_with_silence_so_the_video_covers_the_scene(
+    tmp_path: Path, mp4_bytes: bytes, wav: Path
+) -> None:
+    api = HeyGen(mp4_bytes, COMPLETED)
+    env = Env(tmp_path, api)
+    request = clip_request(voice=wav).model_copy(update={"duration": 4.4})  # scene + transition
+    env.make(request)
+
+    (upload,) = api.sent(UPLOAD)
+    line = frames_of(wav.read_bytes())  # 0.1 s of speech
+    sent = frames_of(upload.content)
+    assert seconds_of(upload.content) == pytest.approx(4.4)  # HeyGen's video lasts this long
+    with wave.open(io.BytesIO(upload.content), "rb") as w:
+        assert (w.getnchannels(), w.getsampwidth(), w.getframerate()) == (1, 2, 16000)
+    assert sent[: len(line)] == line and set(sent[len(line) :]) == {0}  # then silence
+
+    # the padded bytes are the question: the same again is cached, another length is not
+    env.make(request, presenter=env.presenter())
+    assert len(api.sent(GENERATE)) == 1
+    env.make(request.model_copy(update={"duration": 5.0}))
+    assert len(api.sent(GENERATE)) == 2
+    assert seconds_of(api.sent(UPLOAD)[-1].content) == pytest.approx(5.0)
+
+
+def test_a_voice_line_as_long_as_the_scene_is_sent_as_it_is(
+    tmp_path: Path, mp4_bytes: bytes, wav: Path
+) -> None:
+    api = HeyGen(mp4_bytes, COMPLETED)
+    env = Env(tmp_path, api)
+    env.make(clip_request(voice=wav).model_copy(update={"duration": 0.05}))
+    (upload,) = api.sent(UPLOAD)
+    assert upload.content == wav.read_bytes()
+
+
+def test_a_generate_whose_answer_is_lost_is_not_sent_again_but_the_upload_is(
+    tmp_path: Path, mp4_bytes: bytes, wav: Path
+) -> None:
+    api = HeyGen(mp4_bytes, COMPLETED)
+    late = {UPLOAD: 1, GENERATE: 1}
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        url = str(request.url).split("?")[0]
+        if late.get(url):
+            late[url] -= 1
+            api.requests.append(request)
+            raise httpx.ReadTimeout("slow answer", request=request)
+        return api(request)
+
+    env = Env(tmp_path, api)
+    presenter = HeyGenPresenter(
+        KEY, avatar_id=AVATAR, client=httpx.AsyncClient(transport=httpx.MockTransport(flaky)),
+        breaker=env.breaker, sleep=env._sleep, policy=RetryPolicy(jitter=0.0),
+    )  # fmt: skip
+    with pytest.raises(ProviderUnavailable, match="may have accepted it, so it was not retried"):
+        env.make(clip_request(voice=wav), presenter=presenter)
+    assert len(api.sent(UPLOAD)) == 2  # an upload is safe to repeat
+    assert len(api.sent(GENERATE)) == 1  # a second generate would be a second paid video
+    assert env.meter.usages == ()
+
+
+@pytest.mark.parametrize(
+    ("render_deadline", "task_deadline", "waited"),
+    [(0.0, 900.0, 900.0), (2400.0, 900.0, 2400.0), (60.0, 3600.0, 3600.0)],
+)
+def test_a_render_is_waited_for_the_longer_of_its_own_and_the_runtimes_deadline(
+    tmp_path: Path,
+    mp4_bytes: bytes,
+    monkeypatch: pytest.MonkeyPatch,
+    render_deadline: float,
+    task_deadline: float,
+    waited: float,
+) -> None:
+    deadlines: list[float] = []
+
+    async def run_task(*args: Any, deadline: float, **kwargs: Any) -> None:
+        deadlines.append(deadline)
+        raise TaskTimeout("heygen", "stopped here")
+
+    monkeypatch.setattr("pipeline.providers.heygen.run_task", run_task)
+    env = Env(tmp_path, HeyGen(mp4_bytes), task_deadline=task_deadline)
+    with pytest.raises(TaskTimeout):
+        env.make(presenter=env.presenter(render_deadline=render_deadline))
+    assert deadlines == [waited]
+    assert HeyGenPresenter(KEY).render_deadline == RENDER_DEADLINE == 40 * 60.0
+
+
 # -- refusals and failures ---------------------------------------------------------------------
 
 
@@ -644,10 +741,11 @@ def test_provider_down_opens_the_breaker_and_later_calls_fail_fast(
         mp4_bytes, generate=httpx.Response(503, json={"error": {"code": 500, "message": "down"}})
     )
     env = Env(tmp_path, api)
-    with pytest.raises(ProviderUnavailable):
+    with pytest.raises(ProviderUnavailable, match="not retried"):
         env.make()
     assert env.breaker.state is BreakerState.OPEN
-    assert env.sleeps == [0.5, 1.0, 2.0]
+    assert env.sleeps == []  # a 5xx to video/generate is not retried: HeyGen may be rendering it
+    assert len(api.sent(GENERATE)) == 1
     sent = len(api.requests)
     with pytest.raises(ProviderUnavailable, match="circuit open"):
         env.make(clip_request(spoken="Another line entirely."))

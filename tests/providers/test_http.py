@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import re
 from collections.abc import Callable, Iterator
@@ -15,6 +16,7 @@ import pytest
 from pipeline.errors import StageError
 from pipeline.providers import (
     DEFAULT_TIMEOUT,
+    AsyncProviderClient,
     BreakerState,
     CircuitBreaker,
     ProviderClient,
@@ -61,6 +63,7 @@ def make_client(
     breaker: CircuitBreaker | None = None,
     policy: RetryPolicy | None = None,
     sleeps: list[float] | None = None,
+    retryable: Callable[[httpx.Response], bool] | None = None,
     **client_options: Any,
 ) -> ProviderClient:
     recorded = sleeps if sleeps is not None else []
@@ -72,6 +75,7 @@ def make_client(
         sleep=recorded.append,
         rng=random.Random(7),
         now=lambda: NOW,
+        retryable=retryable,
     )
 
 
@@ -348,3 +352,106 @@ def test_the_clients_own_timeout_is_kept_and_gaps_filled() -> None:
 def test_a_per_call_timeout_wins() -> None:
     seen = timeouts_seen(call=2.0, client=60.0)
     assert seen == {"connect": 2.0, "read": 2.0, "write": 2.0, "pool": 2.0}
+
+
+# -- requests that must not arrive twice (once=True) -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "not_sent",
+    [
+        httpx.ConnectError("connection refused"),
+        httpx.ConnectTimeout("connect timed out"),
+        httpx.PoolTimeout("no free connection"),
+        httpx.Response(429, headers={"Retry-After": "2"}),
+    ],
+)
+def test_once_still_retries_what_proves_the_request_was_not_received(not_sent: Reply) -> None:
+    script = Script(not_sent, not_sent, ok({"id": "task-1"}))
+    sleeps: list[float] = []
+    answer = make_client(script, sleeps=sleeps).json("POST", URL, json={"n": 1}, once=True)
+    assert answer == {"id": "task-1"}
+    assert len(script.requests) == 3 and len(sleeps) == 2
+
+
+@pytest.mark.parametrize(
+    "maybe_received",
+    [
+        httpx.ReadTimeout("read timed out"),
+        httpx.WriteTimeout("write timed out"),
+        httpx.ReadError("connection reset"),
+        httpx.RemoteProtocolError("server disconnected"),
+        httpx.Response(500, json={"error": {"message": "internal"}}),
+        httpx.Response(502, text="Bad Gateway"),
+        httpx.Response(503, headers={"Retry-After": "1"}),
+    ],
+)
+def test_once_does_not_retry_what_the_provider_may_have_accepted(maybe_received: Reply) -> None:
+    script = Script(maybe_received, ok({"id": "task-2"}))
+    sleeps: list[float] = []
+    breaker = CircuitBreaker("acme", failure_threshold=1)
+    with pytest.raises(ProviderUnavailable) as caught:
+        make_client(script, sleeps=sleeps, breaker=breaker).json("POST", URL, once=True)
+    assert len(script.requests) == 1 and sleeps == []
+    assert "may have accepted it, so it was not retried (to avoid paying twice)" in str(
+        caught.value
+    )
+    assert "POST https://api.acme.test/v1/generate" in str(caught.value)
+    if isinstance(maybe_received, httpx.Response):
+        assert caught.value.status == maybe_received.status_code
+    assert breaker.state is BreakerState.OPEN  # one failed call, counted once
+
+
+def test_once_is_not_passed_on_to_httpx_and_the_async_client_keeps_it_too() -> None:
+    script = Script(httpx.ReadTimeout("late"), ok())
+    sleeps: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    async def go() -> None:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(script)) as http:
+            client = AsyncProviderClient(
+                "acme", http, breaker=CircuitBreaker("acme"), sleep=sleep, rng=random.Random(7)
+            )
+            with pytest.raises(ProviderUnavailable, match="not retried"):
+                await client.json("POST", URL, once=True)
+
+    asyncio.run(go())
+    assert len(script.requests) == 1 and sleeps == []
+
+
+# -- answers the provider says a retry will not change (retryable) ------------------------------
+
+
+def _not_an_account_error(response: httpx.Response) -> bool:
+    return bool(response.json().get("code") != 1102)
+
+
+def test_a_429_the_provider_calls_final_is_rejected_at_once() -> None:
+    script = Script(
+        httpx.Response(429, json={"code": 1102, "message": "Account balance not enough"})
+    )
+    sleeps: list[float] = []
+    breaker = CircuitBreaker("acme", failure_threshold=1)
+    client = make_client(script, sleeps=sleeps, breaker=breaker, retryable=_not_an_account_error)
+    with pytest.raises(ProviderRejected) as caught:
+        client.request("POST", URL)
+    assert len(script.requests) == 1 and sleeps == []
+    assert caught.value.status == 429
+    assert caught.value.provider_message == "Account balance not enough"
+    assert "rejected with HTTP 429: Account balance not enough" in str(caught.value)
+    assert isinstance(caught.value.__cause__, httpx.HTTPStatusError)  # the answer, for adapters
+    assert breaker.state is BreakerState.CLOSED  # the provider is up and answering
+
+
+def test_retryable_answers_are_still_retried() -> None:
+    script = Script(
+        httpx.Response(429, json={"code": 1302, "message": "too fast"}),
+        httpx.Response(503, json={"code": 5001, "message": "maintenance"}),
+        ok(),
+    )
+    sleeps: list[float] = []
+    client = make_client(script, sleeps=sleeps, retryable=_not_an_account_error)
+    assert client.request("POST", URL).status_code == 200
+    assert len(sleeps) == 2

@@ -17,7 +17,7 @@ from PIL import Image
 
 from pipeline.errors import BadInput
 from pipeline.formats import Format
-from pipeline.providers.breaker import CircuitBreaker
+from pipeline.providers.breaker import BreakerState, CircuitBreaker
 from pipeline.providers.errors import (
     ProviderError,
     ProviderRateLimited,
@@ -26,7 +26,7 @@ from pipeline.providers.errors import (
 )
 from pipeline.providers.http import RetryPolicy
 from pipeline.providers.kling import KlingClips
-from pipeline.providers.kling_protocol import kling_token
+from pipeline.providers.kling_protocol import KLING_CODES, kling_token
 from pipeline.providers.settings import ProviderSettings
 from pipeline.providers.tasks import TaskJournal, TaskState, TaskTimeout
 from pipeline.providers.video_inputs import provider_aspect, provider_duration
@@ -227,6 +227,20 @@ def test_formats_sharing_an_aspect_reuse_one_generation(tmp_path: Path) -> None:
     assert rt.meter.calls == 1
 
 
+def test_the_seed_is_not_part_of_the_question_kling_is_never_sent_one(tmp_path: Path) -> None:
+    fake = Recorder(FakeKling(("succeed",)))
+    rt = runtime(tmp_path)
+    kling = adapter(fake)
+    first = asyncio.run(kling.make(scene(), context(tmp_path), workdir=tmp_path, runtime=rt))
+    (post,) = fake.sent("POST")
+    assert "seed" not in json.loads(post.content)
+    calls = len(fake.requests)
+    reseeded = scene().model_copy(update={"seed": 123456789})  # any edit of the brief
+    again = asyncio.run(kling.make(reseeded, context(tmp_path), workdir=tmp_path, runtime=rt))
+    assert len(fake.requests) == calls  # not paid again
+    assert again.path == first.path
+
+
 def test_a_regeneration_is_a_new_question(tmp_path: Path) -> None:
     fake = Recorder(FakeKling(("succeed",)))
     rt = runtime(tmp_path)
@@ -411,6 +425,92 @@ def test_a_429_storm_retries_then_gives_up_rate_limited(tmp_path: Path) -> None:
     assert len(fake.requests) == 3 and sleeps.delays == [3.0, 3.0]
 
 
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        (1100, "Account exception"),
+        (1101, "Account in arrears (postpaid scenario)"),
+        (1102, "Account balance not enough"),
+        (1304, "Trigger the platform's IP whitelisting policy"),
+    ],
+)
+def test_account_errors_sent_as_429_fail_at_once_in_plain_words(
+    tmp_path: Path, code: int, message: str
+) -> None:
+    fake = Recorder(
+        lambda r: httpx.Response(429, json={"code": code, "message": message, "request_id": "r"})
+    )
+    sleeps = Sleeps()
+    breaker = CircuitBreaker("kling", failure_threshold=1)
+    with pytest.raises(ProviderRejected) as caught:
+        asyncio.run(
+            adapter(fake, sleeps=sleeps, breaker=breaker).make(
+                scene(), context(tmp_path), workdir=tmp_path, runtime=runtime(tmp_path)
+            )
+        )
+    assert len(fake.requests) == 1 and sleeps.delays == []  # not retried like a rate limit
+    assert str(caught.value) == (
+        f"stage provider failed: kling: {KLING_CODES[code]}: {message} (code {code}, HTTP 429)"
+    )
+    assert caught.value.provider_message == message and caught.value.status == 429
+    assert breaker.state is BreakerState.CLOSED  # Kling is up; the account is the problem
+
+
+def test_too_many_tasks_at_once_is_a_rate_limit_and_retried(tmp_path: Path) -> None:
+    fake = Recorder(
+        lambda r: httpx.Response(
+            429, json={"code": 1303, "message": "parallel task over resource pack limit"}
+        )
+    )
+    sleeps = Sleeps()
+    with pytest.raises(ProviderRateLimited, match="parallel task over resource pack limit"):
+        asyncio.run(
+            adapter(fake, sleeps=sleeps).make(
+                scene(), context(tmp_path), workdir=tmp_path, runtime=runtime(tmp_path)
+            )
+        )
+    assert len(fake.requests) == 3 and len(sleeps.delays) == 2
+
+
+def test_a_submit_whose_answer_is_lost_is_not_sent_again(tmp_path: Path) -> None:
+    created: list[str] = []
+
+    def route(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            created.append(f"T{len(created) + 1}")  # Kling created (and bills) the task ...
+            if len(created) == 1:
+                raise httpx.ReadTimeout("slow answer", request=request)  # ... the answer is late
+            return envelope(task("submitted", task_id=created[-1]))
+        return FakeKling(("succeed",))(request)
+
+    fake = Recorder(route)
+    rt = runtime(tmp_path)
+    with pytest.raises(ProviderUnavailable, match="not retried") as caught:
+        asyncio.run(adapter(fake).make(scene(), context(tmp_path), workdir=tmp_path, runtime=rt))
+    assert created == ["T1"]  # one paid task, not two
+    assert "ReadTimeout: slow answer" in str(caught.value)
+    assert rt.meter.usages == ()
+
+
+def test_a_submit_that_never_connected_is_retried_and_polls_retry_timeouts(
+    tmp_path: Path,
+) -> None:
+    failures = {"POST": [httpx.ConnectError("refused")], "GET": [httpx.ReadTimeout("slow")]}
+
+    def route(request: httpx.Request) -> httpx.Response:
+        if request.url.host != "cdn.klingai.test" and failures.get(request.method):
+            raise failures[request.method].pop()
+        return FakeKling(("succeed",))(request)
+
+    fake = Recorder(route)
+    clip = asyncio.run(
+        adapter(fake).make(scene(), context(tmp_path), workdir=tmp_path, runtime=runtime(tmp_path))
+    )
+    assert len(fake.sent("POST")) == 2  # the first never reached Kling
+    assert len(fake.sent("GET", "/v1/videos/")) == 2  # a status query is safe to repeat
+    assert clip.path.read_bytes() == CLIP
+
+
 def test_malformed_json_is_a_provider_error(tmp_path: Path) -> None:
     fake = Recorder(lambda r: httpx.Response(200, text="<html>gateway</html>"))
     with pytest.raises(ProviderError, match="malformed JSON"):
@@ -443,6 +543,7 @@ def test_kling_down_opens_the_breaker(tmp_path: Path) -> None:
             kling.make(scene(), context(tmp_path), workdir=tmp_path, runtime=runtime(tmp_path))
         )
     sent = len(fake.requests)
+    assert sent == 1  # a 5xx to a submit is not retried: Kling may have created the task
     with pytest.raises(ProviderUnavailable, match="circuit open"):
         asyncio.run(
             kling.make(scene(), context(tmp_path), workdir=tmp_path, runtime=runtime(tmp_path))

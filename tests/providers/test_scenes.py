@@ -209,3 +209,43 @@ def test_clip_check_names_what_is_wrong(clips: dict[str, Path]) -> None:
     assert check_clip(VideoClip(path=clips["good"].with_name("missing.mp4")), request)[
         0
     ].startswith("is not a readable video")
+
+
+class Aborted(Exception):
+    """What the worker's JobControl.check raises once a job is canceled."""
+
+
+def test_a_canceled_job_stops_waiting_on_its_scenes(ctx: ClipContext, tmp_path: Path) -> None:
+    import asyncio
+    import dataclasses
+    import time
+
+    cancelled: list[int] = []
+
+    class Slow:
+        name, model = "slowgen", "m1"
+
+        async def make(self, request: ClipRequest, ctx: ClipContext, *, workdir: Path,
+                       runtime: ProviderRuntime, attempt: int = 0) -> VideoClip:  # fmt: skip
+            try:
+                await asyncio.sleep(60)  # a provider task that takes minutes
+            except asyncio.CancelledError:
+                cancelled.append(request.scene_index)
+                raise
+            raise AssertionError("not reached")
+
+    started = time.monotonic()
+
+    def check() -> None:
+        if time.monotonic() - started > 0.3:
+            raise Aborted("canceled")
+
+    gen, offline = _clips(Source({}), ctx, tmp_path, fallback=True)
+    gen = dataclasses.replace(
+        gen, source=Slow(), runtime=dataclasses.replace(gen.runtime, check=check)
+    )
+    with pytest.raises(Aborted):
+        gen.generate_many(_requests(3), workdir=tmp_path)
+    assert time.monotonic() - started < 5
+    assert sorted(cancelled) == [0, 1, 2]  # every scene in flight stopped waiting
+    assert offline.made == []  # and an abort is not a provider failure: no fallback

@@ -822,6 +822,7 @@ CREATE TABLE public.ad_performance (
     period_start date NOT NULL,
     period_end date NOT NULL,
     placement text DEFAULT ''::text NOT NULL,
+    ad_key text DEFAULT ''::text NOT NULL,
     ad_name text DEFAULT ''::text NOT NULL,
     currency text NOT NULL,
     impressions bigint NOT NULL,
@@ -833,6 +834,7 @@ CREATE TABLE public.ad_performance (
     thruplays bigint,
     import_id uuid,
     imported_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT ad_performance_ad_key_check CHECK ((length(ad_key) <= 1000)),
     CONSTRAINT ad_performance_ad_name_check CHECK ((length(ad_name) <= 400)),
     CONSTRAINT ad_performance_check CHECK ((period_end >= period_start)),
     CONSTRAINT ad_performance_clicks_check CHECK ((clicks >= 0)),
@@ -1116,7 +1118,7 @@ ALTER TABLE ONLY public.ad_performance
     ADD CONSTRAINT ad_performance_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY public.ad_performance
-    ADD CONSTRAINT ad_performance_user_id_source_creative_id_period_start_peri_key UNIQUE (user_id, source, creative_id, period_start, period_end, placement);
+    ADD CONSTRAINT ad_performance_user_id_source_creative_id_ad_key_period_sta_key UNIQUE (user_id, source, creative_id, ad_key, period_start, period_end, placement);
 
 ALTER TABLE ONLY public.analytics_imports
     ADD CONSTRAINT analytics_imports_id_user_id_key UNIQUE (id, user_id);

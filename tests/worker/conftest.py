@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import shutil
 import uuid
 from pathlib import Path
 from typing import Any
@@ -23,9 +24,13 @@ def media_root(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def payload() -> dict[str, Any]:
+def payload(media_root: Path, user_a: uuid.UUID) -> dict[str, Any]:
+    """A preview job for user_a, its photo uploaded to their folder as the API would have it."""
+    uploads = media_root / str(user_a) / "uploads"
+    uploads.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(PHOTOS / "coffee.png", uploads / "coffee.png")
     brief = copy.deepcopy(BASE_BRIEF)
-    brief["product"]["photos"] = [str(PHOTOS / "coffee.png")]
+    brief["product"]["photos"] = ["uploads/coffee.png"]
     return {"brief": brief, "formats": ["9x16"], "preview": True}
 
 

@@ -120,7 +120,7 @@ def test_sigkill_mid_render_another_worker_finishes_once(
     assert [r for _, r, _ in ledger(admin, funded)] == ["grant", "hold", "hold remainder"]
     assert balance(admin, funded) == 1000 - int(str(settled))
     user_dir = media_root / str(funded)
-    assert sorted(p.name for p in user_dir.iterdir()) == [str(job.id)]
+    assert sorted(p.name for p in user_dir.iterdir()) == sorted([str(job.id), "uploads"])
     # Two attempts, one delivery: exactly one webhook, with one webhook-id.
     hooks = admin.execute("select event_type, webhook_id from public.webhook_deliveries").fetchall()
     assert hooks == [("job.delivered", f"msg_job_{job.id.hex}_delivered")]

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from pipeline.errors import BadInput
 from pipeline.render import Ports
 from pipeline.store import (
     HoldStatus,
@@ -71,7 +72,7 @@ def test_job_runs_to_delivered_with_one_render_per_format_and_a_settled_charge(
     assert (out / "manifest.json").is_file()
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")], "staging left behind"
 
-    spec = parse_payload(payload, base_dir=media_root)
+    spec = parse_payload(payload, base_dir=media_root / str(funded))
     durations = admin.execute(
         "select duration_s from public.renders where job_id = %s", (job.id,)
     ).fetchall()
@@ -95,7 +96,7 @@ def test_a_resumed_job_reuses_its_hold_and_charges_once(
     job = enqueue_job(store=store, user_id=funded, kind="render", payload=payload)
     crashed = claim_job(store=store, worker="crashed", lease_seconds=1)
     assert crashed is not None
-    spec = parse_payload(payload, base_dir=media_root)
+    spec = parse_payload(payload, base_dir=media_root / str(funded))
     # The crashed worker held credits and a half-written attempt folder, then died.
     hold_credits(
         store=store,
@@ -165,7 +166,7 @@ def test_insufficient_credits_fail_the_job_with_a_clear_reason_and_render_nothin
     assert after.attempts == 1  # not retried
     assert balance(admin, user_a) == 5 and holds(admin, job.id) == []
     assert renders(admin, job.id) == []
-    assert not (media_root / str(user_a)).exists() or not any((media_root / str(user_a)).iterdir())
+    assert [p.name for p in (media_root / str(user_a)).iterdir()] == ["uploads"]
 
 
 def test_cancel_mid_render_releases_credits_and_publishes_nothing(
@@ -208,7 +209,7 @@ def test_cancel_mid_render_releases_credits_and_publishes_nothing(
     _ledger_sum_is_balance(admin, funded)
     assert renders(admin, job.id) == []
     user_dir = media_root / str(funded)
-    assert not user_dir.exists() or list(user_dir.iterdir()) == []
+    assert [p.name for p in user_dir.iterdir()] == ["uploads"]
 
 
 def test_holds_of_jobs_canceled_while_queued_are_released(
@@ -223,3 +224,31 @@ def test_holds_of_jobs_canceled_while_queued_are_released(
     assert release_orphan_holds(store=store) == 1
     assert release_orphan_holds(store=store) == 0
     assert balance(admin, funded) == 1000
+
+
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [
+        ("photo", "/etc/hosts"),
+        ("photo", "../someone-else/uploads/coffee.png"),
+        ("voice", "../someone-else/uploads/vo.wav"),
+    ],
+)
+def test_a_payload_never_reaches_files_outside_the_users_folder(
+    media_root: Path, payload: dict[str, Any], user_a: uuid.UUID, where: str, value: str
+) -> None:
+    other = media_root / "someone-else" / "uploads"
+    other.mkdir(parents=True)
+    (other / "coffee.png").write_bytes(
+        (media_root / str(user_a) / "uploads" / "coffee.png").read_bytes()
+    )
+    (other / "vo.wav").write_bytes(b"RIFF")
+    if where == "photo":
+        payload["brief"]["product"]["photos"] = [value]
+        field = "payload.brief.product.photos[0]"
+    else:
+        payload["brief"]["voice"] = {"enabled": True, "file": value}
+        field = "payload.brief.voice.file"
+    with pytest.raises(BadInput) as info:
+        parse_payload(payload, base_dir=media_root / str(user_a))
+    assert info.value.where == field

@@ -72,7 +72,7 @@ def test_provider_spend_is_charged_and_a_second_job_reuses_every_clip(
 ) -> None:  # fmt: skip
     source = FakeClipSource()
     _use(monkeypatch, source)
-    spec = parse_payload(payload, base_dir=media_root)
+    spec = parse_payload(payload, base_dir=media_root / str(funded))
     hold = estimate_cost(spec)
     assert hold >= PHOTO_SCENES * 70  # 10 s per photo scene held at 7 credits a second
 

@@ -6,6 +6,7 @@ Google Ads) all turn into the same ``Report``; the store joins its rows to creat
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from decimal import Decimal
 from typing import Protocol
@@ -17,7 +18,17 @@ from pipeline.analytics.creative import creative_ids_in
 from pipeline.analytics.model import PerformanceRow, Source
 from pipeline.errors import BadInput, ReelforgeError
 
-__all__ = ["BadReport", "PerformanceSource", "Report", "ReportRow", "utm_content_of"]
+__all__ = [
+    "AD_KEY_MAX",
+    "BadReport",
+    "PerformanceSource",
+    "Report",
+    "ReportRow",
+    "ad_key_of",
+    "utm_content_of",
+]
+
+AD_KEY_MAX = 1000
 
 
 class BadReport(BadInput):
@@ -47,6 +58,7 @@ class ReportRow(BaseModel):
     period_start: date
     period_end: date
     placement: str = ""
+    ad_key: str = Field(default="", max_length=AD_KEY_MAX)  # see ``ad_key_of``
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     impressions: int = Field(ge=0)
     clicks: int = Field(ge=0)
@@ -94,6 +106,19 @@ class PerformanceSource(Protocol):
     def fetch(self) -> Report:
         """Read every row; ``BadReport`` (or a provider error) and no rows when it cannot."""
         ...
+
+
+def ad_key_of(*parts: str) -> str:
+    """Which ad a row is about, from what the source names it by: the platform's ad id, or an
+    export's "Campaign name | Ad set name | Ad name" (the columns it has; blanks left out).
+
+    One creative runs in many ads, and exports of different campaigns for the same period must
+    add up, not replace each other. A key longer than the column allows becomes its SHA-256.
+    """
+    key = " | ".join(p.strip() for p in parts if p.strip())
+    if len(key) > AD_KEY_MAX:
+        return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+    return key
 
 
 def utm_content_of(text: str) -> str:

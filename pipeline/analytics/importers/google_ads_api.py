@@ -214,6 +214,7 @@ class GoogleAdsApi:
             utm_content=utm,
             period_start=start or self.since,
             period_end=end or self.until,
+            ad_key=str(ad.get("id") or ""),
             currency=currency,
             impressions=int(_number(metrics.get("impressions", 0), "impressions", whole=True)),
             clicks=int(_number(metrics.get("clicks", 0), "clicks", whole=True)),

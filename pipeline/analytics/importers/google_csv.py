@@ -2,9 +2,11 @@
 
 The file opens with a title line ("Ad report") and a date-range line ("May 1, 2024 - May 31,
 2024") before the header, and ends with summary rows ("Total: Account", "Total: Campaigns"), which
-are skipped. Headers are the UI's: "Ad name" or "Ad", "Final URL" (for ``utm_content``),
-"Currency code", "Impr.", "Clicks", "Cost", "Conversions", "Conv. value", optional "Day", and
-"TrueView views" (read as thruplays: a view of 30 s or to the end). Blanks are " --".
+are skipped (a row opening "Total:" that names a creative is an ad, and is kept). Headers are the
+UI's: "Ad name" or "Ad", "Final URL" (for ``utm_content``), "Currency code", "Impr.", "Clicks",
+"Cost", "Conversions", "Conv. value", optional "Day", and "TrueView views" (read as thruplays: a
+view of 30 s or to the end). Optional "Campaign", "Ad group" and "Ad ID" tell ads apart
+(``ReportRow.ad_key``). Blanks are " --"; in a metric column the report has, a blank is zero.
 Conversions may be fractional (data-driven attribution) and are rounded to whole purchases.
 """
 
@@ -14,7 +16,14 @@ import hashlib
 import re
 from datetime import date
 
-from pipeline.analytics.importers.base import BadReport, Report, ReportRow, utm_content_of
+from pipeline.analytics.creative import creative_ids_in
+from pipeline.analytics.importers.base import (
+    BadReport,
+    Report,
+    ReportRow,
+    ad_key_of,
+    utm_content_of,
+)
 from pipeline.analytics.importers.tabular import (
     Row,
     Table,
@@ -31,7 +40,7 @@ from pipeline.analytics.model import Source
 __all__ = ["GoogleCsv", "is_google_header", "parse_google_csv"]
 
 _RANGE = re.compile(r"^(.+?)\s+[-–]\s+(.+)$")
-_TOTAL = re.compile(r"^total\b", re.IGNORECASE)
+_TOTAL = re.compile(r"^total:", re.IGNORECASE)  # "Total: Account"; a campaign "Total Care" is not
 _COST = re.compile(r"^cost( \(([a-z]{3})\))?$")
 
 
@@ -86,6 +95,9 @@ def parse_google_csv(data: bytes, *, name: str, currency: str | None = None) -> 
     currency = (cost_currency.group(2) or currency or "").upper()
     cols = {
         "ad_name": probe.find("Ad name", "Ad", "Video ad name", "Video"),
+        "ad_id": probe.find("Ad ID"),
+        "campaign": probe.find("Campaign", "Campaign name"),
+        "ad_group": probe.find("Ad group", "Ad group name"),
         "url": probe.find("Final URL", "Final URLs", "Final URL suffix", "Tracking template"),
         "currency": probe.find("Currency code", "Currency"),
         "day": probe.find("Day", "Date"),
@@ -119,8 +131,7 @@ def parse_google_csv(data: bytes, *, name: str, currency: str | None = None) -> 
     out: list[ReportRow] = []
     skipped = 0
     for row in body:
-        first = next((c for c in row.cells if c), "")
-        if _TOTAL.match(first):
+        if _is_total(table, row, cols):
             skipped += 1
             continue
         out.append(_row(table, row, cols, cost, currency, period))
@@ -131,6 +142,24 @@ def parse_google_csv(data: bytes, *, name: str, currency: str | None = None) -> 
         rows=tuple(out),
         skipped=skipped,
     )
+
+
+def _is_total(table: Table, row: Row, cols: dict[str, int | None]) -> bool:
+    """A summary row ("Total: Account", "Total: Campaigns"); never a row naming a creative."""
+    named = table.cell(row, cols["ad_name"]) + " " + table.cell(row, cols["url"])
+    first = next((c for c in row.cells if c), "")
+    return bool(_TOTAL.match(first)) and not creative_ids_in(named)
+
+
+def _ad_key(table: Table, row: Row, cols: dict[str, int | None]) -> str:
+    """Campaign | Ad group | the ad (its id if the report has one, else its name, else its URL)."""
+
+    def cell(key: str) -> str:
+        value = table.cell(row, cols[key])
+        return "" if is_blank(value) else value
+
+    ad = cell("ad_id") or cell("ad_name") or cell("url")
+    return ad_key_of(cell("campaign"), cell("ad_group"), ad)
 
 
 def _row(
@@ -176,11 +205,13 @@ def _row(
         utm_content=utm_content_of(table.cell(row, cols["url"])),
         period_start=start,
         period_end=end,
+        ad_key=_ad_key(table, row, cols),
         currency=currency,
         impressions=whole("impressions"),
         clicks=whole("clicks"),
         spend=spend,
         purchases=whole("conversions", rounding=True),
         revenue=revenue,
-        thruplays=table.integer(row, cols["views"], blank=None),
+        # A blank (" --") in a TrueView column the report has is no views; None: no column.
+        thruplays=None if cols["views"] is None else table.integer(row, cols["views"]),
     )

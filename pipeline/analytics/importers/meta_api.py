@@ -5,7 +5,8 @@ ad (and per day with ``daily``, per platform and position with ``placements``). 
 strings; purchases and their value are the ``purchase`` entries of ``actions`` and
 ``action_values`` (``omni_purchase`` when there is none), 3-second plays the ``video_view`` entry of
 ``actions``, ThruPlays the ``video_thruplay_watched_actions`` list. Pages follow ``paging.next``.
-Insights carry the ad name, not its URL, so rows join to creatives by the id in the ad name.
+Insights carry the ad name, not its URL, so rows join to creatives by the id in the ad name;
+``ad_id`` tells apart the ads one creative runs in.
 """
 
 from __future__ import annotations
@@ -187,6 +188,7 @@ def _row(item: Any, *, position: int) -> ReportRow:
         period_start=start,
         period_end=end,
         placement=placement,
+        ad_key=str(item.get("ad_id") or ""),
         currency=currency,
         impressions=_count(item.get("impressions", 0), "impressions"),
         clicks=_count(item.get("inline_link_clicks", 0), "inline_link_clicks"),

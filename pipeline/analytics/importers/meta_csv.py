@@ -4,8 +4,11 @@ Headers are Ads Manager's, which Meta does not document: "Ad name", "Reporting s
 "Reporting ends", "Amount spent (USD)" (the suffix is the account currency), "Impressions",
 "Link clicks", "Purchases", "Purchases conversion value", "3-second video plays", "ThruPlays";
 optional "Day", "Platform", "Placement", "URL parameters" or "Website URL" (for ``utm_content``).
-A summary row ("Results from 12 ads") is skipped; an ad without a name is kept, and reported as
-unmatched when nothing else names its creative.
+Optional "Campaign name" and "Ad set name" name the ad with its ad name (``ReportRow.ad_key``), so
+exports of different campaigns add up. A summary row (ad name exactly "Results from 12 ads", or
+blank with the row opening "Total") is skipped, never a row naming a creative; an ad without a
+name is kept, and reported as unmatched when nothing else names its creative. A blank or dash in
+a video column that the export has is zero plays; None only when the column is absent.
 """
 
 from __future__ import annotations
@@ -13,7 +16,14 @@ from __future__ import annotations
 import hashlib
 import re
 
-from pipeline.analytics.importers.base import BadReport, Report, ReportRow, utm_content_of
+from pipeline.analytics.creative import creative_ids_in
+from pipeline.analytics.importers.base import (
+    BadReport,
+    Report,
+    ReportRow,
+    ad_key_of,
+    utm_content_of,
+)
 from pipeline.analytics.importers.tabular import (
     Row,
     Table,
@@ -29,6 +39,9 @@ from pipeline.analytics.model import Source
 __all__ = ["MetaCsv", "is_meta_header", "parse_meta_csv"]
 
 _SPENT = re.compile(r"^amount spent \(([a-z]{3})\)$")
+# The summary row Ads Manager adds above the ads: its ad name is exactly "Results from 12 ads".
+_RESULTS = re.compile(r"results from \d[\d,.]* ads?", re.IGNORECASE)
+# A summary row without an ad name opens with words like these.
 _SUMMARY = re.compile(r"^(results from \d+|total\b)", re.IGNORECASE)
 _URLS = (
     "URL parameters",
@@ -88,6 +101,8 @@ def parse_meta_csv(data: bytes, *, name: str) -> Report:
         currency = match.group(1).upper()
     cols = {
         "ad_name": probe.require("Ad name"),
+        "campaign": probe.find("Campaign name", "Campaign"),
+        "ad_set": probe.find("Ad set name", "Ad set"),
         "starts": probe.require("Reporting starts"),
         "ends": probe.require("Reporting ends"),
         "day": probe.find("Day"),
@@ -111,7 +126,7 @@ def parse_meta_csv(data: bytes, *, name: str) -> Report:
     out: list[ReportRow] = []
     skipped = 0
     for row in body:
-        if _is_summary(table, row, cols["ad_name"]):
+        if _is_summary(table, row, cols):
             skipped += 1
             continue
         out.append(_row(table, row, cols, spent, currency, currency_col))
@@ -124,10 +139,17 @@ def parse_meta_csv(data: bytes, *, name: str) -> Report:
     )
 
 
-def _is_summary(table: Table, row: Row, ad_name: int | None) -> bool:
-    name = table.cell(row, ad_name)
-    first = next((c for c in row.cells if c), "")
-    return bool(_SUMMARY.match(name) or (not name and _SUMMARY.match(first)))
+def _is_summary(table: Table, row: Row, cols: dict[str, int | None]) -> bool:
+    """A summary row: its ad name is exactly "Results from N ads", or blank with the row opening
+    like a summary ("Total ..."). A row that names a creative (in the ad name or the URL) is an
+    ad, whatever its name says: "Total glow serum_rf-..." is a real ad."""
+    name = table.cell(row, cols["ad_name"]).strip()
+    if creative_ids_in(name) or creative_ids_in(table.cell(row, cols["url"])):
+        return False
+    if _RESULTS.fullmatch(name):
+        return True
+    first = next((c for c in row.cells if not is_blank(c)), "")
+    return is_blank(name) and bool(_SUMMARY.match(first))
 
 
 def _row(
@@ -168,6 +190,7 @@ def _row(
         if table.cell(row, cols[k])
     )
     name = table.cell(row, cols["ad_name"])
+    names = (table.cell(row, cols[k]) for k in ("campaign", "ad_set", "ad_name"))
     spend = table.decimal(row, spent)
     revenue = table.decimal(row, cols["revenue"])
     assert spend is not None and revenue is not None
@@ -178,12 +201,20 @@ def _row(
         period_start=start,
         period_end=end,
         placement=placement,
+        ad_key=ad_key_of(*("" if is_blank(n) else n for n in names)),
         currency=currency,
         impressions=whole("impressions"),
         clicks=whole("clicks"),
         spend=spend,
         purchases=whole("purchases"),
         revenue=revenue,
-        video_3s_plays=table.integer(row, cols["plays_3s"], blank=None),
-        thruplays=table.integer(row, cols["thruplays"], blank=None),
+        video_3s_plays=_video(table, row, cols["plays_3s"]),
+        thruplays=_video(table, row, cols["thruplays"]),
     )
+
+
+def _video(table: Table, row: Row, index: int | None) -> int | None:
+    """A video count: None when the export has no such column (not measured), else the number,
+    a blank or dash being zero (Ads Manager writes "—" for none; read as unknown, a day with
+    impressions and no plays would drop out of the hook rate's base and inflate it)."""
+    return None if index is None else table.integer(row, index)

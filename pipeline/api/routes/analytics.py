@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import AfterValidator
 
 from pipeline.analytics.cost import CostReport, CreditPrice, cost_report, load_asset_costs
 from pipeline.analytics.dataset import load_dataset
@@ -29,9 +30,11 @@ MetricQuery = Annotated[
 CurrencyQuery = Annotated[
     str | None,
     Query(
-        pattern=r"^[A-Z]{3}$",
-        description="only rows in this currency (required when the rows are in several)",
+        pattern=r"^[A-Za-z]{3}$",
+        description="only rows in this currency, e.g. USD, in any case (required when the rows "
+        "are in several)",
     ),
+    AfterValidator(str.upper),
 ]
 
 

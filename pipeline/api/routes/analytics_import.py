@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, status
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from pipeline.analytics.importers import read_csv_report
@@ -60,7 +60,11 @@ async def import_csv(
     ] = "upload.csv",
     currency: Annotated[
         str | None,
-        Query(pattern=r"^[A-Z]{3}$", description="the account currency, if the file omits it"),
+        Query(
+            pattern=r"^[A-Za-z]{3}$",
+            description="the account currency, e.g. USD, in any case, if the file omits it",
+        ),
+        AfterValidator(str.upper),
     ] = None,
 ) -> ImportResult:
     data = await request.body()

@@ -1,4 +1,7 @@
 -- Records one rendered output's creative; rendering the same inputs again updates it in place.
+-- Its job (whose settled credits are its production cost) is the latest final render's: a
+-- preview is a draft, not the ad that runs, so it links a creative to its job only when nothing
+-- has yet.
 insert into public.creatives as c (
   user_id, creative_id, job_id, project_id, sku, product, template, duration_s, duration_bucket,
   palette_colour, voice, caption_style, hook, format, script_option, ad_name, landing_url
@@ -9,7 +12,8 @@ values (
   %(format)s, %(script_option)s, %(ad_name)s, %(landing_url)s
 )
 on conflict (user_id, creative_id) do update set
-  job_id = coalesce(excluded.job_id, c.job_id),
+  job_id = case when %(preview)s then coalesce(c.job_id, excluded.job_id)
+                else coalesce(excluded.job_id, c.job_id) end,
   project_id = coalesce(excluded.project_id, c.project_id),
   sku = excluded.sku,
   product = excluded.product,

@@ -1,15 +1,16 @@
--- One reporting row, keyed by (user, source, creative, period, placement): a new key is inserted,
--- a known one is replaced when its numbers changed and left alone (no row returned) when not.
+-- One reporting row, keyed by (user, source, creative, ad, period, placement): a new key is
+-- inserted, a known one is replaced when its numbers changed and left alone (no row returned)
+-- when not.
 insert into public.ad_performance as p (
-  user_id, creative_id, source, period_start, period_end, placement, ad_name, currency,
+  user_id, creative_id, source, ad_key, period_start, period_end, placement, ad_name, currency,
   impressions, clicks, spend, purchases, revenue, video_3s_plays, thruplays, import_id
 )
 values (
-  %(user_id)s, %(creative_id)s, %(source)s, %(period_start)s, %(period_end)s, %(placement)s,
-  %(ad_name)s, %(currency)s, %(impressions)s, %(clicks)s, %(spend)s, %(purchases)s, %(revenue)s,
-  %(video_3s_plays)s, %(thruplays)s, %(import_id)s
+  %(user_id)s, %(creative_id)s, %(source)s, %(ad_key)s, %(period_start)s, %(period_end)s,
+  %(placement)s, %(ad_name)s, %(currency)s, %(impressions)s, %(clicks)s, %(spend)s, %(purchases)s,
+  %(revenue)s, %(video_3s_plays)s, %(thruplays)s, %(import_id)s
 )
-on conflict (user_id, source, creative_id, period_start, period_end, placement) do update set
+on conflict (user_id, source, creative_id, ad_key, period_start, period_end, placement) do update set
   ad_name = excluded.ad_name,
   currency = excluded.currency,
   impressions = excluded.impressions,
