@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 from pipeline.analytics.model import CreativeAttributes
 from pipeline.palette.model import Palette
 from pipeline.prompts import ScenePrompt
-from pipeline.providers.scenes import Fallback
+from pipeline.providers.scenes import Credit, Fallback
 from pipeline.providers.usage import Usage
 from pipeline.qc import QCReport
 from pipeline.script.model import Script
@@ -68,3 +68,4 @@ class Manifest(_Frozen):
     provider_calls: tuple[Usage, ...] = ()  # every provider call and cache hit, priced
     provider_credits: int = 0  # what those calls cost, charged to the job
     fallbacks: tuple[Fallback, ...] = ()  # scenes made offline because their provider failed
+    credits: tuple[Credit, ...] = ()  # attribution owed for stock footage the ad uses

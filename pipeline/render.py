@@ -367,6 +367,7 @@ def render_brief(
                 provider_calls=ports.meter.usages if ports.meter else (),
                 provider_credits=ports.meter.credits if ports.meter else 0,
                 fallbacks=tuple(getattr(clips, "fallbacks", ())),
+                credits=tuple(getattr(clips, "credits", ())),
                 reelforge=__version__,
                 created_at=datetime.now(UTC).isoformat(timespec="seconds"),
                 brief_hash=digest,

@@ -33,7 +33,7 @@ from pipeline.providers.sync import run_sync
 from pipeline.timeline import StillClip, VideoClip
 from pipeline.visuals.port import ClipContext, ClipGenerator, ClipRequest
 
-__all__ = ["Fallback", "ProviderClips", "SceneFailed", "check_clip"]
+__all__ = ["Credit", "Fallback", "ProviderClips", "SceneFailed", "check_clip"]
 
 _log = logging.getLogger(__name__)
 
@@ -60,6 +60,17 @@ class Fallback(BaseModel):
     format: str
     provider: str
     reason: str
+
+
+class Credit(BaseModel):
+    """Attribution a used asset's licence asks for (stock footage), for the manifest."""
+
+    model_config = ConfigDict(frozen=True)
+
+    provider: str
+    text: str  # e.g. "Video by Jane Doe on Pexels"
+    author: str
+    url: str  # the asset's page
 
 
 def check_clip(clip: Clip, request: ClipRequest) -> list[str]:
@@ -109,6 +120,14 @@ class ProviderClips:
         if memo not in self._checks:
             self._checks[memo] = await asyncio.to_thread(self.check, clip, request)
         return self._checks[memo]
+
+    @property
+    def credits(self) -> list[Credit]:
+        """What the source's assets ask to be credited with (Pexels: videographer and page)."""
+        return [
+            Credit(provider=self.source.name, text=a.text, author=a.author, url=a.page_url)
+            for a in getattr(self.source, "attributions", ())
+        ]
 
     def generate(self, request: ClipRequest, *, workdir: Path) -> Clip:
         return self.generate_many([request], workdir=workdir)[0]

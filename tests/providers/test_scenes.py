@@ -249,3 +249,38 @@ def test_a_canceled_job_stops_waiting_on_its_scenes(ctx: ClipContext, tmp_path: 
     assert time.monotonic() - started < 5
     assert sorted(cancelled) == [0, 1, 2]  # every scene in flight stopped waiting
     assert offline.made == []  # and an abort is not a provider failure: no fallback
+
+
+def test_stock_credits_reach_the_manifest(tmp_path: Path) -> None:
+    import copy
+
+    from pipeline.brief import parse_brief
+    from pipeline.providers.fake import FakeClipSource
+    from pipeline.providers.pexels_videos import StockAttribution
+    from pipeline.render import Ports, RenderOptions, render_brief
+    from pipeline.visuals import offline_clips
+    from pipeline.voice import FakeVoice
+    from tests.conftest import BASE_BRIEF, PHOTOS
+
+    class Stock(FakeClipSource):
+        attributions = (
+            StockAttribution(video_id=7, author="Jane Doe", author_url="https://www.pexels.com/@jane",
+                             page_url="https://www.pexels.com/video/7/"),
+        )  # fmt: skip
+
+    data = copy.deepcopy(BASE_BRIEF)
+    data["product"]["photos"] = [str(PHOTOS / "coffee.png")]
+    brief = parse_brief(data, base_dir=tmp_path)
+    runtime = ProviderRuntime(cache=ProviderCache(tmp_path / "cache"))
+    ports = Ports(
+        voice=FakeVoice(),
+        meter=runtime.meter,
+        clip_factory=lambda ctx: ProviderClips(
+            source=Stock(name="pexels"), ctx=ctx, runtime=runtime, offline=offline_clips(ctx)
+        ),
+    )
+    result = render_brief(brief, tmp_path / "out", options=RenderOptions(preview=True), ports=ports)
+    [credit] = result.manifest.credits
+    assert (credit.provider, credit.text, credit.url) == (
+        "pexels", "Video by Jane Doe on Pexels", "https://www.pexels.com/video/7/",
+    )  # fmt: skip
