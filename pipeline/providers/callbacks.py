@@ -3,9 +3,9 @@
 Those providers call back the URL they were given and sign nothing reelforge can check, so the
 URL itself carries the proof: ``?job_id=<job>&token=<HMAC-SHA256(secret, "provider:job")>`` with
 the provider's ``REELFORGE_PROVIDER_SECRET_<NAME>``. A callback with a valid token is recorded in
-``provider_events`` under the task it is about (``subject``), where :class:`StoreInbox` finds it
-for the job waiting on that task. The event id is the body's hash: a redelivered callback is the
-same event, recorded once.
+``provider_events`` under the task it is about (``subject``) and its job, where
+:class:`StoreInbox` finds it for that job's worker only. The event id is a hash of the job and
+the body: a redelivered callback is the same event, recorded once.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from typing import Any
+from uuid import UUID
 
 from pipeline.store import Store
 from pipeline.store.queries import query
@@ -47,19 +48,20 @@ def task_ref(payload: Mapping[str, Any]) -> str | None:
     return None
 
 
-def event_id_for(body: bytes) -> str:
-    return "body_" + hashlib.sha256(body).hexdigest()
+def event_id_for(body: bytes, job_id: UUID) -> str:
+    """The event id of an unsigned callback: its job and body (a redelivery is the same event)."""
+    return "body_" + hashlib.sha256(job_id.bytes + body).hexdigest()
 
 
 class StoreInbox:
-    """Callbacks the service recorded, read back by the worker waiting on the task."""
+    """Callbacks the service recorded for one job, read back by its worker waiting on a task."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, job_id: UUID) -> None:
         self.store = store
+        self.job_id = job_id
 
     def payloads(self, provider: str, task_id: str) -> list[dict[str, Any]]:
+        params = {"provider": provider, "subject": task_id, "job_id": self.job_id}
         with self.store.as_service() as conn:
-            rows = conn.execute(
-                query("provider_task_callbacks"), {"provider": provider, "subject": task_id}
-            ).fetchall()
+            rows = conn.execute(query("provider_task_callbacks"), params).fetchall()
         return [dict(row[0]) for row in rows if isinstance(row[0], dict)]

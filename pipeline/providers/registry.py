@@ -272,7 +272,7 @@ def job_runtime(
         cache=ProviderCache(settings.cache_dir or media_root / ".cache" / "providers"),
         meter=UsageMeter(log=work_dir / USAGE_LOG),
         journal=TaskJournal(work_dir / TASK_JOURNAL),
-        inbox=StoreInbox(store),
+        inbox=StoreInbox(store, job.id),
         callback_base=settings.callback_base_url,
         job_id=str(job.id),
         callback_secrets=_secrets(),

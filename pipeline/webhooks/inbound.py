@@ -9,6 +9,7 @@ import hmac
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -122,8 +123,11 @@ def record_provider_event(
     subject: str | None = None,
     occurred_at: datetime | None = None,
     conn: psycopg.Connection[Any] | None = None,
+    job_id: UUID | None = None,
 ) -> bool:
     """Records a provider's event once: True the first time, False for a duplicate (do nothing).
+
+    ``job_id``: the job the callback was issued for (its worker reads only its own callbacks).
 
     Pass ``conn`` (a service transaction) to record in the same transaction as the handler's
     state change, so a crash between them cannot mark an event seen but unhandled.
@@ -135,6 +139,7 @@ def record_provider_event(
         "payload": Jsonb(dict(payload)),
         "subject": subject,
         "occurred_at": occurred_at,
+        "job_id": job_id,
     }
     return bool(_run(store, conn, "provider_event_record", params))
 

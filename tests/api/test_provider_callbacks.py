@@ -272,8 +272,11 @@ def test_an_unsigned_provider_calls_back_with_the_token_in_its_url(
     # redelivered: the same event, recorded once
     assert client.post(path, content=body).json()["duplicate"] is True
     # the worker waiting on req-7 finds it
-    assert StoreInbox(store).payloads("fal", "req-7") == [json.loads(body)]
-    assert StoreInbox(store).payloads("fal", "req-8") == []
+    assert StoreInbox(store, job.id).payloads("fal", "req-7") == [json.loads(body)]
+    assert StoreInbox(store, job.id).payloads("fal", "req-8") == []
+    # another job's worker never sees it, even for the same task id
+    other_job = enqueue_job(store=store, user_id=user_a, kind="render")
+    assert StoreInbox(store, other_job.id).payloads("fal", "req-7") == []
     # a token for another job, or none that matches, is refused
     other = path.replace(str(job.id), str(uuid.uuid4()))
     problem(client.post(other, content=body), 401)

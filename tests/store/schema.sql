@@ -1060,6 +1060,7 @@ CREATE TABLE public.provider_events (
     processed_at timestamp with time zone,
     subject text,
     occurred_at timestamp with time zone,
+    job_id uuid,
     CONSTRAINT provider_events_event_id_check CHECK (((length(event_id) >= 1) AND (length(event_id) <= 255))),
     CONSTRAINT provider_events_provider_check CHECK (((length(provider) >= 1) AND (length(provider) <= 100))),
     CONSTRAINT provider_events_subject_check CHECK (((length(subject) >= 1) AND (length(subject) <= 255)))
@@ -1227,6 +1228,8 @@ CREATE INDEX jobs_queued ON public.jobs USING btree (run_after, created_at) WHER
 CREATE INDEX jobs_user ON public.jobs USING btree (user_id, created_at DESC);
 
 CREATE INDEX provider_events_subject ON public.provider_events USING btree (provider, subject, occurred_at) WHERE (subject IS NOT NULL);
+
+CREATE INDEX provider_events_task ON public.provider_events USING btree (provider, subject, job_id) WHERE (subject IS NOT NULL);
 
 CREATE INDEX webhook_deliveries_due ON public.webhook_deliveries USING btree (next_attempt_at) WHERE (status = 'pending'::text);
 

@@ -166,6 +166,7 @@ def handle_callback(
     The event's subject is the provider task it is about (:func:`task_ref`), where the worker
     waiting on that task finds it (``StoreInbox``)."""
     subject = task_ref(payload)
+    job = job_id or _job_id(payload.get("job_id"))
     with store.as_service() as conn:
         first = record_provider_event(
             store=store,
@@ -175,6 +176,7 @@ def handle_callback(
             subject=subject,
             occurred_at=occurred_at,
             conn=conn,
+            job_id=job,
         )
         if not first:
             return ProviderCallbackOut(event_id=event_id, duplicate=True)
@@ -247,7 +249,7 @@ async def _token_callback(
     if not verify_token(secrets, provider, str(job_id), token):
         raise HTTPException(401, "webhook rejected: the callback token does not match")
     payload = _json_object(body)
-    event_id = event_id_for(body)
+    event_id = event_id_for(body, job_id)
     return await run_in_threadpool(
         lambda: handle_callback(
             store=store, provider=provider, event_id=event_id, payload=payload,
