@@ -4,6 +4,11 @@ Every hop of a download goes through :class:`pipeline.egress.PublicOnlyTransport
 addresses only, pinned); redirects are followed here, at most ``max_redirects``, each checked
 again. The body is capped while it streams and the whole download has one deadline; the file
 appears under its SHA-256 only when complete.
+
+Why not a library: none fitted sync httpx with an injectable resolver, a size cap and a total
+deadline (checked: drawbridge, httpx-secure and safehttpx are async only, safehttpx also resolves
+through Google's DNS; advocate and requests-hardened are built on requests, advocate last
+released in 2020; egressweave is at 0.1.0).
 """
 
 from __future__ import annotations
