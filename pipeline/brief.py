@@ -33,6 +33,7 @@ __all__ = [
     "Voice",
     "brief_hash",
     "load_brief",
+    "named_files",
     "parse_brief",
 ]
 
@@ -214,19 +215,22 @@ def parse_brief(data: Any, *, base_dir: Path) -> Brief:
     return brief
 
 
+def named_files(brief: Brief) -> list[tuple[str, Path]]:
+    """Every file the brief names, with the field that names it (``product.photos[0]``, …)."""
+    named = [(f"product.photos[{i}]", p) for i, p in enumerate(brief.product.photos)]
+    for field, path in (
+        ("brand.logo", brief.brand.logo),
+        ("brand.font", brief.brand.font),
+        ("music", brief.music),
+        ("voice.file", brief.voice.file),
+    ):
+        if path is not None:
+            named.append((field, path))
+    return named
+
+
 def _check_files(brief: Brief) -> None:
-    named: list[tuple[str, Path]] = [
-        (f"product.photos[{i}]", p) for i, p in enumerate(brief.product.photos)
-    ]
-    if brief.brand.logo:
-        named.append(("brand.logo", brief.brand.logo))
-    if brief.brand.font:
-        named.append(("brand.font", brief.brand.font))
-    if brief.music:
-        named.append(("music", brief.music))
-    if brief.voice.file:
-        named.append(("voice.file", brief.voice.file))
-    for field, path in named:
+    for field, path in named_files(brief):
         if not path.is_file():
             raise BriefError(field, f"file not found: {path}")
         if path.stat().st_size == 0:
@@ -253,14 +257,6 @@ def brief_hash(brief: Brief) -> str:
     """A content hash of the brief and every file it names, for the manifest and caches."""
     h = hashlib.sha256()
     h.update(brief.model_dump_json().encode())
-    files = [
-        *brief.product.photos,
-        brief.brand.logo,
-        brief.brand.font,
-        brief.music,
-        brief.voice.file,
-    ]
-    for path in files:
-        if path is not None:
-            h.update(hashlib.sha256(path.read_bytes()).digest())
+    for _, path in named_files(brief):
+        h.update(hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()

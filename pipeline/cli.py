@@ -14,12 +14,12 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from pipeline.brief import Brief, load_brief
 from pipeline.errors import BadInput, ReelforgeError
 from pipeline.formats import parse_formats
-from pipeline.render import Ports, RenderOptions, RenderResult, render, render_brief
+from pipeline.render import Ports, RenderOptions, RenderResult, render
 
 if TYPE_CHECKING:
-    from pipeline.brief import Brief
     from pipeline.variants import VariantPlan
 
 __all__ = ["app"]
@@ -84,18 +84,17 @@ def _fail(exc: ReelforgeError) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _ports(brief: Path) -> Ports:
+def _ports(brief: Brief) -> Ports:
     """The brief's providers (see ``reelforge providers``); offline without keys."""
-    from pipeline.brief import load_brief
     from pipeline.providers.registry import build_ports, local_runtime
     from pipeline.providers.settings import ProviderSettings
 
     settings = ProviderSettings()
-    return build_ports(load_brief(brief), settings, local_runtime(settings))
+    return build_ports(brief, settings, local_runtime(settings))
 
 
 def _run(
-    brief: Path, out: Path, options: RenderOptions, ports: Ports | None = None
+    brief: Path | Brief, out: Path, options: RenderOptions, ports: Ports | None = None
 ) -> RenderResult:
     progress = Progress(
         TextColumn("{task.description:<28}"), BarColumn(), TimeElapsedColumn(),
@@ -166,9 +165,10 @@ def render_command(
         raise _fail(BadInput("--formats", str(exc))) from None
     options = RenderOptions(formats=chosen, option=option, preview=preview)
     try:
-        batch = _variants(brief, user)
+        loaded = load_brief(brief)  # once: URL assets are fetched once
+        batch = _variants(loaded, user)
         if batch is None:
-            results = [_run(brief, out, options, _ports(brief))]
+            results = [_run(loaded, out, options, _ports(loaded))]
         else:
             if option is not None:
                 raise BadInput("--option", "a batch renders each variant's own script option")
@@ -180,10 +180,10 @@ def render_command(
                     soft_wrap=True,
                 )
                 results.append(
-                    _run_brief(
+                    _run(
                         variant, out / plan.folder,
                         replace(options, option=plan.option),
-                        _ports(brief),
+                        _ports(variant),  # fresh ports: each variant's manifest has its own spend
                     )
                 )  # fmt: skip
     except ReelforgeError as exc:
@@ -201,12 +201,10 @@ def render_command(
             raise _fail(exc) from None
 
 
-def _variants(brief_path: Path, user: str) -> list[tuple[VariantPlan, Brief]] | None:
+def _variants(brief: Brief, user: str) -> list[tuple[VariantPlan, Brief]] | None:
     """The batch a brief asks for (``variants:``), each variant's plan and brief; None if none."""
-    from pipeline.brief import load_brief
     from pipeline.variants import fitting_templates, plan_variants, variant_brief
 
-    brief = load_brief(brief_path)
     if brief.variants is None:
         return None
     count = brief.variants.count
@@ -228,17 +226,6 @@ def _variants(brief_path: Path, user: str) -> list[tuple[VariantPlan, Brief]] | 
         templates = (brief.template,) * count
     plans = plan_variants(brief, templates)
     return [(plan, variant_brief(brief, plan)) for plan in plans]
-
-
-def _run_brief(brief: Brief, out: Path, options: RenderOptions, ports: Ports) -> RenderResult:
-    progress = Progress(
-        TextColumn("{task.description:<28}"), BarColumn(), TimeElapsedColumn(),
-        console=console, transient=False, disable=not console.is_terminal,
-    )  # fmt: skip
-    with progress:
-        return render_brief(
-            brief, out, options=options, ports=ports, reporter=RichReporter(progress)
-        )
 
 
 def _record(result: RenderResult, *, record: bool | None, user: str) -> None:
@@ -348,7 +335,6 @@ def providers_command(
     if heygen:
         _heygen_listing()
         return
-    from pipeline.brief import load_brief
     from pipeline.providers.registry import KEYS, choices, has_key
     from pipeline.providers.settings import ProviderSettings
 

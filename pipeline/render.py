@@ -428,18 +428,19 @@ def _progress_from(clock: StageClock, done: float, total: float) -> Callable[[fl
 
 
 def render(
-    brief_path: Path,
+    brief: Path | Brief,
     out_root: Path,
     *,
     options: RenderOptions = RenderOptions(),
     ports: Ports | None = None,
     reporter: Reporter | None = None,
 ) -> RenderResult:
-    """Render a brief file; if ``out_root`` did not exist and the render fails, it is removed."""
+    """Render a brief (a file, or one already loaded); if ``out_root`` did not exist and the
+    render fails, it is removed."""
     created = not out_root.exists()
     try:
-        brief = load_brief(brief_path)
-        return render_brief(brief, out_root, options=options, ports=ports, reporter=reporter)
+        loaded = brief if isinstance(brief, Brief) else load_brief(brief)
+        return render_brief(loaded, out_root, options=options, ports=ports, reporter=reporter)
     except BaseException:
         if created and out_root.exists() and not any(out_root.iterdir()):
             out_root.rmdir()

@@ -12,7 +12,7 @@ from psycopg.types.json import Jsonb
 from pydantic import ValidationError
 
 from pipeline.api.models import ProjectOut, ProjectPatch
-from pipeline.brief import Brief
+from pipeline.brief import Brief, named_files
 from pipeline.errors import BadInput, BriefError
 from pipeline.images import load_rgb
 from pipeline.palette import KMeansPalette, PaletteExtractor
@@ -41,18 +41,6 @@ class ScriptPorts:
     writer: ScriptWriter = field(default_factory=OfflineScriptWriter)
 
 
-def _named_files(brief: Brief) -> list[tuple[str, Path]]:
-    named = [(f"product.photos[{i}]", p) for i, p in enumerate(brief.product.photos)]
-    for name, path in (("brand.logo", brief.brand.logo), ("brand.font", brief.brand.font)):
-        if path is not None:
-            named.append((name, path))
-    if brief.music is not None:
-        named.append(("music", brief.music))
-    if brief.voice.file is not None:
-        named.append(("voice.file", brief.voice.file))
-    return named
-
-
 def _upload(uploads: Path, where: str, name: Path) -> Path:
     # Only names inside the user's own folder: no absolute paths, no '..', no symlinks out.
     if name.is_absolute() or ".." in name.parts or not name.parts:
@@ -70,7 +58,7 @@ def _upload(uploads: Path, where: str, name: Path) -> Path:
 
 def resolve_uploads(brief: Brief, uploads: Path) -> Brief:
     """The brief with every file name resolved inside ``uploads``; BriefError names the field."""
-    resolved = {where: _upload(uploads, where, p) for where, p in _named_files(brief)}
+    resolved = {where: _upload(uploads, where, p) for where, p in named_files(brief)}
     photos = tuple(resolved[f"product.photos[{i}]"] for i in range(len(brief.product.photos)))
     product = brief.product.model_copy(update={"photos": photos})
     brand = brief.brand.model_copy(

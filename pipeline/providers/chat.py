@@ -29,7 +29,7 @@ import contextlib
 import json
 import logging
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -43,6 +43,7 @@ from pipeline.providers.breaker import CircuitBreaker
 from pipeline.providers.cache import cache_key
 from pipeline.providers.chat_prompt import repair_prompt, response_schema, script_messages
 from pipeline.providers.chat_reply import InvalidReply, ReplyChecker
+from pipeline.providers.connections import provider_session
 from pipeline.providers.errors import ProviderError, ProviderRejected, ProviderUnavailable
 from pipeline.providers.http import AsyncProviderClient, RetryPolicy
 from pipeline.providers.runtime import ProviderRuntime
@@ -219,20 +220,11 @@ class ChatScriptWriter:
             _log.warning("%s: ignoring cached scripts %s: %s", self.name, key[:12], exc)
             return None
 
-    @contextlib.asynccontextmanager
-    async def _api(self) -> AsyncIterator[AsyncProviderClient]:
-        """The client for one ``awrite``: over the given httpx client, or over one made for this
-        event loop and closed after (``run_sync`` starts a new loop per call)."""
-        if self._client is not None:
-            yield self._wrap(self._client)
-            return
-        async with httpx.AsyncClient(timeout=self._timeout) as client:
-            yield self._wrap(client)
-
-    def _wrap(self, client: httpx.AsyncClient) -> AsyncProviderClient:
-        return AsyncProviderClient(
-            self.name, client, policy=self._policy, breaker=self._breaker, sleep=self._sleep
-        )
+    def _api(self) -> contextlib.AbstractAsyncContextManager[AsyncProviderClient]:
+        return provider_session(
+            self.name, self._client, policy=self._policy, breaker=self._breaker, sleep=self._sleep,
+            timeout=self._timeout,
+        )  # fmt: skip
 
     async def _write(
         self,

@@ -4,15 +4,16 @@ polls wait with."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 
 import httpx
 
 from pipeline.providers.breaker import CircuitBreaker, breaker_for
 from pipeline.providers.http import DEFAULT_TIMEOUT, AsyncProviderClient, Retryable, RetryPolicy
 
-__all__ = ["Connections", "Sleep"]
+__all__ = ["Connections", "Sleep", "provider_session"]
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -108,3 +109,24 @@ async def _closing(client: httpx.AsyncClient) -> AsyncGenerator[None, None]:
         yield
     finally:
         await client.aclose()
+
+
+@contextlib.asynccontextmanager
+async def provider_session(
+    name: str,
+    given: httpx.AsyncClient | None,
+    *,
+    policy: RetryPolicy | None,
+    breaker: CircuitBreaker | None,
+    sleep: Sleep,
+    timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+) -> AsyncIterator[AsyncProviderClient]:
+    """The retrying client for one operation: over ``given`` (the caller's to close), else over
+    a client made for this operation and closed after it, so no connection pool outlives the
+    event loop it was made in (``run_sync`` starts a new loop per call). Adapters whose calls
+    span a long task use :class:`Connections` instead, one client per loop."""
+    if given is not None:
+        yield AsyncProviderClient(name, given, policy=policy, breaker=breaker, sleep=sleep)
+        return
+    async with httpx.AsyncClient(timeout=timeout) as client:
+        yield AsyncProviderClient(name, client, policy=policy, breaker=breaker, sleep=sleep)

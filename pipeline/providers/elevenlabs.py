@@ -49,7 +49,6 @@ from pipeline.providers.elevenlabs_api import (
     PROVIDER,
     TIMEOUT,
     ElevenLabsAdapter,
-    http_client,
     language_code,
 )
 from pipeline.providers.elevenlabs_scribe import ElevenLabsTranscriber
@@ -247,8 +246,8 @@ class ElevenLabsVoice(ElevenLabsAdapter):
                     voice=speaker,
                 )
             url = f"{self._base}/v1/text-to-speech/{quote(voice_id, safe='')}/with-timestamps"
-            async with http_client(self._client) as client:
-                data = await self._caller(client).json(
+            async with self._session() as api:
+                data = await api.json(
                     "POST",
                     url,
                     params={"output_format": self.output_format},

@@ -21,7 +21,7 @@ import httpx
 from pipeline.errors import BadInput
 from pipeline.providers.breaker import CircuitBreaker
 from pipeline.providers.cache import ProviderCache
-from pipeline.providers.connections import Sleep
+from pipeline.providers.connections import Sleep, provider_session
 from pipeline.providers.http import AsyncProviderClient, RetryPolicy
 from pipeline.providers.runtime import ProviderRuntime
 from pipeline.providers.usage import UsageMeter
@@ -33,7 +33,6 @@ __all__ = [
     "PROVIDER",
     "TIMEOUT",
     "ElevenLabsAdapter",
-    "http_client",
     "language_code",
 ]
 
@@ -43,17 +42,6 @@ KEY_ENV = "ELEVENLABS_API_KEY"
 # Generation answers after the whole line is spoken; transcription after the whole file is read.
 TIMEOUT = httpx.Timeout(120.0, connect=10.0)
 NO_KEY = "is not set; create a key at https://elevenlabs.io/app/settings/api-keys"
-
-
-@contextlib.asynccontextmanager
-async def http_client(given: httpx.AsyncClient | None) -> AsyncIterator[httpx.AsyncClient]:
-    # Each synchronous call runs its own event loop (run_sync), and a pooled connection must not
-    # outlive its loop: without an injected client, every call gets a fresh one.
-    if given is not None:
-        yield given
-        return
-    async with httpx.AsyncClient(timeout=TIMEOUT) as client:
-        yield client
 
 
 class ElevenLabsAdapter:
@@ -85,10 +73,11 @@ class ElevenLabsAdapter:
         self.cache: ProviderCache | None = runtime.cache if runtime else None
         self.meter: UsageMeter = runtime.meter if runtime else UsageMeter()
 
-    def _caller(self, client: httpx.AsyncClient) -> AsyncProviderClient:
-        return AsyncProviderClient(
-            self.name, client, policy=self._policy, breaker=self._breaker, sleep=self._sleep
-        )
+    def _session(self) -> contextlib.AbstractAsyncContextManager[AsyncProviderClient]:
+        return provider_session(
+            self.name, self._client, policy=self._policy, breaker=self._breaker, sleep=self._sleep,
+            timeout=TIMEOUT,
+        )  # fmt: skip
 
     @property
     def _headers(self) -> dict[str, str]:

@@ -27,7 +27,6 @@ from pipeline.providers.elevenlabs_api import (
     NO_KEY,
     TIMEOUT,
     ElevenLabsAdapter,
-    http_client,
     language_code,
 )
 from pipeline.providers.elevenlabs_words import clamp_word, words_from_scribe
@@ -111,8 +110,8 @@ class ElevenLabsTranscriber(ElevenLabsAdapter):
                 self.meter.cached(self.name, self.model, what="transcript")
                 words = words_from_scribe(hit.meta.get("words"))
             else:
-                async with http_client(self._client) as client:
-                    data = await self._caller(client).json(
+                async with self._session() as api:
+                    data = await api.json(
                         "POST",
                         f"{self._base}/v1/speech-to-text",
                         headers=self._headers,

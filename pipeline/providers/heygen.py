@@ -35,7 +35,7 @@ import io
 import logging
 import re
 import wave
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,7 @@ from pipeline.formats import Format
 from pipeline.media.probe import probe
 from pipeline.providers.breaker import CircuitBreaker, breaker_for
 from pipeline.providers.cache import CachedAsset, cache_key
+from pipeline.providers.connections import provider_session
 from pipeline.providers.errors import ProviderError, ProviderRejected
 from pipeline.providers.fetch import fetch_result
 from pipeline.providers.heygen_replies import (
@@ -58,7 +59,7 @@ from pipeline.providers.heygen_replies import (
     video_status,
     voices,
 )
-from pipeline.providers.http import DEFAULT_TIMEOUT, AsyncProviderClient, RetryPolicy
+from pipeline.providers.http import AsyncProviderClient, RetryPolicy
 from pipeline.providers.runtime import ProviderRuntime
 from pipeline.providers.settings import ProviderSettings
 from pipeline.providers.tasks import TaskStatus, run_task
@@ -171,20 +172,10 @@ class HeyGenPresenter:
 
     # -- plumbing ---------------------------------------------------------------------------
 
-    @contextlib.asynccontextmanager
-    async def _session(self) -> AsyncIterator[AsyncProviderClient]:
-        # An injected client is the caller's to close; otherwise one client per operation, so no
-        # connection pool outlives the event loop it was made in.
-        if self._client is not None:
-            yield self._wrap(self._client)
-            return
-        async with httpx.AsyncClient(timeout=DEFAULT_TIMEOUT) as client:
-            yield self._wrap(client)
-
-    def _wrap(self, client: httpx.AsyncClient) -> AsyncProviderClient:
-        return AsyncProviderClient(
-            self.name, client, policy=self._policy, breaker=self._breaker, sleep=self._sleep
-        )
+    def _session(self) -> contextlib.AbstractAsyncContextManager[AsyncProviderClient]:
+        return provider_session(
+            self.name, self._client, policy=self._policy, breaker=self._breaker, sleep=self._sleep,
+        )  # fmt: skip
 
     @property
     def _auth(self) -> dict[str, str]:

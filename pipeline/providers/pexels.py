@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,9 +36,10 @@ from pydantic import BaseModel, ConfigDict
 from pipeline.errors import BadInput
 from pipeline.providers.breaker import CircuitBreaker, breaker_for
 from pipeline.providers.cache import CachedAsset, cache_key
+from pipeline.providers.connections import provider_session
 from pipeline.providers.errors import ProviderError, ProviderRateLimited, ProviderRejected
 from pipeline.providers.fetch import fetch_result
-from pipeline.providers.http import DEFAULT_TIMEOUT, AsyncProviderClient, RetryPolicy
+from pipeline.providers.http import AsyncProviderClient, RetryPolicy
 from pipeline.providers.pexels_query import (
     FRAMES,
     Orientation,
@@ -153,20 +154,10 @@ class PexelsStock:
         with self._lock:
             return list(self._credits.values())
 
-    @contextlib.asynccontextmanager
-    async def _session(self) -> AsyncIterator[AsyncProviderClient]:
-        # An injected client is the caller's to close; otherwise one client per operation, so
-        # the sync ``search`` (a fresh event loop each call) never reuses another loop's pool.
-        if self._client is not None:
-            yield self._wrap(self._client)
-            return
-        async with httpx.AsyncClient(timeout=DEFAULT_TIMEOUT) as client:
-            yield self._wrap(client)
-
-    def _wrap(self, client: httpx.AsyncClient) -> AsyncProviderClient:
-        return AsyncProviderClient(
-            self.name, client, policy=self._policy, breaker=self._breaker, sleep=self._sleep
-        )
+    def _session(self) -> contextlib.AbstractAsyncContextManager[AsyncProviderClient]:
+        return provider_session(
+            self.name, self._client, policy=self._policy, breaker=self._breaker, sleep=self._sleep,
+        )  # fmt: skip
 
     def _params(self, query: str, orientation: Orientation, size: str | None) -> dict[str, Any]:
         params: dict[str, Any] = {"query": query, "orientation": orientation}

@@ -18,7 +18,7 @@ from uuid import UUID
 from psycopg.types.json import Jsonb
 
 from pipeline.analytics.store import record_creatives
-from pipeline.brief import Brief, parse_brief
+from pipeline.brief import Brief, named_files, parse_brief
 from pipeline.delivery import replace_dir
 from pipeline.errors import BadInput, ReelforgeError
 from pipeline.formats import Format
@@ -173,13 +173,8 @@ def _inside(brief: Brief, base_dir: Path) -> None:
     from pipeline.download import default_cache_dir
 
     roots = [base_dir.resolve(), default_cache_dir().resolve()]
-    named: list[tuple[str, Path | None]] = [
-        (f"product.photos[{i}]", p) for i, p in enumerate(brief.product.photos)
-    ]
-    named += [("brand.logo", brief.brand.logo), ("brand.font", brief.brand.font)]
-    named += [("music", brief.music), ("voice.file", brief.voice.file)]
-    for where, path in named:
-        if path is not None and not any(path.resolve().is_relative_to(r) for r in roots):
+    for where, path in named_files(brief):
+        if not any(path.resolve().is_relative_to(r) for r in roots):
             raise BadInput(f"payload.brief.{where}", "must name a file in your uploads folder")
 
 
