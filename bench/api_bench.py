@@ -71,7 +71,7 @@ def _setup(base: str, home: Path, email: str, duration: float) -> tuple[dict[str
         text=True,
         check=True,
     ).stdout.strip()
-    from pipeline.store.renders import local_user_id
+    from pipeline.store.users import local_user_id
 
     uploads = home / "media" / str(local_user_id(email)) / "uploads"
     uploads.mkdir(parents=True, exist_ok=True)

@@ -18,16 +18,7 @@ from pathlib import Path
 
 import psycopg
 
-from pipeline.store import (
-    Store,
-    StoreSettings,
-    adjust_credits,
-    claim_job,
-    complete_job,
-    enqueue_job,
-    hold_credits,
-    open_store,
-)
+from pipeline.store import Repositories, Store, StoreSettings, open_store
 
 
 def _run(clients: int, ops: int, op: Callable[[int, int], None]) -> tuple[float, list[float]]:
@@ -61,10 +52,9 @@ def _users(store: Store, count: int) -> list[uuid.UUID]:
     with store.as_service() as conn:
         for user in users:
             conn.execute("insert into auth.users (id) values (%s)", (user,))
+    credits = Repositories.postgres(store).credits
     for user in users:
-        adjust_credits(
-            store=store, user_id=user, amount=10**8, reason="bench", idempotency_key="bench"
-        )
+        credits.adjust(user_id=user, amount=10**8, reason="bench", idempotency_key="bench")
     return users
 
 
@@ -87,13 +77,14 @@ def main() -> None:
                 f"PostgreSQL {row[0] if row else '?'}, psycopg {psycopg.__version__}, {args.clients} clients"
             )
             users = _users(store, args.clients)
+            repos = Repositories.postgres(store)
 
             for i in range(args.ops):
-                enqueue_job(store=store, user_id=users[i % len(users)], kind="bench")
+                repos.jobs.enqueue(user_id=users[i % len(users)], kind="bench")
             claimed: list[tuple[uuid.UUID, str]] = []
 
             def claim(c: int, _: int) -> None:
-                job = claim_job(store=store, worker=f"w{c}")
+                job = repos.jobs.claim(worker=f"w{c}")
                 assert job is not None
                 claimed.append((job.id, f"w{c}"))
 
@@ -101,22 +92,22 @@ def main() -> None:
 
             def complete(c: int, i: int) -> None:
                 job_id, worker = claimed[i * args.clients + c]
-                complete_job(store=store, job_id=job_id, worker=worker)
+                repos.jobs.complete(job_id=job_id, worker=worker)
 
             _report("complete_job", *_run(args.clients, args.ops, complete))
 
             def hold_own(c: int, _: int) -> None:
-                hold_credits(store=store, user_id=users[c], amount=1)
+                repos.credits.hold(user_id=users[c], amount=1)
 
             _report("hold_credits (one user/client)", *_run(args.clients, args.ops, hold_own))
 
             def hold_shared(_: int, __: int) -> None:
-                hold_credits(store=store, user_id=users[0], amount=1)
+                repos.credits.hold(user_id=users[0], amount=1)
 
             _report("hold_credits (one shared user)", *_run(args.clients, args.ops, hold_shared))
 
             def enqueue(c: int, _: int) -> None:
-                enqueue_job(store=store, user_id=users[c], kind="bench")
+                repos.jobs.enqueue(user_id=users[c], kind="bench")
 
             _report("enqueue_job", *_run(args.clients, args.ops, enqueue))
         if store.server is not None and args.home is None:

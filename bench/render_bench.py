@@ -26,14 +26,15 @@ FORMATS = ("9x16", "4x5", "1x1", "16x9")
 
 def _case(formats: str, mode: str, preview: bool, out: Path) -> dict[str, object]:
     """Run one render in this process and report its own resource use (called in a child)."""
+    from pipeline.brief import load_brief
     from pipeline.formats import parse_formats
-    from pipeline.render import RenderOptions, render
+    from pipeline.render import Ports, RenderRequest, render
 
     start = time.perf_counter()
-    result = render(
-        BRIEF, out,
-        options=RenderOptions(formats=tuple(parse_formats(formats)), preview=preview, compose_mode=mode),
-    )  # fmt: skip
+    request = RenderRequest(
+        brief=load_brief(BRIEF), formats=tuple(parse_formats(formats)), preview=preview
+    )
+    result = render(request, ports=Ports(), out_root=out, compose_mode=mode)
     wall = time.perf_counter() - start
     me = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -44,7 +45,7 @@ def _case(formats: str, mode: str, preview: bool, out: Path) -> dict[str, object
         "stages": result.manifest.stages,
         "duration": result.manifest.outputs[0].duration,
         "outputs": [str(result.out_dir / o.path) for o in result.manifest.outputs],
-        "scenes": len(result.manifest.scripts[0].scenes),
+        "scenes": len(result.manifest.script.scenes),
     }
 
 

@@ -180,19 +180,33 @@ def sweeper() -> dict[str, int]:
 
 
 @app.function(cpu=2.0, memory=4096, timeout=30 * MINUTES)
-def render_brief_remote(
-    bundle: BriefBundle, formats: str = "", preview: bool = False
-) -> dict[str, bytes]:
-    """Renders a packed brief without the queue or credits (``modal run``); returns the files."""
-    return render_bundle(bundle, formats=formats, preview=preview)
+def render_brief_remote(bundle: BriefBundle) -> dict[str, bytes]:
+    """Renders a packed request without the queue or credits (``modal run``), with the providers
+    its brief and the secret's keys choose, as ``reelforge render`` would; returns the files."""
+    from pipeline.providers.registry import build_ports, local_runtime
+    from pipeline.providers.settings import ProviderSettings
+
+    settings = ProviderSettings()
+    runtime = local_runtime(settings)
+    return render_bundle(bundle, ports=lambda request: build_ports(request.brief, settings, runtime))
 
 
 @app.local_entrypoint()
-def main(brief: str, formats: str = "", preview: bool = False, out: str = "out/modal") -> None:
+def main(
+    brief: str, formats: str = "", preview: bool = False, option: int = 0, out: str = "out/modal"
+) -> None:
     """``modal run modal_app/app.py --brief examples/espresso/brief.yaml [--formats 9x16]
-    [--preview]``: the brief and its files go up, the rendered outputs come back under ``out``."""
-    from modal_app.bundle import pack_brief, write_outputs
+    [--preview] [--option 2]``: the request and its brief's files go up, the rendered outputs
+    come back under ``out``."""
+    from modal_app.bundle import pack_request, write_outputs
+    from pipeline.download import load_brief_fetching
+    from pipeline.formats import parse_formats
+    from pipeline.render import RenderRequest
 
-    outputs = render_brief_remote.remote(pack_brief(Path(brief)), formats=formats, preview=preview)
+    request = RenderRequest(
+        brief=load_brief_fetching(Path(brief)), preview=preview, option=option or None,
+        formats=tuple(parse_formats(formats)) or None,
+    ).checked(prefix="--")  # fmt: skip
+    outputs = render_brief_remote.remote(pack_request(request))
     for path in write_outputs(outputs, Path(out)):
         print(path)

@@ -1,54 +1,43 @@
-"""A brief and the files it names, as plain data: packed on the laptop, rendered in a container."""
+"""A render request and the files its brief names, as plain data: packed on the laptop, rendered
+in a container through the same render service as ``reelforge render``."""
 
 from __future__ import annotations
 
-import json
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypedDict
 
-import yaml
+from pipeline.render import Ports, RenderRequest, render
 
-from pipeline.brief import load_brief, parse_brief
-from pipeline.formats import parse_formats
-from pipeline.render import RenderOptions, render_brief
-
-__all__ = ["BriefBundle", "pack_brief", "render_bundle", "write_outputs"]
+__all__ = ["BriefBundle", "pack_request", "render_bundle", "write_outputs"]
 
 
 class BriefBundle(TypedDict):
-    data: dict[str, Any]  # the brief as written, its file fields renamed to keys of ``files``
+    # RenderRequest.to_payload() with every file the brief names renamed to a key of ``files``
+    payload: dict[str, Any]
     files: dict[str, bytes]
 
 
-def pack_brief(path: Path) -> BriefBundle:
-    """Validates the brief at ``path`` and bundles it with its photos, logo, font and music."""
-    brief = load_brief(path)  # validates and resolves every file the brief names
-    text = path.read_text(encoding="utf-8-sig")
-    data: dict[str, Any] = (
-        json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    )
+def pack_request(request: RenderRequest) -> BriefBundle:
+    """Bundles a request with every file its brief names (``Brief.files``: photos, logo, font,
+    music and the voice-over), each under ``files/NN-<name>``."""
     files: dict[str, bytes] = {}
 
-    def add(source: Path) -> str:
+    def add(field: str, source: Path) -> Path:
         name = f"files/{len(files):02d}-{source.name}"
         files[name] = source.read_bytes()
-        return name
+        return Path(name)
 
-    data["product"]["photos"] = [add(p) for p in brief.product.photos]
-    for key in ("logo", "font"):
-        value = getattr(brief.brand, key)
-        if value is not None:
-            data["brand"][key] = add(value)
-    if brief.music is not None:
-        data["music"] = add(brief.music)
-    return BriefBundle(data=data, files=files)
+    packed = request.model_copy(update={"brief": request.brief.map_files(add)})
+    return BriefBundle(payload=packed.to_payload(), files=files)
 
 
 def render_bundle(
-    bundle: BriefBundle, *, formats: str = "", preview: bool = False
+    bundle: BriefBundle, *, ports: Callable[[RenderRequest], Ports]
 ) -> dict[str, bytes]:
-    """Renders a bundle in a scratch folder; returns every output file by its relative path."""
+    """Renders a bundle in a scratch folder with the ports ``ports(request)`` builds; returns
+    every output file by its relative path."""
     with tempfile.TemporaryDirectory(prefix="reelforge-") as scratch:
         root = Path(scratch)
         for name, content in bundle["files"].items():
@@ -57,9 +46,8 @@ def render_bundle(
                 raise ValueError(f"bundle file escapes its folder: {name}")
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
-        brief = parse_brief(bundle["data"], base_dir=root)
-        options = RenderOptions(formats=tuple(parse_formats(formats)) or None, preview=preview)
-        result = render_brief(brief, root / "out", options=options)
+        request = RenderRequest.from_payload(bundle["payload"], base_dir=root)
+        result = render(request, ports=ports(request), out_root=root / "out")
         return {
             str(p.relative_to(result.out_dir)): p.read_bytes()
             for p in sorted(result.out_dir.rglob("*"))

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from uuid import UUID
 
 import httpx
 
-from pipeline.store import Store
-from pipeline.store.queries import query
+from pipeline.store import Repositories, Store
 from pipeline.webhooks import Dispatcher
-from pipeline.worker import ModalExecutor, release_orphan_holds
+from pipeline.worker import ModalExecutor
 
-__all__ = ["SweepReport", "runnable_jobs", "sweep"]
+__all__ = ["SweepReport", "sweep"]
 
 MAX_DISPATCH = 50  # jobs spawned per sweep; the rest wait for the next tick
 
@@ -23,12 +21,6 @@ class SweepReport:
     released_holds: int
     dispatched_jobs: int
     webhook_attempts: int
-
-
-def runnable_jobs(store: Store, *, limit: int = MAX_DISPATCH) -> list[UUID]:
-    """Jobs a worker could claim now (queued and due, or whose lease expired)."""
-    with store.as_service() as conn:
-        return [row[0] for row in conn.execute(query("runnable_jobs"), {"limit": limit}).fetchall()]
 
 
 def sweep(
@@ -44,9 +36,10 @@ def sweep(
     A spawned call claims *some* runnable job, not necessarily the one it was spawned for; one
     call per runnable job still drains the queue.
     """
-    released = release_orphan_holds(store=store)
+    repos = Repositories.postgres(store)
+    released = repos.credits.release_orphans()
     executor = ModalExecutor(spawn)
-    jobs = runnable_jobs(store, limit=limit)
+    jobs = repos.jobs.runnable(limit=limit)
     for job_id in jobs:
         executor.submit(job_id)
     attempts = Dispatcher(store, client, worker=worker).run_once()

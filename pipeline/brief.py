@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -20,7 +21,6 @@ from pydantic import (
     field_validator,
 )
 
-from pipeline.download import fetch_brief_assets
 from pipeline.errors import BriefError
 from pipeline.formats import Format
 
@@ -32,10 +32,22 @@ __all__ = [
     "Variants",
     "Voice",
     "brief_hash",
+    "file_refs",
     "load_brief",
-    "named_files",
     "parse_brief",
+    "read_brief_data",
 ]
+
+# Every field of a brief that names a file, as a path through the brief: the one list that
+# validation, hashing, URL fetching, the API's uploads, the worker and Modal's bundles all use.
+# A trailing "[]" marks a list of files.
+FILE_FIELDS: tuple[str, ...] = (
+    "product.photos[]",
+    "brand.logo",
+    "brand.font",
+    "music",
+    "voice.file",
+)
 
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 _LOCALE = re.compile(r"^[a-z]{2}(-[A-Z]{2})?$")
@@ -159,6 +171,37 @@ class Brief(_Strict):
             raise ValueError("lists a format twice")
         return value
 
+    def files(self) -> list[tuple[str, Path]]:
+        """Every file the brief names, with the field that names it (``product.photos[0]``, …),
+        in :data:`FILE_FIELDS` order."""
+        found: list[tuple[str, Path]] = []
+        for spec in FILE_FIELDS:
+            *parents, leaf = spec.removesuffix("[]").split(".")
+            owner: Any = self
+            for name in parents:
+                owner = getattr(owner, name)
+            value = getattr(owner, leaf)
+            if spec.endswith("[]"):
+                found += [(f"{spec[:-2]}[{i}]", p) for i, p in enumerate(value)]
+            elif value is not None:
+                found.append((spec, value))
+        return found
+
+    def map_files(self, change: Callable[[str, Path], Path]) -> Brief:
+        """The brief with each named file replaced by ``change(field, path)``."""
+        new = {field: change(field, path) for field, path in self.files()}
+        photos = tuple(new[f"product.photos[{i}]"] for i in range(len(self.product.photos)))
+        return self.model_copy(
+            update={
+                "product": self.product.model_copy(update={"photos": photos}),
+                "brand": self.brand.model_copy(
+                    update={"logo": new.get("brand.logo"), "font": new.get("brand.font")}
+                ),
+                "music": new.get("music"),
+                "voice": self.voice.model_copy(update={"file": new.get("voice.file")}),
+            }
+        )
+
 
 def _loc(loc: tuple[int | str, ...]) -> str:
     out = ""
@@ -182,55 +225,53 @@ def _first_error(exc: ValidationError) -> BriefError:
     return BriefError(where, message)
 
 
+def file_refs(data: Any) -> Iterator[tuple[str, Any, Any]]:
+    """(field, container, key) of every file field present in raw brief data (before it is
+    validated), from :data:`FILE_FIELDS`: ``container[key]`` is the value the user wrote."""
+    for spec in FILE_FIELDS:
+        *parents, leaf = spec.removesuffix("[]").split(".")
+        owner = data
+        for name in parents:
+            owner = owner.get(name) if isinstance(owner, dict) else None
+        if not isinstance(owner, dict) or leaf not in owner:
+            continue
+        if spec.endswith("[]"):
+            if isinstance(owner[leaf], list):
+                items: list[Any] = owner[leaf]
+                for i in range(len(items)):
+                    yield f"{spec[:-2]}[{i}]", items, i
+        else:
+            yield spec, owner, leaf
+
+
 def _resolve(path: Path, base: Path) -> Path:
     return path if path.is_absolute() else (base / path).resolve()
+
+
+def _is_url(value: object) -> bool:
+    return isinstance(value, str) and re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", value) is not None
 
 
 def parse_brief(data: Any, *, base_dir: Path) -> Brief:
     """Validate raw brief data; relative paths are resolved against ``base_dir``."""
     if not isinstance(data, dict):
         raise BriefError("brief", "must be a mapping of fields")
-    data = fetch_brief_assets(data)  # http(s) file fields become downloaded cache paths
+    for field, box, key in file_refs(data):
+        if _is_url(box[key]):
+            # Downloading is an explicit step before parsing (pipeline.download.fetch_assets):
+            # validating a brief never touches the network.
+            raise BriefError(field, "is a URL: fetch the brief's files before parsing it")
     try:
         brief = Brief.model_validate(data)
     except ValidationError as exc:
         raise _first_error(exc) from None
-    product = brief.product.model_copy(
-        update={"photos": tuple(_resolve(p, base_dir) for p in brief.product.photos)}
-    )
-    brand = brief.brand.model_copy(
-        update={
-            "logo": _resolve(brief.brand.logo, base_dir) if brief.brand.logo else None,
-            "font": _resolve(brief.brand.font, base_dir) if brief.brand.font else None,
-        }
-    )
-    music = _resolve(brief.music, base_dir) if brief.music else None
-    voice = brief.voice.model_copy(
-        update={"file": _resolve(brief.voice.file, base_dir) if brief.voice.file else None}
-    )
-    brief = brief.model_copy(
-        update={"product": product, "brand": brand, "music": music, "voice": voice}
-    )
+    brief = brief.map_files(lambda _, path: _resolve(path, base_dir))
     _check_files(brief)
     return brief
 
 
-def named_files(brief: Brief) -> list[tuple[str, Path]]:
-    """Every file the brief names, with the field that names it (``product.photos[0]``, …)."""
-    named = [(f"product.photos[{i}]", p) for i, p in enumerate(brief.product.photos)]
-    for field, path in (
-        ("brand.logo", brief.brand.logo),
-        ("brand.font", brief.brand.font),
-        ("music", brief.music),
-        ("voice.file", brief.voice.file),
-    ):
-        if path is not None:
-            named.append((field, path))
-    return named
-
-
 def _check_files(brief: Brief) -> None:
-    for field, path in named_files(brief):
+    for field, path in brief.files():
         if not path.is_file():
             raise BriefError(field, f"file not found: {path}")
         if path.stat().st_size == 0:
@@ -238,7 +279,12 @@ def _check_files(brief: Brief) -> None:
 
 
 def load_brief(path: Path) -> Brief:
-    """Read a YAML or JSON brief file."""
+    """Read and validate a YAML or JSON brief file whose files are all local."""
+    return parse_brief(read_brief_data(path), base_dir=path.parent.resolve())
+
+
+def read_brief_data(path: Path) -> Any:
+    """The raw data of a YAML or JSON brief file (not validated yet)."""
     if not path.is_file():
         raise BriefError(str(path), "brief file not found")
     try:
@@ -250,13 +296,12 @@ def load_brief(path: Path) -> Brief:
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise BriefError(str(path), f"cannot parse: {first_line}") from None
-    return parse_brief(data, base_dir=path.parent.resolve())
+    return data
 
 
 def brief_hash(brief: Brief) -> str:
-    """A content hash of the brief and every file it names, for the manifest and caches."""
-    h = hashlib.sha256()
-    h.update(brief.model_dump_json().encode())
-    for _, path in named_files(brief):
-        h.update(hashlib.sha256(path.read_bytes()).digest())
-    return h.hexdigest()
+    """A content hash of the brief and every file it names, for the manifest and caches: the
+    same brief with the same files gives the same hash wherever its files lie."""
+    digests = {field: hashlib.sha256(path.read_bytes()).hexdigest() for field, path in brief.files()}
+    located = brief.map_files(lambda field, _: Path(digests[field]))
+    return hashlib.sha256(located.model_dump_json().encode()).hexdigest()

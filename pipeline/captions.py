@@ -29,6 +29,7 @@ __all__ = [
     "TextOverlay",
     "ass_colour",
     "ass_filter",
+    "ass_filter_args",
     "break_lines",
     "build_ass",
     "caption_look_for",
@@ -511,14 +512,24 @@ def _escape_graph(text: str) -> str:
     return re.sub(r"([\\'\[\],;])", r"\\\1", text)
 
 
+def ass_filter_args(ass_path: Path, fonts_dir: Path | None = None) -> tuple[str, dict[str, str]]:
+    """The ``ass`` filter's name and options, for ffmpeg-python's ``.filter(name, **options)``.
+
+    The paths are left raw: ffmpeg-python escapes option values for both levels of the filter
+    parser itself. Only our own file paths go in here, never user text. Without ``fonts_dir``
+    libass can only use system fonts, so captions will not match across machines.
+    """
+    options = {"filename": str(ass_path)}
+    if fonts_dir is not None:
+        options["fontsdir"] = str(fonts_dir)
+    return "ass", options
+
+
 def ass_filter(ass_path: Path, fonts_dir: Path | None = None) -> str:
     """``ass=filename=...:fontsdir=...`` for ``-vf``/``-filter_complex``, paths escaped.
 
-    Only our own file paths go in here, never user text. For ffmpeg-python's ``.filter()``,
-    pass the raw paths instead: it escapes them itself. Without ``fonts_dir`` libass can only
-    use system fonts, so captions will not match across machines.
+    The same filter as :func:`ass_filter_args`, written out for a hand-built filter string.
     """
-    args = f"filename={_escape_option_value(str(ass_path))}"
-    if fonts_dir is not None:
-        args += f":fontsdir={_escape_option_value(str(fonts_dir))}"
-    return "ass=" + _escape_graph(args)
+    name, options = ass_filter_args(ass_path, fonts_dir)
+    args = ":".join(f"{key}={_escape_option_value(value)}" for key, value in options.items())
+    return f"{name}={_escape_graph(args)}"

@@ -10,11 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 __all__ = ["Checkpoints", "checkpoint_key"]
+
+Made = dict[str, Any] | None
 
 _VERSION = 1  # bump when a stage's output format changes, so old checkpoints are not reused
 
@@ -30,9 +32,26 @@ def checkpoint_key(stage: str, params: Any, files: Sequence[Path] = ()) -> str:
 class Checkpoints:
     """Sidecars ``<artifact>.checkpoint.json`` in the work folder, written after the artifact."""
 
-    def __init__(self, work: Path) -> None:
+    def __init__(self, work: Path, *, keep: bool = True) -> None:
+        """``keep=False``: a private work folder that dies with the render, so nothing is looked
+        up or saved (``reuse`` just makes)."""
         self.work = work
+        self.keep = keep
         self.reused: list[str] = []
+
+    def reuse(
+        self, artifact: Path, key: str, *, label: str, make: Callable[[], Made]
+    ) -> dict[str, Any]:
+        """The data saved with ``artifact`` when it was made from the same inputs (``key``);
+        otherwise ``make()`` writes ``artifact`` and returns its data, and both are kept."""
+        if self.keep:
+            saved = self.load(artifact, key, label=label)
+            if saved is not None:
+                return saved
+        data = make() or {}
+        if self.keep:
+            self.save(artifact, key, data)
+        return data
 
     def _sidecar(self, artifact: Path) -> Path:
         return artifact.with_name(artifact.name + ".checkpoint.json")

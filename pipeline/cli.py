@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -17,7 +16,7 @@ from rich.table import Table
 from pipeline.brief import Brief, load_brief
 from pipeline.errors import BadInput, ReelforgeError
 from pipeline.formats import parse_formats
-from pipeline.render import Ports, RenderOptions, RenderResult, render
+from pipeline.render import Ports, RenderRequest, RenderResult, render
 
 if TYPE_CHECKING:
     from pipeline.variants import VariantPlan
@@ -93,15 +92,16 @@ def _ports(brief: Brief) -> Ports:
     return build_ports(brief, settings, local_runtime(settings))
 
 
-def _run(
-    brief: Path | Brief, out: Path, options: RenderOptions, ports: Ports | None = None
-) -> RenderResult:
+def _run(request: RenderRequest, out: Path, ports: Ports) -> RenderResult:
     progress = Progress(
         TextColumn("{task.description:<28}"), BarColumn(), TimeElapsedColumn(),
         console=console, transient=False, disable=not console.is_terminal,
     )  # fmt: skip
     with progress:
-        return render(brief, out, options=options, ports=ports, reporter=RichReporter(progress))
+        return render(
+            request.checked(prefix="--"), ports=ports, out_root=out,
+            reporter=RichReporter(progress),
+        )  # fmt: skip
 
 
 def _summary(result: RenderResult) -> None:
@@ -157,35 +157,28 @@ def render_command(
         str,
         typer.Option("--user", help="Who the render belongs to: an email (embedded) or a user id."),
     ] = "local@reelforge.invalid",
+    export_timeline: Annotated[
+        Path | None,
+        typer.Option(
+            "--export-timeline",
+            help="Also save the composed timelines (JSON, with their media beside it) to FILE; "
+            "`reelforge compose FILE` renders them again.",
+            metavar="FILE",
+        ),
+    ] = None,
 ) -> None:
     """Render a brief into one MP4 per format, posters and a manifest."""
     try:
         chosen = tuple(parse_formats(formats)) if formats is not None else None
     except ValueError as exc:
         raise _fail(BadInput("--formats", str(exc))) from None
-    options = RenderOptions(formats=chosen, option=option, preview=preview)
     try:
-        loaded = load_brief(brief)  # once: URL assets are fetched once
-        batch = _variants(loaded, user)
-        if batch is None:
-            results = [_run(loaded, out, options, _ports(loaded))]
-        else:
-            if option is not None:
-                raise BadInput("--option", "a batch renders each variant's own script option")
-            results = []
-            for plan, variant in batch:
-                console.print(
-                    f"variant {plan.index}: {plan.template}, script option {plan.option}",
-                    highlight=False,
-                    soft_wrap=True,
-                )
-                results.append(
-                    _run(
-                        variant, out / plan.folder,
-                        replace(options, option=plan.option),
-                        _ports(variant),  # fresh ports: each variant's manifest has its own spend
-                    )
-                )  # fmt: skip
+        loaded = _load_brief(brief)  # once: URL assets are fetched once
+        request = RenderRequest(
+            brief=loaded, option=option, formats=chosen, preview=preview,
+            export_timeline=export_timeline,
+        )  # fmt: skip
+        results = _render_all(request, out, user)
     except ReelforgeError as exc:
         raise _fail(exc) from None
     for result in results:
@@ -199,6 +192,34 @@ def render_command(
                 soft_wrap=True,
             )
             raise _fail(exc) from None
+
+
+def _load_brief(path: Path) -> Brief:
+    """The brief at ``path`` with its http(s) files downloaded into the asset cache first."""
+    from pipeline.download import load_brief_fetching
+
+    return load_brief_fetching(path)
+
+
+def _render_all(request: RenderRequest, out: Path, user: str) -> list[RenderResult]:
+    """The brief's one ad, or each variant of its batch into ``out/vNN-<template>/``."""
+    batch = _variants(request.brief, user)
+    if batch is None:
+        return [_run(request, out, _ports(request.brief))]
+    if request.option is not None:
+        raise BadInput("--option", "a batch renders each variant's own script option")
+    if request.export_timeline is not None:
+        raise BadInput("--export-timeline", "exports the timelines of one ad, not of a batch")
+    results = []
+    for plan, variant in batch:
+        console.print(
+            f"variant {plan.index}: {plan.template}, script option {plan.option}",
+            highlight=False, soft_wrap=True,
+        )  # fmt: skip
+        variant_request = request.model_copy(update={"brief": variant, "option": plan.option})
+        # fresh ports: each variant's manifest has its own spend
+        results.append(_run(variant_request, out / plan.folder, _ports(variant)))
+    return results
 
 
 def _variants(brief: Brief, user: str) -> list[tuple[VariantPlan, Brief]] | None:
@@ -277,10 +298,30 @@ def demo_command(
             BadInput("demo", f"bundled example not found at {brief}; run from a source checkout")
         )
     try:
-        result = _run(brief, out, RenderOptions(preview=preview))
+        result = _run(RenderRequest(brief=load_brief(brief), preview=preview), out, Ports())
     except ReelforgeError as exc:
         raise _fail(exc) from None
     _summary(result)
+
+
+@app.command("compose")
+def compose_command(
+    timeline: Annotated[
+        Path, typer.Argument(help="A timeline file saved by `render --export-timeline`.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write <format>.mp4 into.")],
+) -> None:
+    """Compose saved timelines into MP4s again, without rerunning any other stage."""
+    from pipeline.render.compose import compose_file
+
+    try:
+        entries = compose_file(timeline, out)
+    except ReelforgeError as exc:
+        raise _fail(exc) from None
+    for entry in entries:
+        failed = ", ".join(c.name for c in entry.qc.failures)
+        qc = "passed" if entry.qc.passed else f"FAILED ({failed})"
+        print(f"{out / entry.path}  {entry.width}x{entry.height}  {entry.duration:.2f}s  qc {qc}")
 
 
 @app.command("token")

@@ -22,7 +22,6 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from types import TracebackType
@@ -30,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from pipeline.brief import Brief, file_refs, parse_brief, read_brief_data
 from pipeline.egress import (
     MAX_ASSET_BYTES,
     Allow,
@@ -50,6 +50,7 @@ __all__ = [
     "default_cache_dir",
     "download",
     "fetch_brief_assets",
+    "load_brief_fetching",
 ]
 
 DEADLINE_SECONDS = 60.0
@@ -344,24 +345,6 @@ def default_cache_dir() -> Path:
     return StoreSettings().home.expanduser() / "cache" / "assets"
 
 
-def _file_fields(data: dict[str, Any]) -> Iterator[tuple[str, Any, int | str]]:
-    """(field name, container, key) of every file field present in raw brief data."""
-    product = data.get("product")
-    if isinstance(product, dict) and isinstance(product.get("photos"), list):
-        for i in range(len(product["photos"])):
-            yield f"product.photos[{i}]", product["photos"], i
-    brand = data.get("brand")
-    if isinstance(brand, dict):
-        for key in ("logo", "font"):
-            if key in brand:
-                yield f"brand.{key}", brand, key
-    if "music" in data:
-        yield "music", data, "music"
-    voice = data.get("voice")
-    if isinstance(voice, dict) and "file" in voice:
-        yield "voice.file", voice, "file"
-
-
 def _url_of(value: Any) -> str | None:
     if isinstance(value, str) and _URL.match(value.strip()):
         return value.strip()
@@ -386,13 +369,13 @@ def fetch_brief_assets(
     ``brand.font`` and ``music`` replaced by the path of its download under ``cache_dir``
     (:func:`default_cache_dir` when None). ``data`` is not changed; without URLs it is returned
     as it is and nothing is touched. BriefError names the field and the URL's host."""
-    if not any(_url_of(box[key]) is not None for _, box, key in _file_fields(data)):
+    if not any(_url_of(box[key]) is not None for _, box, key in file_refs(data)):
         return data
     policy = policy or DEFAULT_POLICY
     dest = cache_dir if cache_dir is not None else default_cache_dir()
     out = copy.deepcopy(data)
     done: dict[str, Path] = {}
-    for field, box, key in _file_fields(out):
+    for field, box, key in file_refs(out):
         url = _url_of(box[key])
         if url is None:
             continue
@@ -411,3 +394,14 @@ def fetch_brief_assets(
                 ) from exc
         box[key] = str(done[url])
     return out
+
+
+def load_brief_fetching(
+    path: Path, cache_dir: Path | None = None, *, policy: DownloadPolicy | None = None
+) -> Brief:
+    """The brief file at ``path``, its http(s) files downloaded first (:func:`fetch_brief_assets`)
+    and then validated: the one place a brief's files come from the network."""
+    data = read_brief_data(path)
+    if isinstance(data, dict):
+        data = fetch_brief_assets(data, cache_dir, policy=policy)
+    return parse_brief(data, base_dir=path.parent.resolve())

@@ -6,18 +6,18 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from pipeline.analytics.model import CreativeAttributes
+from pipeline.creative import CreativeAttributes
 from pipeline.palette.model import Palette
 from pipeline.prompts import ScenePrompt
-from pipeline.providers.scenes import Credit, Fallback
-from pipeline.providers.usage import Usage
 from pipeline.qc import QCReport
 from pipeline.script.model import Script
+from pipeline.usage import Usage
+from pipeline.visuals.port import Credit, Fallback
 from pipeline.voice.model import WordTiming
 
 __all__ = ["Manifest", "OutputEntry", "VoiceLine"]
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2: the rendered script and its hash, a timeline hash per output
 
 
 class _Frozen(BaseModel):
@@ -35,6 +35,9 @@ class OutputEntry(_Frozen):
     loudness_lufs: float | None
     true_peak_dbtp: float | None
     qc: QCReport
+    # What was composed, independent of where it ran: the timeline with every file it names
+    # replaced by the hash of its bytes (pipeline.render.timelines.timeline_hash).
+    timeline_hash: str
     creative: CreativeAttributes | None = None  # its identity for performance reports
 
 
@@ -56,7 +59,9 @@ class Manifest(_Frozen):
     template: str
     preview: bool
     palette: Palette
-    scripts: tuple[Script, ...]
+    script: Script  # the script rendered: the user's choice, exactly as chosen
+    script_hash: str  # SHA-256 of that script's canonical JSON (pipeline.script.script_hash)
+    scripts: tuple[Script, ...]  # the options written by this render; () when given a script
     chosen_option: int
     prompts: tuple[ScenePrompt, ...]
     voice: tuple[VoiceLine, ...]

@@ -11,11 +11,8 @@ from uuid import UUID
 
 import httpx
 
-from pipeline.store.credits import adjust_credits
-from pipeline.store.database import Store, open_store
-from pipeline.store.queries import query
-from pipeline.store.renders import local_user_id
-from pipeline.store.settings import StoreSettings
+from pipeline.store import Repositories, Store, StoreSettings, open_store
+from pipeline.store.users import local_user_id
 
 __all__ = ["DEV_GRANT", "ensure_dev_user", "serve"]
 
@@ -25,12 +22,9 @@ DEV_GRANT = 1000  # credits a new local developer starts with
 def ensure_dev_user(store: Store, email: str) -> UUID:
     """The embedded database's user for ``email``, created once with a starting grant."""
     user_id = local_user_id(email)
-    with store.as_service() as conn:
-        conn.execute(
-            query("ensure_local_user"), {"user_id": user_id, "email": email.strip().lower()}
-        )
-    adjust_credits(
-        store=store,
+    repos = Repositories.postgres(store)
+    repos.users.ensure_local(user_id=user_id, email=email.strip().lower())
+    repos.credits.adjust(
         user_id=user_id,
         amount=DEV_GRANT,
         reason="grant",

@@ -18,6 +18,7 @@ __all__ = [
     "Rect",
     "StillClip",
     "Timeline",
+    "TimelineFile",
     "TimelineScene",
     "Transition",
     "VideoClip",
@@ -104,3 +105,11 @@ class Timeline(_Frozen):
     @property
     def frames(self) -> int:
         return round(self.duration * self.fps)
+
+
+class TimelineFile(_Frozen):
+    """Timelines saved to a file (``reelforge render --export-timeline``): one per format, with
+    paths relative to the file's folder, composed again by ``reelforge compose``."""
+
+    version: Literal[1] = TIMELINE_VERSION
+    timelines: tuple[Timeline, ...] = Field(min_length=1)

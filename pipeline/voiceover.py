@@ -61,10 +61,8 @@ def _speak(voice: VoiceSynth, scene: Scene, brief: Brief, workdir: Path) -> Spee
 
 
 def _checkpointed_speech(
-    voice: VoiceSynth, scene: Scene, brief: Brief, workdir: Path, checkpoints: Checkpoints | None
+    voice: VoiceSynth, scene: Scene, brief: Brief, workdir: Path, checkpoints: Checkpoints
 ) -> Speech:
-    if checkpoints is None:
-        return _speak(voice, scene, brief, workdir)
     params = {
         "engine": type(voice).__name__,
         "text": scene.voiceover,
@@ -73,14 +71,13 @@ def _checkpointed_speech(
         "rate": brief.voice.rate,
         "room": scene.duration,
     }
-    key = checkpoint_key("voice", params)
-    path = voice_path(workdir, scene.index)
-    saved = checkpoints.load(path, key, label=f"voice:{scene.index}")
-    if saved is not None:
-        return Speech.model_validate(saved)
-    speech = _speak(voice, scene, brief, workdir)
-    checkpoints.save(path, key, speech.model_dump(mode="json"))
-    return speech
+    saved = checkpoints.reuse(
+        voice_path(workdir, scene.index),
+        checkpoint_key("voice", params),
+        label=f"voice:{scene.index}",
+        make=lambda: _speak(voice, scene, brief, workdir).model_dump(mode="json"),
+    )
+    return Speech.model_validate(saved)
 
 
 def voice_path(workdir: Path, scene: int) -> Path:
@@ -104,6 +101,7 @@ def speak_script(
     lines: list[VoiceLine] = []
     if not brief.voice.enabled:
         return ()
+    kept = checkpoints or Checkpoints(workdir, keep=False)
     voiced = [scene for scene in script.scenes if scene.voiceover.strip()]
     # A network voice (``concurrent = True``) speaks every line at once; eSpeak's engine is one
     # global state, so offline lines go one after another.
@@ -113,7 +111,7 @@ def speak_script(
             zip(
                 (scene.index for scene in voiced),
                 pool.map(
-                    lambda s: _checkpointed_speech(voice, s, brief, workdir, checkpoints), voiced
+                    lambda s: _checkpointed_speech(voice, s, brief, workdir, kept), voiced
                 ),
                 strict=True,
             )
@@ -147,22 +145,22 @@ def _checkpointed_transcript(
     file: Path,
     brief: Brief,
     workdir: Path,
-    checkpoints: Checkpoints | None,
+    checkpoints: Checkpoints,
 ) -> Speech:
     locale = brief.brand.locale
-    if checkpoints is None:
-        return transcriber.transcribe(file, locale=locale)
+    artifact = workdir / "voiceover-transcript.json"
+
+    def make() -> dict[str, object]:
+        speech = transcriber.transcribe(file, locale=locale)
+        artifact.write_text(speech.model_dump_json(), encoding="utf-8")
+        return speech.model_dump(mode="json")
+
     key = checkpoint_key(
         "transcript", {"engine": type(transcriber).__name__, "locale": locale}, [file]
     )
-    artifact = workdir / "voiceover-transcript.json"
-    saved = checkpoints.load(artifact, key, label="voice:transcript")
-    if saved is not None:
-        return Speech.model_validate(saved)
-    speech = transcriber.transcribe(file, locale=locale)
-    artifact.write_text(speech.model_dump_json(), encoding="utf-8")
-    checkpoints.save(artifact, key, speech.model_dump(mode="json"))
-    return speech
+    return Speech.model_validate(
+        checkpoints.reuse(artifact, key, label="voice:transcript", make=make)
+    )
 
 
 def transcribe_voiceover(
@@ -189,7 +187,8 @@ def transcribe_voiceover(
             "needs a transcriber: set ELEVENLABS_API_KEY so your voice-over can be transcribed "
             "for the captions, or remove voice.file to use a synthesized voice",
         )
-    speech = _checkpointed_transcript(transcriber, file, brief, workdir, checkpoints)
+    kept = checkpoints or Checkpoints(workdir, keep=False)
+    speech = _checkpointed_transcript(transcriber, file, brief, workdir, kept)
     spoken_until = max((w.end for w in speech.words), default=0.0)
     if spoken_until > script.duration + VOICEOVER_OVERRUN:
         raise BadInput(

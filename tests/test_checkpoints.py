@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
-import pipeline.render as render_module
+import pipeline.render.compose as render_module
 from pipeline.brief import load_brief
 from pipeline.formats import Format
-from pipeline.render import Ports, RenderOptions, render_brief
+from pipeline.render import Ports
 from pipeline.voice import FakeVoice, Speech
+from tests.rendering import render_ad
 
 pytestmark = pytest.mark.integration
 WriteBrief = Callable[[dict[str, Any]], Path]
@@ -50,14 +51,14 @@ def test_a_resumed_render_reuses_voice_soundtrack_and_composed_formats(
 ) -> None:
     brief = load_brief(write_brief(brief_data))
     voice = CountingVoice()
-    options = RenderOptions(
+    options: dict[str, Any] = dict(
         preview=True, formats=(Format.V9X16, Format.V1X1), work_dir=tmp_path / "work"
     )
-    first = render_brief(brief, tmp_path / "a", options=options, ports=Ports(voice=voice))
+    first = render_ad(brief, tmp_path / "a", **options, ports=Ports(voice=voice))
     spoken, composed = voice.calls, len(compose_runs)
     assert spoken > 0 and composed == 2 and first.manifest.reused == ()
 
-    second = render_brief(brief, tmp_path / "b", options=options, ports=Ports(voice=voice))
+    second = render_ad(brief, tmp_path / "b", **options, ports=Ports(voice=voice))
     assert voice.calls == spoken, "no line is spoken twice"
     assert len(compose_runs) == composed, "no format is composed twice"
     reused = set(second.manifest.reused)
@@ -78,19 +79,19 @@ def test_changed_inputs_are_made_again(
 ) -> None:
     voice = CountingVoice()
     work = tmp_path / "work"
-    options = RenderOptions(preview=True, work_dir=work)
-    render_brief(
+    options: dict[str, Any] = dict(preview=True, work_dir=work)
+    render_ad(
         load_brief(write_brief(brief_data)),
         tmp_path / "a",
-        options=options,
+        **options,
         ports=Ports(voice=voice),
     )
     spoken = voice.calls
     brief_data["product"]["name"] = "Aurora Lungo Cup"  # new hook text: new voice line, new frames
-    again = render_brief(
+    again = render_ad(
         load_brief(write_brief(brief_data)),
         tmp_path / "b",
-        options=options,
+        **options,
         ports=Ports(voice=voice),
     )
     assert voice.calls > spoken
@@ -100,10 +101,10 @@ def test_changed_inputs_are_made_again(
 def test_without_a_work_folder_nothing_is_kept(
     tmp_path: Path, write_brief: WriteBrief, brief_data: dict[str, Any]
 ) -> None:
-    result = render_brief(
+    result = render_ad(
         load_brief(write_brief(brief_data)),
         tmp_path / "a",
-        options=RenderOptions(preview=True),
+        preview=True,
         ports=Ports(voice=FakeVoice()),
     )
     assert result.manifest.reused == ()

@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 import pipeline.download as downloads
-from pipeline.brief import load_brief, parse_brief
-from pipeline.download import DownloadPolicy, download, fetch_brief_assets
+from pipeline.brief import parse_brief
+from pipeline.download import DownloadPolicy, download, fetch_brief_assets, load_brief_fetching
 from pipeline.egress import BlockedURL, DeadlineExceeded, TooLarge
 from pipeline.errors import BriefError
 from tests.netlab import PNG, Lab, close_lab, open_lab, wait_for
@@ -144,7 +144,7 @@ def policy(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> DownloadPolicy:
     return policy
 
 
-def test_brief_urls_are_downloaded_into_the_asset_cache_by_load_brief(
+def test_brief_urls_are_downloaded_into_the_asset_cache_by_the_fetch_step(
     lab: Lab,
     policy: DownloadPolicy,
     brief_data: dict[str, Any],
@@ -155,7 +155,7 @@ def test_brief_urls_are_downloaded_into_the_asset_cache_by_load_brief(
     brief_data["product"]["photos"] = [f"{base}/photo.png?sig=abc", "photos/coffee.png"]
     brief_data["brand"]["logo"] = f"{base}/logo"
     brief_data["music"] = f"{base}/typed?type=audio/mpeg&body=ID3"
-    brief = load_brief(write_brief(brief_data))
+    brief = load_brief_fetching(write_brief(brief_data))
     cache = Path(os.environ["REELFORGE_HOME"]) / "cache" / "assets"
     first = brief.product.photos[0]
     assert first.parent == cache and first.suffix == ".png" and first.read_bytes() == PNG
@@ -214,11 +214,22 @@ def test_a_failed_brief_download_names_the_field_and_host_but_not_the_query(
     else:
         brief_data["brand"][field.removeprefix("brand.")] = url
     with pytest.raises(BriefError, match=message) as raised:
-        parse_brief(brief_data, base_dir=photo_dir.parent)
+        fetch_brief_assets(brief_data)
     assert raised.value.where == field
     assert "SECRET" not in str(raised.value)
     assert lab.internal.connections == 0
     assert lab.jail.violations == []
+
+
+def test_parsing_a_brief_never_downloads_its_urls(
+    lab: Lab, policy: DownloadPolicy, brief_data: dict[str, Any], photo_dir: Path
+) -> None:
+    brief_data["brand"]["logo"] = f"http://cdn.test:{lab.port}/logo"
+    with pytest.raises(BriefError, match="is a URL: fetch") as raised:
+        parse_brief(brief_data, base_dir=photo_dir.parent)
+    assert raised.value.where == "brand.logo"
+    assert lab.public.state.requests == [] and lab.jail.forwarded == []
+    assert lab.internal.connections == 0
 
 
 def test_a_resolver_that_hangs_is_stopped_by_the_deadline(tmp_path: Path) -> None:

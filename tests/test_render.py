@@ -17,7 +17,8 @@ from PIL import Image
 from pipeline.formats import FORMATS, Format
 from pipeline.media.loudness import measure_loudness
 from pipeline.media.probe import probe
-from pipeline.render import RenderOptions, RenderResult, render
+from pipeline.render import RenderResult
+from tests.rendering import render_ad
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +39,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> RenderResult:
     data["product"]["photos"] = ["photos/coffee.png", "photos/chelsea.png"]
     brief = root / "brief.json"
     brief.write_text(json.dumps(data))
-    return render(brief, root / "out")
+    return render_ad(brief, root / "out")
 
 
 def test_writes_one_mp4_and_poster_per_format_and_a_manifest(rendered: RenderResult) -> None:
@@ -117,7 +118,7 @@ def test_spoken_word_is_drawn_in_the_accent_colour(
     Image.new("RGB", (640, 640), (118, 118, 118)).save(photo_dir / "grey.png")
     brief_data["product"]["photos"] = ["photos/grey.png"]
     brief_data["brand"]["palette"] = ["#1f2a44", "#e9b949", "#f4f1ea"]
-    result = render(write_brief(brief_data), tmp_path / "out", options=RenderOptions(preview=True))
+    result = render_ad(write_brief(brief_data), tmp_path / "out", preview=True)
     m = result.manifest
     highlight, text = _rgb(m.palette.roles.caption_highlight), _rgb(m.palette.roles.caption_text)
     words = [w for line in m.voice for w in line.words]
@@ -147,9 +148,7 @@ def test_rendering_again_replaces_the_previous_output(
     rendered: RenderResult, tmp_path: Path
 ) -> None:
     brief = rendered.out_dir.parent.parent / "brief.json"
-    again = render(
-        brief, rendered.out_dir.parent, options=RenderOptions(formats=(Format.V1X1,), preview=True)
-    )
+    again = render_ad(brief, rendered.out_dir.parent, formats=(Format.V1X1,), preview=True)
     assert again.out_dir == rendered.out_dir
     assert sorted(p.name for p in again.out_dir.iterdir()) == [
         "1x1.mp4",
@@ -162,7 +161,7 @@ def test_rendering_again_replaces_the_previous_output(
 def test_preview_is_a_low_resolution_draft(
     tmp_path: Path, write_brief: WriteBrief, brief_data: dict[str, Any]
 ) -> None:
-    result = render(write_brief(brief_data), tmp_path / "out", options=RenderOptions(preview=True))
+    result = render_ad(write_brief(brief_data), tmp_path / "out", preview=True)
     p = probe(result.out_dir / "9x16.mp4")
     assert (p.width, p.height) == (360, 640)
     assert p.fps == 15 and p.constant_frame_rate  # a draft: half the frames
@@ -185,9 +184,7 @@ def test_italian_brief_with_music_and_option_two(
     brief_data["product"]["currency"] = "EUR"
     brief_data["music"] = "photos/music.wav"
     brief_data["formats"] = ["4x5"]
-    result = render(
-        write_brief(brief_data), tmp_path / "out", options=RenderOptions(option=2, preview=True)
-    )
+    result = render_ad(write_brief(brief_data), tmp_path / "out", option=2, preview=True)
     m = result.manifest
     assert m.chosen_option == 2 and m.scripts[1].locale.startswith("it")
     assert any(
@@ -223,7 +220,7 @@ def test_awkward_photos_a_logo_and_a_brand_font_render(
     ]
     brief_data["brand"]["logo"] = "photos/logo.png"
     brief_data["brand"]["font"] = str(font)
-    result = render(write_brief(brief_data), tmp_path / "out", options=RenderOptions(preview=True))
+    result = render_ad(write_brief(brief_data), tmp_path / "out", preview=True)
     assert result.manifest.outputs[0].qc.passed
     assert result.manifest.brief["brand"]["logo"].endswith("logo.png")
 
@@ -245,6 +242,7 @@ def test_a_failure_after_compose_started_leaves_nothing_behind(
 ) -> None:
     from pipeline.errors import StageError
     from pipeline.render import Ports
+    from tests.rendering import render_ad
 
     junk = tmp_path / "clip.mp4"
     junk.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"garbage" * 100)
@@ -252,10 +250,10 @@ def test_a_failure_after_compose_started_leaves_nothing_behind(
     out.mkdir()
     (out / "keep.txt").write_text("someone else's file")
     with pytest.raises(StageError) as info:
-        render(
+        render_ad(
             write_brief(brief_data),
             out,
-            options=RenderOptions(preview=True),
+            preview=True,
             ports=Ports(clips=_CorruptClips(junk)),
         )
     assert info.value.stage == "compose"

@@ -20,7 +20,7 @@ import yaml
 from standardwebhooks import Webhook
 
 from pipeline.media.probe import probe
-from pipeline.store.renders import local_user_id
+from pipeline.store.users import local_user_id
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,13 +18,14 @@ from pipeline.errors import BadInput, BriefError
 from pipeline.media.loudness import measure_loudness
 from pipeline.media.probe import probe
 from pipeline.palette import FakePalette
-from pipeline.render import Ports, RenderOptions, render
+from pipeline.render import Ports
 from pipeline.script import OfflineScriptWriter
 from pipeline.script.model import Script
 from pipeline.templates.registry import get_template
 from pipeline.voice import EspeakVoice, FakeTranscriber, WordTiming
 from pipeline.voice.wav import wav_duration, write_wav
 from pipeline.voiceover import transcribe_voiceover, voice_cues, voice_path
+from tests.rendering import render_ad
 
 WriteBrief = Callable[[dict[str, Any]], Path]
 
@@ -181,7 +182,7 @@ def test_a_render_without_a_transcriber_fails_before_paid_work(
 ) -> None:
     brief_data["voice"] = {"file": "photos/voiceover.wav"}
     with pytest.raises(BadInput, match="needs a transcriber"):
-        render(write_brief(brief_data), tmp_path / "out", options=RenderOptions(preview=True))
+        render_ad(write_brief(brief_data), tmp_path / "out", preview=True)
     assert not (tmp_path / "out").exists()
 
 
@@ -227,10 +228,11 @@ def test_a_render_uses_the_users_voice_over_and_captions_its_words(
     brief_data["voice"] = {"enabled": True, "file": "photos/me.wav"}
     transcriber = FakeTranscriber(heard)
     work = tmp_path / "work"
-    result = render(
+    result = render_ad(
         write_brief(brief_data),
         tmp_path / "out",
-        options=RenderOptions(preview=True, work_dir=work),
+        preview=True,
+        work_dir=work,
         ports=Ports(transcriber=transcriber),
     )
 

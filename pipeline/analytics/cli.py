@@ -51,7 +51,7 @@ def _fail(exc: ReelforgeError) -> typer.Exit:
 
 def _user(settings: StoreSettings, user: str) -> tuple[UUID, str | None]:
     """The user id, and the email to create it with on the embedded database (which is ours)."""
-    from pipeline.store.renders import local_user_id
+    from pipeline.store.users import local_user_id
 
     if settings.embedded:
         return local_user_id(user), user
@@ -64,10 +64,9 @@ def _user(settings: StoreSettings, user: str) -> tuple[UUID, str | None]:
 def _ensure_user(store: Store, user_id: UUID, email: str | None) -> None:
     if email is None:
         return
-    from pipeline.store.queries import query
+    from pipeline.store.users import Users
 
-    with store.as_service() as conn:
-        conn.execute(query("ensure_local_user"), {"user_id": user_id, "email": email})
+    Users(store).ensure_local(user_id=user_id, email=email)
 
 
 def _table(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
@@ -132,6 +131,7 @@ def import_command(
 
 def _store_report(report: Report, user: str, *, name: str) -> ImportResult:
     from pipeline.analytics.store import import_report
+    from pipeline.store.analytics import Analytics
     from pipeline.store.database import open_store
     from pipeline.store.settings import StoreSettings
 
@@ -140,7 +140,9 @@ def _store_report(report: Report, user: str, *, name: str) -> ImportResult:
     with open_store(settings) as store:
         _ensure_user(store, user_id, email)
         return import_report(
-            store=store, user_id=user_id, report=report.model_copy(update={"name": name})
+            analytics=Analytics(store),
+            user_id=user_id,
+            report=report.model_copy(update={"name": name}),
         )
 
 
@@ -261,7 +263,7 @@ def pull_google_command(
 @analytics_app.command("creatives")
 def creatives_command(user: UserOption = LOCAL_USER) -> None:
     """List the creatives recorded for your renders, newest first."""
-    from pipeline.analytics.store import list_creatives
+    from pipeline.store.analytics import Analytics
     from pipeline.store.database import open_store
     from pipeline.store.settings import StoreSettings
 
@@ -270,7 +272,7 @@ def creatives_command(user: UserOption = LOCAL_USER) -> None:
         user_id, email = _user(settings, user)
         with open_store(settings) as store:
             _ensure_user(store, user_id, email)
-            creatives = list_creatives(store=store, user_id=user_id)
+            creatives = Analytics(store).creatives(user_id=user_id)
     except ReelforgeError as exc:
         raise _fail(exc) from None
     _table(

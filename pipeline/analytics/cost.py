@@ -9,9 +9,9 @@ counts them); a creative whose job has no settled hold (rendered locally by the 
 or still running) has no known cost and is counted apart. A creative's job is the latest final
 render that made it: a preview is a draft, not the ad that runs, so a preview rendered before or
 after the final never moves a creative's cost onto itself (it is the creative's job only while
-the creative has never been rendered otherwise; ``store.record_creatives``). Credits become money at the price of a
-credit (``CreditPrice``: REELFORGE_CREDIT_PRICE, default 0.01, in REELFORGE_CREDIT_CURRENCY,
-default USD), which must be the ad spend's currency.
+the creative has never been rendered otherwise; ``pipeline.store.analytics``). Credits become
+money at the price of a credit (``CreditPrice``: REELFORGE_CREDIT_PRICE, default 0.01, in
+REELFORGE_CREDIT_CURRENCY, default USD), which must be the ad spend's currency.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
-from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -28,7 +27,7 @@ from pipeline.analytics.model import PerformanceRow
 from pipeline.analytics.report import MixedCurrencies
 from pipeline.errors import BadInput
 from pipeline.pricing import charge_for
-from pipeline.store.database import Store
+from pipeline.store.models import AssetCost
 
 __all__ = [
     "AssetCost",
@@ -38,7 +37,6 @@ __all__ = [
     "asset_credits",
     "cost_report",
     "credit_price",
-    "load_asset_costs",
 ]
 
 _CENT = Decimal("0.01")
@@ -57,19 +55,6 @@ class CreditPrice(BaseSettings):
     currency: str = Field(
         default="USD", pattern=r"^[A-Z]{3}$", validation_alias="REELFORGE_CREDIT_CURRENCY"
     )
-
-
-class AssetCost(BaseModel):
-    """One creative and what its job was charged, as the ledger and the renders table say."""
-
-    model_config = ConfigDict(frozen=True)
-
-    creative_id: str
-    template: str
-    job_id: UUID | None
-    job_credits: int | None = Field(description="the job's settled credits; None: no charge")
-    duration_s: float | None = Field(description="this creative's render length, if recorded")
-    job_durations: tuple[float, ...] = Field(description="the lengths of all the job's outputs")
 
 
 class TemplateCost(BaseModel):
@@ -211,9 +196,3 @@ def cost_report(
         templates=tuple(templates),
         total=_summary("all", assets, credits, spend, revenue, price.price),
     )
-
-
-def load_asset_costs(*, store: Store, user_id: UUID) -> list[AssetCost]:
-    """Every creative of the user with its job's settled credits and outputs, read as the user."""
-    with store.as_user(user_id) as conn:
-        return store.fetch(conn, "analytics_costs", {"user_id": user_id}, AssetCost)

@@ -18,11 +18,9 @@ from pipeline.errors import BadInput
 __all__ = [
     "ATTRIBUTES",
     "Attribute",
-    "CreativeAttributes",
     "PerformanceRow",
     "Source",
     "currency_code",
-    "duration_bucket",
 ]
 
 Attribute = Literal["template", "duration_bucket", "palette_colour", "voice", "format", "hook"]
@@ -46,36 +44,6 @@ def currency_code(value: str | None, *, where: str = "--currency") -> str | None
     if not re.fullmatch(r"[A-Z]{3}", code):
         raise BadInput(where, f"{value!r} is not a currency code (three letters, e.g. USD)")
     return code
-
-
-def duration_bucket(seconds: float) -> str:
-    """The reporting bucket of an ad's length: "<15s", "15-30s" or "30s+"."""
-    if seconds < 15:
-        return "<15s"
-    if seconds <= 30:
-        return "15-30s"
-    return "30s+"
-
-
-class CreativeAttributes(BaseModel):
-    """One rendered output as the reports see it; ``creative_id`` is stable and unique."""
-
-    model_config = ConfigDict(frozen=True)
-
-    creative_id: str = Field(pattern=r"^rf-[a-z0-9]{4,64}$")
-    sku: str
-    product: str
-    template: str
-    duration_s: float
-    duration_bucket: str
-    palette_colour: str  # the dominant palette colour's name, in the brand's language
-    voice: Literal["on", "off"]
-    caption_style: str
-    hook: str  # the first spoken/on-screen line
-    format: str  # "9x16", "4x5", "1x1", "16x9"
-    script_option: int
-    ad_name: str  # suggested ad name; contains creative_id
-    landing_url: str  # product URL with utm_source/medium/campaign/content
 
 
 class PerformanceRow(BaseModel):

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.analytics.model import CreativeAttributes, PerformanceRow
+from pipeline.analytics.model import PerformanceRow
 from pipeline.analytics.report import GroupStats, build_report
 from pipeline.analytics.stats import (
     HIGHER_IS_BETTER,
@@ -33,6 +33,7 @@ from pipeline.analytics.stats import (
     rng_for,
 )
 from pipeline.brief import Brief
+from pipeline.creative import CreativeAttributes
 from pipeline.errors import BadInput, BriefError
 from pipeline.templates.registry import load_templates
 

@@ -20,7 +20,7 @@ from decimal import Decimal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.analytics.model import ATTRIBUTES, Attribute, CreativeAttributes, PerformanceRow
+from pipeline.analytics.model import ATTRIBUTES, Attribute, PerformanceRow
 from pipeline.analytics.stats import (
     HIGHER_IS_BETTER,
     METRICS,
@@ -38,6 +38,7 @@ from pipeline.analytics.stats import (
     summarize,
     thin_reason,
 )
+from pipeline.creative import CreativeAttributes
 from pipeline.errors import BadInput
 
 __all__ = [

@@ -17,12 +17,7 @@ from rich.text import Text
 
 from pipeline.analytics.cli import analytics_app
 from pipeline.analytics.cost import AssetCost, CostReport, cost_report, credit_price
-from pipeline.analytics.model import (
-    Attribute,
-    CreativeAttributes,
-    PerformanceRow,
-    currency_code,
-)
+from pipeline.analytics.model import Attribute, PerformanceRow, currency_code
 from pipeline.analytics.recommend import Recommendation, recommend
 from pipeline.analytics.recommend import all_templates as every_template
 from pipeline.analytics.report import AttributeReport, GroupStats, Report, build_report
@@ -35,8 +30,9 @@ from pipeline.analytics.stats import (
     MetricSummary,
     format_metric,
 )
+from pipeline.creative import CreativeAttributes
 from pipeline.errors import BadInput, ReelforgeError
-from pipeline.store.database import Store
+from pipeline.store.analytics import AnalyticsRepository
 
 __all__ = ["costs_command", "recommend_command", "report_command"]
 
@@ -68,7 +64,7 @@ def _out() -> Console:
 
 
 def _user_id(user: str, *, embedded: bool) -> UUID:
-    from pipeline.store.renders import local_user_id
+    from pipeline.store.users import local_user_id
 
     if embedded:
         return local_user_id(user)
@@ -79,7 +75,8 @@ def _user_id(user: str, *, embedded: bool) -> UUID:
 
 
 @contextmanager
-def _store(user: str) -> Iterator[tuple[Store, UUID]]:
+def _analytics(user: str) -> Iterator[tuple[AnalyticsRepository, UUID]]:
+    from pipeline.store.analytics import Analytics
     from pipeline.store.database import open_store
     from pipeline.store.settings import StoreSettings
 
@@ -88,15 +85,15 @@ def _store(user: str) -> Iterator[tuple[Store, UUID]]:
         raise BadInput("analytics", "no database yet: render and import performance data first")
     user_id = _user_id(user, embedded=settings.embedded)
     with open_store(settings) as store:
-        yield store, user_id
+        yield Analytics(store), user_id
 
 
 def _dataset(user: str) -> tuple[list[CreativeAttributes], list[PerformanceRow]]:
     """The user's creatives and rows from the database (the seam tests replace)."""
     from pipeline.analytics.dataset import load_dataset
 
-    with _store(user) as (store, user_id):
-        return load_dataset(store, user_id)
+    with _analytics(user) as (analytics, user_id):
+        return load_dataset(analytics, user_id)
 
 
 def user_dataset(user: str) -> tuple[list[CreativeAttributes], list[PerformanceRow]]:
@@ -112,11 +109,10 @@ def user_dataset(user: str) -> tuple[list[CreativeAttributes], list[PerformanceR
 
 def _cost_inputs(user: str) -> tuple[list[AssetCost], list[PerformanceRow]]:
     """The user's creatives with their ledger charges, and their rows (the seam tests replace)."""
-    from pipeline.analytics.cost import load_asset_costs
     from pipeline.analytics.dataset import load_dataset
 
-    with _store(user) as (store, user_id):
-        return load_asset_costs(store=store, user_id=user_id), load_dataset(store, user_id)[1]
+    with _analytics(user) as (analytics, user_id):
+        return analytics.asset_costs(user_id=user_id), load_dataset(analytics, user_id)[1]
 
 
 def _cell(metric: Metric, summary: MetricSummary) -> Text:

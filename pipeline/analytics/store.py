@@ -1,5 +1,7 @@
-"""The analytics tables: creatives recorded with their renders, and reports imported into
-``ad_performance`` (joined to creatives, idempotently, as the user so RLS applies).
+"""Importing reports into ``ad_performance``: rows joined to the user's creatives, merged and
+checked against what is stored, then written through the analytics repository
+(``pipeline.store.analytics``, as the user so RLS applies; creatives are recorded with their
+renders by ``Jobs.record_outputs``).
 
 An import is one transaction: every row or none. A row is kept per (source, creative, ad, period,
 placement): one creative run in several ads (campaigns, ad sets) has a row per ad, and the report
@@ -23,19 +25,16 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
 from uuid import UUID
 
-import psycopg
-from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.analytics.importers.base import BadReport, Report, ReportRow
-from pipeline.analytics.model import CreativeAttributes, PerformanceRow, Source
-from pipeline.store.database import Store
-from pipeline.store.queries import query
+from pipeline.analytics.model import PerformanceRow, Source
+from pipeline.store.analytics import AnalyticsRepository, PerformanceImportSession
+from pipeline.store.models import StoredCreative
 
 __all__ = [
     "ImportResult",
@@ -43,9 +42,7 @@ __all__ = [
     "UnmatchedRow",
     "import_report",
     "import_rows",
-    "list_creatives",
     "list_performance",
-    "record_creatives",
 ]
 
 _Key = tuple[str, str, date, date, str]  # creative, ad, period start and end, placement
@@ -61,14 +58,6 @@ _SOURCE_NAMES: dict[Source, str] = {
     "google_csv": "Google Ads CSV",
     "google_api": "Google Ads API",
 }
-
-
-class StoredCreative(CreativeAttributes):
-    """A recorded creative: its attributes, the job and project that made it, and when."""
-
-    job_id: UUID | None = None
-    project_id: UUID | None = None
-    created_at: datetime
 
 
 class UnmatchedRow(BaseModel):
@@ -92,37 +81,6 @@ class ImportResult(BaseModel):
     updated: int = Field(description="rows already imported whose numbers changed")
     unchanged: int = Field(description="rows already imported with the same numbers")
     unmatched: tuple[UnmatchedRow, ...] = Field(description="rows naming no known creative")
-
-
-def record_creatives(
-    conn: psycopg.Connection[Any],
-    *,
-    user_id: UUID,
-    job_id: UUID | None,
-    project_id: UUID | None,
-    creatives: Iterable[CreativeAttributes],
-    preview: bool = False,
-) -> int:
-    """Upserts the creatives inside the caller's transaction; returns how many were written.
-
-    A creative's job is what its production cost is read from (``cost``): the latest final
-    render's. A ``preview`` render is a draft, not the ad that runs: it links a creative to its
-    job only when the creative has none yet, and never takes the link from a final render.
-    """
-    count = 0
-    for creative in creatives:
-        conn.execute(
-            query("analytics_upsert_creative"),
-            {
-                **creative.model_dump(),
-                "user_id": user_id,
-                "job_id": job_id,
-                "project_id": project_id,
-                "preview": preview,
-            },
-        )
-        count += 1
-    return count
 
 
 def _merge(group: list[tuple[int, PerformanceRow]], file: str) -> PerformanceRow:
@@ -262,30 +220,71 @@ def _double_count(row: PerformanceRow, stored: Sequence[_Stored]) -> str | None:
 
 
 def _stored_periods(
-    conn: psycopg.Connection[Any], source: Source, groups: Iterable[PerformanceRow]
+    session: PerformanceImportSession, source: Source, groups: Iterable[PerformanceRow]
 ) -> _Periods:
     """What is stored for the rows' creatives from the import's platform over their dates."""
     rows = list(groups)
     periods = _Periods()
     if not rows:
         return periods
-    found = conn.execute(
-        query("analytics_stored_periods"),
-        {
-            "ids": sorted({r.creative_id for r in rows}),
-            "sources": list(_PLATFORM_SOURCES[source]),
-            "since": min(r.period_start for r in rows),
-            "until": max(r.period_end for r in rows),
-        },
+    found = session.stored_periods(
+        ids=sorted({r.creative_id for r in rows}),
+        sources=list(_PLATFORM_SOURCES[source]),
+        since=min(r.period_start for r in rows),
+        until=max(r.period_end for r in rows),
     )
-    for cid, src, ad_key, start, end, placement, currency in found:
-        periods.add(cid, _Stored(src, ad_key, start, end, placement, currency))
+    for f in found:
+        stored = _Stored(
+            f["source"], f["ad_key"], f["period_start"], f["period_end"], f["placement"],
+            f["currency"],
+        )  # fmt: skip
+        periods.add(f["creative_id"], stored)
     return periods
+
+
+def _join(
+    rows: Sequence[ReportRow], known: set[str], source: Source, file: str
+) -> tuple[list[tuple[int, PerformanceRow]], list[UnmatchedRow]]:
+    """The rows that name a known creative, merged per key (with the line of the first), and
+    the rows that name none."""
+    unmatched: list[UnmatchedRow] = []
+    groups: dict[_Key, list[tuple[int, PerformanceRow]]] = {}
+    for row in rows:
+        cid = next((c for c in row.candidates() if c in known), None)
+        if cid is None:
+            unmatched.append(UnmatchedRow(line=row.line, ad_name=row.ad_name))
+            continue
+        joined = row.joined(source, cid)
+        key = (cid, joined.ad_key, joined.period_start, joined.period_end, joined.placement)
+        groups.setdefault(key, []).append((row.line, joined))
+    return [(group[0][0], _merge(group, file)) for group in groups.values()], unmatched
+
+
+def _write(
+    session: PerformanceImportSession,
+    merged_rows: Sequence[tuple[int, PerformanceRow]],
+    source: Source,
+    file: str,
+    import_id: UUID,
+) -> dict[str, int]:
+    """Upserts the merged rows, refusing (BadReport) the first that would count days twice;
+    how many were imported, updated and unchanged."""
+    periods = _stored_periods(session, source, (m for _, m in merged_rows))
+    counts = {"imported": 0, "updated": 0, "unchanged": 0}
+    for line, merged in merged_rows:
+        stored = periods.overlapping(merged.creative_id, merged.period_start, merged.period_end)
+        problem = _double_count(merged, stored)
+        if problem is not None:
+            raise BadReport(file, problem, line=line)
+        periods.add(merged.creative_id, _Stored.of(merged))
+        outcome = session.upsert(merged.model_dump(), import_id=import_id)
+        counts["imported" if outcome == "inserted" else outcome] += 1
+    return counts
 
 
 def import_rows(
     *,
-    store: Store,
+    analytics: AnalyticsRepository,
     user_id: UUID,
     rows: Sequence[ReportRow],
     source: Source,
@@ -296,69 +295,34 @@ def import_rows(
     import_id = uuid.uuid4()
     wanted = sorted({cid for row in rows for cid in row.candidates()})
     file = file_name or "report"
-    with store.as_user(user_id) as conn:
-        conn.execute(query("analytics_import_lock"), {"user_id": user_id})
-        known = {r[0] for r in conn.execute(query("analytics_known_creatives"), {"ids": wanted})}
-        unmatched: list[UnmatchedRow] = []
-        groups: dict[_Key, list[tuple[int, PerformanceRow]]] = {}
-        for row in rows:
-            cid = next((c for c in row.candidates() if c in known), None)
-            if cid is None:
-                unmatched.append(UnmatchedRow(line=row.line, ad_name=row.ad_name))
-                continue
-            joined = row.joined(source, cid)
-            key = (cid, joined.ad_key, joined.period_start, joined.period_end, joined.placement)
-            groups.setdefault(key, []).append((row.line, joined))
-        merged_rows = [(group[0][0], _merge(group, file)) for group in groups.values()]
-        periods = _stored_periods(conn, source, (m for _, m in merged_rows))
-        imported = updated = unchanged = 0
-        for line, merged in merged_rows:
-            stored = periods.overlapping(merged.creative_id, merged.period_start, merged.period_end)
-            problem = _double_count(merged, stored)
-            if problem is not None:
-                raise BadReport(file, problem, line=line)
-            periods.add(merged.creative_id, _Stored.of(merged))
-            result = conn.execute(
-                query("analytics_upsert_performance"),
-                {**merged.model_dump(), "user_id": user_id, "import_id": import_id},
-            ).fetchone()
-            if result is None:
-                unchanged += 1
-            elif result[0]:
-                imported += 1
-            else:
-                updated += 1
-        conn.execute(
-            query("analytics_insert_import"),
-            {
-                "id": import_id,
-                "user_id": user_id,
-                "source": source,
-                "file_name": file_name[:300],
-                "file_hash": source_file_hash,
-                "rows_read": len(rows),
-                "imported": imported,
-                "updated": updated,
-                "unchanged": unchanged,
-                "unmatched": len(unmatched),
-                "unmatched_rows": Jsonb([u.model_dump() for u in unmatched]),
-            },
-        )
+    with analytics.importing(user_id=user_id) as session:
+        merged_rows, unmatched = _join(rows, session.known_creatives(wanted), source, file)
+        counts = _write(session, merged_rows, source, file, import_id)
+        summary = {
+            "source": source,
+            "file_name": file_name[:300],
+            "file_hash": source_file_hash,
+            "rows_read": len(rows),
+            **counts,
+            "unmatched": len(unmatched),
+            "unmatched_rows": [u.model_dump() for u in unmatched],
+        }
+        session.record(import_id=import_id, summary=summary)
     return ImportResult(
         import_id=import_id,
         source=source,
         rows=len(rows),
-        imported=imported,
-        updated=updated,
-        unchanged=unchanged,
+        imported=counts["imported"],
+        updated=counts["updated"],
+        unchanged=counts["unchanged"],
         unmatched=tuple(unmatched),
     )
 
 
-def import_report(*, store: Store, user_id: UUID, report: Report) -> ImportResult:
+def import_report(*, analytics: AnalyticsRepository, user_id: UUID, report: Report) -> ImportResult:
     """Imports everything a performance source read."""
     return import_rows(
-        store=store,
+        analytics=analytics,
         user_id=user_id,
         rows=report.rows,
         source=report.source,
@@ -367,13 +331,6 @@ def import_report(*, store: Store, user_id: UUID, report: Report) -> ImportResul
     )
 
 
-def list_creatives(*, store: Store, user_id: UUID) -> list[StoredCreative]:
-    """The user's creatives, newest first."""
-    with store.as_user(user_id) as conn:
-        return store.fetch(conn, "analytics_list_creatives", {}, StoredCreative)
-
-
-def list_performance(*, store: Store, user_id: UUID) -> list[PerformanceRow]:
+def list_performance(*, analytics: AnalyticsRepository, user_id: UUID) -> list[PerformanceRow]:
     """The user's imported performance rows."""
-    with store.as_user(user_id) as conn:
-        return store.fetch(conn, "analytics_performance", {}, PerformanceRow)
+    return [PerformanceRow.model_validate(r) for r in analytics.performance(user_id=user_id)]

@@ -22,7 +22,7 @@ from pipeline.api.routes import (
     webhooks,
 )
 from pipeline.api.settings import ApiSettings
-from pipeline.store import Store
+from pipeline.store import Repositories, Store
 
 __all__ = ["create_app"]
 
@@ -37,8 +37,15 @@ TAGS = [
 ]
 
 
-def create_app(*, settings: ApiSettings, store: Store, ports: ScriptPorts | None = None) -> FastAPI:
-    """A new app; the caller owns ``store`` and closes it."""
+def create_app(
+    *,
+    settings: ApiSettings,
+    store: Store,
+    ports: ScriptPorts | None = None,
+    repositories: Repositories | None = None,
+) -> FastAPI:
+    """A new app; the caller owns ``store`` and closes it. ``repositories`` default to the
+    PostgreSQL ones over ``store``."""
     app = FastAPI(
         title="reelforge",
         summary="Product video ads from a brief, over HTTPS.",
@@ -47,6 +54,7 @@ def create_app(*, settings: ApiSettings, store: Store, ports: ScriptPorts | None
     )
     app.state.settings = settings
     app.state.store = store
+    app.state.repositories = repositories or Repositories.postgres(store)
     app.state.ports = ports or ScriptPorts()
     app.state.verifier = TokenVerifier(settings)
     app.add_middleware(

@@ -13,7 +13,7 @@ import jwt
 
 from pipeline.api.settings import ApiSettings
 from pipeline.errors import BadInput
-from pipeline.store.renders import local_user_id
+from pipeline.store.users import local_user_id
 
 __all__ = [
     "DEV_ISSUER",

@@ -6,17 +6,14 @@ import base64
 import binascii
 from uuid import UUID
 
-from psycopg.rows import dict_row
-
 from pipeline.api.models import EstimateIn, EstimateOut, LedgerItem, LedgerPage
 from pipeline.api.pricing import LineItem, estimate_cost
 from pipeline.errors import BadInput
 from pipeline.providers.registry import choices, provider_estimate
 from pipeline.providers.settings import ProviderSettings
-from pipeline.store import Store
-from pipeline.store.queries import query
+from pipeline.store import Repositories
 
-__all__ = ["balance", "decode_cursor", "encode_cursor", "estimate", "ledger_page"]
+__all__ = ["decode_cursor", "encode_cursor", "estimate", "ledger_page"]
 
 
 def encode_cursor(entry_id: int) -> str:
@@ -36,26 +33,18 @@ def decode_cursor(cursor: str) -> int:
     return value
 
 
-def balance(*, store: Store, user_id: UUID) -> int:
-    """The user's balance, read as the user (RLS applies)."""
-    with store.as_user(user_id) as conn:
-        row = conn.execute(query("credit_balance"), {"user_id": user_id}).fetchone()
-    return int(row[0]) if row else 0
-
-
-def ledger_page(*, store: Store, user_id: UUID, cursor: str | None, limit: int) -> LedgerPage:
+def ledger_page(
+    *, repos: Repositories, user_id: UUID, cursor: str | None, limit: int
+) -> LedgerPage:
     """Up to ``limit`` entries, newest first, after ``cursor``."""
     before = decode_cursor(cursor) if cursor is not None else None
-    params = {"user_id": user_id, "before": before, "limit": limit + 1}
-    with store.as_user(user_id) as conn, conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(query("api_credit_ledger"), params)
-        rows = cur.fetchall()
-    items = [LedgerItem.model_validate(r) for r in rows[:limit]]
+    rows = repos.credits.ledger(user_id=user_id, before=before, limit=limit + 1)
+    items = [LedgerItem.model_validate(r.model_dump()) for r in rows[:limit]]
     more = len(rows) > limit
     return LedgerPage(items=items, next_cursor=encode_cursor(items[-1].id) if more else None)
 
 
-def estimate(*, store: Store, user_id: UUID, request: EstimateIn) -> EstimateOut:
+def estimate(*, repos: Repositories, user_id: UUID, request: EstimateIn) -> EstimateOut:
     """The price of rendering the brief (or the requested formats), against the balance."""
     brief = request.brief
     formats = request.formats or list(brief.formats)
@@ -73,5 +62,5 @@ def estimate(*, store: Store, user_id: UUID, request: EstimateIn) -> EstimateOut
             LineItem(item=f"providers ({used})", quantity=1, unit_credits=paid, credits=paid)
         )
     total = cost.credits + paid
-    credits = balance(store=store, user_id=user_id)
+    credits = repos.credits.balance(user_id=user_id, as_user=True)
     return EstimateOut(credits=total, items=items, balance=credits, affordable=credits >= total)

@@ -1,4 +1,5 @@
-"""Dependencies for routes: the settings, store, script ports and the current user, as Annotated aliases."""
+"""Dependencies for routes: the settings, store, repositories, script ports and the current user,
+as Annotated aliases."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pipeline.api.auth import InvalidToken, TokenVerifier
 from pipeline.api.projects import ScriptPorts
 from pipeline.api.settings import ApiSettings
-from pipeline.store import Store
+from pipeline.store import Repositories, Store
 
-__all__ = ["CurrentUser", "PortsDep", "SettingsDep", "StoreDep", "UploadsDep"]
+__all__ = ["CurrentUser", "PortsDep", "ReposDep", "SettingsDep", "StoreDep", "UploadsDep"]
 
 # auto_error=False: a missing token is ours to report, as a 401 problem.
 _bearer = HTTPBearer(auto_error=False, description="a Supabase access token (JWT)")
@@ -28,6 +29,11 @@ def get_settings(request: Request) -> ApiSettings:
 def get_store(request: Request) -> Store:
     store: Store = request.app.state.store
     return store
+
+
+def get_repositories(request: Request) -> Repositories:
+    repos: Repositories = request.app.state.repositories
+    return repos
 
 
 def get_ports(request: Request) -> ScriptPorts:
@@ -48,6 +54,7 @@ def current_user(
 
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
+ReposDep = Annotated[Repositories, Depends(get_repositories)]
 PortsDep = Annotated[ScriptPorts, Depends(get_ports)]
 CurrentUser = Annotated[UUID, Depends(current_user)]
 

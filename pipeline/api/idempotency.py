@@ -3,7 +3,8 @@
 A request with a key first claims ``(user, key)`` in its own committed transaction. The first
 response, status and body (problems included), is stored and replayed for the same request;
 the same key with another request is a 422, and while the first request still runs a 409.
-Keys are kept ``RETENTION_SECONDS``; older ones count as absent and ``cleanup`` deletes them.
+Keys are kept ``RETENTION_SECONDS``; older ones count as absent and
+``Repositories.idempotency.cleanup`` deletes them.
 """
 
 from __future__ import annotations
@@ -18,12 +19,9 @@ from uuid import UUID
 
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
-from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
 
 from pipeline.api.errors import PROBLEM_JSON, IdempotencyInProgress, IdempotencyMismatch
-from pipeline.store import Store
-from pipeline.store.queries import query
+from pipeline.store import Repositories
 
 __all__ = [
     "HEADER",
@@ -34,9 +32,6 @@ __all__ = [
     "InvalidKey",
     "Replay",
     "claim",
-    "cleanup",
-    "complete",
-    "release",
     "request_hash",
     "respond",
     "validate_key",
@@ -86,55 +81,32 @@ def request_hash(method: str, path: str, body: Any) -> str:
     return hashlib.sha256(f"{method.upper()}\n{path}\n{canonical}".encode()).hexdigest()
 
 
-def claim(*, store: Store, user_id: UUID, key: str, request: str) -> Claimed | Replay:
+def claim(*, repos: Repositories, user_id: UUID, key: str, request: str) -> Claimed | Replay:
     """Claims the key for this request, or returns the stored response.
 
     Raises IdempotencyMismatch (422) for another request under the key and IdempotencyInProgress
     (409) while the first request runs. The claim commits before the request runs.
     """
-    params = {
-        "user_id": user_id,
-        "key": key,
-        "request_hash": request,
-        "lock_seconds": LOCK_SECONDS,
-        "retention_seconds": RETENTION_SECONDS,
-    }
     # A row deleted by cleanup between the insert and the read: try again.
     for _ in range(3):
-        with store.as_user(user_id) as conn, conn.cursor(row_factory=dict_row) as cur:
-            cur.execute(query("api_idem_claim"), params)
-            if cur.fetchone() is not None:
-                return Claimed()
-            cur.execute(query("api_idem_get"), params)
-            row = cur.fetchone()
-        if row is None:
+        found = repos.idempotency.claim(
+            user_id=user_id,
+            key=key,
+            request_hash=request,
+            lock_seconds=LOCK_SECONDS,
+            retention_seconds=RETENTION_SECONDS,
+        )
+        if found.claimed:
+            return Claimed()
+        record = found.record
+        if record is None:
             continue
-        if row["request_hash"] != request:
+        if record.request_hash != request:
             raise IdempotencyMismatch()
-        if row["state"] != "done":
+        if record.state != "done" or record.response_status is None:
             raise IdempotencyInProgress("idempotency key: the first request is still running")
-        return Replay(status=int(row["response_status"]), body=row["response_body"])
+        return Replay(status=record.response_status, body=record.response_body)
     raise IdempotencyInProgress("idempotency key: could not claim the key; retry")
-
-
-def complete(*, store: Store, user_id: UUID, key: str, status: int, body: Any) -> None:
-    """Stores the claimed request's response for replay."""
-    params = {"user_id": user_id, "key": key, "status": status, "body": Jsonb(body)}
-    with store.as_user(user_id) as conn:
-        conn.execute(query("api_idem_complete"), params)
-
-
-def release(*, store: Store, user_id: UUID, key: str) -> None:
-    """Drops a running claim whose request failed unexpectedly, so that a retry runs again."""
-    with store.as_service() as conn:
-        conn.execute(query("api_idem_release"), {"user_id": user_id, "key": key})
-
-
-def cleanup(*, store: Store, retention_seconds: int = RETENTION_SECONDS) -> int:
-    """Deletes keys older than the retention; returns how many."""
-    with store.as_service() as conn:
-        cur = conn.execute(query("api_idem_cleanup"), {"retention_seconds": retention_seconds})
-        return cur.rowcount
 
 
 def _handler(request: Request, exc: Exception) -> Callable[[Request, Exception], Any] | None:
@@ -148,7 +120,7 @@ def _handler(request: Request, exc: Exception) -> Callable[[Request, Exception],
 def respond(
     *,
     request: Request,
-    store: Store,
+    repos: Repositories,
     user_id: UUID,
     key: str,
     body: Any,
@@ -157,7 +129,7 @@ def respond(
     """Runs ``run`` once per (user, key): its (status, JSON body), or its 4xx problem, is stored
     and replayed; a 5xx or unexpected error frees the key for a retry and propagates."""
     fingerprint = request_hash(request.method, request.url.path, body)
-    outcome = claim(store=store, user_id=user_id, key=key, request=fingerprint)
+    outcome = claim(repos=repos, user_id=user_id, key=key, request=fingerprint)
     if isinstance(outcome, Replay):
         return _json(outcome.status, outcome.body, replayed=True)
     try:
@@ -166,10 +138,10 @@ def respond(
         handler = _handler(request, exc)
         response = handler(request, exc) if handler is not None else None
         if not isinstance(response, JSONResponse) or not 400 <= response.status_code < 500:
-            release(store=store, user_id=user_id, key=key)
+            repos.idempotency.release(user_id=user_id, key=key)
             raise
         status, content = response.status_code, json.loads(bytes(response.body))
-    complete(store=store, user_id=user_id, key=key, status=status, body=content)
+    repos.idempotency.complete(user_id=user_id, key=key, status=status, body=content)
     return _json(status, content, replayed=False)
 
 

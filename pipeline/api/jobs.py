@@ -18,7 +18,6 @@ from typing import Any, Final
 from uuid import UUID
 
 import anyio
-from psycopg.rows import dict_row
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException
 
@@ -31,19 +30,14 @@ from pipeline.stages import STAGES
 from pipeline.storage import BlobStore, LocalFolderStore, StorageError
 from pipeline.store import (
     HoldStatus,
+    InsufficientCredits,
     Job,
     JobEvent,
     JobState,
     NotFound,
-    Store,
-    cancel_job,
-    enqueue_job,
-    get_job,
-    job_events,
+    Repositories,
 )
-from pipeline.store.credits import credit_balance
-from pipeline.store.errors import InsufficientCredits
-from pipeline.store.queries import query
+from pipeline.store.models import Render
 from pipeline.worker.job import estimate_cost, parse_payload
 
 __all__ = [
@@ -271,7 +265,7 @@ def _payload(brief: Brief, body: JobIn, option: int | None) -> dict[str, Any]:
 
 def create_job(
     *,
-    store: Store,
+    repos: Repositories,
     user_id: UUID,
     project_id: UUID,
     body: JobIn,
@@ -279,7 +273,7 @@ def create_job(
     idempotency_key: str,
 ) -> JobOut:
     """Queues a render of the project's brief and chosen (or given) script option."""
-    project = projects.get_project(store=store, user_id=user_id, project_id=project_id)
+    project = projects.get_project(repos=repos, user_id=user_id, project_id=project_id)
     if project.status == "archived":
         raise BadInput("project", "an archived project cannot be rendered")
     brief = Brief.model_validate(project.brief)
@@ -292,13 +286,12 @@ def create_job(
     # What the worker will parse: a payload it would refuse is refused now, and so is a job the
     # balance cannot cover (the worker's hold would fail it later, after the user has moved on).
     hold = estimate_cost(parse_payload(payload, base_dir=settings.media_root / str(user_id)))
-    balance = credit_balance(store=store, user_id=user_id)
+    balance = repos.credits.balance(user_id=user_id)
     if balance < hold:
         raise InsufficientCredits(
             "credits", f"this render holds {hold} credits; the balance is {balance}"
         )
-    job = enqueue_job(
-        store=store,
+    job = repos.jobs.enqueue(
         user_id=user_id,
         kind="render",
         payload=payload,
@@ -320,10 +313,10 @@ def _stages(checkpoints: dict[str, Any]) -> dict[str, float]:
     return dict(sorted(seconds.items(), key=lambda kv: order.get(kv[0], len(order))))
 
 
-def _output(row: dict[str, Any], blobs: BlobStore, media_root: Path) -> OutputOut:
+def _output(render: Render, blobs: BlobStore, media_root: Path) -> OutputOut:
     url: str | None = None
     expires: datetime | None = None
-    path = Path(str(row["path"]))
+    path = Path(render.path)
     root = media_root.resolve()
     full = (path if path.is_absolute() else root / path).resolve()
     if full.is_relative_to(root):
@@ -333,11 +326,11 @@ def _output(row: dict[str, Any], blobs: BlobStore, media_root: Path) -> OutputOu
         except (StorageError, BadInput):
             url = None
     return OutputOut(
-        format=row["format"],
-        width=row["width"],
-        height=row["height"],
-        duration_s=row["duration_s"],
-        loudness_lufs=row["loudness_lufs"],
+        format=render.format,
+        width=render.width,
+        height=render.height,
+        duration_s=render.duration_s,
+        loudness_lufs=render.loudness_lufs,
         url=url,
         url_expires_at=expires,
     )
@@ -355,24 +348,17 @@ def _detail(
 
 
 def read_job(
-    *, store: Store, user_id: UUID, job_id: UUID, blobs: BlobStore, media_root: Path
+    *, repos: Repositories, user_id: UUID, job_id: UUID, blobs: BlobStore, media_root: Path
 ) -> JobOut:
     """The user's job with its outputs (signed URLs) and cost; NotFound for others' jobs."""
-    params = {"job_id": job_id, "user_id": user_id}
-    with store.as_user(user_id) as conn, conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(query("api_job_get"), params)
-        row = cur.fetchone()
-        if row is None:
-            raise NotFound("job", "no such job")
-        cur.execute(query("api_job_renders"), params)
-        renders = cur.fetchall()
-        cur.execute(query("api_job_hold"), params)
-        hold = cur.fetchone()
-    job = Job.model_validate(row)
+    found = repos.jobs.detail(user_id=user_id, job_id=job_id)
+    if found is None:
+        raise NotFound("job", "no such job")
+    job, hold = found.job, found.hold
     cost = None
     if hold is not None:
-        cost = CostOut(held=hold["amount"], status=hold["status"], charged=hold["settled_amount"])
-    outputs = [_output(r, blobs, media_root) for r in renders]
+        cost = CostOut(held=hold.amount, status=hold.status, charged=hold.settled_amount)
+    outputs = [_output(r, blobs, media_root) for r in found.renders]
     return _detail(job, stages=_stages(job.checkpoints), outputs=outputs, cost=cost)
 
 
@@ -395,19 +381,11 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
         raise BadInput("cursor", "is not a cursor returned by this API") from None
 
 
-def list_jobs(*, store: Store, user_id: UUID, cursor: str | None, limit: int) -> JobPage:
+def list_jobs(*, repos: Repositories, user_id: UUID, cursor: str | None, limit: int) -> JobPage:
     """Up to ``limit`` jobs, newest first, after ``cursor``."""
-    before_at, before_id = decode_cursor(cursor) if cursor is not None else (None, None)
-    params = {
-        "user_id": user_id,
-        "before_at": before_at,
-        "before_id": before_id,
-        "limit": limit + 1,
-    }
-    with store.as_user(user_id) as conn, conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(query("api_job_list"), params)
-        rows = cur.fetchall()
-    items = [JobSummary.model_validate(r) for r in rows[:limit]]
+    before = decode_cursor(cursor) if cursor is not None else None
+    rows = repos.jobs.page(user_id=user_id, before=before, limit=limit + 1)
+    items = [JobSummary.model_validate(r.model_dump()) for r in rows[:limit]]
     more = len(rows) > limit
     last = items[-1] if more else None
     return JobPage(
@@ -416,24 +394,24 @@ def list_jobs(*, store: Store, user_id: UUID, cursor: str | None, limit: int) ->
 
 
 def cancel(
-    *, store: Store, user_id: UUID, job_id: UUID, blobs: BlobStore, media_root: Path
+    *, repos: Repositories, user_id: UUID, job_id: UUID, blobs: BlobStore, media_root: Path
 ) -> JobOut:
     """Cancels the user's unfinished job; JobFinished (409) if it already ended."""
-    current = get_job(store=store, job_id=job_id, user_id=user_id)
+    current = repos.jobs.get(job_id=job_id, user_id=user_id)
     if current is None:
         raise NotFound("job", "no such job")
     if current.state in TERMINAL:
         raise JobFinished(current.state)
-    after = cancel_job(store=store, job_id=job_id, user_id=user_id)
+    after = repos.jobs.cancel(job_id=job_id, user_id=user_id)
     if after.state != JobState.CANCELED:
         # It ended between the read and the cancel.
         raise JobFinished(after.state)
-    return read_job(store=store, user_id=user_id, job_id=job_id, blobs=blobs, media_root=media_root)
+    return read_job(repos=repos, user_id=user_id, job_id=job_id, blobs=blobs, media_root=media_root)
 
 
-def check_job(*, store: Store, user_id: UUID, job_id: UUID) -> Job:
+def check_job(*, repos: Repositories, user_id: UUID, job_id: UUID) -> Job:
     """The user's job, or NotFound."""
-    job = get_job(store=store, job_id=job_id, user_id=user_id)
+    job = repos.jobs.get(job_id=job_id, user_id=user_id)
     if job is None:
         raise NotFound("job", "no such job")
     return job
@@ -456,7 +434,7 @@ def _sse(event: JobEvent) -> str:
 
 async def event_stream(
     *,
-    store: Store,
+    repos: Repositories,
     user_id: UUID,
     job_id: UUID,
     after_id: int,
@@ -473,16 +451,11 @@ async def event_stream(
     last_sent = time.monotonic()
     while True:
         job = await anyio.to_thread.run_sync(
-            partial(get_job, store=store, job_id=job_id, user_id=user_id)
+            partial(repos.jobs.get, job_id=job_id, user_id=user_id)
         )
         events = await anyio.to_thread.run_sync(
             partial(
-                job_events,
-                store=store,
-                user_id=user_id,
-                job_id=job_id,
-                after_id=after_id,
-                limit=batch,
+                repos.jobs.events, user_id=user_id, job_id=job_id, after_id=after_id, limit=batch
             )
         )
         for event in events:

@@ -7,18 +7,16 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
 from pydantic import ValidationError
 
 from pipeline.api.models import ProjectOut, ProjectPatch
-from pipeline.brief import Brief, named_files
+from pipeline.brief import Brief
 from pipeline.errors import BadInput, BriefError
 from pipeline.images import load_rgb
 from pipeline.palette import KMeansPalette, PaletteExtractor
 from pipeline.script import OfflineScriptWriter, Script, ScriptWriter
-from pipeline.store import Conflict, NotFound, Store
-from pipeline.store.queries import query
+from pipeline.store import Conflict, NotFound, Repositories
+from pipeline.store.models import Project
 from pipeline.templates.registry import get_template
 
 __all__ = [
@@ -58,7 +56,7 @@ def _upload(uploads: Path, where: str, name: Path) -> Path:
 
 def resolve_uploads(brief: Brief, uploads: Path) -> Brief:
     """The brief with every file name resolved inside ``uploads``; BriefError names the field."""
-    resolved = {where: _upload(uploads, where, p) for where, p in named_files(brief)}
+    resolved = {where: _upload(uploads, where, p) for where, p in brief.files()}
     photos = tuple(resolved[f"product.photos[{i}]"] for i in range(len(brief.product.photos)))
     product = brief.product.model_copy(update={"photos": photos})
     brand = brief.brand.model_copy(
@@ -86,36 +84,32 @@ def write_scripts(brief: Brief, *, uploads: Path, ports: ScriptPorts) -> tuple[S
     return ports.writer.write(local, template, palette, n=local.options)
 
 
-def _row(row: dict[str, Any] | None) -> ProjectOut:
-    if row is None:
+def _out(project: Project | None) -> ProjectOut:
+    if project is None:
         raise NotFound("project", "no such project")
-    return ProjectOut.model_validate(row)
+    return ProjectOut.model_validate(project.model_dump())
 
 
-def _params(brief: Brief, scripts: tuple[Script, ...] | list[Script]) -> dict[str, Any]:
+def _fields(brief: Brief, scripts: tuple[Script, ...] | list[Script]) -> dict[str, Any]:
     return {
         "name": brief.product.name,
-        "brief": Jsonb(brief.model_dump(mode="json")),
-        "script_options": Jsonb([s.model_dump(mode="json") for s in scripts]),
+        "brief": brief.model_dump(mode="json"),
+        "script_options": [s.model_dump(mode="json") for s in scripts],
     }
 
 
 def create_project(
-    *, store: Store, user_id: UUID, brief: Brief, uploads: Path, ports: ScriptPorts
+    *, repos: Repositories, user_id: UUID, brief: Brief, uploads: Path, ports: ScriptPorts
 ) -> ProjectOut:
     """Writes the script options and stores the project as the user."""
     _one_ad(brief)
     scripts = write_scripts(brief, uploads=uploads, ports=ports)
-    with store.as_user(user_id) as conn, conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(query("api_insert_project"), {"user_id": user_id, **_params(brief, scripts)})
-        return _row(cur.fetchone())
+    return _out(repos.projects.create(user_id=user_id, **_fields(brief, scripts)))
 
 
-def get_project(*, store: Store, user_id: UUID, project_id: UUID) -> ProjectOut:
+def get_project(*, repos: Repositories, user_id: UUID, project_id: UUID) -> ProjectOut:
     """The user's project; NotFound for unknown ids and other users' projects alike."""
-    with store.as_user(user_id) as conn, conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(query("api_get_project"), {"id": project_id, "user_id": user_id})
-        return _row(cur.fetchone())
+    return _out(repos.projects.get(user_id=user_id, project_id=project_id))
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -162,7 +156,7 @@ def _validate_brief(data: dict[str, Any]) -> Brief:
 
 def update_project(
     *,
-    store: Store,
+    repos: Repositories,
     user_id: UUID,
     project_id: UUID,
     patch: ProjectPatch,
@@ -170,7 +164,7 @@ def update_project(
     ports: ScriptPorts,
 ) -> ProjectOut:
     """Applies the patch if the project is still editable and unchanged since it was read."""
-    current = get_project(store=store, user_id=user_id, project_id=project_id)
+    current = get_project(repos=repos, user_id=user_id, project_id=project_id)
     if current.status not in _EDITABLE:
         raise Conflict(f"project: a {current.status} project cannot be edited")
     brief = _validate_brief(current.brief)
@@ -184,16 +178,13 @@ def update_project(
         chosen = patch.chosen_script
     if chosen is not None and chosen > len(scripts):
         raise BadInput("chosen_script", f"must be between 1 and {len(scripts)}")
-    params = {
-        **_params(brief, scripts),
-        "chosen_script": chosen,
-        "id": project_id,
-        "user_id": user_id,
-        "seen": current.updated_at,
-    }
-    with store.as_user(user_id) as conn, conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(query("api_update_project"), params)
-        row = cur.fetchone()
-    if row is None:
+    updated = repos.projects.update(
+        user_id=user_id,
+        project_id=project_id,
+        seen=current.updated_at,
+        chosen_script=chosen,
+        **_fields(brief, scripts),
+    )
+    if updated is None:
         raise Conflict("project: changed by another request; read it again")
-    return _row(row)
+    return _out(updated)

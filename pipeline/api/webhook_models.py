@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from pipeline.webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from pipeline.store.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "DeliveryList",

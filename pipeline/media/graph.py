@@ -1,5 +1,11 @@
 """Timeline → FFmpeg arguments, as a pure function: one filter graph renders every format asked.
 
+The graph is built as ffmpeg-python nodes and compiled by it, so no filter string is written by
+hand: ffmpeg-python escapes every option value for both levels of FFmpeg's filter parser and
+names the links between filters itself (``[s0]``, ``[s1]``, ...). Positional filter arguments
+carry plain values only (numbers, ``yuv420p``, ``N/30/TB``): ffmpeg-python escapes those twice,
+which is harmless only when there is nothing to escape; anything else goes in by name.
+
 Motion uses the ``perspective`` filter: it samples with sub-pixel precision, so a slow Ken Burns
 drifts smoothly instead of stepping a pixel at a time as crop- or zoompan-based motion does.
 """
@@ -8,11 +14,34 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
+
+import ffmpeg  # ffmpeg-python (untyped: the protocols below are the part of it used here)
 
 from pipeline.media.ffmpeg import SAFE_PROTOCOLS
 from pipeline.timeline import Motion, StillClip, Timeline, TimelineScene, VideoClip
 
 __all__ = ["Output", "build_args", "motion_exprs"]
+
+
+class _Stream(Protocol):
+    """An ffmpeg-python stream: an input's or a filter's output, to filter further or map."""
+
+    def filter(self, filter_name: str, *args: object, **kwargs: object) -> _Stream: ...
+
+    def split(self) -> _Split: ...
+
+    @property
+    def video(self) -> _Stream: ...
+
+    @property
+    def audio(self) -> _Stream: ...
+
+
+class _Split(Protocol):
+    """A ``split`` node; ``node[i]`` is its i-th output (ffmpeg-python sets ``split=N``)."""
+
+    def __getitem__(self, label: int) -> _Stream: ...
 
 
 class Output:
@@ -60,42 +89,66 @@ def motion_exprs(motion: Motion, frames: int) -> dict[str, str]:
     }  # fmt: skip
 
 
-def _quote(expr: str) -> str:
-    # Expressions hold commas; single quotes keep them inside one option value.
-    return f"'{expr}'"
+def _input(path: Path, key: str, **options: object) -> _Stream:
+    """``ffmpeg.input(path, **options)``, as a node of its own even when another reads the file.
+
+    ffmpeg-python takes nodes with equal arguments for one node: two scenes or two formats
+    reading one image would share an input and, where their first filters match, one chain with
+    two consumers, which it refuses to compile. ``key`` is kept in the node's positional
+    arguments, which count for its identity but never reach the command line.
+    """
+    kwargs = {"filename": str(path), **options}
+    stream: _Stream = ffmpeg.nodes.InputNode(
+        ffmpeg.input.__name__, args=[key], kwargs=kwargs
+    ).stream()
+    return stream
 
 
-def _scene_chain(scene: TimelineScene, frames: int, tl: Timeline, src: str, out: str) -> str:
-    w, h, fps = tl.spec.width, tl.spec.height, tl.fps
+def _scene_input(scene: TimelineScene, fps: int, key: str) -> _Stream:
+    """The scene's file, opened for local protocols only."""
     clip = scene.clip
     if isinstance(clip, StillClip):
-        parts = [
-            "format=yuv420p",
-            f"loop=loop={frames - 1}:size=1:start=0",
-            f"setpts=N/{fps}/TB",
-        ]
-        if clip.motion is not None:
-            exprs = motion_exprs(clip.motion, frames)
-            options = ":".join(f"{k}={_quote(v)}" for k, v in exprs.items())
-            parts.append(f"perspective={options}:interpolation=linear:eval=frame")
-        if (clip.width, clip.height) != (w, h):
-            parts.append(f"scale={w}:{h}:flags=bicubic")
-        parts.append("setsar=1")
-    else:
-        assert isinstance(clip, VideoClip)
-        seconds = frames / fps
-        parts = [
-            f"trim=start={_num(clip.trim_start)}:duration={_num(seconds)}",
-            "setpts=PTS-STARTPTS",
-            f"fps={fps}",
-            f"scale={w}:{h}:force_original_aspect_ratio=increase:flags=bicubic",
-            f"crop={w}:{h}",
-            "setsar=1",
-            "format=yuv420p",
-            f"tpad=stop_mode=clone:stop_duration={_num(seconds)}",
-            f"trim=end_frame={frames}",
-        ]
-    return f"[{src}]{','.join(parts)}[{out}]"
+        # read at the timeline's rate, so stills and provider videos meet in xfade
+        # with one frame rate and time base
+        return _input(clip.image, key, framerate=fps, protocol_whitelist=SAFE_PROTOCOLS)
+    return _input(clip.path, key, protocol_whitelist=SAFE_PROTOCOLS)
+
+
+def _still_chain(src: _Stream, clip: StillClip, frames: int, tl: Timeline) -> _Stream:
+    """One image held for ``frames`` frames, moved by its Ken Burns, at the format's size."""
+    w, h = tl.spec.width, tl.spec.height
+    v = (
+        src.filter("format", "yuv420p")
+        .filter("loop", loop=frames - 1, size=1, start=0)
+        .filter("setpts", f"N/{tl.fps}/TB")
+    )
+    if clip.motion is not None:
+        # The expressions go in raw: ffmpeg-python escapes their commas for the graph parser.
+        exprs = motion_exprs(clip.motion, frames)
+        v = v.filter("perspective", **exprs, interpolation="linear", eval="frame")
+    if (clip.width, clip.height) != (w, h):
+        v = v.filter("scale", w, h, flags="bicubic")
+    return v.filter("setsar", 1)
+
+
+def _video_chain(src: _Stream, clip: VideoClip, frames: int, tl: Timeline) -> _Stream:
+    """A provider video cut to ``frames`` frames at the timeline's rate, filling the format.
+
+    ``tpad`` clones the last frame if the file runs short, so the scene always has its length.
+    """
+    w, h, fps = tl.spec.width, tl.spec.height, tl.fps
+    seconds = _num(frames / fps)
+    return (
+        src.filter("trim", start=_num(clip.trim_start), duration=seconds)
+        .filter("setpts", "PTS-STARTPTS")
+        .filter("fps", fps)
+        .filter("scale", w, h, force_original_aspect_ratio="increase", flags="bicubic")
+        .filter("crop", w, h)
+        .filter("setsar", 1)
+        .filter("format", "yuv420p")
+        .filter("tpad", stop_mode="clone", stop_duration=seconds)
+        .filter("trim", end_frame=frames)
+    )
 
 
 def _frame_plan(tl: Timeline) -> list[tuple[int, int, int]]:
@@ -115,85 +168,112 @@ def _frame_plan(tl: Timeline) -> list[tuple[int, int, int]]:
     return plan
 
 
-def _video_graph(tl: Timeline, first_input: int, tag: str) -> tuple[list[str], str]:
-    """Scene chains, crossfades and captions for one format.
+def _pieces(scene: _Stream, frames: int, head: int, tail: int) -> dict[str, _Stream]:
+    """The scene cut into its head ``h``, body ``b`` and tail ``t`` (the empty ones left out).
 
     ``xfade`` costs a full-frame pass on every frame it sees, inside the transition or not, so
-    each scene is cut into head, body and tail: only the short overlaps go through ``xfade`` and
-    ``concat`` (which only shifts timestamps) joins the pieces.
+    only the head and tail, the frames overlapping a neighbour, go through it.
     """
-    from pipeline.captions import ass_filter
+    spans = [
+        (name, a, b)
+        for name, a, b in (("h", 0, head), ("b", head, frames - tail), ("t", frames - tail, frames))
+        if b > a
+    ]
+    if len(spans) == 1:
+        return {spans[0][0]: scene}
+    split = scene.split()
+    return {
+        name: split[i].filter("trim", start_frame=a, end_frame=b).filter("setpts", "PTS-STARTPTS")
+        for i, (name, a, b) in enumerate(spans)
+    }
 
-    chains: list[str] = []
+
+def _video_graph(tl: Timeline, inputs: Sequence[_Stream]) -> _Stream:
+    """Scene chains, crossfades and captions for one format.
+
+    ``concat`` (which only shifts timestamps) joins the bodies and the crossfaded overlaps.
+    """
     plan = _frame_plan(tl)
-    segments: list[str] = []
-    n = len(tl.scenes)
-    for i, (scene, (_, frames, _)) in enumerate(zip(tl.scenes, plan, strict=True)):
-        src = f"{tag}s{i}"
-        chains.append(_scene_chain(scene, frames, tl, f"{first_input + i}:v", src))
-        head = plan[i - 1][2] if i > 0 else 0
-        tail = plan[i][2] if i + 1 < n else 0
-        parts = [(name, a, b) for name, a, b in (
-            ("h", 0, head), ("b", head, frames - tail), ("t", frames - tail, frames)
-        ) if b > a]  # fmt: skip
-        if len(parts) == 1:
-            chains.append(f"[{src}]null[{tag}{parts[0][0]}{i}]")
+    pieces: list[dict[str, _Stream]] = []
+    for i, (scene, src, (_, frames, tail)) in enumerate(zip(tl.scenes, inputs, plan, strict=True)):
+        clip = scene.clip
+        if isinstance(clip, StillClip):
+            chain = _still_chain(src.video, clip, frames, tl)
         else:
-            outs = "".join(f"[{tag}{name}{i}in]" for name, _, _ in parts)
-            chains.append(f"[{src}]split={len(parts)}{outs}")
-            for name, a, b in parts:
-                chains.append(
-                    f"[{tag}{name}{i}in]trim=start_frame={a}:end_frame={b},setpts=PTS-STARTPTS[{tag}{name}{i}]"
-                )
-    for i in range(n):
-        segments.append(f"{tag}b{i}")
-        if i + 1 < n and plan[i][2] > 0:
-            trans = tl.scenes[i].transition
-            assert trans is not None
-            out = f"{tag}x{i}"
-            chains.append(
-                f"[{tag}t{i}][{tag}h{i + 1}]xfade=transition={trans.name}"
-                f":duration={_num(plan[i][2] / tl.fps)}:offset=0[{out}]"
-            )
-            segments.append(out)
-    joined = f"{tag}cat"
-    chains.append(
-        f"{''.join(f'[{s}]' for s in segments)}concat=n={len(segments)}:v=1:a=0[{joined}]"
+            chain = _video_chain(src.video, clip, frames, tl)
+        head = plan[i - 1][2] if i > 0 else 0
+        pieces.append(_pieces(chain, frames, head, tail))
+    segments: list[_Stream] = []
+    for i, scene in enumerate(tl.scenes):
+        if "b" in pieces[i]:  # a scene no longer than the crossfade into it has no body
+            segments.append(pieces[i]["b"])
+        trans = scene.transition
+        if plan[i][2] > 0 and trans is not None:  # the last scene's is always 0
+            fade: _Stream = ffmpeg.filter(
+                [pieces[i]["t"], pieces[i + 1]["h"]], "xfade",
+                transition=trans.name, duration=_num(plan[i][2] / tl.fps), offset=0,
+            )  # fmt: skip
+            segments.append(fade)
+    joined: _Stream = ffmpeg.concat(*segments, v=1, a=0)
+    return _finish(joined, tl)
+
+
+def _finish(video: _Stream, tl: Timeline) -> _Stream:
+    """Exact length and timestamps, then the captions burnt in.
+
+    Exact timestamps and a declared 30 fps let the encoder pass frames through untouched:
+    a cfr resampler at the output would drop or repeat frames on rounding noise.
+    """
+    from pipeline.captions import ass_filter_args
+
+    v = (
+        video.filter("trim", end_frame=tl.frames)
+        .filter("setpts", f"N/{tl.fps}/TB")
+        .filter("fps", tl.fps)
     )
-    # Exact timestamps and a declared 30 fps let the encoder pass frames through untouched:
-    # a cfr resampler at the output would drop or repeat frames on rounding noise.
-    final = [f"trim=end_frame={tl.frames}", f"setpts=N/{tl.fps}/TB", f"fps={tl.fps}"]
     if tl.subtitles is not None:
-        final.append(ass_filter(tl.subtitles, tl.fonts_dir))
-    final.append("format=yuv420p")
-    label = f"{tag}v"
-    chains.append(f"[{joined}]{','.join(final)}[{label}]")
-    return chains, label
+        name, options = ass_filter_args(tl.subtitles, tl.fonts_dir)
+        v = v.filter(name, **options)
+    return v.filter("format", "yuv420p")
 
 
-def _encode_args(tl: Timeline) -> list[str]:
+def _encode_options(tl: Timeline) -> dict[str, str]:
+    """Output options (ffmpeg-python writes ``-key value``, sorted, with ``-f`` first)."""
     enc = tl.encode
     gop = max(1, round(enc.gop_seconds * tl.fps))
-    return [
-        "-c:v", "libx264",
-        "-preset", enc.preset,
-        "-profile:v", "high",
-        "-pix_fmt", "yuv420p",
-        "-crf", str(enc.crf),
-        "-maxrate", f"{enc.maxrate_kbps}k",
-        "-bufsize", f"{enc.maxrate_kbps * 2}k",
-        "-g", str(gop),
-        "-keyint_min", str(min(gop, tl.fps)),
-        "-x264-params", "open-gop=0",
-        "-fps_mode", "passthrough",
-        "-c:a", "copy",
-        "-t", _num(tl.frames / tl.fps),
-        "-map_metadata", "-1",
-        "-map_chapters", "-1",
-        "-movflags", "+faststart+negative_cts_offsets",
-        "-use_editlist", "0",
-        "-f", "mp4",
-    ]  # fmt: skip
+    return {
+        "c:v": "libx264",
+        "preset": enc.preset,
+        "profile:v": "high",
+        "pix_fmt": "yuv420p",
+        "crf": str(enc.crf),
+        "maxrate": f"{enc.maxrate_kbps}k",
+        "bufsize": f"{enc.maxrate_kbps * 2}k",
+        "g": str(gop),
+        "keyint_min": str(min(gop, tl.fps)),
+        "x264-params": "open-gop=0",
+        "fps_mode": "passthrough",
+        "c:a": "copy",
+        "t": _num(tl.frames / tl.fps),
+        "map_metadata": "-1",
+        "map_chapters": "-1",
+        "movflags": "+faststart+negative_cts_offsets",
+        "use_editlist": "0",
+        "format": "mp4",
+    }
+
+
+def _compile(outputs: object, soundtrack: _Stream, audio: Path) -> list[str]:
+    """ffmpeg-python's argument list (no binary, no ``-y``: ``run_ffmpeg`` adds both).
+
+    Inputs are numbered in the order ffmpeg-python's walk back from the outputs first meets them,
+    which would make the soundtrack the last input. The walk starts from the last node given, so
+    the soundtrack goes last to stay input 0, mapped as ``0:a``.
+    """
+    args: list[str] = ffmpeg.get_args([outputs, soundtrack])
+    if args[args.index("-i") + 1] != str(audio):
+        raise RuntimeError("ffmpeg-python did not number the soundtrack as input 0")
+    return args
 
 
 def build_args(outputs: Sequence[Output]) -> list[str]:
@@ -201,27 +281,13 @@ def build_args(outputs: Sequence[Output]) -> list[str]:
     if not outputs:
         raise ValueError("no outputs")
     audio = outputs[0].timeline.audio
-    args: list[str] = ["-protocol_whitelist", SAFE_PROTOCOLS, "-i", str(audio)]
-    chains: list[str] = []
-    labels: list[str] = []
-    next_input = 1
+    soundtrack: _Stream = ffmpeg.input(str(audio), protocol_whitelist=SAFE_PROTOCOLS)
+    files = []
     for n, out in enumerate(outputs):
         tl = out.timeline
         if tl.audio != audio:
             raise ValueError("all outputs of one run share one soundtrack")
-        for scene in tl.scenes:
-            if isinstance(scene.clip, StillClip):
-                # read at the timeline's rate, so stills and provider videos meet in xfade
-                # with one frame rate and time base
-                args += ["-framerate", str(tl.fps), "-protocol_whitelist", SAFE_PROTOCOLS,
-                         "-i", str(scene.clip.image)]  # fmt: skip
-            else:
-                args += ["-protocol_whitelist", SAFE_PROTOCOLS, "-i", str(scene.clip.path)]
-        graph, label = _video_graph(tl, next_input, f"f{n}")
-        next_input += len(tl.scenes)
-        chains += graph
-        labels.append(label)
-    args += ["-filter_complex", ";".join(chains)]
-    for out, label in zip(outputs, labels, strict=True):
-        args += ["-map", f"[{label}]", "-map", "0:a", *_encode_args(out.timeline), str(out.path)]
-    return args
+        inputs = [_scene_input(s, tl.fps, f"{n}.{i}") for i, s in enumerate(tl.scenes)]
+        video = _video_graph(tl, inputs)
+        files.append(ffmpeg.output(video, soundtrack.audio, str(out.path), **_encode_options(tl)))
+    return _compile(ffmpeg.merge_outputs(*files), soundtrack, audio)

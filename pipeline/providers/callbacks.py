@@ -18,7 +18,7 @@ from typing import Any
 from uuid import UUID
 
 from pipeline.store import Store
-from pipeline.store.queries import query
+from pipeline.store.providers import ProviderEvents
 from pipeline.webhooks.signing import secret_key
 
 __all__ = ["StoreInbox", "callback_token", "event_id_for", "task_ref", "verify_token"]
@@ -57,11 +57,9 @@ class StoreInbox:
     """Callbacks the service recorded for one job, read back by its worker waiting on a task."""
 
     def __init__(self, store: Store, job_id: UUID) -> None:
-        self.store = store
+        self.events = ProviderEvents(store)
         self.job_id = job_id
 
     def payloads(self, provider: str, task_id: str) -> list[dict[str, Any]]:
-        params = {"provider": provider, "subject": task_id, "job_id": self.job_id}
-        with self.store.as_service() as conn:
-            rows = conn.execute(query("provider_task_callbacks"), params).fetchall()
-        return [dict(row[0]) for row in rows if isinstance(row[0], dict)]
+        """The callbacks recorded for ``task_id`` of this job, oldest first."""
+        return self.events.task_callbacks(provider=provider, subject=task_id, job_id=self.job_id)

@@ -7,17 +7,16 @@ from decimal import Decimal
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pipeline.errors import BadInput
+from pipeline.usage import Unit
 
 __all__ = ["PRICES_ENV", "Price", "PriceTable", "Unit", "default_prices"]
 
 PRICES_ENV = "REELFORGE_PROVIDER_PRICES"
-Unit = Literal["second", "image", "1k_chars", "minute", "1k_tokens", "call"]
 
 
 class Price(BaseModel):

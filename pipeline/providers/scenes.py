@@ -23,17 +23,15 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
-
 from pipeline.errors import BadInput
 from pipeline.media.clipcheck import check_clip_file
 from pipeline.providers.errors import ProviderError, ProviderRejected
 from pipeline.providers.runtime import ProviderRuntime, SceneSource
 from pipeline.providers.sync import run_sync
 from pipeline.timeline import StillClip, VideoClip
-from pipeline.visuals.port import ClipContext, ClipGenerator, ClipRequest
+from pipeline.visuals.port import ClipContext, ClipGenerator, ClipRequest, Credit, Fallback
 
-__all__ = ["Credit", "Fallback", "ProviderClips", "SceneFailed", "check_clip"]
+__all__ = ["ProviderClips", "SceneFailed", "check_clip"]
 
 _log = logging.getLogger(__name__)
 
@@ -49,28 +47,6 @@ class SceneFailed(ProviderError):
         self.scene = scene
         self.format = format
         super().__init__(provider, f"scene {scene} ({format}) failed: {reason}")
-
-
-class Fallback(BaseModel):
-    """A scene the offline adapter made because its provider could not."""
-
-    model_config = ConfigDict(frozen=True)
-
-    scene: int
-    format: str
-    provider: str
-    reason: str
-
-
-class Credit(BaseModel):
-    """Attribution a used asset's licence asks for (stock footage), for the manifest."""
-
-    model_config = ConfigDict(frozen=True)
-
-    provider: str
-    text: str  # e.g. "Video by Jane Doe on Pexels"
-    author: str
-    url: str  # the asset's page
 
 
 def check_clip(clip: Clip, request: ClipRequest) -> list[str]:

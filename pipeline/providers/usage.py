@@ -8,26 +8,10 @@ import threading
 from decimal import Decimal
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
+from pipeline.providers.prices import PriceTable, default_prices
+from pipeline.usage import Usage
 
-from pipeline.providers.prices import PriceTable, Unit, default_prices
-
-__all__ = ["Usage", "UsageMeter"]
-
-
-class Usage(BaseModel):
-    """One provider call as billed: ``credits`` is 0 for a cache hit (nothing was paid)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    provider: str
-    model: str
-    unit: Unit
-    units: float
-    credits: Decimal
-    cached: bool = False
-    what: str = ""  # e.g. "scene 2 9x16", "script", "voice scene 0"
-    task_id: str | None = None
+__all__ = ["UsageMeter"]
 
 
 class UsageMeter:

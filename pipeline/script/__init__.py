@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipeline.script.fake import FakeScriptWriter
-from pipeline.script.model import Scene, SceneKind, Script, script_json_schema
+from pipeline.script.model import Scene, SceneKind, Script, script_hash, script_json_schema
 from pipeline.script.offline import (
     OfflineScriptWriter,
     feature_forms,
@@ -22,6 +22,7 @@ __all__ = [
     "ScriptWriter",
     "feature_forms",
     "format_price",
+    "script_hash",
     "script_json_schema",
     "spoken_words",
     "word_budget",

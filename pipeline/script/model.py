@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["Scene", "SceneKind", "Script", "script_json_schema"]
+__all__ = ["Scene", "SceneKind", "Script", "script_hash", "script_json_schema"]
 
 
 class SceneKind(StrEnum):
@@ -89,3 +90,8 @@ class Script(_Frozen):
 def script_json_schema() -> dict[str, Any]:
     """The JSON schema of :class:`Script`, for asking an LLM for scripts as structured output."""
     return Script.model_json_schema()
+
+
+def script_hash(script: Script) -> str:
+    """SHA-256 of the script's canonical JSON: the same words and timing give the same hash."""
+    return hashlib.sha256(script.model_dump_json().encode()).hexdigest()

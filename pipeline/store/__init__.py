@@ -1,14 +1,9 @@
-"""PostgreSQL persistence: tenants, credits and the job queue, on Supabase or an embedded server."""
+"""PostgreSQL persistence on Supabase or an embedded server: the Store (connections and
+transactions), one repository per aggregate bundled in ``Repositories``, their row models and
+errors, and the migration runner."""
 
 from __future__ import annotations
 
-from pipeline.store.credits import (
-    adjust_credits,
-    credit_balance,
-    hold_credits,
-    release_hold,
-    settle_hold,
-)
 from pipeline.store.database import Store, open_store
 from pipeline.store.errors import (
     AccessDenied,
@@ -25,34 +20,12 @@ from pipeline.store.errors import (
     StoreUnavailable,
     UnknownUser,
 )
-from pipeline.store.jobs import (
-    JOBS_CHANNEL,
-    advance_job,
-    cancel_job,
-    claim_job,
-    claim_job_by_id,
-    complete_job,
-    enqueue_job,
-    fail_job,
-    get_job,
-    heartbeat_job,
-    job_events,
-    job_wakeups,
-)
 from pipeline.store.migrations import migrate, migration_status
-from pipeline.store.models import (
-    CreditHold,
-    HoldStatus,
-    Job,
-    JobEvent,
-    JobState,
-    LedgerEntry,
-    Migration,
-)
+from pipeline.store.models import CreditHold, HoldStatus, Job, JobEvent, JobState, LedgerEntry
+from pipeline.store.repositories import Repositories
 from pipeline.store.settings import StoreSettings
 
 __all__ = [
-    "JOBS_CHANNEL",
     "AccessDenied",
     "Conflict",
     "CostAboveHold",
@@ -65,9 +38,9 @@ __all__ = [
     "JobState",
     "LeaseLost",
     "LedgerEntry",
-    "Migration",
     "MigrationError",
     "NotFound",
+    "Repositories",
     "Store",
     "StoreConfigError",
     "StoreError",
@@ -75,23 +48,7 @@ __all__ = [
     "StoreSettings",
     "StoreUnavailable",
     "UnknownUser",
-    "adjust_credits",
-    "advance_job",
-    "cancel_job",
-    "claim_job",
-    "claim_job_by_id",
-    "complete_job",
-    "credit_balance",
-    "enqueue_job",
-    "fail_job",
-    "get_job",
-    "heartbeat_job",
-    "hold_credits",
-    "job_events",
-    "job_wakeups",
     "migrate",
     "migration_status",
     "open_store",
-    "release_hold",
-    "settle_hold",
 ]

@@ -1,25 +1,39 @@
-"""Credits: grants and refunds, holds before paid work, settlement with the actual cost, releases."""
+"""The credits repository: grants and refunds, holds before paid work, settlement with the
+actual cost, releases, the balance and the append-only ledger. Credits move only through the SQL
+functions of migration 0002."""
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Protocol
 from uuid import UUID
 
 from pipeline.store.database import Store
-from pipeline.store.errors import StoreError, StoreInputError
+from pipeline.store.errors import StoreInputError
 from pipeline.store.models import CreditHold, LedgerEntry
-from pipeline.store.queries import query
+from pipeline.store.queries import fetch, one, scalar, values
 
-__all__ = ["adjust_credits", "credit_balance", "hold_credits", "release_hold", "settle_hold"]
-
-
-M = TypeVar("M")
+__all__ = ["CreditRepository", "Credits"]
 
 
-def _one(rows: list[M], what: str) -> M:
-    if len(rows) != 1:
-        raise StoreError(f"{what} returned {len(rows)} rows instead of 1")
-    return rows[0]
+class CreditRepository(Protocol):
+    """Balances, the ledger and credit holds."""
+
+    def adjust(
+        self, *, user_id: UUID, amount: int, reason: str, idempotency_key: str
+    ) -> LedgerEntry: ...
+    def hold(
+        self,
+        *,
+        user_id: UUID,
+        amount: int,
+        job_id: UUID | None = None,
+        idempotency_key: str | None = None,
+    ) -> CreditHold: ...
+    def settle(self, *, hold_id: UUID, actual: int) -> CreditHold: ...
+    def release(self, *, hold_id: UUID) -> CreditHold: ...
+    def release_orphans(self) -> int: ...
+    def balance(self, *, user_id: UUID, as_user: bool = False) -> int: ...
+    def ledger(self, *, user_id: UUID, before: int | None, limit: int) -> list[LedgerEntry]: ...
 
 
 def _credits(where: str, name: str, value: object) -> int:
@@ -31,70 +45,80 @@ def _credits(where: str, name: str, value: object) -> int:
     return value
 
 
-def adjust_credits(
-    *, store: Store, user_id: UUID, amount: int, reason: str, idempotency_key: str
-) -> LedgerEntry:
-    """Adds (or, negative, removes) credits once per key; a replayed key returns the first entry."""
-    with store.as_service() as conn:
-        rows = store.fetch(
-            conn,
-            "safe_adjust_credits",
-            {
-                "user_id": user_id,
-                "amount": _credits("safe_adjust_credits", "amount", amount),
-                "reason": reason,
-                "key": idempotency_key,
-            },
-            LedgerEntry,
-        )
-    return _one(rows, "safe_adjust_credits")
+class Credits:
+    """The credits repository on PostgreSQL; every change is one service transaction."""
 
+    def __init__(self, store: Store) -> None:
+        self._store = store
 
-def hold_credits(
-    *,
-    store: Store,
-    user_id: UUID,
-    amount: int,
-    job_id: UUID | None = None,
-    idempotency_key: str | None = None,
-) -> CreditHold:
-    """Reserves credits; raises InsufficientCredits when the balance is short."""
-    with store.as_service() as conn:
-        rows = store.fetch(
-            conn,
-            "hold_credits",
-            {
-                "user_id": user_id,
-                "amount": _credits("hold_credits", "amount", amount),
-                "job_id": job_id,
-                "key": idempotency_key,
-            },
-            CreditHold,
-        )
-    return _one(rows, "hold_credits")
+    def adjust(
+        self, *, user_id: UUID, amount: int, reason: str, idempotency_key: str
+    ) -> LedgerEntry:
+        """Adds (or, negative, removes) credits once per key; a replayed key returns the first
+        entry."""
+        params = {
+            "user_id": user_id,
+            "amount": _credits("safe_adjust_credits", "amount", amount),
+            "reason": reason,
+            "key": idempotency_key,
+        }
+        with self._store.as_service() as conn:
+            return one(fetch(conn, "credits/adjust", params, LedgerEntry), "safe_adjust_credits")
 
+    def hold(
+        self,
+        *,
+        user_id: UUID,
+        amount: int,
+        job_id: UUID | None = None,
+        idempotency_key: str | None = None,
+    ) -> CreditHold:
+        """Reserves credits (once per key: a replayed key returns the first hold); raises
+        InsufficientCredits when the balance is short."""
+        params = {
+            "user_id": user_id,
+            "amount": _credits("hold_credits", "amount", amount),
+            "job_id": job_id,
+            "key": idempotency_key,
+        }
+        with self._store.as_service() as conn:
+            return one(fetch(conn, "credits/hold", params, CreditHold), "hold_credits")
 
-def settle_hold(*, store: Store, hold_id: UUID, actual: int) -> CreditHold:
-    """Charges ``actual`` (at most the hold) and returns the rest; a hold resolves once."""
-    with store.as_service() as conn:
-        rows = store.fetch(
-            conn,
-            "settle_hold",
-            {"hold_id": hold_id, "actual": _credits("settle_hold", "actual", actual)},
-            CreditHold,
-        )
-    return _one(rows, "settle_hold")
+    def settle(self, *, hold_id: UUID, actual: int) -> CreditHold:
+        """Charges ``actual`` (at most the hold) and returns the rest; a hold resolves once."""
+        params = {"hold_id": hold_id, "actual": _credits("settle_hold", "actual", actual)}
+        with self._store.as_service() as conn:
+            return one(fetch(conn, "credits/settle", params, CreditHold), "settle_hold")
 
+    def release(self, *, hold_id: UUID) -> CreditHold:
+        """Returns the whole hold (failed or canceled work)."""
+        with self._store.as_service() as conn:
+            rows = fetch(conn, "credits/release", {"hold_id": hold_id}, CreditHold)
+        return one(rows, "release_hold")
 
-def release_hold(*, store: Store, hold_id: UUID) -> CreditHold:
-    """Returns the whole hold (failed or canceled work)."""
-    with store.as_service() as conn:
-        rows = store.fetch(conn, "release_hold", {"hold_id": hold_id}, CreditHold)
-    return _one(rows, "release_hold")
+    def release_orphans(self) -> int:
+        """Releases holds still held by failed or canceled jobs (up to 100, each in its own
+        transaction); returns how many."""
+        with self._store.as_service() as conn:
+            orphans = values(conn, "credits/orphan_holds", {})
+        for hold_id in orphans:
+            self.release(hold_id=hold_id)
+        return len(orphans)
 
+    def balance(self, *, user_id: UUID, as_user: bool = False) -> int:
+        """The user's current balance (0 without an account); read as the user, so RLS
+        applies, when ``as_user``, else as the service."""
+        if as_user:
+            with self._store.as_user(user_id) as conn:
+                found = scalar(conn, "credits/balance", {"user_id": user_id})
+        else:
+            with self._store.as_service() as conn:
+                found = scalar(conn, "credits/balance", {"user_id": user_id})
+        return int(found) if found is not None else 0
 
-def credit_balance(*, store: Store, user_id: UUID) -> int:
-    """The user's current balance."""
-    with store.as_service() as conn:
-        row = conn.execute(query("credit_balance"), {"user_id": user_id}).fetchone()
-    return int(row[0]) if row else 0
+    def ledger(self, *, user_id: UUID, before: int | None, limit: int) -> list[LedgerEntry]:
+        """Up to ``limit`` of the user's ledger entries, newest first, older than entry
+        ``before`` (None: from the newest), read as the user."""
+        params = {"user_id": user_id, "before": before, "limit": limit}
+        with self._store.as_user(user_id) as conn:
+            return fetch(conn, "credits/ledger", params, LedgerEntry)

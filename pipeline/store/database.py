@@ -5,22 +5,22 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, TypeAlias
 from uuid import UUID
 
 import psycopg
-from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
-from pydantic import BaseModel
 
 from pipeline.store.embedded import EmbeddedServer, start_embedded
 from pipeline.store.errors import StoreConfigError, StoreUnavailable, from_driver
 from pipeline.store.queries import query
 from pipeline.store.settings import StoreSettings
 
-__all__ = ["Store", "open_store"]
+__all__ = ["Connection", "Store", "open_store"]
 
-M = TypeVar("M", bound=BaseModel)
+# One open transaction: what ``Store.as_user`` and ``Store.as_service`` yield, and what a
+# repository method given ``conn`` runs in (so several calls commit or roll back together).
+Connection: TypeAlias = psycopg.Connection[Any]
 EMBEDDED_DATABASE = "reelforge"
 
 
@@ -88,7 +88,7 @@ class Store:
         """Connects once, so a bad URL or an unreachable host fails now with a clear message."""
         try:
             with psycopg.connect(self._conninfo, **self._connect_kwargs) as conn:
-                conn.execute(query("ping"))
+                conn.execute(query("session/ping"))
         except psycopg.Error as exc:
             raise StoreUnavailable(
                 f"cannot connect to the database at {self.target}: {exc}"
@@ -123,7 +123,8 @@ class Store:
         try:
             with self._pool.connection() as conn, conn.transaction():
                 conn.execute(
-                    query("set_request_role"), {"role": role, "claims": json.dumps(claims)}
+                    query("session/set_request_role"),
+                    {"role": role, "claims": json.dumps(claims)},
                 )
                 yield conn
         except psycopg.Error as exc:
@@ -131,13 +132,19 @@ class Store:
         except PoolTimeout as exc:
             raise StoreUnavailable(f"no database connection free within {self._timeout}s") from exc
 
-    def fetch(
-        self, conn: psycopg.Connection[Any], name: str, params: Mapping[str, Any], model: type[M]
-    ) -> list[M]:
-        """Runs the named query and validates each row into ``model``."""
-        with conn.cursor(row_factory=dict_row) as cur:
-            cur.execute(query(name), params)
-            return [model.model_validate(row) for row in cur.fetchall()]
+    @contextmanager
+    def service(self, conn: Connection | None = None) -> Iterator[Connection]:
+        """The caller's transaction ``conn`` if given, else a new service transaction."""
+        if conn is not None:
+            yield conn
+            return
+        with self.as_service() as own:
+            yield own
+
+    def ping(self) -> None:
+        """Runs one trivial query in a service transaction; StoreError if the database is down."""
+        with self.as_service() as conn:
+            conn.execute(query("session/ping"))
 
     def close(self) -> None:
         """Closes the pool (an embedded server stops when the process exits)."""

@@ -39,7 +39,7 @@ class EmbeddedServer:
     def ensure_database(self, database: str) -> str:
         """Creates the database if missing and returns its URI."""
         with psycopg.connect(self.admin_uri, autocommit=True) as conn:
-            exists = conn.execute(query("database_exists"), {"name": database}).fetchone()
+            exists = conn.execute(query("server/database_exists"), {"name": database}).fetchone()
             if exists is None:
                 conn.execute(
                     psycopg.sql.SQL("create database {}").format(psycopg.sql.Identifier(database))

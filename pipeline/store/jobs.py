@@ -1,189 +1,44 @@
-"""The job queue: enqueue, claim under a lease, heartbeat, advance, complete, fail, cancel, events."""
+"""The jobs repository: the queue (enqueue, claim under a lease, heartbeat, advance, complete,
+fail, release, cancel), a job's events, and its published outputs."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
 import psycopg
 from psycopg.types.json import Jsonb
 
-from pipeline.store.database import Store
-from pipeline.store.errors import StoreError, from_driver
-from pipeline.store.models import Job, JobEvent, JobState
-from pipeline.store.queries import query
+from pipeline.store.analytics import Analytics, AnalyticsRepository
+from pipeline.store.database import Connection, Store
+from pipeline.store.errors import StoreInputError, from_driver
+from pipeline.store.models import (
+    CreditHold,
+    Job,
+    JobDetail,
+    JobEvent,
+    JobListing,
+    JobState,
+    Render,
+)
+from pipeline.store.queries import execute, fetch, one, query, scalar, values
 
-__all__ = [
-    "JOBS_CHANNEL",
-    "advance_job",
-    "cancel_job",
-    "claim_job",
-    "claim_job_by_id",
-    "complete_job",
-    "enqueue_job",
-    "fail_job",
-    "get_job",
-    "heartbeat_job",
-    "job_events",
-    "job_wakeups",
-]
+if TYPE_CHECKING:
+    from pipeline.manifest import OutputEntry
+
+__all__ = ["JOBS_CHANNEL", "JobRepository", "JobWakeups", "Jobs"]
 
 JOBS_CHANNEL = "reelforge_jobs"
-
-
-def _one(rows: list[Job], what: str) -> Job:
-    if len(rows) != 1:
-        raise StoreError(f"{what} returned {len(rows)} rows instead of 1")
-    return rows[0]
-
-
-def enqueue_job(
-    *,
-    store: Store,
-    user_id: UUID,
-    kind: str,
-    payload: dict[str, Any] | None = None,
-    project_id: UUID | None = None,
-    dedupe_key: str | None = None,
-    max_attempts: int = 3,
-) -> Job:
-    """Queues a job and wakes listening workers; an active job with the same dedupe key is returned instead."""
-    params = {
-        "user_id": user_id,
-        "kind": kind,
-        "payload": Jsonb(payload or {}),
-        "project_id": project_id,
-        "dedupe_key": dedupe_key,
-        "max_attempts": max_attempts,
-    }
-    with store.as_service() as conn:
-        return _one(store.fetch(conn, "enqueue_job", params, Job), "enqueue_job")
-
-
-def claim_job(*, store: Store, worker: str, lease_seconds: int = 60) -> Job | None:
-    """Claims the next runnable job (attempts + 1) or returns None when the queue is empty."""
-    with store.as_service() as conn:
-        rows = store.fetch(
-            conn, "claim_job", {"worker": worker, "lease_seconds": lease_seconds}, Job
-        )
-    return rows[0] if rows else None
-
-
-def claim_job_by_id(
-    *, store: Store, job_id: UUID, worker: str, lease_seconds: int = 60
-) -> Job | None:
-    """Claims that job (attempts + 1) if it is runnable; None if it is taken, finished or not due."""
-    params = {"job_id": job_id, "worker": worker, "lease_seconds": lease_seconds}
-    with store.as_service() as conn:
-        rows = store.fetch(conn, "claim_job_by_id", params, Job)
-    return rows[0] if rows else None
-
-
-def heartbeat_job(
-    *,
-    store: Store,
-    job_id: UUID,
-    worker: str,
-    lease_seconds: int = 60,
-    progress: float | None = None,
-) -> Job:
-    """Extends the lease; raises LeaseLost if another worker took the job or it was canceled."""
-    params = {
-        "job_id": job_id,
-        "worker": worker,
-        "lease_seconds": lease_seconds,
-        "progress": progress,
-    }
-    with store.as_service() as conn:
-        return _one(store.fetch(conn, "heartbeat_job", params, Job), "heartbeat_job")
-
-
-def advance_job(
-    *,
-    store: Store,
-    job_id: UUID,
-    worker: str,
-    state: JobState,
-    checkpoint: dict[str, Any] | None = None,
-    progress: float | None = None,
-) -> Job:
-    """Moves the job to its next working stage, checkpointing the stage it leaves."""
-    params = {
-        "job_id": job_id,
-        "worker": worker,
-        "state": str(state),
-        "checkpoint": None if checkpoint is None else Jsonb(checkpoint),
-        "progress": progress,
-    }
-    with store.as_service() as conn:
-        return _one(store.fetch(conn, "advance_job", params, Job), "advance_job")
-
-
-def complete_job(
-    *, store: Store, job_id: UUID, worker: str, state: JobState = JobState.DELIVERED
-) -> Job:
-    """Finishes the job as delivered (or awaiting_review) and drops the lease."""
-    params = {"job_id": job_id, "worker": worker, "state": str(state)}
-    with store.as_service() as conn:
-        return _one(store.fetch(conn, "complete_job", params, Job), "complete_job")
-
-
-def fail_job(
-    *,
-    store: Store,
-    job_id: UUID,
-    worker: str,
-    error: str,
-    retry: bool = True,
-    retry_delay_seconds: int = 0,
-) -> Job:
-    """Records a failed attempt: queued again while attempts remain, else failed with the reason."""
-    params = {
-        "job_id": job_id,
-        "worker": worker,
-        "error": error,
-        "retry": retry,
-        "delay": retry_delay_seconds,
-    }
-    with store.as_service() as conn:
-        return _one(store.fetch(conn, "fail_job", params, Job), "fail_job")
-
-
-def cancel_job(*, store: Store, job_id: UUID, user_id: UUID | None = None) -> Job:
-    """Cancels an unfinished job; with ``user_id`` only that tenant's own job (as the API does)."""
-    if user_id is None:
-        with store.as_service() as conn:
-            return _one(store.fetch(conn, "cancel_job", {"job_id": job_id}, Job), "cancel_job")
-    with store.as_user(user_id) as conn:
-        return _one(store.fetch(conn, "cancel_job", {"job_id": job_id}, Job), "cancel_job")
-
-
-def get_job(*, store: Store, job_id: UUID, user_id: UUID | None = None) -> Job | None:
-    """One job, as the tenant (``user_id``) or the service sees it."""
-    if user_id is None:
-        with store.as_service() as conn:
-            rows = store.fetch(conn, "get_job", {"job_id": job_id}, Job)
-    else:
-        with store.as_user(user_id) as conn:
-            rows = store.fetch(conn, "get_job", {"job_id": job_id}, Job)
-    return rows[0] if rows else None
-
-
-def job_events(
-    *, store: Store, user_id: UUID, job_id: UUID, after_id: int = 0, limit: int = 500
-) -> list[JobEvent]:
-    """A tenant's view of a job's events after ``after_id`` (poll with the last id seen)."""
-    params = {"job_id": job_id, "after_id": after_id, "limit": limit}
-    with store.as_user(user_id) as conn:
-        return store.fetch(conn, "job_events", params, JobEvent)
 
 
 class JobWakeups:
     """A LISTEN connection on the jobs channel; ``wait`` returns the next woken job id or None."""
 
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     def wait(self, timeout: float) -> UUID | None:
@@ -195,12 +50,388 @@ class JobWakeups:
         return None
 
 
-@contextmanager
-def job_wakeups(*, store: Store) -> Iterator[JobWakeups]:
-    """Listens for enqueued jobs on a dedicated connection, so local workers wake at once."""
-    with store.connect() as conn:
-        try:
-            conn.execute(query("listen_jobs"))
-        except psycopg.Error as exc:
-            raise from_driver(exc, where="job wakeups") from exc
-        yield JobWakeups(conn)
+class JobRepository(Protocol):
+    """Jobs: the durable queue, their events and their outputs."""
+
+    def enqueue(
+        self,
+        *,
+        user_id: UUID,
+        kind: str,
+        payload: dict[str, Any] | None = None,
+        project_id: UUID | None = None,
+        dedupe_key: str | None = None,
+        max_attempts: int = 3,
+    ) -> Job: ...
+    def claim(self, *, worker: str, lease_seconds: int = 60) -> Job | None: ...
+    def claim_by_id(self, *, job_id: UUID, worker: str, lease_seconds: int = 60) -> Job | None: ...
+    def heartbeat(
+        self, *, job_id: UUID, worker: str, lease_seconds: int = 60, progress: float | None = None
+    ) -> Job: ...
+    def advance(
+        self,
+        *,
+        job_id: UUID,
+        worker: str,
+        state: JobState,
+        checkpoint: dict[str, Any] | None = None,
+        progress: float | None = None,
+    ) -> Job: ...
+    def complete(
+        self, *, job_id: UUID, worker: str, state: JobState = JobState.DELIVERED
+    ) -> Job: ...
+    def fail(
+        self,
+        *,
+        job_id: UUID,
+        worker: str,
+        error: str,
+        retry: bool = True,
+        retry_delay_seconds: int = 0,
+    ) -> Job: ...
+    def release(self, *, job_id: UUID, worker: str, reason: str) -> bool: ...
+    def cancel(self, *, job_id: UUID, user_id: UUID | None = None) -> Job: ...
+    def get(self, *, job_id: UUID, user_id: UUID | None = None) -> Job | None: ...
+    def detail(self, *, user_id: UUID, job_id: UUID) -> JobDetail | None: ...
+    def page(
+        self, *, user_id: UUID, before: tuple[datetime, UUID] | None, limit: int
+    ) -> list[JobListing]: ...
+    def runnable(self, *, limit: int) -> list[UUID]: ...
+    def events(
+        self, *, user_id: UUID, job_id: UUID, after_id: int = 0, limit: int = 500
+    ) -> list[JobEvent]: ...
+    def append_event(
+        self,
+        conn: Connection,
+        *,
+        job_id: UUID,
+        user_id: UUID,
+        state: JobState,
+        kind: str = "state",
+        progress: float | None = None,
+        message: str | None = None,
+    ) -> None: ...
+    def log_callback(self, conn: Connection, *, job_id: UUID, message: str) -> int | None: ...
+    def insert_delivered(
+        self,
+        conn: Connection,
+        *,
+        user_id: UUID,
+        project_id: UUID,
+        payload: dict[str, Any],
+        checkpoints: dict[str, Any],
+    ) -> UUID: ...
+    def renders(self, *, job_id: UUID) -> list[Render]: ...
+    def record_outputs(
+        self,
+        conn: Connection | None = None,
+        *,
+        user_id: UUID,
+        job_id: UUID,
+        project_id: UUID | None,
+        outputs: Sequence[OutputEntry],
+        out_dir: Path,
+        preview: bool,
+    ) -> tuple[UUID, ...]: ...
+    def unpublish(self, *, job_id: UUID) -> None: ...
+    def wakeups(self) -> AbstractContextManager[JobWakeups]: ...
+
+
+class Jobs:
+    """The jobs repository on PostgreSQL: the queue's transitions are SQL functions (migration
+    0003), each run in its own service transaction unless a method says otherwise."""
+
+    def __init__(self, store: Store, *, analytics: AnalyticsRepository | None = None) -> None:
+        self._store = store
+        self._analytics = analytics or Analytics(store)
+
+    def _call(self, name: str, params: dict[str, Any]) -> Job:
+        """One queue function in a service transaction; exactly one job row back."""
+        with self._store.as_service() as conn:
+            return one(fetch(conn, name, params, Job), name)
+
+    def _maybe(self, name: str, params: dict[str, Any]) -> Job | None:
+        with self._store.as_service() as conn:
+            rows = fetch(conn, name, params, Job)
+        return rows[0] if rows else None
+
+    def enqueue(
+        self,
+        *,
+        user_id: UUID,
+        kind: str,
+        payload: dict[str, Any] | None = None,
+        project_id: UUID | None = None,
+        dedupe_key: str | None = None,
+        max_attempts: int = 3,
+    ) -> Job:
+        """Queues a job and wakes listening workers; an active job with the same dedupe key is
+        returned instead."""
+        params = {
+            "user_id": user_id,
+            "kind": kind,
+            "payload": Jsonb(payload or {}),
+            "project_id": project_id,
+            "dedupe_key": dedupe_key,
+            "max_attempts": max_attempts,
+        }
+        return self._call("jobs/enqueue", params)
+
+    def claim(self, *, worker: str, lease_seconds: int = 60) -> Job | None:
+        """Claims the next runnable job (attempts + 1), or None when the queue is empty."""
+        return self._maybe("jobs/claim", {"worker": worker, "lease_seconds": lease_seconds})
+
+    def claim_by_id(self, *, job_id: UUID, worker: str, lease_seconds: int = 60) -> Job | None:
+        """Claims that job (attempts + 1) if it is runnable; None if it is taken, finished or
+        not due."""
+        params = {"job_id": job_id, "worker": worker, "lease_seconds": lease_seconds}
+        return self._maybe("jobs/claim_by_id", params)
+
+    def heartbeat(
+        self, *, job_id: UUID, worker: str, lease_seconds: int = 60, progress: float | None = None
+    ) -> Job:
+        """Extends the lease; raises LeaseLost if another worker took the job or it was
+        canceled."""
+        params = {
+            "job_id": job_id,
+            "worker": worker,
+            "lease_seconds": lease_seconds,
+            "progress": progress,
+        }
+        return self._call("jobs/heartbeat", params)
+
+    def advance(
+        self,
+        *,
+        job_id: UUID,
+        worker: str,
+        state: JobState,
+        checkpoint: dict[str, Any] | None = None,
+        progress: float | None = None,
+    ) -> Job:
+        """Moves the job to its next working stage, checkpointing the stage it leaves."""
+        params = {
+            "job_id": job_id,
+            "worker": worker,
+            "state": str(state),
+            "checkpoint": None if checkpoint is None else Jsonb(checkpoint),
+            "progress": progress,
+        }
+        return self._call("jobs/advance", params)
+
+    def complete(self, *, job_id: UUID, worker: str, state: JobState = JobState.DELIVERED) -> Job:
+        """Finishes the job as delivered (or awaiting_review) and drops the lease."""
+        return self._call(
+            "jobs/complete", {"job_id": job_id, "worker": worker, "state": str(state)}
+        )
+
+    def fail(
+        self,
+        *,
+        job_id: UUID,
+        worker: str,
+        error: str,
+        retry: bool = True,
+        retry_delay_seconds: int = 0,
+    ) -> Job:
+        """Records a failed attempt: queued again while attempts remain, else failed with the
+        reason."""
+        params = {
+            "job_id": job_id,
+            "worker": worker,
+            "error": error,
+            "retry": retry,
+            "delay": retry_delay_seconds,
+        }
+        return self._call("jobs/fail", params)
+
+    def release(self, *, job_id: UUID, worker: str, reason: str) -> bool:
+        """Puts a job this worker holds back in the queue without using up an attempt
+        (shutdown); False when the worker no longer holds it."""
+        params = {"job_id": job_id, "worker": worker, "reason": reason}
+        with self._store.as_service() as conn:
+            return bool(values(conn, "jobs/release", params))
+
+    def cancel(self, *, job_id: UUID, user_id: UUID | None = None) -> Job:
+        """Cancels an unfinished job; with ``user_id`` only that tenant's own job (as the API
+        does), in a transaction as that user."""
+        with self._transaction(user_id) as conn:
+            return one(fetch(conn, "jobs/cancel", {"job_id": job_id}, Job), "jobs/cancel")
+
+    def get(self, *, job_id: UUID, user_id: UUID | None = None) -> Job | None:
+        """One job, as the tenant (``user_id``) or the service sees it; None if not visible."""
+        with self._transaction(user_id) as conn:
+            rows = fetch(conn, "jobs/get", {"job_id": job_id, "user_id": user_id}, Job)
+        return rows[0] if rows else None
+
+    def detail(self, *, user_id: UUID, job_id: UUID) -> JobDetail | None:
+        """The tenant's job with its outputs and its newest credit hold, read in one transaction
+        as the user; None for unknown ids and other users' jobs alike."""
+        params = {"job_id": job_id, "user_id": user_id}
+        with self._store.as_user(user_id) as conn:
+            jobs = fetch(conn, "jobs/get", params, Job)
+            if not jobs:
+                return None
+            renders = fetch(conn, "jobs/renders", params, Render)
+            holds = fetch(conn, "credits/job_hold", params, CreditHold)
+        return JobDetail(job=jobs[0], renders=renders, hold=holds[0] if holds else None)
+
+    def page(
+        self, *, user_id: UUID, before: tuple[datetime, UUID] | None, limit: int
+    ) -> list[JobListing]:
+        """Up to ``limit`` of the tenant's jobs, newest first, older than ``before`` (the
+        (created_at, id) of the last job of the previous page)."""
+        before_at, before_id = before if before is not None else (None, None)
+        params = {
+            "user_id": user_id,
+            "before_at": before_at,
+            "before_id": before_id,
+            "limit": limit,
+        }
+        with self._store.as_user(user_id) as conn:
+            return fetch(conn, "jobs/list", params, JobListing)
+
+    def runnable(self, *, limit: int) -> list[UUID]:
+        """Ids of jobs a worker could claim now (queued and due, or whose lease expired), the
+        longest waiting first."""
+        with self._store.as_service() as conn:
+            return values(conn, "jobs/runnable", {"limit": limit})
+
+    def events(
+        self, *, user_id: UUID, job_id: UUID, after_id: int = 0, limit: int = 500
+    ) -> list[JobEvent]:
+        """A tenant's view of a job's events after ``after_id`` (poll with the last id seen)."""
+        params = {"job_id": job_id, "after_id": after_id, "limit": limit}
+        with self._store.as_user(user_id) as conn:
+            return fetch(conn, "jobs/events", params, JobEvent)
+
+    def append_event(
+        self,
+        conn: Connection,
+        *,
+        job_id: UUID,
+        user_id: UUID,
+        state: JobState,
+        kind: str = "state",
+        progress: float | None = None,
+        message: str | None = None,
+    ) -> None:
+        """Appends one event to the job's history, inside the caller's transaction ``conn``."""
+        params = {
+            "job_id": job_id,
+            "user_id": user_id,
+            "kind": kind,
+            "state": str(state),
+            "progress": progress,
+            "message": message,
+        }
+        execute(conn, "jobs/event_insert", params)
+
+    def log_callback(self, conn: Connection, *, job_id: UUID, message: str) -> int | None:
+        """Appends a ``log`` event about a provider callback to the job, inside ``conn``; its
+        event id, or None when no such job exists."""
+        event_id = scalar(conn, "jobs/event_callback", {"job_id": job_id, "message": message})
+        return None if event_id is None else int(event_id)
+
+    def insert_delivered(
+        self,
+        conn: Connection,
+        *,
+        user_id: UUID,
+        project_id: UUID,
+        payload: dict[str, Any],
+        checkpoints: dict[str, Any],
+    ) -> UUID:
+        """A render job that already ran to delivery (the command line renders outside the
+        queue), inside the caller's service transaction ``conn``; its id."""
+        params = {
+            "user_id": user_id,
+            "project_id": project_id,
+            "payload": Jsonb(payload),
+            "checkpoints": Jsonb(checkpoints),
+        }
+        job_id: UUID = scalar(conn, "jobs/insert_delivered", params)
+        return job_id
+
+    def renders(self, *, job_id: UUID) -> list[Render]:
+        """The outputs already recorded for a job, by format (as the service)."""
+        with self._store.as_service() as conn:
+            return fetch(conn, "jobs/renders", {"job_id": job_id, "user_id": None}, Render)
+
+    def record_outputs(
+        self,
+        conn: Connection | None = None,
+        *,
+        user_id: UUID,
+        job_id: UUID,
+        project_id: UUID | None,
+        outputs: Sequence[OutputEntry],
+        out_dir: Path,
+        preview: bool,
+    ) -> tuple[UUID, ...]:
+        """Records a render's outputs (``out_dir / entry.path``, size, length, loudness, QC) and
+        their creatives in one transaction: the caller's ``conn``, else a service transaction.
+
+        A format already recorded for the job is left as it was (a resumed job publishes once
+        per format); its creative, the same id for the same inputs, is refreshed. Returns the ids
+        of the outputs recorded now. StoreInputError if ``outputs`` names a format twice.
+        """
+        formats = [entry.format for entry in outputs]
+        if len(set(formats)) != len(formats):
+            raise StoreInputError("renders", f"a job has one output per format, got {formats}")
+        with self._store.service(conn) as tx:
+            inserted = [
+                scalar(tx, "jobs/renders_insert", _render_params(user_id, job_id, e, out_dir))
+                for e in outputs
+            ]
+            self._analytics.record_creatives(
+                tx,
+                user_id=user_id,
+                job_id=job_id,
+                project_id=project_id,
+                creatives=[e.creative for e in outputs if e.creative is not None],
+                preview=preview,
+            )
+        return tuple(i for i in inserted if i is not None)
+
+    def unpublish(self, *, job_id: UUID) -> None:
+        """Deletes the recorded outputs of a job that ended canceled or failed (others keep
+        theirs)."""
+        with self._store.as_service() as conn:
+            execute(conn, "jobs/renders_delete", {"job_id": job_id})
+
+    @contextmanager
+    def wakeups(self) -> Iterator[JobWakeups]:
+        """Listens for enqueued jobs on a dedicated connection, so local workers wake at once."""
+        with self._store.connect() as conn:
+            try:
+                conn.execute(query("jobs/listen"))
+            except psycopg.Error as exc:
+                raise from_driver(exc, where="job wakeups") from exc
+            yield JobWakeups(conn)
+
+    @contextmanager
+    def _transaction(self, user_id: UUID | None) -> Iterator[Connection]:
+        """As that user (RLS applies) when given, else as the service."""
+        if user_id is None:
+            with self._store.as_service() as conn:
+                yield conn
+        else:
+            with self._store.as_user(user_id) as conn:
+                yield conn
+
+
+def _render_params(
+    user_id: UUID, job_id: UUID, entry: OutputEntry, out_dir: Path
+) -> dict[str, Any]:
+    return {
+        "user_id": user_id,
+        "job_id": job_id,
+        "format": entry.format,
+        "path": str(out_dir / entry.path),
+        "width": entry.width,
+        "height": entry.height,
+        "duration_s": entry.duration,
+        "loudness_lufs": entry.loudness_lufs,
+        "qc": Jsonb(entry.qc.model_dump(mode="json")),
+    }

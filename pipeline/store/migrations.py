@@ -69,13 +69,13 @@ def _apply(conn: psycopg.Connection[Any], migration: MigrationFile) -> bool:
     """Applies one migration unless present; True if it ran. All or nothing."""
     try:
         with conn.transaction():
-            conn.execute(query("lock_migrations"))
-            if conn.execute(query("migration_applied"), {"version": migration.version}).fetchone():
+            conn.execute(query("migrations/lock"))
+            if conn.execute(query("migrations/applied"), {"version": migration.version}).fetchone():
                 return False
             # Trusted files from the repository, run as a script (several statements).
             conn.execute(migration.text)
             conn.execute(
-                query("record_migration"),
+                query("migrations/record"),
                 {
                     "version": migration.version,
                     "name": migration.name,
@@ -105,8 +105,8 @@ def migrate(
     applied: list[Migration] = []
     with _connect(conninfo, connect_timeout) as conn:
         try:
-            conn.execute(query("create_migrations_table"))
-            row = conn.execute(query("is_supabase")).fetchone()
+            conn.execute(query("migrations/create_table"))
+            row = conn.execute(query("migrations/is_supabase")).fetchone()
         except psycopg.Error as exc:
             raise MigrationError("schema_migrations", str(exc)) from exc
         pending = list(files)
@@ -126,11 +126,11 @@ def migration_status(
     files = migration_files(migrations_dir)
     with _connect(conninfo, connect_timeout) as conn, conn.cursor(row_factory=dict_row) as cur:
         try:
-            cur.execute(query("migrations_table_exists"))
+            cur.execute(query("migrations/table_exists"))
             present = cur.fetchone()
             rows = []
             if present and present["present"]:
-                cur.execute(query("applied_migrations"))
+                cur.execute(query("migrations/list"))
                 rows = cur.fetchall()
         except psycopg.Error as exc:
             raise MigrationError("schema_migrations", str(exc)) from exc

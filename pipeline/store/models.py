@@ -1,4 +1,5 @@
-"""Frozen result models for the store's rows: jobs, job events, credit holds and ledger entries."""
+"""Frozen result models for the store's rows: projects, jobs and their events and outputs, credit
+holds and ledger entries, idempotency keys, webhook endpoints and deliveries, creatives."""
 
 from __future__ import annotations
 
@@ -7,9 +8,31 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-__all__ = ["CreditHold", "HoldStatus", "Job", "JobEvent", "JobState", "LedgerEntry", "Migration"]
+from pipeline.creative import CreativeAttributes
+
+__all__ = [
+    "AssetCost",
+    "ClaimedDelivery",
+    "CreditHold",
+    "DeliveryStatus",
+    "HoldStatus",
+    "IdempotencyRecord",
+    "Job",
+    "JobDetail",
+    "JobEvent",
+    "JobListing",
+    "JobState",
+    "KeyClaim",
+    "LedgerEntry",
+    "Migration",
+    "Project",
+    "Render",
+    "StoredCreative",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+]
 
 
 class JobState(StrEnum):
@@ -61,6 +84,33 @@ class Job(_Row):
     finished_at: datetime | None
 
 
+class JobListing(_Row):
+    """A job as a list shows it: no payload or checkpoints."""
+
+    id: UUID
+    project_id: UUID | None
+    kind: str
+    state: JobState
+    progress: float
+    attempts: int
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+
+
+class Render(_Row):
+    """One published output of a job (one per format)."""
+
+    format: str
+    path: str
+    width: int
+    height: int
+    duration_s: float
+    loudness_lufs: float | None
+    created_at: datetime
+
+
 class JobEvent(_Row):
     """One appended job event."""
 
@@ -88,6 +138,14 @@ class CreditHold(_Row):
     resolved_at: datetime | None
 
 
+class JobDetail(_Row):
+    """A job read in one transaction with its outputs and its credit hold (None until held)."""
+
+    job: Job
+    renders: list[Render]
+    hold: CreditHold | None
+
+
 class LedgerEntry(_Row):
     """One append-only credit ledger entry."""
 
@@ -108,3 +166,113 @@ class Migration(_Row):
     name: str
     applied_at: datetime | None = None
     modified: bool = False
+
+
+class Project(_Row):
+    """A project: the brief, its script options (as stored JSON) and the chosen one."""
+
+    id: UUID
+    name: str
+    status: str
+    brief: dict[str, Any]
+    script_options: list[dict[str, Any]]
+    chosen_script: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class IdempotencyRecord(_Row):
+    """An unexpired Idempotency-Key: the request it belongs to and, once done, its response."""
+
+    request_hash: str
+    state: str
+    response_status: int | None
+    response_body: Any
+
+
+class KeyClaim(_Row):
+    """What claiming an Idempotency-Key found: ``claimed``, or the key's record (None when it
+    vanished between the two reads: claim again)."""
+
+    claimed: bool
+    record: IdempotencyRecord | None = None
+
+
+class DeliveryStatus(StrEnum):
+    """A delivery's status: pending (due or waiting to retry), delivered, failed, or dead
+    (its endpoint was disabled before it got through)."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    DEAD = "dead"
+
+
+class WebhookEndpoint(_Row):
+    """A tenant's endpoint; ``enabled`` is false with a reason and time once it is disabled."""
+
+    id: UUID
+    user_id: UUID
+    url: str
+    secret: SecretStr
+    events: list[str]
+    enabled: bool
+    disabled_reason: str | None
+    disabled_at: datetime | None
+    failed_deliveries_in_row: int
+    previous_secret_expires_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class WebhookDelivery(_Row):
+    """One event for one endpoint; ``webhook_id`` is sent on every attempt."""
+
+    id: UUID
+    webhook_id: str
+    user_id: UUID
+    endpoint_id: UUID
+    event_type: str
+    payload: dict[str, Any]
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_at: datetime
+    last_status_code: int | None
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+class ClaimedDelivery(WebhookDelivery):
+    """A delivery leased to a dispatcher, with where to send it and the secrets to sign with."""
+
+    url: str
+    secret: SecretStr
+    previous_secret: SecretStr | None
+
+    @property
+    def signing_secrets(self) -> list[str]:
+        """The current secret, then the previous one while its rotation grace period lasts."""
+        found = [self.secret, self.previous_secret]
+        return [s.get_secret_value() for s in found if s is not None]
+
+
+class StoredCreative(CreativeAttributes):
+    """A recorded creative: its attributes, the job and project that made it, and when."""
+
+    job_id: UUID | None = None
+    project_id: UUID | None = None
+    created_at: datetime
+
+
+class AssetCost(BaseModel):
+    """One creative and what its job was charged, as the ledger and the renders table say."""
+
+    model_config = ConfigDict(frozen=True)
+
+    creative_id: str
+    template: str
+    job_id: UUID | None
+    job_credits: int | None = Field(description="the job's settled credits; None: no charge")
+    duration_s: float | None = Field(description="this creative's render length, if recorded")
+    job_durations: tuple[float, ...] = Field(description="the lengths of all the job's outputs")

@@ -20,6 +20,8 @@ __all__ = [
     "ClipFactory",
     "ClipGenerator",
     "ClipRequest",
+    "Credit",
+    "Fallback",
     "GeneratedImage",
     "ImageGenerator",
     "StockSource",
@@ -41,6 +43,29 @@ class ClipRequest(BaseModel):
     spoken: str = ""  # the scene's voice-over line ("" when silent)
     voice: Path | None = None  # that line's audio (WAV), for presenters who lip-sync to it
     seed: int | None = None  # fixed per scene, so a regenerated ad asks the same question
+
+class Fallback(BaseModel):
+    """A scene the offline adapter made because its provider could not."""
+
+    model_config = ConfigDict(frozen=True)
+
+    scene: int
+    format: str
+    provider: str
+    reason: str
+
+
+
+class Credit(BaseModel):
+    """Attribution a used asset's licence asks for (stock footage), for the manifest."""
+
+    model_config = ConfigDict(frozen=True)
+
+    provider: str
+    text: str  # e.g. "Video by Jane Doe on Pexels"
+    author: str
+    url: str  # the asset's page
+
 
 
 class ClipGenerator(Protocol):

@@ -13,9 +13,9 @@ from datetime import datetime
 import httpx
 
 from pipeline.store import LeaseLost, Store
+from pipeline.store.models import ClaimedDelivery, DeliveryStatus
+from pipeline.store.webhooks import Webhooks
 from pipeline.webhooks.clock import Clock, SystemClock
-from pipeline.webhooks.models import ClaimedDelivery, DeliveryStatus
-from pipeline.webhooks.outbox import claim_delivery, record_attempt
 from pipeline.webhooks.retry import RetryPolicy
 from pipeline.webhooks.signing import webhook_headers
 
@@ -65,7 +65,7 @@ class Dispatcher:
         lease_seconds: int = 60,
         rng: random.Random | None = None,
     ) -> None:
-        self.store = store
+        self.webhooks = Webhooks(store)
         self.client = client
         self.clock = clock or SystemClock()
         self.policy = policy or RetryPolicy()
@@ -77,8 +77,7 @@ class Dispatcher:
         """Attempts each delivery due now, at most ``limit``; returns what happened to each."""
         attempts: list[Attempt] = []
         while len(attempts) < limit:
-            delivery = claim_delivery(
-                store=self.store,
+            delivery = self.webhooks.claim(
                 worker=self.worker,
                 now=self.clock.now(),
                 lease_seconds=self.lease_seconds,
@@ -96,8 +95,7 @@ class Dispatcher:
             delay = self.policy.delay_after(delivery.attempts, self._rng)
             next_attempt_at = None if delay is None else now + delay
         try:
-            settled = record_attempt(
-                store=self.store,
+            settled = self.webhooks.record_attempt(
                 delivery_id=delivery.id,
                 worker=self.worker,
                 now=now,

@@ -1,4 +1,5 @@
-"""Inbound provider callbacks: Standard Webhooks signature checks, and recording each event once."""
+"""Inbound provider callbacks: Standard Webhooks signature checks (each event is recorded once by
+``pipeline.store.providers``)."""
 
 from __future__ import annotations
 
@@ -8,26 +9,11 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
-from uuid import UUID
-
-import psycopg
-from psycopg.types.json import Jsonb
 
 from pipeline.errors import BadInput
-from pipeline.store import Store
-from pipeline.store.errors import from_driver
-from pipeline.store.queries import query
 from pipeline.webhooks.signing import InvalidSecret, secret_key
 
-__all__ = [
-    "TOLERANCE_SECONDS",
-    "WebhookRejected",
-    "mark_provider_event_processed",
-    "newer_provider_event_exists",
-    "record_provider_event",
-    "verify_inbound",
-]
+__all__ = ["TOLERANCE_SECONDS", "WebhookRejected", "verify_inbound"]
 
 TOLERANCE_SECONDS = 300
 
@@ -95,78 +81,3 @@ def verify_inbound(
         matched |= hmac.compare_digest(expected, given)
     if not matched:
         raise WebhookRejected("no matching signature")
-
-
-def _run(
-    store: Store, conn: psycopg.Connection[Any] | None, name: str, params: Mapping[str, Any]
-) -> list[tuple[Any, ...]]:
-    def execute(c: psycopg.Connection[Any]) -> list[tuple[Any, ...]]:
-        try:
-            with c.cursor() as cur:
-                cur.execute(query(name), params)
-                return list(cur.fetchall())
-        except psycopg.Error as exc:
-            raise from_driver(exc) from exc
-
-    if conn is not None:
-        return execute(conn)
-    with store.as_service() as own:
-        return execute(own)
-
-
-def record_provider_event(
-    *,
-    store: Store,
-    provider: str,
-    event_id: str,
-    payload: Mapping[str, Any],
-    subject: str | None = None,
-    occurred_at: datetime | None = None,
-    conn: psycopg.Connection[Any] | None = None,
-    job_id: UUID | None = None,
-) -> bool:
-    """Records a provider's event once: True the first time, False for a duplicate (do nothing).
-
-    ``job_id``: the job the callback was issued for (its worker reads only its own callbacks).
-
-    Pass ``conn`` (a service transaction) to record in the same transaction as the handler's
-    state change, so a crash between them cannot mark an event seen but unhandled.
-    ``subject`` and ``occurred_at`` let ``newer_provider_event_exists`` spot stale events.
-    """
-    params = {
-        "provider": provider,
-        "event_id": event_id,
-        "payload": Jsonb(dict(payload)),
-        "subject": subject,
-        "occurred_at": occurred_at,
-        "job_id": job_id,
-    }
-    return bool(_run(store, conn, "provider_event_record", params))
-
-
-def newer_provider_event_exists(
-    *,
-    store: Store,
-    provider: str,
-    event_id: str,
-    subject: str,
-    occurred_at: datetime,
-    conn: psycopg.Connection[Any] | None = None,
-) -> bool:
-    """Whether a newer event about ``subject`` arrived first: then this one is stale (out of
-    order) and must not overwrite the state the newer one set."""
-    params = {
-        "provider": provider,
-        "event_id": event_id,
-        "subject": subject,
-        "occurred_at": occurred_at,
-    }
-    return bool(_run(store, conn, "provider_event_newer_exists", params)[0][0])
-
-
-def mark_provider_event_processed(
-    *, store: Store, provider: str, event_id: str, conn: psycopg.Connection[Any] | None = None
-) -> bool:
-    """Marks the event handled; False if it was already marked or never recorded."""
-    params = {"provider": provider, "event_id": event_id}
-    return bool(_run(store, conn, "provider_event_mark_processed", params))

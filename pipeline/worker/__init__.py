@@ -12,8 +12,6 @@ from pipeline.worker.job import (
     estimate_cost,
     hold_key,
     parse_payload,
-    release_job,
-    release_orphan_holds,
     run_job,
 )
 from pipeline.worker.loop import Worker, worker_name
@@ -31,8 +29,6 @@ __all__ = [
     "estimate_cost",
     "hold_key",
     "parse_payload",
-    "release_job",
-    "release_orphan_holds",
     "run_job",
     "worker_name",
 ]

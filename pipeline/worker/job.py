@@ -15,10 +15,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from psycopg.types.json import Jsonb
-
-from pipeline.analytics.store import record_creatives
-from pipeline.brief import Brief, named_files, parse_brief
+from pipeline.brief import Brief, parse_brief
 from pipeline.delivery import replace_dir
 from pipeline.errors import BadInput, ReelforgeError
 from pipeline.formats import Format
@@ -27,7 +24,7 @@ from pipeline.providers.errors import ProviderRejected
 from pipeline.providers.registry import USAGE_LOG, build_ports, job_runtime, provider_estimate
 from pipeline.providers.settings import ProviderSettings
 from pipeline.providers.usage import UsageMeter
-from pipeline.render import Ports, RenderOptions, RenderResult, render_brief
+from pipeline.render import Ports, RenderOptions, render_brief
 from pipeline.stages import STAGES
 from pipeline.store import (
     CreditHold,
@@ -36,18 +33,12 @@ from pipeline.store import (
     Job,
     JobState,
     LeaseLost,
+    Repositories,
     Store,
     StoreError,
-    advance_job,
-    complete_job,
-    fail_job,
-    get_job,
-    heartbeat_job,
-    hold_credits,
-    release_hold,
-    settle_hold,
 )
-from pipeline.store.queries import query
+from pipeline.store.jobs import JobRepository
+from pipeline.usage import UsageLog
 from pipeline.visuals import ClipFactory
 
 __all__ = [
@@ -59,8 +50,6 @@ __all__ = [
     "estimate_cost",
     "hold_key",
     "parse_payload",
-    "release_job",
-    "release_orphan_holds",
     "run_job",
 ]
 
@@ -173,7 +162,7 @@ def _inside(brief: Brief, base_dir: Path) -> None:
     from pipeline.download import default_cache_dir
 
     roots = [base_dir.resolve(), default_cache_dir().resolve()]
-    for where, path in named_files(brief):
+    for where, path in brief.files():
         if not any(path.resolve().is_relative_to(r) for r in roots):
             raise BadInput(f"payload.brief.{where}", "must name a file in your uploads folder")
 
@@ -197,36 +186,12 @@ def hold_key(job_id: UUID) -> str:
     return f"job:{job_id}:render"
 
 
-def release_orphan_holds(*, store: Store) -> int:
-    """Releases holds still held by failed or canceled jobs; returns how many."""
-    with store.as_service() as conn:
-        rows = conn.execute(query("worker_orphan_holds")).fetchall()
-    for (hold_id,) in rows:
-        release_hold(store=store, hold_id=hold_id)
-    return len(rows)
-
-
-def release_job(*, store: Store, job_id: UUID, worker: str, reason: str = SHUTDOWN) -> bool:
-    """Puts a job this worker holds back in the queue without using up an attempt (shutdown);
-    False when the worker no longer holds it."""
-    rows = _execute(
-        store, "worker_release_job", {"job_id": job_id, "worker": worker, "reason": reason}
-    )
-    return bool(rows)
-
-
-def _execute(store: Store, name: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-    with store.as_service() as conn:
-        cur = conn.execute(query(name), params)
-        return cur.fetchall() if cur.description else []
-
-
 class _Reporter:
     """Advances the job's state at stage boundaries (checkpointing the stage times) and aborts
     the render as soon as the control says so."""
 
-    def __init__(self, store: Store, job: Job, worker: str, control: JobControl) -> None:
-        self._store = store
+    def __init__(self, jobs: JobRepository, job: Job, worker: str, control: JobControl) -> None:
+        self._jobs = jobs
         self._job_id = job.id
         self._worker = worker
         self._control = control
@@ -240,8 +205,7 @@ class _Reporter:
             "stages": {s: round(self._seconds[s], 4) for s in leaving if s in self._seconds}
         }
         try:
-            advance_job(
-                store=self._store,
+            self._jobs.advance(
                 job_id=self._job_id,
                 worker=self._worker,
                 state=state,
@@ -249,7 +213,7 @@ class _Reporter:
                 progress=progress,
             )
         except LeaseLost:
-            self._control.abort(_lost_reason(self._store, self._job_id))
+            self._control.abort(_lost_reason(self._jobs, self._job_id))
             self._control.check()
         self._state = state
 
@@ -269,9 +233,9 @@ class _Reporter:
         self._control.check()
 
 
-def _lost_reason(store: Store, job_id: UUID) -> str:
+def _lost_reason(jobs: JobRepository, job_id: UUID) -> str:
     try:
-        current = get_job(store=store, job_id=job_id)
+        current = jobs.get(job_id=job_id)
     except StoreError:
         return LEASE_LOST
     return CANCELED if current is not None and current.state == JobState.CANCELED else LEASE_LOST
@@ -282,7 +246,7 @@ class _Heartbeat(threading.Thread):
 
     def __init__(
         self,
-        store: Store,
+        jobs: JobRepository,
         job: Job,
         worker: str,
         lease_seconds: int,
@@ -290,7 +254,7 @@ class _Heartbeat(threading.Thread):
         progress: Callable[[], float],
     ) -> None:
         super().__init__(name=f"heartbeat-{job.id}", daemon=True)
-        self._store = store
+        self._jobs = jobs
         self._job_id = job.id
         self._worker = worker
         self._lease = lease_seconds
@@ -309,8 +273,7 @@ class _Heartbeat(threading.Thread):
         while not self._stop_event.wait(self.interval):
             progress = round(self._progress(), 3)
             try:
-                heartbeat_job(
-                    store=self._store,
+                self._jobs.heartbeat(
                     job_id=self._job_id,
                     worker=self._worker,
                     lease_seconds=self._lease,
@@ -319,7 +282,7 @@ class _Heartbeat(threading.Thread):
                 sent = progress
                 last_ok = time.monotonic()
             except LeaseLost:
-                self._control.abort(_lost_reason(self._store, self._job_id))
+                self._control.abort(_lost_reason(self._jobs, self._job_id))
                 return
             except StoreError:
                 # A blip: retry at the next beat; past the lease another worker may own the job.
@@ -328,46 +291,18 @@ class _Heartbeat(threading.Thread):
                     return
 
 
-def _recorded(store: Store, job_id: UUID) -> dict[str, tuple[Path, float]]:
-    rows = _execute(store, "worker_job_renders", {"job_id": job_id})
-    return {str(fmt): (Path(path), float(duration)) for fmt, path, duration in rows}
+def _recorded(jobs: JobRepository, job_id: UUID) -> dict[str, tuple[Path, float]]:
+    return {r.format: (Path(r.path), r.duration_s) for r in jobs.renders(job_id=job_id)}
 
 
-def _record_outputs(store: Store, job: Job, result: RenderResult, final: Path) -> None:
-    """Records every output and its creative in one transaction; formats already recorded are
-    left as they are (their creative, the same id for the same inputs, is refreshed)."""
-    with store.as_service() as conn:
-        record_creatives(
-            conn,
-            user_id=job.user_id,
-            job_id=job.id,
-            project_id=job.project_id,
-            creatives=(e.creative for e in result.manifest.outputs if e.creative is not None),
-            preview=result.manifest.preview,
-        )
-        for entry in result.manifest.outputs:
-            conn.execute(
-                query("worker_insert_render"),
-                {
-                    "user_id": job.user_id,
-                    "job_id": job.id,
-                    "format": entry.format,
-                    "path": str(final / entry.path),
-                    "width": entry.width,
-                    "height": entry.height,
-                    "duration_s": entry.duration,
-                    "loudness_lufs": entry.loudness_lufs,
-                    "qc": Jsonb(entry.qc.model_dump(mode="json")),
-                },
-            )
-
-
-def _renew(store: Store, job: Job, worker: str, lease_seconds: int, control: JobControl) -> None:
+def _renew(
+    jobs: JobRepository, job: Job, worker: str, lease_seconds: int, control: JobControl
+) -> None:
     """Confirms (and renews) the lease right before publishing."""
     try:
-        heartbeat_job(store=store, job_id=job.id, worker=worker, lease_seconds=lease_seconds)
+        jobs.heartbeat(job_id=job.id, worker=worker, lease_seconds=lease_seconds)
     except LeaseLost:
-        control.abort(_lost_reason(store, job.id))
+        control.abort(_lost_reason(jobs, job.id))
     control.check()
 
 
@@ -438,22 +373,23 @@ def _run_attempt(
     control = control or JobControl()
     user_dir = media_root / str(job.user_id)
     final = user_dir / str(job.id)
-    meter: UsageMeter | None = ports.meter if ports is not None else None
+    meter: UsageLog | None = ports.meter if ports is not None else None
     attempt_root = user_dir / f".{job.id}.{job.attempts}.{uuid.uuid4().hex[:8]}"
     _remove_stale_attempts(user_dir, job)
-    reporter = _Reporter(store, job, worker, control)
-    beat = _Heartbeat(store, job, worker, lease_seconds, control, lambda: reporter.progress)
+    repos = Repositories.postgres(store)
+    jobs = repos.jobs
+    reporter = _Reporter(jobs, job, worker, control)
+    beat = _Heartbeat(jobs, job, worker, lease_seconds, control, lambda: reporter.progress)
     beat.start()
     hold: CreditHold | None = None
     try:
         try:
             spec = parse_payload(job.payload, base_dir=user_dir)
-            recorded = _recorded(store, job.id)
+            recorded = _recorded(jobs, job.id)
             wanted = {f.value for f in spec.formats}
             reused = set(recorded) == wanted and all(p.is_file() for p, _ in recorded.values())
             # Before any paid work; the same key on every attempt returns the first hold.
-            hold = hold_credits(
-                store=store,
+            hold = repos.credits.hold(
                 user_id=job.user_id,
                 amount=estimate_cost(spec),
                 job_id=job.id,
@@ -478,11 +414,18 @@ def _run_attempt(
                     reporter=reporter,
                     brief_data=spec.brief_data,
                 )
-                _renew(store, job, worker, lease_seconds, control)
+                _renew(jobs, job, worker, lease_seconds, control)
                 user_dir.mkdir(parents=True, exist_ok=True)
                 replace_dir(result.out_dir, final)
-                _record_outputs(store, job, result, final)
-                recorded = _recorded(store, job.id)
+                jobs.record_outputs(
+                    user_id=job.user_id,
+                    job_id=job.id,
+                    project_id=job.project_id,
+                    outputs=result.manifest.outputs,
+                    out_dir=final,
+                    preview=result.manifest.preview,
+                )
+                recorded = _recorded(jobs, job.id)
             control.check()
             spent = _provider_spend(work_dir, meter)
             actual = min(
@@ -490,8 +433,7 @@ def _run_attempt(
                 actual_cost((d for _, d in recorded.values()), preview=spec.options.preview)
                 + spent,
             )
-            advance_job(
-                store=store,
+            jobs.advance(
                 job_id=job.id,
                 worker=worker,
                 state=JobState.QC,
@@ -503,22 +445,22 @@ def _run_attempt(
                     "provider_credits": spent,
                 },
             )
-            settle_hold(store=store, hold_id=hold.id, actual=actual)
-            return complete_job(store=store, job_id=job.id, worker=worker)
+            repos.credits.settle(hold_id=hold.id, actual=actual)
+            return jobs.complete(job_id=job.id, worker=worker)
         except LeaseLost:
-            control.abort(_lost_reason(store, job.id))
+            control.abort(_lost_reason(jobs, job.id))
             raise JobAborted(control.reason or LEASE_LOST) from None
         except JobAborted:
             raise
         except InsufficientCredits as exc:
             return _fail(
-                store, job, worker, f"insufficient credits: {exc.problem}", hold, final,
+                repos, job, worker, f"insufficient credits: {exc.problem}", hold, final,
                 retry=False, spent=_provider_spend(work_dir, meter),
             )  # fmt: skip
         except (BadInput, ProviderRejected) as exc:
             # the user's to fix (a key, a model name, a refused prompt): retrying cannot help
             return _fail(
-                store, job, worker, exc.message, hold, final,
+                repos, job, worker, exc.message, hold, final,
                 retry=False, spent=_provider_spend(work_dir, meter),
             )  # fmt: skip
         except Exception as exc:
@@ -528,19 +470,19 @@ def _run_attempt(
                 exc.message if isinstance(exc, ReelforgeError) else f"{type(exc).__name__}: {exc}"
             )
             return _fail(
-                store, job, worker, message, hold, final,
+                repos, job, worker, message, hold, final,
                 retry=True, spent=_provider_spend(work_dir, meter),
             )  # fmt: skip
     except JobAborted as exc:
         return _aborted(
-            store, job, worker, exc.reason, hold, final, spent=_provider_spend(work_dir, meter)
+            repos, job, worker, exc.reason, hold, final, spent=_provider_spend(work_dir, meter)
         )
     finally:
         beat.stop()
         shutil.rmtree(attempt_root, ignore_errors=True)
 
 
-def _provider_spend(work_dir: Path, meter: UsageMeter | None) -> int:
+def _provider_spend(work_dir: Path, meter: UsageLog | None) -> int:
     """Credits paid to providers by every attempt of this job (the meter's log in the work
     folder keeps earlier attempts'); 0 when no provider was called."""
     if meter is not None:
@@ -550,7 +492,7 @@ def _provider_spend(work_dir: Path, meter: UsageMeter | None) -> int:
 
 
 def _unpublish(
-    store: Store, job: Job, hold: CreditHold | None, final: Path, *, spent: int = 0
+    repos: Repositories, job: Job, hold: CreditHold | None, final: Path, *, spent: int = 0
 ) -> None:
     """For a job that ended failed or canceled: outputs removed, the hold released except for
     what providers were already paid (``spent``), which is charged."""
@@ -558,21 +500,21 @@ def _unpublish(
         # Already settled (a cancel that raced the settlement): the charge stands.
         with contextlib.suppress(StoreError):
             if spent > 0:
-                settle_hold(store=store, hold_id=hold.id, actual=min(spent, hold.amount))
+                repos.credits.settle(hold_id=hold.id, actual=min(spent, hold.amount))
             else:
-                release_hold(store=store, hold_id=hold.id)
-    _execute(store, "worker_delete_renders", {"job_id": job.id})
+                repos.credits.release(hold_id=hold.id)
+    repos.jobs.unpublish(job_id=job.id)
     shutil.rmtree(final, ignore_errors=True)
 
 
-def _current(store: Store, job: Job) -> Job:
-    current = get_job(store=store, job_id=job.id)
+def _current(jobs: JobRepository, job: Job) -> Job:
+    current = jobs.get(job_id=job.id)
     assert current is not None
     return current
 
 
 def _fail(
-    store: Store,
+    repos: Repositories,
     job: Job,
     worker: str,
     error: str,
@@ -583,17 +525,18 @@ def _fail(
     spent: int = 0,
 ) -> Job:
     try:
-        after = fail_job(store=store, job_id=job.id, worker=worker, error=error, retry=retry)
+        after = repos.jobs.fail(job_id=job.id, worker=worker, error=error, retry=retry)
     except LeaseLost:
-        return _aborted(store, job, worker, _lost_reason(store, job.id), hold, final, spent=spent)
+        reason = _lost_reason(repos.jobs, job.id)
+        return _aborted(repos, job, worker, reason, hold, final, spent=spent)
     if after.state == JobState.FAILED:
-        _unpublish(store, job, hold, final, spent=spent)
+        _unpublish(repos, job, hold, final, spent=spent)
     # Queued again: the hold stays for the next attempt, which gets it back by its key.
     return after
 
 
 def _aborted(
-    store: Store,
+    repos: Repositories,
     job: Job,
     worker: str,
     reason: str,
@@ -603,8 +546,8 @@ def _aborted(
     spent: int = 0,
 ) -> Job:
     if reason == CANCELED:
-        _unpublish(store, job, hold, final, spent=spent)
+        _unpublish(repos, job, hold, final, spent=spent)
     elif reason == SHUTDOWN:
-        release_job(store=store, job_id=job.id, worker=worker, reason=reason)
+        repos.jobs.release(job_id=job.id, worker=worker, reason=reason)
     # Lease lost: another worker owns the job now, with the same hold; leave everything to it.
-    return _current(store, job)
+    return _current(repos.jobs, job)

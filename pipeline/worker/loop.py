@@ -12,9 +12,9 @@ from pathlib import Path
 from uuid import UUID
 
 from pipeline.render import Ports
-from pipeline.store import Job, Store, StoreError, claim_job, claim_job_by_id, job_wakeups
+from pipeline.store import Job, Repositories, Store, StoreError
 from pipeline.visuals import ClipFactory
-from pipeline.worker.job import SHUTDOWN, JobControl, release_job, release_orphan_holds, run_job
+from pipeline.worker.job import SHUTDOWN, JobControl, run_job
 
 __all__ = ["Worker", "worker_name"]
 
@@ -44,6 +44,7 @@ class Worker:
         offline_clips: ClipFactory | None = None,
     ) -> None:
         self.store = store
+        self.repos = Repositories.postgres(store)
         self.media_root = media_root
         self.name = name or worker_name()
         self.lease_seconds = lease_seconds
@@ -76,18 +77,19 @@ class Worker:
         render is inside a long step; the render stops at its next check and publishes nothing."""
         control.abort(SHUTDOWN)
         with contextlib.suppress(StoreError):  # run_job tries again when it stops
-            release_job(store=self.store, job_id=job.id, worker=self.name)
+            self.repos.jobs.release(job_id=job.id, worker=self.name, reason=SHUTDOWN)
 
     def run_once(self, job_id: UUID | None = None) -> Job | None:
         """Claims and runs one job (that one, given ``job_id``); None when it was not runnable."""
-        release_orphan_holds(store=self.store)
+        jobs = self.repos.jobs
+        self.repos.credits.release_orphans()
         if self.stopping:
             return None
         if job_id is None:
-            job = claim_job(store=self.store, worker=self.name, lease_seconds=self.lease_seconds)
+            job = jobs.claim(worker=self.name, lease_seconds=self.lease_seconds)
         else:
-            job = claim_job_by_id(
-                store=self.store, job_id=job_id, worker=self.name, lease_seconds=self.lease_seconds
+            job = jobs.claim_by_id(
+                job_id=job_id, worker=self.name, lease_seconds=self.lease_seconds
             )
         if job is None:
             return None
@@ -114,7 +116,7 @@ class Worker:
 
     def run(self) -> None:
         """Loops until stopped; wakes on NOTIFY, or every ``poll_seconds`` for expired leases."""
-        with job_wakeups(store=self.store) as wakeups:
+        with self.repos.jobs.wakeups() as wakeups:
             while not self.stopping:
                 if self.run_once() is None and not self.stopping:
                     wakeups.wait(self.poll_seconds)

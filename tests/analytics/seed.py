@@ -6,8 +6,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from pipeline.analytics.model import CreativeAttributes, PerformanceRow
-from pipeline.store import Store, adjust_credits, hold_credits, settle_hold
+from pipeline.analytics.model import PerformanceRow
+from pipeline.creative import CreativeAttributes
+from pipeline.store import Store
+from pipeline.store.credits import Credits
 
 __all__ = ["insert_creatives", "insert_job", "insert_rows"]
 
@@ -63,8 +65,8 @@ def insert_job(
 ) -> uuid.UUID:
     """A delivered job with one render per format (``outputs``: format → seconds), whose hold of
     ``hold`` credits is settled at ``settled`` (None: released, as for a failed job)."""
-    adjust_credits(
-        store=store, user_id=user_id, amount=hold, reason="grant", idempotency_key=uuid.uuid4().hex
+    Credits(store).adjust(
+        user_id=user_id, amount=hold, reason="grant", idempotency_key=uuid.uuid4().hex
     )
     with store.as_service() as conn:
         row = conn.execute(
@@ -81,11 +83,9 @@ def insert_job(
                 " duration_s) values (%s, %s, %s, %s, %s, %s, %s)",
                 (user_id, job_id, fmt, f"{job_id}/{fmt}.mp4", width, height, seconds),
             )
-    held = hold_credits(store=store, user_id=user_id, amount=hold, job_id=job_id)
+    held = Credits(store).hold(user_id=user_id, amount=hold, job_id=job_id)
     if settled is not None:
-        settle_hold(store=store, hold_id=held.id, actual=settled)
+        Credits(store).settle(hold_id=held.id, actual=settled)
     else:
-        from pipeline.store import release_hold
-
-        release_hold(store=store, hold_id=held.id)
+        Credits(store).release(hold_id=held.id)
     return job_id

@@ -16,7 +16,8 @@ from decimal import Decimal
 
 import numpy as np
 
-from pipeline.analytics.model import CreativeAttributes, PerformanceRow, duration_bucket
+from pipeline.analytics.model import PerformanceRow
+from pipeline.creative import CreativeAttributes, duration_bucket
 
 __all__ = ["DEFAULT_ARMS", "Arm", "Dataset", "generate", "lucky_hook"]
 

@@ -16,13 +16,12 @@ from pipeline.analytics.cost import (
     asset_credits,
     cost_report,
     credit_price,
-    load_asset_costs,
 )
 from pipeline.analytics.model import PerformanceRow
 from pipeline.analytics.report import MixedCurrencies
-from pipeline.analytics.store import record_creatives
 from pipeline.errors import BadInput
 from pipeline.store import Store
+from pipeline.store.analytics import Analytics
 from tests.analytics.seed import insert_creatives, insert_job, insert_rows
 from tests.analytics.synthetic import Arm, generate
 from tests.store.conftest import *  # noqa: F403  (the embedded PostgreSQL fixtures)
@@ -150,7 +149,7 @@ def test_ledger_costs_are_read_per_creative_under_rls(
     )
     insert_rows(store, user_a, data.rows)
 
-    costs = {a.creative_id: a for a in load_asset_costs(store=store, user_id=user_a)}
+    costs = {a.creative_id: a for a in Analytics(store).asset_costs(user_id=user_a)}
     assert set(costs) == {c.creative_id for c in data.creatives}
     assert costs[first.creative_id].job_credits == 300
     assert costs[first.creative_id].job_durations == (20.0, 10.0)  # by format: 1x1, 9x16
@@ -159,7 +158,7 @@ def test_ledger_costs_are_read_per_creative_under_rls(
     assert costs[local.creative_id].job_id is None
     assert asset_credits(costs[local.creative_id]) is None
     assert asset_credits(costs[failed.creative_id]) is None  # released, never charged
-    assert load_asset_costs(store=store, user_id=user_b) == []
+    assert Analytics(store).asset_costs(user_id=user_b) == []
 
     report = cost_report(list(costs.values()), data.rows, price=USD)
     assert report.total.production_cost == Decimal("3.00")
@@ -175,11 +174,11 @@ def test_a_preview_never_moves_a_creatives_cost_off_its_final_render(
 
     def record(job: uuid.UUID, *, preview: bool) -> Decimal | None:
         with store.as_service() as conn:
-            record_creatives(
+            Analytics(store).record_creatives(
                 conn, user_id=user_a, job_id=job, project_id=None, creatives=[creative],
                 preview=preview,
             )  # fmt: skip
-        (cost,) = load_asset_costs(store=store, user_id=user_a)
+        (cost,) = Analytics(store).asset_costs(user_id=user_a)
         return asset_credits(cost)
 
     draft = insert_job(store, user_a, {"9x16": 8.0}, hold=80, settled=80)

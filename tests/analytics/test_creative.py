@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from pipeline.analytics.creative import (
+from pipeline.creative import (
     UTM_MEDIUM,
     UTM_SOURCES,
     ad_name,
@@ -20,20 +20,22 @@ from pipeline.analytics.creative import (
     with_creatives,
 )
 from pipeline.manifest import Manifest
-from pipeline.render import Ports, RenderOptions, RenderResult, render
+from pipeline.render import Ports, RenderResult
 from pipeline.templates.registry import get_template
 from pipeline.voice import FakeVoice
 from tests.conftest import BASE_BRIEF, PHOTOS
+from tests.rendering import render_ad
 
 HASH = "a" * 64
+SCRIPT = "c" * 64
 
 
 def test_the_same_inputs_give_the_same_id_and_any_change_a_new_one() -> None:
-    first = creative_id(HASH, 1, "9x16")
+    first = creative_id(HASH, SCRIPT, "9x16")
 
-    assert first == creative_id(HASH, 1, "9x16")
-    assert len({first, creative_id(HASH, 2, "9x16"), creative_id(HASH, 1, "1x1"),
-                creative_id("b" * 64, 1, "9x16")}) == 4  # fmt: skip
+    assert first == creative_id(HASH, SCRIPT, "9x16")
+    assert len({first, creative_id(HASH, "d" * 64, "9x16"), creative_id(HASH, SCRIPT, "1x1"),
+                creative_id("b" * 64, SCRIPT, "9x16")}) == 4  # fmt: skip
     assert re.fullmatch(r"rf-[0-9a-f]{12}", first)
 
 
@@ -73,7 +75,7 @@ def test_every_format_has_a_documented_utm_source() -> None:
 
 
 def test_ad_name_contains_the_id_and_the_id_is_found_again() -> None:
-    cid = creative_id(HASH, 2, "4x5")
+    cid = creative_id(HASH, SCRIPT, "4x5")
     name = ad_name(sku="AUR-ESP-01", template="product_showcase", fmt="4x5", option=2, creative=cid)
 
     assert name == f"AUR-ESP-01_product_showcase_4x5_o2_{cid}"
@@ -109,10 +111,10 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> RenderResult:
     data = json.loads(json.dumps(BASE_BRIEF))
     data["product"]["url"] = "https://example.com/cup?ref=brief"
     (root / "brief.json").write_text(json.dumps(data))
-    return render(
+    return render_ad(
         root / "brief.json",
         root / "out",
-        options=RenderOptions(preview=True),
+        preview=True,
         ports=Ports(voice=FakeVoice()),
     )
 
@@ -124,7 +126,7 @@ def test_a_render_records_each_outputs_creative_in_the_manifest(rendered: Render
     creative = entry.creative
     assert creative is not None
     script = manifest.scripts[manifest.chosen_option - 1]
-    assert creative.creative_id == creative_id(manifest.brief_hash, 1, "9x16")
+    assert creative.creative_id == creative_id(manifest.brief_hash, manifest.script_hash, "9x16")
     assert creative.format == "9x16" and creative.script_option == 1
     assert (creative.sku, creative.product) == ("AUR-ESP-01", "Aurora Espresso Cup")
     assert creative.template == "product_showcase"

@@ -17,10 +17,10 @@ import psycopg
 import pytest
 
 from pipeline.analytics.importers import GoogleAdsApi, MetaInsightsApi, PerformanceSource
-from pipeline.analytics.model import CreativeAttributes
-from pipeline.analytics.store import record_creatives
+from pipeline.creative import CreativeAttributes
 from pipeline.providers import CircuitBreaker, ProviderError, ProviderRejected, RetryPolicy
 from pipeline.store import Store
+from pipeline.store.analytics import Analytics
 from tests.api.conftest import *  # noqa: F403
 from tests.api.conftest import ApiClient
 
@@ -457,7 +457,9 @@ def _seed(store: Store, user: uuid.UUID) -> None:
         for cid in ("rf-0a1b2c3d4e5f", "rf-1b2c3d4e5f60")
     ]
     with store.as_service() as conn:
-        record_creatives(conn, user_id=user, job_id=None, project_id=None, creatives=creatives)
+        Analytics(store).record_creatives(
+            conn, user_id=user, job_id=None, project_id=None, creatives=creatives
+        )
 
 
 @pytest.mark.integration

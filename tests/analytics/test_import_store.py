@@ -14,17 +14,14 @@ import httpx
 import psycopg
 import pytest
 
-from pipeline.analytics.creative import ad_name, creative_id
 from pipeline.analytics.dataset import load_dataset
 from pipeline.analytics.importers import BadReport, MetaInsightsApi, read_csv_report
-from pipeline.analytics.model import CreativeAttributes
 from pipeline.analytics.report import build_report
 from pipeline.analytics.store import (
     import_report,
-    list_creatives,
     list_performance,
-    record_creatives,
 )
+from pipeline.creative import CreativeAttributes, ad_name, creative_id
 from pipeline.manifest import Manifest
 from pipeline.providers import CircuitBreaker
 from pipeline.render import Ports
@@ -33,10 +30,10 @@ from pipeline.store import (
     JobState,
     Store,
     StoreInputError,
-    adjust_credits,
-    claim_job,
-    enqueue_job,
 )
+from pipeline.store.analytics import Analytics
+from pipeline.store.credits import Credits
+from pipeline.store.jobs import Jobs
 from pipeline.voice import FakeVoice
 from pipeline.worker import run_job
 from tests.conftest import BASE_BRIEF, PHOTOS
@@ -72,18 +69,20 @@ def make_creative(cid: str, fmt: str = "9x16") -> CreativeAttributes:
 
 def seed_creatives(store: Store, user: uuid.UUID, ids: tuple[str, ...] = IDS) -> None:
     with store.as_service() as conn:
-        record_creatives(
+        Analytics(store).record_creatives(
             conn, user_id=user, job_id=None, project_id=None, creatives=map(make_creative, ids)
         )
 
 
 def imported_bytes(store: Store, user: uuid.UUID, data: bytes, name: str) -> Any:
-    return import_report(store=store, user_id=user, report=read_csv_report(data, name=name))
+    return import_report(
+        analytics=Analytics(store), user_id=user, report=read_csv_report(data, name=name)
+    )
 
 
 def imported(store: Store, user: uuid.UUID, name: str) -> Any:
     report = read_csv_report((DATA / name).read_bytes(), name=name)
-    return import_report(store=store, user_id=user, report=report)
+    return import_report(analytics=Analytics(store), user_id=user, report=report)
 
 
 def totals(admin: Admin, user: uuid.UUID) -> tuple[object, ...]:
@@ -106,7 +105,7 @@ def test_an_import_joins_rows_to_creatives_and_reports_the_unmatched(
     assert (result.rows, result.imported, result.updated, result.unchanged) == (3, 2, 0, 0)
     assert [(u.line, u.ad_name) for u in result.unmatched] == [(5, "Summer sale static image")]
     assert totals(admin, user_a) == (2, 20346, 234, Decimal("1332.66"), 12)
-    rows = {r.creative_id: r for r in list_performance(store=store, user_id=user_a)}
+    rows = {r.creative_id: r for r in list_performance(analytics=Analytics(store), user_id=user_a)}
     assert rows["rf-0a1b2c3d4e5f"].source == "meta_csv"
     assert rows["rf-0a1b2c3d4e5f"].video_3s_plays == 4321
     assert rows["rf-1b2c3d4e5f60"].thruplays == 0  # "—" in the ThruPlays column
@@ -150,7 +149,9 @@ def test_a_corrected_export_replaces_the_numbers_of_the_rows_it_repeats(
     text = (DATA / "meta_usd.csv").read_text().replace('"8,001"', '"9,001"')
 
     result = import_report(
-        store=store, user_id=user_a, report=read_csv_report(text.encode(), name="fixed.csv")
+        analytics=Analytics(store),
+        user_id=user_a,
+        report=read_csv_report(text.encode(), name="fixed.csv"),
     )
 
     assert (result.imported, result.updated, result.unchanged) == (0, 1, 1)
@@ -191,7 +192,7 @@ def test_rows_of_one_ad_and_period_are_summed_and_other_ads_kept_apart(
     )
 
     result = import_report(
-        store=store, user_id=user_a, report=read_csv_report(data, name="two.csv")
+        analytics=Analytics(store), user_id=user_a, report=read_csv_report(data, name="two.csv")
     )
 
     assert (result.rows, result.imported) == (3, 2)
@@ -205,7 +206,9 @@ def meta_import(store: Store, user: uuid.UUID, name: str, *lines: str) -> Any:
     """A Meta export of ``lines`` (start, end, ad name, campaign, spend, impressions, clicks,
     placement) imported as ``name``."""
     data = (CAMPAIGNS + "".join(f"{line}\n" for line in lines)).encode()
-    return import_report(store=store, user_id=user, report=read_csv_report(data, name=name))
+    return import_report(
+        analytics=Analytics(store), user_id=user, report=read_csv_report(data, name=name)
+    )
 
 
 def test_exports_of_different_campaigns_for_one_period_add_up(
@@ -226,9 +229,9 @@ def test_exports_of_different_campaigns_for_one_period_add_up(
 
     assert (retarget.imported, retarget.updated) == (1, 0)
     assert totals(admin, user_a) == (2, 13000, 160, Decimal("130.00"), 0)
-    keys = {r.ad_key for r in list_performance(store=store, user_id=user_a)}
+    keys = {r.ad_key for r in list_performance(analytics=Analytics(store), user_id=user_a)}
     assert keys == {"Spring | x_rf-0a1b2c3d4e5f", "Retarget | x_rf-0a1b2c3d4e5f"}
-    creatives, rows = load_dataset(store, user_a)
+    creatives, rows = load_dataset(Analytics(store), user_a)
     assert build_report(creatives, rows, by="template").impressions == 13000
 
 
@@ -316,7 +319,7 @@ def test_one_source_per_platform_a_csv_is_refused_over_api_rows(
         transport=httpx.MockTransport(lambda _: httpx.Response(200, json=page)),
         breaker=CircuitBreaker("test"),
     )
-    import_report(store=store, user_id=user_a, report=api.fetch())
+    import_report(analytics=Analytics(store), user_id=user_a, report=api.fetch())
 
     with pytest.raises(BadReport) as failure:
         meta_import(
@@ -355,7 +358,9 @@ def test_the_same_ad_in_another_currency_is_refused_not_overwritten(
     ).encode()
 
     with pytest.raises(BadReport, match=r"in USD, and this one is in EUR"):
-        import_report(store=store, user_id=user_a, report=read_csv_report(euro, name="eur.csv"))
+        import_report(
+            analytics=Analytics(store), user_id=user_a, report=read_csv_report(euro, name="eur.csv")
+        )
 
     assert totals(admin, user_a)[:2] == (1, 10000)
 
@@ -371,7 +376,7 @@ def test_a_failing_import_imports_nothing(store: Store, admin: Admin, user_a: uu
     report = read_csv_report(data, name="mixed.csv")
 
     with pytest.raises(BadReport, match=r"mixed\.csv, line 4.*EUR"):
-        import_report(store=store, user_id=user_a, report=report)
+        import_report(analytics=Analytics(store), user_id=user_a, report=report)
 
     assert totals(admin, user_a)[0] == 0
     assert admin.execute("select count(*) from public.analytics_imports").fetchone() == (0,)
@@ -387,8 +392,8 @@ def test_performance_is_tenant_data(
     theirs = imported(store, user_b, "meta_usd.csv")
 
     assert (theirs.imported, len(theirs.unmatched)) == (0, 3)
-    assert list_performance(store=store, user_id=user_b) == []
-    assert list_creatives(store=store, user_id=user_b) == []
+    assert list_performance(analytics=Analytics(store), user_id=user_b) == []
+    assert Analytics(store).creatives(user_id=user_b) == []
     with store.as_user(user_b) as conn:
         assert conn.execute("select count(*) from public.analytics_imports").fetchone() == (1,)
         assert conn.execute(
@@ -421,7 +426,7 @@ def test_performance_is_tenant_data(
 
 def test_a_tenant_cannot_write_creatives(store: Store, user_a: uuid.UUID) -> None:
     with pytest.raises(AccessDenied), store.as_user(user_a) as conn:
-        record_creatives(
+        Analytics(store).record_creatives(
             conn,
             user_id=user_a,
             job_id=None,
@@ -453,8 +458,8 @@ def test_an_api_pull_imports_like_a_file(store: Store, user_a: uuid.UUID) -> Non
         breaker=CircuitBreaker("test"),
     )
 
-    first = import_report(store=store, user_id=user_a, report=source.fetch())
-    second = import_report(store=store, user_id=user_a, report=source.fetch())
+    first = import_report(analytics=Analytics(store), user_id=user_a, report=source.fetch())
+    second = import_report(analytics=Analytics(store), user_id=user_a, report=source.fetch())
 
     assert (first.source, first.imported, second.unchanged) == ("meta_api", 1, 1)
 
@@ -462,19 +467,18 @@ def test_an_api_pull_imports_like_a_file(store: Store, user_a: uuid.UUID) -> Non
 def test_the_worker_records_each_outputs_creative(
     store: Store, admin: Admin, user_a: uuid.UUID, tmp_path: Path
 ) -> None:
-    adjust_credits(store=store, user_id=user_a, amount=1000, reason="grant", idempotency_key="g")
+    Credits(store).adjust(user_id=user_a, amount=1000, reason="grant", idempotency_key="g")
     uploads = tmp_path / "media" / str(user_a) / "uploads"
     uploads.mkdir(parents=True)
     (uploads / "coffee.png").write_bytes((PHOTOS / "coffee.png").read_bytes())
     brief = copy.deepcopy(BASE_BRIEF)
     brief["product"]["photos"] = ["uploads/coffee.png"]
-    job = enqueue_job(
-        store=store,
+    job = Jobs(store).enqueue(
         user_id=user_a,
         kind="render",
         payload={"brief": brief, "formats": ["9x16"], "preview": True},
     )
-    claimed = claim_job(store=store, worker="w1", lease_seconds=30)
+    claimed = Jobs(store).claim(worker="w1", lease_seconds=30)
     assert claimed is not None
 
     done = run_job(
@@ -487,7 +491,7 @@ def test_the_worker_records_each_outputs_creative(
     )
 
     assert done.state == JobState.DELIVERED, done.error
-    (creative,) = list_creatives(store=store, user_id=user_a)
+    (creative,) = Analytics(store).creatives(user_id=user_a)
     assert creative.job_id == job.id and creative.format == "9x16"
     manifest = Manifest.model_validate_json(
         (tmp_path / "media" / str(user_a) / str(job.id) / "manifest.json").read_text()
@@ -497,4 +501,4 @@ def test_the_worker_records_each_outputs_creative(
     assert (
         creative.model_dump(exclude={"job_id", "project_id", "created_at"}) == written.model_dump()
     )
-    assert written.creative_id == creative_id(manifest.brief_hash, 1, "9x16")
+    assert written.creative_id == creative_id(manifest.brief_hash, manifest.script_hash, "9x16")

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from pipeline.api import ApiSettings, TokenVerifier, dev_settings, mint_dev_token
 from pipeline.api.auth import DEV_SECRET_FILE, InvalidToken
-from pipeline.store.renders import local_user_id
+from pipeline.store.users import local_user_id
 from tests.api.conftest import ISSUER, KID, ApiClient, claims_for
 
 pytestmark = pytest.mark.integration

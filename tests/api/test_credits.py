@@ -12,7 +12,8 @@ import pytest
 from pipeline.api.models import BRIEF_EXAMPLE
 from pipeline.api.pricing import estimate_cost
 from pipeline.formats import Format
-from pipeline.store import Store, adjust_credits
+from pipeline.store import Store
+from pipeline.store.credits import Credits
 from tests.api.conftest import ApiClient
 
 pytestmark = pytest.mark.integration
@@ -22,9 +23,7 @@ Auth = Callable[[uuid.UUID], dict[str, str]]
 
 def _grant(store: Store, user: uuid.UUID, n: int) -> None:
     for i in range(n):
-        adjust_credits(
-            store=store, user_id=user, amount=10 + i, reason="grant", idempotency_key=f"g{i}"
-        )
+        Credits(store).adjust(user_id=user, amount=10 + i, reason="grant", idempotency_key=f"g{i}")
 
 
 def test_balance_is_the_callers_own(

@@ -11,16 +11,8 @@ import anyio
 import pytest
 
 from pipeline.api.jobs import event_stream
-from pipeline.store import (
-    JobState,
-    Store,
-    advance_job,
-    cancel_job,
-    claim_job,
-    complete_job,
-    enqueue_job,
-    heartbeat_job,
-)
+from pipeline.store import JobState, Repositories, Store
+from pipeline.store.jobs import Jobs
 from tests.api.conftest import ApiClient
 from tests.api.test_jobs import Admin, Auth, problem
 
@@ -44,11 +36,11 @@ def _frames(text: str) -> list[dict[str, Any]]:
 
 
 def _run(store: Store, user_id: uuid.UUID) -> uuid.UUID:
-    job = enqueue_job(store=store, user_id=user_id, kind="render")
-    assert claim_job(store=store, worker="w1") is not None
-    heartbeat_job(store=store, job_id=job.id, worker="w1", progress=0.2)
-    advance_job(store=store, job_id=job.id, worker="w1", state=JobState.GENERATING, progress=0.5)
-    complete_job(store=store, job_id=job.id, worker="w1")
+    job = Jobs(store).enqueue(user_id=user_id, kind="render")
+    assert Jobs(store).claim(worker="w1") is not None
+    Jobs(store).heartbeat(job_id=job.id, worker="w1", progress=0.2)
+    Jobs(store).advance(job_id=job.id, worker="w1", state=JobState.GENERATING, progress=0.5)
+    Jobs(store).complete(job_id=job.id, worker="w1")
     return job.id
 
 
@@ -92,12 +84,12 @@ def test_last_event_id_resumes_right_after_it(
 def test_new_events_stream_live_until_the_job_ends(
     user_a: uuid.UUID, admin: Admin, store: Store
 ) -> None:
-    job = enqueue_job(store=store, user_id=user_a, kind="render")
+    job = Jobs(store).enqueue(user_id=user_a, kind="render")
 
     async def consume() -> list[str]:
         frames: list[str] = []
         stream = event_stream(
-            store=store,
+            repos=Repositories.postgres(store),
             user_id=user_a,
             job_id=job.id,
             after_id=0,
@@ -110,10 +102,10 @@ def test_new_events_stream_live_until_the_job_ends(
                 events = _frames("".join(frames))
                 if len(events) == 1 and frame.startswith(": heartbeat"):
                     # The stream is waiting: a worker takes the job, then it is canceled.
-                    assert claim_job(store=store, worker="w1") is not None
-                    heartbeat_job(store=store, job_id=job.id, worker="w1", progress=0.3)
+                    assert Jobs(store).claim(worker="w1") is not None
+                    Jobs(store).heartbeat(job_id=job.id, worker="w1", progress=0.3)
                 if len(events) == 3 and frame.startswith("id:"):
-                    cancel_job(store=store, job_id=job.id, user_id=user_a)
+                    Jobs(store).cancel(job_id=job.id, user_id=user_a)
         return frames
 
     frames = anyio.run(consume)

@@ -12,6 +12,7 @@ from psycopg.types.json import Jsonb
 from pipeline.api import ApiSettings, idempotency
 from pipeline.api.jobs import JobIn
 from pipeline.store import Store
+from pipeline.store.idempotency import Idempotency
 from tests.api.conftest import ApiClient
 from tests.api.test_jobs import Admin, Auth, make_project, problem, start
 
@@ -127,7 +128,8 @@ def test_an_expired_key_is_new_and_cleanup_deletes_it(
     assert fresh.status_code == 201, fresh.text
     assert idempotency.REPLAYED_HEADER not in fresh.headers
     assert _jobs(admin) == 1
-    assert idempotency.cleanup(store=store) == 1
+    cleanup = Idempotency(store).cleanup
+    assert cleanup(retention_seconds=idempotency.RETENTION_SECONDS) == 1
     assert admin.execute("select key from public.idempotency_keys").fetchall() == [("old",)]
 
 

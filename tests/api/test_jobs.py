@@ -19,14 +19,9 @@ from pipeline.api.models import BRIEF_EXAMPLE
 from pipeline.store import (
     JobState,
     Store,
-    adjust_credits,
-    advance_job,
-    claim_job,
-    complete_job,
-    enqueue_job,
-    hold_credits,
-    settle_hold,
 )
+from pipeline.store.credits import Credits
+from pipeline.store.jobs import Jobs
 from tests.api.conftest import PHOTO, ApiClient
 
 pytestmark = pytest.mark.integration
@@ -85,19 +80,17 @@ def problem(response: Any, status: int) -> dict[str, Any]:
 
 def deliver(store: Store, settings: ApiSettings, job_id: uuid.UUID, user_id: uuid.UUID) -> Path:
     """Runs the job's lifecycle as a worker would: claim, stages, one output, hold and settle."""
-    claimed = claim_job(store=store, worker="w1")
+    claimed = Jobs(store).claim(worker="w1")
     assert claimed is not None
     assert claimed.id == job_id
-    advance_job(
-        store=store,
+    Jobs(store).advance(
         job_id=job_id,
         worker="w1",
         state=JobState.GENERATING,
         checkpoint={"stages": {"script": 0.25, "brief": 0.5}},
         progress=0.4,
     )
-    advance_job(
-        store=store,
+    Jobs(store).advance(
         job_id=job_id,
         worker="w1",
         state=JobState.COMPOSING,
@@ -113,12 +106,12 @@ def deliver(store: Store, settings: ApiSettings, job_id: uuid.UUID, user_id: uui
             " duration_s, loudness_lufs) values (%s, %s, '9x16', %s, 1080, 1920, 15, -14)",
             (user_id, job_id, str(out)),
         )
-    adjust_credits(store=store, user_id=user_id, amount=500, reason="purchase", idempotency_key="p")
-    hold = hold_credits(
-        store=store, user_id=user_id, amount=160, job_id=job_id, idempotency_key=f"job:{job_id}"
+    Credits(store).adjust(user_id=user_id, amount=500, reason="purchase", idempotency_key="p")
+    hold = Credits(store).hold(
+        user_id=user_id, amount=160, job_id=job_id, idempotency_key=f"job:{job_id}"
     )
-    settle_hold(store=store, hold_id=hold.id, actual=150)
-    complete_job(store=store, job_id=job_id, worker="w1")
+    Credits(store).settle(hold_id=hold.id, actual=150)
+    Jobs(store).complete(job_id=job_id, worker="w1")
     return out
 
 
@@ -233,8 +226,8 @@ def test_cancel(
 def test_list_pages_cover_every_job_once_even_with_inserts(
     client: ApiClient, user_a: uuid.UUID, user_b: uuid.UUID, auth: Auth, store: Store
 ) -> None:
-    ids = [enqueue_job(store=store, user_id=user_a, kind="render").id for _ in range(7)]
-    enqueue_job(store=store, user_id=user_b, kind="render")
+    ids = [Jobs(store).enqueue(user_id=user_a, kind="render").id for _ in range(7)]
+    Jobs(store).enqueue(user_id=user_b, kind="render")
     seen: list[str] = []
     cursor: str | None = None
     pages = 0
@@ -247,7 +240,7 @@ def test_list_pages_cover_every_job_once_even_with_inserts(
         pages += 1
         if pages == 1:
             # A job created after the first page comes before it: later pages are unaffected.
-            enqueue_job(store=store, user_id=user_a, kind="render")
+            Jobs(store).enqueue(user_id=user_a, kind="render")
         cursor = body["next_cursor"]
         if cursor is None:
             break

@@ -17,7 +17,8 @@ import pytest
 from fastapi import FastAPI
 
 from pipeline.api.routes.providers import provider_secrets
-from pipeline.store import Store, enqueue_job
+from pipeline.store import Store
+from pipeline.store.jobs import Jobs
 from pipeline.webhooks import generate_secret, webhook_headers
 from tests.api.conftest import ApiClient
 
@@ -94,7 +95,7 @@ def test_the_provider_name_is_case_and_dash_insensitive(
 def test_a_callback_naming_a_job_and_task_appends_a_log_event(
     provider_app: FastAPI, client: ApiClient, store: Store, user_a: uuid.UUID, admin: Admin
 ) -> None:
-    job = enqueue_job(store=store, user_id=user_a, kind="render")
+    job = Jobs(store).enqueue(user_id=user_a, kind="render")
     payload = {"job_id": str(job.id), "task_id": "t-42", "status": "succeeded"}
     body, headers = signed(payload, msg_id="msg_job")
     response = post(client, body, headers)
@@ -121,7 +122,7 @@ def test_a_callback_naming_a_job_and_task_appends_a_log_event(
 def test_a_duplicate_has_no_second_effect(
     provider_app: FastAPI, client: ApiClient, store: Store, user_a: uuid.UUID, admin: Admin
 ) -> None:
-    job = enqueue_job(store=store, user_id=user_a, kind="render")
+    job = Jobs(store).enqueue(user_id=user_a, kind="render")
     body, headers = signed({"job_id": str(job.id), "task_id": "t"}, msg_id="msg_dup")
     first = post(client, body, headers)
     again = post(client, body, headers)
@@ -138,7 +139,7 @@ def test_a_duplicate_has_no_second_effect(
 def test_five_identical_callbacks_in_parallel_record_one(
     provider_app: FastAPI, client: ApiClient, store: Store, user_a: uuid.UUID, admin: Admin
 ) -> None:
-    job = enqueue_job(store=store, user_id=user_a, kind="render")
+    job = Jobs(store).enqueue(user_id=user_a, kind="render")
     body, headers = signed({"job_id": str(job.id), "task_id": "t"}, msg_id="msg_par")
     with ThreadPoolExecutor(max_workers=5) as pool:
         responses = list(pool.map(lambda _: post(client, body, headers), range(5)))
@@ -246,7 +247,7 @@ def test_an_unsigned_provider_calls_back_with_the_token_in_its_url(
     from pipeline.providers.callbacks import StoreInbox
     from pipeline.providers.runtime import ProviderRuntime
 
-    job = enqueue_job(store=store, user_id=user_a, kind="render")
+    job = Jobs(store).enqueue(user_id=user_a, kind="render")
     runtime = ProviderRuntime(
         cache=ProviderCache(Path(tempfile.gettempdir())),
         callback_base="https://api.reelforge.example",
@@ -275,7 +276,7 @@ def test_an_unsigned_provider_calls_back_with_the_token_in_its_url(
     assert StoreInbox(store, job.id).payloads("fal", "req-7") == [json.loads(body)]
     assert StoreInbox(store, job.id).payloads("fal", "req-8") == []
     # another job's worker never sees it, even for the same task id
-    other_job = enqueue_job(store=store, user_id=user_a, kind="render")
+    other_job = Jobs(store).enqueue(user_id=user_a, kind="render")
     assert StoreInbox(store, other_job.id).payloads("fal", "req-7") == []
     # a token for another job, or none that matches, is refused
     other = path.replace(str(job.id), str(uuid.uuid4()))

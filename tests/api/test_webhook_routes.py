@@ -11,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 
 from pipeline.store import Store
-from pipeline.webhooks import enqueue_webhook
+from pipeline.store.webhooks import Webhooks
 from tests.api.conftest import ApiClient
 
 pytestmark = pytest.mark.integration
@@ -140,7 +140,7 @@ def test_deliveries_show_status_attempts_and_next_attempt(
 ) -> None:
     created = add(client, auth(user_a), events=["job.delivered"])
     with store.as_service() as conn:
-        enqueue_webhook(
+        Webhooks(store).enqueue(
             conn=conn, user_id=user_a, event_type="job.delivered", payload={"job_id": "j1"}
         )
     response = client.get(

@@ -18,11 +18,12 @@ import yaml
 from PIL import Image
 
 import modal_app.app as modal_app
-from modal_app.bundle import pack_brief, write_outputs
-from pipeline.brief import parse_brief
+from modal_app.bundle import pack_request, write_outputs
+from pipeline.brief import load_brief
 from pipeline.formats import FORMATS, Format
 from pipeline.palette import NAMED_COLOURS, KMeansPalette
-from pipeline.store import enqueue_job
+from pipeline.render import RenderRequest
+from pipeline.store.jobs import Jobs
 from pipeline.visuals import ClipRequest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -201,7 +202,7 @@ def test_sweep_spawns_one_render_per_runnable_job(
     from modal_app.sweep import sweep
 
     store = modal_app._store()
-    job = enqueue_job(store=store, user_id=make_user(), kind="render", payload={})
+    job = Jobs(store).enqueue(user_id=make_user(), kind="render", payload={})
     spawned: list[str] = []
     client = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(204)))
     with client:
@@ -210,16 +211,32 @@ def test_sweep_spawns_one_render_per_runnable_job(
     assert (report.dispatched_jobs, report.webhook_attempts) == (1, 0)
 
 
-def test_pack_brief_carries_every_named_file_and_parses_back(tmp_path: Path) -> None:
-    bundle = pack_brief(ROOT / "examples" / "espresso" / "brief.yaml")
-    photos = bundle["data"]["product"]["photos"]
-    assert photos == ["files/00-coffee.png"]
-    assert bundle["files"]["files/00-coffee.png"] == (PHOTOS / "coffee.png").read_bytes()
+def test_pack_request_carries_every_named_file_and_parses_back(
+    tmp_path: Path,
+    write_brief: Callable[[dict[str, Any]], Path],
+    brief_data: dict[str, Any],
+    photo_dir: Path,
+) -> None:
+    (photo_dir / "vo.wav").write_bytes(b"RIFF-not-really")  # every kind of file goes up
+    brief_data["voice"] = {"enabled": True, "file": "photos/vo.wav"}
+    brief_data["brand"]["logo"] = "photos/chelsea.png"
+    request = RenderRequest(brief=load_brief(write_brief(brief_data)), option=2, preview=True)
+    bundle = pack_request(request)
+    payload = bundle["payload"]
+    assert payload["brief"]["product"]["photos"] == ["files/00-coffee.png"]
+    assert payload["brief"]["brand"]["logo"] == "files/01-chelsea.png"
+    assert payload["brief"]["voice"]["file"] == "files/02-vo.wav"
+    assert bundle["files"]["files/02-vo.wav"] == b"RIFF-not-really"
+    assert (payload["option"], payload["preview"]) == (2, True)
     for name, content in bundle["files"].items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_bytes(content)
-    brief = parse_brief(yaml.safe_load(yaml.safe_dump(bundle["data"])), base_dir=tmp_path)
-    assert brief.product.photos == ((tmp_path / "files" / "00-coffee.png").resolve(),)
+        (tmp_path / "up" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "up" / name).write_bytes(content)
+    back = RenderRequest.from_payload(
+        yaml.safe_load(yaml.safe_dump(payload)), base_dir=tmp_path / "up"
+    )
+    assert back.brief.product.photos == ((tmp_path / "up" / "files" / "00-coffee.png").resolve(),)
+    assert back.brief.voice.file == (tmp_path / "up" / "files" / "02-vo.wav").resolve()
+    assert (back.option, back.preview) == (2, True)
 
 
 def test_write_outputs_refuses_names_that_escape_the_folder(tmp_path: Path) -> None:
@@ -228,17 +245,18 @@ def test_write_outputs_refuses_names_that_escape_the_folder(tmp_path: Path) -> N
     assert not (tmp_path / "evil.mp4").exists()
 
 
-def test_main_sends_the_bundle_and_writes_the_outputs(
+def test_main_sends_the_request_and_writes_the_outputs(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     calls: list[tuple[Any, ...]] = []
 
-    def remote(bundle: Any, *, formats: str, preview: bool) -> dict[str, bytes]:
-        calls.append((sorted(bundle["files"]), formats, preview))
+    def remote(bundle: Any) -> dict[str, bytes]:
+        payload = bundle["payload"]
+        calls.append((sorted(bundle["files"]), payload.get("formats"), payload["preview"]))
         return {"9x16/ad.mp4": b"mp4", "manifest.json": b"{}"}
 
     monkeypatch.setattr(modal_app, "render_brief_remote", SimpleNamespace(remote=remote))
     brief = ROOT / "examples" / "espresso" / "brief.yaml"
     modal_app.main(str(brief), formats="9x16", preview=True, out=str(tmp_path / "out"))
-    assert calls == [(["files/00-coffee.png"], "9x16", True)]
+    assert calls == [(["files/00-coffee.png"], ["9x16"], True)]
     assert (tmp_path / "out" / "9x16" / "ad.mp4").read_bytes() == b"mp4"

@@ -11,8 +11,9 @@ import pytest
 from modal_app.scenes import MapClips, SceneAsset, SceneTask, render_scene
 from pipeline.brief import load_brief
 from pipeline.formats import Format
-from pipeline.render import Ports, RenderOptions, render_brief
+from pipeline.render import Ports
 from pipeline.voice import FakeVoice
+from tests.rendering import render_ad
 
 pytestmark = pytest.mark.integration
 WriteBrief = Callable[[dict[str, Any]], Path]
@@ -28,15 +29,15 @@ def test_render_fans_scenes_out_through_map(
         return [render_scene(t) for t in tasks]  # what each container would run
 
     brief = load_brief(write_brief(brief_data))
-    options = RenderOptions(preview=True, formats=(Format.V9X16, Format.V1X1))
-    mapped = render_brief(
-        brief, tmp_path / "mapped", options=options,
+    options: dict[str, Any] = {"preview": True, "formats": (Format.V9X16, Format.V1X1)}
+    mapped = render_ad(
+        brief, tmp_path / "mapped", **options,
         ports=Ports(voice=FakeVoice(), clip_factory=lambda ctx: MapClips(local_map, ctx)),
     )  # fmt: skip
-    scenes = len(mapped.manifest.scripts[0].scenes)
+    scenes = len(mapped.manifest.script.scenes)
     assert batches == [2 * scenes], "one map call for every scene of every format"
     assert all(o.qc.passed for o in mapped.manifest.outputs)
-    local = render_brief(brief, tmp_path / "local", options=options, ports=Ports(voice=FakeVoice()))
+    local = render_ad(brief, tmp_path / "local", **options, ports=Ports(voice=FakeVoice()))
     assert mapped.manifest.palette == local.manifest.palette
     assert [o.duration for o in mapped.manifest.outputs] == [
         o.duration for o in local.manifest.outputs

@@ -257,10 +257,11 @@ def test_stock_credits_reach_the_manifest(tmp_path: Path) -> None:
     from pipeline.brief import parse_brief
     from pipeline.providers.fake import FakeClipSource
     from pipeline.providers.pexels_videos import StockAttribution
-    from pipeline.render import Ports, RenderOptions, render_brief
+    from pipeline.render import Ports
     from pipeline.visuals import offline_clips
     from pipeline.voice import FakeVoice
     from tests.conftest import BASE_BRIEF, PHOTOS
+    from tests.rendering import render_ad
 
     class Stock(FakeClipSource):
         attributions = (
@@ -279,7 +280,7 @@ def test_stock_credits_reach_the_manifest(tmp_path: Path) -> None:
             source=Stock(name="pexels"), ctx=ctx, runtime=runtime, offline=offline_clips(ctx)
         ),
     )
-    result = render_brief(brief, tmp_path / "out", options=RenderOptions(preview=True), ports=ports)
+    result = render_ad(brief, tmp_path / "out", preview=True, ports=ports)
     [credit] = result.manifest.credits
     assert (credit.provider, credit.text, credit.url) == (
         "pexels", "Video by Jane Doe on Pexels", "https://www.pexels.com/video/7/",

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from pipeline.store import Store, migrate
+from pipeline.store import Repositories, Store, migrate
 from pipeline.store.embedded import EmbeddedServer, start_embedded
 
 TEMPLATE = "reelforge_template"
@@ -68,6 +68,12 @@ def db_uri(template_db: str, new_database: Callable[[str | None], str]) -> str:
 def store(db_uri: str) -> Iterator[Store]:
     with Store(db_uri, min_size=2, max_size=16) as opened:
         yield opened
+
+
+@pytest.fixture
+def repos(store: Store) -> Repositories:
+    """The PostgreSQL repositories over the test's store."""
+    return Repositories.postgres(store)
 
 
 @pytest.fixture

@@ -6,7 +6,9 @@ import uuid
 
 from psycopg.types.json import Jsonb
 
-from pipeline.store import Store, adjust_credits, enqueue_job, hold_credits
+from pipeline.store import Store
+from pipeline.store.credits import Credits
+from pipeline.store.jobs import Jobs
 
 TENANT_TABLES = (
     "ad_performance",
@@ -30,11 +32,9 @@ TENANT_VIEWS = ("job_summaries",)
 
 def seed_tenant(store: Store, user_id: uuid.UUID) -> None:
     """Writes at least one row per tenant table for ``user_id``."""
-    adjust_credits(
-        store=store, user_id=user_id, amount=10, reason="signup", idempotency_key="signup"
-    )
-    job = enqueue_job(store=store, user_id=user_id, kind="render", payload={"n": 1})
-    hold_credits(store=store, user_id=user_id, amount=2, job_id=job.id, idempotency_key="h1")
+    Credits(store).adjust(user_id=user_id, amount=10, reason="signup", idempotency_key="signup")
+    job = Jobs(store).enqueue(user_id=user_id, kind="render", payload={"n": 1})
+    Credits(store).hold(user_id=user_id, amount=2, job_id=job.id, idempotency_key="h1")
     with store.as_service() as conn:
         kit = conn.execute(
             "insert into public.brand_kits (user_id, name) values (%s, 'kit') returning id",

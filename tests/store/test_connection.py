@@ -13,11 +13,11 @@ from pipeline.store import (
     StoreConfigError,
     StoreSettings,
     StoreUnavailable,
-    credit_balance,
     migration_status,
     open_store,
 )
 from pipeline.store.cli import db_app
+from pipeline.store.credits import Credits
 from pipeline.store.database import Store
 
 pytestmark = pytest.mark.integration
@@ -59,7 +59,7 @@ def test_the_embedded_default_starts_migrates_and_is_reused(tmp_path: Path) -> N
     settings = StoreSettings(home=tmp_path / "home")
 
     with open_store(settings) as store:
-        assert credit_balance(store=store, user_id=uuid.uuid4()) == 0
+        assert Credits(store).balance(user_id=uuid.uuid4()) == 0
         uri = store.server.uri("reelforge") if store.server else ""
     with open_store(settings) as again:
         assert again.server is not None

@@ -23,12 +23,8 @@ from pipeline.store import (
     Store,
     StoreInputError,
     UnknownUser,
-    adjust_credits,
-    credit_balance,
-    hold_credits,
-    release_hold,
-    settle_hold,
 )
+from pipeline.store.credits import Credits
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +38,7 @@ def _ledger_sum(admin: psycopg.Connection[Any], user: uuid.UUID) -> int:
 
 
 def _fund(store: Store, user: uuid.UUID, amount: int) -> None:
-    adjust_credits(store=store, user_id=user, amount=amount, reason="grant", idempotency_key="fund")
+    Credits(store).adjust(user_id=user, amount=amount, reason="grant", idempotency_key="fund")
 
 
 def test_two_hundred_concurrent_holds_against_a_hundred_credits(
@@ -52,7 +48,7 @@ def test_two_hundred_concurrent_holds_against_a_hundred_credits(
 
     def hold(i: int) -> str:
         try:
-            hold_credits(store=store, user_id=user_a, amount=1, idempotency_key=f"h{i}")
+            Credits(store).hold(user_id=user_a, amount=1, idempotency_key=f"h{i}")
         except InsufficientCredits:
             return "refused"
         return "held"
@@ -62,7 +58,7 @@ def test_two_hundred_concurrent_holds_against_a_hundred_credits(
 
     assert outcomes.count("held") == 100
     assert outcomes.count("refused") == 100
-    assert credit_balance(store=store, user_id=user_a) == 0
+    assert Credits(store).balance(user_id=user_a) == 0
     assert _ledger_sum(admin, user_a) == 0
 
 
@@ -71,13 +67,13 @@ def test_two_concurrent_settles_of_one_hold_have_one_effect(
     store: Store, user_a: uuid.UUID, admin: psycopg.Connection[Any], first: int, second: int
 ) -> None:
     _fund(store, user_a, 50)
-    held = hold_credits(store=store, user_id=user_a, amount=10)
+    held = Credits(store).hold(user_id=user_a, amount=10)
     barrier = threading.Barrier(2)
 
     def settle(actual: int) -> CreditHold | str:
         barrier.wait(timeout=10)
         try:
-            return settle_hold(store=store, hold_id=held.id, actual=actual)
+            return Credits(store).settle(hold_id=held.id, actual=actual)
         except HoldResolved:
             return "resolved"
 
@@ -92,25 +88,25 @@ def test_two_concurrent_settles_of_one_hold_have_one_effect(
         "select count(*) from public.credit_ledger where hold_id = %s", (held.id,)
     ).fetchone()
     assert entries == (2,)  # the hold and its one remainder
-    assert credit_balance(store=store, user_id=user_a) == 50 - charged
+    assert Credits(store).balance(user_id=user_a) == 50 - charged
     assert _ledger_sum(admin, user_a) == 50 - charged
 
 
 def test_a_replayed_idempotency_key_has_no_second_effect(
     store: Store, user_a: uuid.UUID, admin: psycopg.Connection[Any]
 ) -> None:
-    first = adjust_credits(
-        store=store, user_id=user_a, amount=25, reason="purchase", idempotency_key="pay_1"
+    first = Credits(store).adjust(
+        user_id=user_a, amount=25, reason="purchase", idempotency_key="pay_1"
     )
-    again = adjust_credits(
-        store=store, user_id=user_a, amount=25, reason="purchase", idempotency_key="pay_1"
+    again = Credits(store).adjust(
+        user_id=user_a, amount=25, reason="purchase", idempotency_key="pay_1"
     )
-    hold = hold_credits(store=store, user_id=user_a, amount=5, idempotency_key="job_1")
-    hold_again = hold_credits(store=store, user_id=user_a, amount=5, idempotency_key="job_1")
+    hold = Credits(store).hold(user_id=user_a, amount=5, idempotency_key="job_1")
+    hold_again = Credits(store).hold(user_id=user_a, amount=5, idempotency_key="job_1")
 
     assert again == first
     assert hold_again == hold
-    assert credit_balance(store=store, user_id=user_a) == 20
+    assert Credits(store).balance(user_id=user_a) == 20
     assert _ledger_sum(admin, user_a) == 20
 
 
@@ -118,47 +114,49 @@ def test_concurrent_replays_of_one_key_credit_once(
     store: Store, user_a: uuid.UUID, admin: psycopg.Connection[Any]
 ) -> None:
     def grant(_: int) -> int:
-        return adjust_credits(
-            store=store, user_id=user_a, amount=7, reason="refund", idempotency_key="refund_1"
-        ).id
+        return (
+            Credits(store)
+            .adjust(user_id=user_a, amount=7, reason="refund", idempotency_key="refund_1")
+            .id
+        )
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         ids = set(pool.map(grant, range(16)))
 
     assert len(ids) == 1
-    assert credit_balance(store=store, user_id=user_a) == 7 == _ledger_sum(admin, user_a)
+    assert Credits(store).balance(user_id=user_a) == 7 == _ledger_sum(admin, user_a)
 
 
 def test_settle_returns_the_rest_and_release_returns_all(
     store: Store, user_a: uuid.UUID, admin: psycopg.Connection[Any]
 ) -> None:
     _fund(store, user_a, 30)
-    charged = hold_credits(store=store, user_id=user_a, amount=10)
-    refunded = hold_credits(store=store, user_id=user_a, amount=10)
+    charged = Credits(store).hold(user_id=user_a, amount=10)
+    refunded = Credits(store).hold(user_id=user_a, amount=10)
 
-    settled = settle_hold(store=store, hold_id=charged.id, actual=4)
-    released = release_hold(store=store, hold_id=refunded.id)
+    settled = Credits(store).settle(hold_id=charged.id, actual=4)
+    released = Credits(store).release(hold_id=refunded.id)
 
     assert (settled.status, settled.settled_amount) == (HoldStatus.SETTLED, 4)
     assert released.status == HoldStatus.RELEASED
-    assert release_hold(store=store, hold_id=refunded.id) == released
-    assert credit_balance(store=store, user_id=user_a) == 26 == _ledger_sum(admin, user_a)
+    assert Credits(store).release(hold_id=refunded.id) == released
+    assert Credits(store).balance(user_id=user_a) == 26 == _ledger_sum(admin, user_a)
     with pytest.raises(HoldResolved, match="already settled"):
-        release_hold(store=store, hold_id=charged.id)
+        Credits(store).release(hold_id=charged.id)
     with pytest.raises(HoldResolved, match="already released"):
-        settle_hold(store=store, hold_id=refunded.id, actual=1)
+        Credits(store).settle(hold_id=refunded.id, actual=1)
 
 
 def test_actual_cost_above_the_hold_is_an_error_and_changes_nothing(
     store: Store, user_a: uuid.UUID
 ) -> None:
     _fund(store, user_a, 10)
-    hold = hold_credits(store=store, user_id=user_a, amount=5)
+    hold = Credits(store).hold(user_id=user_a, amount=5)
 
     with pytest.raises(CostAboveHold, match="actual cost 6 exceeds hold"):
-        settle_hold(store=store, hold_id=hold.id, actual=6)
+        Credits(store).settle(hold_id=hold.id, actual=6)
 
-    assert credit_balance(store=store, user_id=user_a) == 5
+    assert Credits(store).balance(user_id=user_a) == 5
 
 
 @pytest.mark.parametrize(
@@ -179,9 +177,9 @@ def test_bad_amounts_are_bad_input(
     _fund(store, user_a, 10)
 
     with pytest.raises(BadInput, match=message):
-        hold_credits(store=store, user_id=user_a, amount=amount)
+        Credits(store).hold(user_id=user_a, amount=amount)
 
-    assert credit_balance(store=store, user_id=user_a) == 10
+    assert Credits(store).balance(user_id=user_a) == 10
 
 
 def test_wrong_types_reaching_sql_are_bad_input(store: Store, user_a: uuid.UUID) -> None:
@@ -196,16 +194,16 @@ def test_wrong_types_reaching_sql_are_bad_input(store: Store, user_a: uuid.UUID)
 def test_unknown_users_and_holds_are_named(store: Store) -> None:
     stranger = uuid.uuid4()
     with pytest.raises(UnknownUser, match=f"unknown user {stranger}"):
-        adjust_credits(store=store, user_id=stranger, amount=1, reason="x", idempotency_key="k")
+        Credits(store).adjust(user_id=stranger, amount=1, reason="x", idempotency_key="k")
     with pytest.raises(NotFound, match="unknown hold"):
-        settle_hold(store=store, hold_id=uuid.uuid4(), actual=0)
+        Credits(store).settle(hold_id=uuid.uuid4(), actual=0)
 
 
 def test_insufficient_credits_names_balance_and_need(store: Store, user_a: uuid.UUID) -> None:
     _fund(store, user_a, 3)
 
     with pytest.raises(InsufficientCredits, match="balance 3, needed 4") as failure:
-        hold_credits(store=store, user_id=user_a, amount=4)
+        Credits(store).hold(user_id=user_a, amount=4)
 
     assert failure.value.where == "hold_credits"
 

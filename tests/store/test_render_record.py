@@ -14,11 +14,12 @@ import pytest
 
 from pipeline.errors import ReelforgeError
 from pipeline.manifest import Manifest
-from pipeline.render import Ports, RenderOptions, render
+from pipeline.render import Ports
 from pipeline.store import Store
 from pipeline.store.renders import local_user_id, record_render
 from pipeline.voice import FakeVoice
 from tests.conftest import BASE_BRIEF, PHOTOS
+from tests.rendering import render_ad
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,10 +33,10 @@ def finished(tmp_path_factory: pytest.TempPathFactory) -> tuple[Manifest, Path]:
     data = json.loads(json.dumps(BASE_BRIEF))
     data["formats"] = ["9x16", "1x1"]
     (root / "brief.json").write_text(json.dumps(data))
-    result = render(
+    result = render_ad(
         root / "brief.json",
         root / "out",
-        options=RenderOptions(preview=True),
+        preview=True,
         ports=Ports(voice=FakeVoice()),
     )
     return result.manifest, result.out_dir

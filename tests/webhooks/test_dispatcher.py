@@ -12,16 +12,13 @@ import httpx
 import pytest
 
 from pipeline.store import Store
+from pipeline.store.webhooks import Webhooks
 from pipeline.webhooks import (
     DeliveryStatus,
     Dispatcher,
     FakeClock,
     RetryPolicy,
-    create_endpoint,
-    enqueue_webhook,
-    list_deliveries,
-    list_endpoints,
-    rotate_secret,
+    generate_secret,
     verify_inbound,
 )
 from tests.webhooks.receiver import Receiver, running_receiver
@@ -43,13 +40,17 @@ def client() -> Iterator[httpx.Client]:
 
 def _enqueue(store: Store, user: uuid.UUID, event_type: str = "job.delivered") -> None:
     with store.as_service() as conn:
-        enqueue_webhook(conn=conn, user_id=user, event_type=event_type, payload={"job": "j1"})
+        Webhooks(store).enqueue(
+            conn=conn, user_id=user, event_type=event_type, payload={"job": "j1"}
+        )
 
 
 def test_a_delivery_is_signed_and_verified_by_the_official_library(
     store: Store, user_a: uuid.UUID, receiver: Receiver, client: httpx.Client
 ) -> None:
-    endpoint = create_endpoint(store=store, user_id=user_a, url=receiver.url)
+    endpoint = Webhooks(store).create_endpoint(
+        secret=generate_secret(), user_id=user_a, url=receiver.url
+    )
     receiver.secrets = [endpoint.secret.get_secret_value()]
     _enqueue(store, user_a)
 
@@ -61,15 +62,19 @@ def test_a_delivery_is_signed_and_verified_by_the_official_library(
     assert got.headers["content-type"] == "application/json"
     assert got.headers["webhook-id"] == attempts[0].webhook_id
     assert b'"type":"job.delivered"' in got.body
-    [delivery] = list_deliveries(store=store, user_id=user_a)
+    [delivery] = Webhooks(store).deliveries(user_id=user_a)
     assert (delivery.status, delivery.last_status_code) == (DeliveryStatus.DELIVERED, 200)
 
 
 def test_after_rotation_the_receiver_verifies_with_either_secret(
     store: Store, user_a: uuid.UUID, receiver: Receiver, client: httpx.Client
 ) -> None:
-    endpoint = create_endpoint(store=store, user_id=user_a, url=receiver.url)
-    rotated = rotate_secret(store=store, user_id=user_a, endpoint_id=endpoint.id)
+    endpoint = Webhooks(store).create_endpoint(
+        secret=generate_secret(), user_id=user_a, url=receiver.url
+    )
+    rotated = Webhooks(store).rotate_secret(
+        secret=generate_secret(), user_id=user_a, endpoint_id=endpoint.id
+    )
     _enqueue(store, user_a)
     _enqueue(store, user_a)
     dispatcher = Dispatcher(store, client, FakeClock())
@@ -86,7 +91,9 @@ def test_after_rotation_the_receiver_verifies_with_either_secret(
 def test_a_500_is_retried_on_schedule_with_the_same_webhook_id(
     store: Store, user_a: uuid.UUID, receiver: Receiver, client: httpx.Client
 ) -> None:
-    endpoint = create_endpoint(store=store, user_id=user_a, url=receiver.url)
+    endpoint = Webhooks(store).create_endpoint(
+        secret=generate_secret(), user_id=user_a, url=receiver.url
+    )
     receiver.secrets = [endpoint.secret.get_secret_value()]
     receiver.script = [(500, {})]
     _enqueue(store, user_a)
@@ -95,7 +102,7 @@ def test_a_500_is_retried_on_schedule_with_the_same_webhook_id(
     failed_at = clock.now()
 
     first = dispatcher.run_once()
-    [pending] = list_deliveries(store=store, user_id=user_a)
+    [pending] = Webhooks(store).deliveries(user_id=user_a)
     wait = (pending.next_attempt_at - failed_at).total_seconds()
     assert [a.status for a in first] == [DeliveryStatus.PENDING]
     assert (pending.attempts, pending.last_status_code, pending.last_error) == (1, 500, "HTTP 500")
@@ -111,14 +118,14 @@ def test_a_500_is_retried_on_schedule_with_the_same_webhook_id(
     assert [r.verified for r in receiver.received] == [True, True]
     ids = {r.headers["webhook-id"] for r in receiver.received}
     assert ids == {first[0].webhook_id}
-    [done] = list_deliveries(store=store, user_id=user_a)
+    [done] = Webhooks(store).deliveries(user_id=user_a)
     assert (done.status, done.attempts) == (DeliveryStatus.DELIVERED, 2)
 
 
 def test_a_redirect_is_a_failure_and_is_not_followed(
     store: Store, user_a: uuid.UUID, receiver: Receiver, client: httpx.Client
 ) -> None:
-    create_endpoint(store=store, user_id=user_a, url=receiver.url)
+    Webhooks(store).create_endpoint(secret=generate_secret(), user_id=user_a, url=receiver.url)
     receiver.script = [(302, {"location": "/elsewhere"})]
     _enqueue(store, user_a)
     redirecting = httpx.Client(trust_env=False, follow_redirects=True)
@@ -134,7 +141,7 @@ def test_a_redirect_is_a_failure_and_is_not_followed(
 def test_410_gone_disables_the_endpoint_at_once(
     store: Store, user_a: uuid.UUID, receiver: Receiver, client: httpx.Client
 ) -> None:
-    create_endpoint(store=store, user_id=user_a, url=receiver.url)
+    Webhooks(store).create_endpoint(secret=generate_secret(), user_id=user_a, url=receiver.url)
     receiver.script = [(410, {})]
     _enqueue(store, user_a)
     _enqueue(store, user_a)
@@ -142,14 +149,14 @@ def test_410_gone_disables_the_endpoint_at_once(
     attempts = Dispatcher(store, client, FakeClock()).run_once()
 
     assert [a.status for a in attempts] == [DeliveryStatus.FAILED]
-    [endpoint] = list_endpoints(store=store, user_id=user_a)
+    [endpoint] = Webhooks(store).endpoints(user_id=user_a)
     assert not endpoint.enabled
     assert endpoint.disabled_reason == "the endpoint answered 410 Gone"
     assert endpoint.disabled_at is not None
-    statuses = sorted(d.status for d in list_deliveries(store=store, user_id=user_a))
+    statuses = sorted(d.status for d in Webhooks(store).deliveries(user_id=user_a))
     assert statuses == [DeliveryStatus.DEAD, DeliveryStatus.FAILED]
     _enqueue(store, user_a)  # a disabled endpoint gets no new deliveries
-    assert len(list_deliveries(store=store, user_id=user_a)) == 2
+    assert len(Webhooks(store).deliveries(user_id=user_a)) == 2
 
 
 def test_deliveries_failing_through_the_whole_schedule_disable_the_endpoint(
@@ -163,7 +170,9 @@ def test_deliveries_failing_through_the_whole_schedule_disable_the_endpoint(
         sent_at.append(clock.now())
         return httpx.Response(503)
 
-    endpoint = create_endpoint(store=store, user_id=user_a, url="https://down.example/hook")
+    endpoint = Webhooks(store).create_endpoint(
+        secret=generate_secret(), user_id=user_a, url="https://down.example/hook"
+    )
     for _ in range(5):
         _enqueue(store, user_a)
     clock = FakeClock()
@@ -183,11 +192,11 @@ def test_deliveries_failing_through_the_whole_schedule_disable_the_endpoint(
         "write": 15.0,
         "pool": 15.0,
     }
-    [disabled] = list_endpoints(store=store, user_id=user_a)
+    [disabled] = Webhooks(store).endpoints(user_id=user_a)
     assert not disabled.enabled
     assert disabled.disabled_reason is not None
     assert disabled.disabled_reason.startswith("5 deliveries in a row failed after 10 attempts")
-    assert {(d.status, d.attempts) for d in list_deliveries(store=store, user_id=user_a)} == {
+    assert {(d.status, d.attempts) for d in Webhooks(store).deliveries(user_id=user_a)} == {
         (DeliveryStatus.FAILED, 10)
     }
 
@@ -198,7 +207,9 @@ def test_a_success_resets_the_failed_delivery_count(store: Store, user_a: uuid.U
     def handler(request: httpx.Request) -> httpx.Response:
         return next(answers)
 
-    create_endpoint(store=store, user_id=user_a, url="https://flaky.example/hook")
+    Webhooks(store).create_endpoint(
+        secret=generate_secret(), user_id=user_a, url="https://flaky.example/hook"
+    )
     policy = RetryPolicy(schedule=(0,), disable_after=2)
     with httpx.Client(transport=httpx.MockTransport(handler)) as client:
         clock = FakeClock()
@@ -208,7 +219,7 @@ def test_a_success_resets_the_failed_delivery_count(store: Store, user_a: uuid.U
             clock.advance(timedelta(seconds=1))
             dispatcher.run_once()
 
-    [endpoint] = list_endpoints(store=store, user_id=user_a)
+    [endpoint] = Webhooks(store).endpoints(user_id=user_a)
     assert (endpoint.enabled, endpoint.failed_deliveries_in_row) == (True, 1)
 
 
@@ -218,8 +229,11 @@ def test_timeouts_and_refused_connections_are_failures(
     def slow(request: httpx.Request) -> httpx.Response:
         raise httpx.ReadTimeout("slow", request=request)
 
-    create_endpoint(
-        store=store, user_id=user_a, url="https://slow.example/hook", events=["job.delivered"]
+    Webhooks(store).create_endpoint(
+        secret=generate_secret(),
+        user_id=user_a,
+        url="https://slow.example/hook",
+        events=["job.delivered"],
     )
     _enqueue(store, user_a)
     with httpx.Client(transport=httpx.MockTransport(slow)) as mock:
@@ -228,7 +242,9 @@ def test_timeouts_and_refused_connections_are_failures(
 
     with running_receiver() as closed:
         url = closed.url  # the port is free again once the server is shut down
-    create_endpoint(store=store, user_id=user_a, url=url, events=["other.event"])
+    Webhooks(store).create_endpoint(
+        secret=generate_secret(), user_id=user_a, url=url, events=["other.event"]
+    )
     _enqueue(store, user_a, "other.event")
     attempts = Dispatcher(store, client, FakeClock()).run_once()
     assert [a.status for a in attempts] == [DeliveryStatus.PENDING]

@@ -12,12 +12,10 @@ import psycopg
 import pytest
 
 from pipeline.store import Store
+from pipeline.store.providers import ProviderEvents
 from pipeline.webhooks import (
     WebhookRejected,
     generate_secret,
-    mark_provider_event_processed,
-    newer_provider_event_exists,
-    record_provider_event,
     verify_inbound,
     webhook_headers,
 )
@@ -83,13 +81,11 @@ def test_the_rejection_matrix_rejects_every_case(case: str) -> None:
 @pytest.mark.integration
 def test_a_replayed_event_is_verified_but_recorded_only_once(store: Store) -> None:
     verify_inbound(SECRET, _headers(), BODY, now=NOW)
-    assert record_provider_event(store=store, provider="stripe", event_id="evt_1", payload={"n": 1})
+    assert ProviderEvents(store).record(provider="stripe", event_id="evt_1", payload={"n": 1})
     verify_inbound(SECRET, _headers(), BODY, now=NOW)
-    assert not record_provider_event(
-        store=store, provider="stripe", event_id="evt_1", payload={"n": 1}
-    )
+    assert not ProviderEvents(store).record(provider="stripe", event_id="evt_1", payload={"n": 1})
     # The same id from another provider is a different event.
-    assert record_provider_event(store=store, provider="other", event_id="evt_1", payload={})
+    assert ProviderEvents(store).record(provider="other", event_id="evt_1", payload={})
 
 
 @pytest.mark.integration
@@ -100,8 +96,8 @@ def test_the_same_event_five_times_in_parallel_is_recorded_once(
 
     def deliver(_: int) -> bool:
         barrier.wait(timeout=10)
-        return record_provider_event(
-            store=store, provider="stripe", event_id="evt_par", payload={"amount": 100}
+        return ProviderEvents(store).record(
+            provider="stripe", event_id="evt_par", payload={"amount": 100}
         )
 
     with ThreadPoolExecutor(max_workers=5) as pool:
@@ -121,16 +117,16 @@ def test_recording_in_a_rolled_back_transaction_leaves_the_event_unseen(store: S
 
     def handle() -> None:
         with store.as_service() as conn:
-            assert record_provider_event(
-                store=store, provider="stripe", event_id="evt_rb", payload={}, conn=conn
+            assert ProviderEvents(store).record(
+                provider="stripe", event_id="evt_rb", payload={}, conn=conn
             )
             raise HandlerFailed
 
     with pytest.raises(HandlerFailed):
         handle()
-    assert record_provider_event(store=store, provider="stripe", event_id="evt_rb", payload={})
-    assert mark_provider_event_processed(store=store, provider="stripe", event_id="evt_rb")
-    assert not mark_provider_event_processed(store=store, provider="stripe", event_id="evt_rb")
+    assert ProviderEvents(store).record(provider="stripe", event_id="evt_rb", payload={})
+    assert ProviderEvents(store).mark_processed(provider="stripe", event_id="evt_rb")
+    assert not ProviderEvents(store).mark_processed(provider="stripe", event_id="evt_rb")
 
 
 @pytest.mark.integration
@@ -138,18 +134,17 @@ def test_an_older_event_arriving_after_a_newer_one_is_detected_as_stale(store: S
     subject = f"sub_{uuid.uuid4().hex[:8]}"
     newer, older = NOW, NOW - timedelta(minutes=1)
     for event_id, at in (("evt_new", newer), ("evt_old", older)):
-        assert record_provider_event(
-            store=store,
+        assert ProviderEvents(store).record(
             provider="stripe",
             event_id=event_id,
             payload={},
             subject=subject,
             occurred_at=at,
         )
-    stale = newer_provider_event_exists(
-        store=store, provider="stripe", event_id="evt_old", subject=subject, occurred_at=older
+    stale = ProviderEvents(store).newer_exists(
+        provider="stripe", event_id="evt_old", subject=subject, occurred_at=older
     )
-    fresh = newer_provider_event_exists(
-        store=store, provider="stripe", event_id="evt_new", subject=subject, occurred_at=newer
+    fresh = ProviderEvents(store).newer_exists(
+        provider="stripe", event_id="evt_new", subject=subject, occurred_at=newer
     )
     assert (stale, fresh) == (True, False)

@@ -7,8 +7,10 @@ import uuid
 import psycopg
 import pytest
 
-from pipeline.store import Store, cancel_job, claim_job, complete_job, enqueue_job
-from pipeline.webhooks import create_endpoint
+from pipeline.store import Store
+from pipeline.store.jobs import Jobs
+from pipeline.store.webhooks import Webhooks
+from pipeline.webhooks import generate_secret
 
 pytestmark = pytest.mark.integration
 
@@ -22,13 +24,16 @@ def _deliveries(admin: psycopg.Connection[tuple[object, ...]]) -> list[tuple[obj
 def test_delivered_job_enqueues_one_webhook_with_a_stable_id(
     store: Store, admin: psycopg.Connection[tuple[object, ...]], user_a: uuid.UUID
 ) -> None:
-    create_endpoint(
-        store=store, user_id=user_a, url="https://example.com/hooks", events=["job.delivered"]
+    Webhooks(store).create_endpoint(
+        secret=generate_secret(),
+        user_id=user_a,
+        url="https://example.com/hooks",
+        events=["job.delivered"],
     )
-    job = enqueue_job(store=store, user_id=user_a, kind="render", payload={})
-    claimed = claim_job(store=store, worker="w1", lease_seconds=30)
+    job = Jobs(store).enqueue(user_id=user_a, kind="render", payload={})
+    claimed = Jobs(store).claim(worker="w1", lease_seconds=30)
     assert claimed is not None and claimed.id == job.id
-    complete_job(store=store, job_id=job.id, worker="w1")
+    Jobs(store).complete(job_id=job.id, worker="w1")
     rows = _deliveries(admin)
     assert rows == [("job.delivered", f"msg_job_{job.id.hex}_delivered", "delivered")]
 
@@ -36,20 +41,27 @@ def test_delivered_job_enqueues_one_webhook_with_a_stable_id(
 def test_endpoints_only_get_the_events_they_subscribe_to(
     store: Store, admin: psycopg.Connection[tuple[object, ...]], user_a: uuid.UUID
 ) -> None:
-    create_endpoint(
-        store=store, user_id=user_a, url="https://example.com/a", events=["job.delivered"]
+    Webhooks(store).create_endpoint(
+        secret=generate_secret(),
+        user_id=user_a,
+        url="https://example.com/a",
+        events=["job.delivered"],
     )
-    create_endpoint(store=store, user_id=user_a, url="https://example.com/all", events=[])
-    job = enqueue_job(store=store, user_id=user_a, kind="render", payload={})
-    cancel_job(store=store, job_id=job.id)
+    Webhooks(store).create_endpoint(
+        secret=generate_secret(), user_id=user_a, url="https://example.com/all", events=[]
+    )
+    job = Jobs(store).enqueue(user_id=user_a, kind="render", payload={})
+    Jobs(store).cancel(job_id=job.id)
     assert _deliveries(admin) == [("job.canceled", f"msg_job_{job.id.hex}_canceled", "canceled")]
 
 
 def test_a_rolled_back_state_change_sends_nothing(
     store: Store, admin: psycopg.Connection[tuple[object, ...]], user_a: uuid.UUID
 ) -> None:
-    create_endpoint(store=store, user_id=user_a, url="https://example.com/hooks", events=[])
-    job = enqueue_job(store=store, user_id=user_a, kind="render", payload={})
+    Webhooks(store).create_endpoint(
+        secret=generate_secret(), user_id=user_a, url="https://example.com/hooks", events=[]
+    )
+    job = Jobs(store).enqueue(user_id=user_a, kind="render", payload={})
 
     def fail_then_crash() -> None:
         with store.as_service() as conn:

@@ -11,16 +11,10 @@ import psycopg
 import pytest
 
 from pipeline.store import LeaseLost, NotFound, Store, StoreInputError
+from pipeline.store.webhooks import Webhooks
 from pipeline.webhooks import (
     DeliveryStatus,
-    claim_delivery,
-    create_endpoint,
-    delete_endpoint,
-    enqueue_webhook,
-    list_deliveries,
-    list_endpoints,
-    record_attempt,
-    rotate_secret,
+    generate_secret,
 )
 
 pytestmark = pytest.mark.integration
@@ -39,13 +33,15 @@ class StateChangeFailed(Exception):
 def test_the_outbox_row_commits_and_rolls_back_with_the_state_change(
     store: Store, user_a: uuid.UUID, admin: psycopg.Connection[Any]
 ) -> None:
-    create_endpoint(store=store, user_id=user_a, url="https://example.com/hook")
+    Webhooks(store).create_endpoint(
+        secret=generate_secret(), user_id=user_a, url="https://example.com/hook"
+    )
     change = "insert into public.projects (user_id, name, brief) values (%s, 'p', '{}')"
 
     def change_then_fail() -> None:
         with store.as_service() as conn:
             conn.execute(change, (user_a,))
-            sent = enqueue_webhook(
+            sent = Webhooks(store).enqueue(
                 conn=conn, user_id=user_a, event_type="project.created", payload={}
             )
             assert len(sent) == 1
@@ -57,25 +53,34 @@ def test_the_outbox_row_commits_and_rolls_back_with_the_state_change(
 
     with store.as_service() as conn:
         conn.execute(change, (user_a,))
-        enqueue_webhook(conn=conn, user_id=user_a, event_type="project.created", payload={})
+        Webhooks(store).enqueue(conn=conn, user_id=user_a, event_type="project.created", payload={})
     assert (_count(admin, "projects"), _count(admin, "webhook_deliveries")) == (1, 1)
 
 
 def test_an_event_goes_to_each_subscribed_enabled_endpoint_with_one_webhook_id(
     store: Store, user_a: uuid.UUID, user_b: uuid.UUID
 ) -> None:
-    every = create_endpoint(store=store, user_id=user_a, url="https://a.example/all")
-    jobs = create_endpoint(
-        store=store, user_id=user_a, url="https://a.example/jobs", events=["job.delivered"]
+    every = Webhooks(store).create_endpoint(
+        secret=generate_secret(), user_id=user_a, url="https://a.example/all"
     )
-    create_endpoint(store=store, user_id=user_a, url="https://a.example/x", events=["x.y"])
-    create_endpoint(store=store, user_id=user_b, url="https://b.example/all")
+    jobs = Webhooks(store).create_endpoint(
+        secret=generate_secret(),
+        user_id=user_a,
+        url="https://a.example/jobs",
+        events=["job.delivered"],
+    )
+    Webhooks(store).create_endpoint(
+        secret=generate_secret(), user_id=user_a, url="https://a.example/x", events=["x.y"]
+    )
+    Webhooks(store).create_endpoint(
+        secret=generate_secret(), user_id=user_b, url="https://b.example/all"
+    )
 
     with store.as_service() as conn:
-        sent = enqueue_webhook(
+        sent = Webhooks(store).enqueue(
             conn=conn, user_id=user_a, event_type="job.delivered", payload={"a": 1}
         )
-        again = enqueue_webhook(
+        again = Webhooks(store).enqueue(
             conn=conn,
             user_id=user_a,
             event_type="job.delivered",
@@ -87,48 +92,51 @@ def test_an_event_goes_to_each_subscribed_enabled_endpoint_with_one_webhook_id(
     assert len({d.webhook_id for d in sent}) == 1
     assert sent[0].webhook_id.startswith("msg_")
     assert again == []  # the same webhook-id is not queued twice (a retried job step)
-    assert list_deliveries(store=store, user_id=user_b) == []
+    assert Webhooks(store).deliveries(user_id=user_b) == []
 
 
 def test_a_bad_event_type_is_refused(store: Store, user_a: uuid.UUID) -> None:
     with pytest.raises(StoreInputError, match="event type"), store.as_service() as conn:
-        enqueue_webhook(conn=conn, user_id=user_a, event_type="Job Delivered!", payload={})
+        Webhooks(store).enqueue(conn=conn, user_id=user_a, event_type="Job Delivered!", payload={})
 
 
 def test_tenants_see_and_delete_only_their_own_endpoints(
     store: Store, user_a: uuid.UUID, user_b: uuid.UUID
 ) -> None:
-    mine = create_endpoint(store=store, user_id=user_a, url="https://a.example/hook")
+    mine = Webhooks(store).create_endpoint(
+        secret=generate_secret(), user_id=user_a, url="https://a.example/hook"
+    )
     assert mine.secret.get_secret_value().startswith("whsec_")
     assert "whsec_" not in repr(mine)
-    assert list_endpoints(store=store, user_id=user_b) == []
+    assert Webhooks(store).endpoints(user_id=user_b) == []
     with pytest.raises(NotFound):
-        delete_endpoint(store=store, user_id=user_b, endpoint_id=mine.id)
+        Webhooks(store).delete_endpoint(user_id=user_b, endpoint_id=mine.id)
     with pytest.raises(NotFound):
-        rotate_secret(store=store, user_id=user_b, endpoint_id=mine.id)
-    delete_endpoint(store=store, user_id=user_a, endpoint_id=mine.id)
-    assert list_endpoints(store=store, user_id=user_a) == []
+        Webhooks(store).rotate_secret(secret=generate_secret(), user_id=user_b, endpoint_id=mine.id)
+    Webhooks(store).delete_endpoint(user_id=user_a, endpoint_id=mine.id)
+    assert Webhooks(store).endpoints(user_id=user_a) == []
 
 
 def test_rotation_keeps_the_old_secret_signing_during_the_grace_period(
     store: Store, user_a: uuid.UUID
 ) -> None:
-    endpoint = create_endpoint(store=store, user_id=user_a, url="https://a.example/hook")
-    rotated = rotate_secret(
-        store=store, user_id=user_a, endpoint_id=endpoint.id, grace_seconds=3600
+    endpoint = Webhooks(store).create_endpoint(
+        secret=generate_secret(), user_id=user_a, url="https://a.example/hook"
+    )
+    rotated = Webhooks(store).rotate_secret(
+        secret=generate_secret(), user_id=user_a, endpoint_id=endpoint.id, grace_seconds=3600
     )
     assert rotated.secret != endpoint.secret
     with store.as_service() as conn:
-        enqueue_webhook(conn=conn, user_id=user_a, event_type="a.b", payload={})
+        Webhooks(store).enqueue(conn=conn, user_id=user_a, event_type="a.b", payload={})
     now = datetime.now(UTC)
-    claimed = claim_delivery(store=store, worker="w", now=now)
+    claimed = Webhooks(store).claim(worker="w", now=now)
     assert claimed is not None
     assert claimed.signing_secrets == [
         rotated.secret.get_secret_value(),
         endpoint.secret.get_secret_value(),
     ]
-    record_attempt(
-        store=store,
+    Webhooks(store).record_attempt(
         delivery_id=claimed.id,
         worker="w",
         now=now,
@@ -136,7 +144,7 @@ def test_rotation_keeps_the_old_secret_signing_during_the_grace_period(
         error="HTTP 500",
         next_attempt_at=now + timedelta(hours=2),
     )
-    later = claim_delivery(store=store, worker="w", now=now + timedelta(hours=2, seconds=1))
+    later = Webhooks(store).claim(worker="w", now=now + timedelta(hours=2, seconds=1))
     assert later is not None
     assert later.signing_secrets == [rotated.secret.get_secret_value()]
 
@@ -144,19 +152,20 @@ def test_rotation_keeps_the_old_secret_signing_during_the_grace_period(
 def test_a_lease_keeps_a_delivery_from_a_second_dispatcher_until_it_expires(
     store: Store, user_a: uuid.UUID
 ) -> None:
-    create_endpoint(store=store, user_id=user_a, url="https://a.example/hook")
+    Webhooks(store).create_endpoint(
+        secret=generate_secret(), user_id=user_a, url="https://a.example/hook"
+    )
     with store.as_service() as conn:
-        enqueue_webhook(conn=conn, user_id=user_a, event_type="a.b", payload={})
+        Webhooks(store).enqueue(conn=conn, user_id=user_a, event_type="a.b", payload={})
     now = datetime.now(UTC)
-    first = claim_delivery(store=store, worker="w1", now=now, lease_seconds=30)
+    first = Webhooks(store).claim(worker="w1", now=now, lease_seconds=30)
     assert first is not None
-    assert claim_delivery(store=store, worker="w2", now=now + timedelta(seconds=29)) is None
-    second = claim_delivery(store=store, worker="w2", now=now + timedelta(seconds=31))
+    assert Webhooks(store).claim(worker="w2", now=now + timedelta(seconds=29)) is None
+    second = Webhooks(store).claim(worker="w2", now=now + timedelta(seconds=31))
     assert second is not None
     assert (second.id, second.webhook_id, second.attempts) == (first.id, first.webhook_id, 2)
     with pytest.raises(LeaseLost):
-        record_attempt(
-            store=store,
+        Webhooks(store).record_attempt(
             delivery_id=first.id,
             worker="w1",
             now=now,
@@ -164,8 +173,7 @@ def test_a_lease_keeps_a_delivery_from_a_second_dispatcher_until_it_expires(
             error=None,
             next_attempt_at=None,
         )
-    done = record_attempt(
-        store=store,
+    done = Webhooks(store).record_attempt(
         delivery_id=second.id,
         worker="w2",
         now=now,

@@ -11,7 +11,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from pipeline.store import Store, adjust_credits
+from pipeline.store import Store
+from pipeline.store.credits import Credits
 from tests.conftest import BASE_BRIEF, PHOTOS
 from tests.store.conftest import *  # noqa: F403
 
@@ -36,5 +37,5 @@ def payload(media_root: Path, user_a: uuid.UUID) -> dict[str, Any]:
 
 @pytest.fixture
 def funded(store: Store, user_a: uuid.UUID) -> uuid.UUID:
-    adjust_credits(store=store, user_id=user_a, amount=1000, reason="grant", idempotency_key="g1")
+    Credits(store).adjust(user_id=user_a, amount=1000, reason="grant", idempotency_key="g1")
     return user_a

@@ -10,7 +10,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from pipeline.store import Job, Store, get_job
+from pipeline.store import Job, Store
+from pipeline.store.jobs import Jobs
 
 Admin = psycopg.Connection[tuple[object, ...]]
 
@@ -29,7 +30,7 @@ def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
 
 def job_in(store: Store, job_id: uuid.UUID, *states: str) -> Callable[[], Job | None]:
     def check() -> Job | None:
-        job = get_job(store=store, job_id=job_id)
+        job = Jobs(store).get(job_id=job_id)
         return job if job is not None and job.state in states else None
 
     return check

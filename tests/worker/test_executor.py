@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 
-from pipeline.store import JobState, Store, enqueue_job, get_job
-from pipeline.webhooks import create_endpoint
+from pipeline.store import JobState, Store
+from pipeline.store.jobs import Jobs
+from pipeline.store.webhooks import Webhooks
+from pipeline.webhooks import generate_secret
 from pipeline.worker import LocalExecutor, ModalExecutor
 from tests.worker.helpers import Admin, balance, events, holds, job_in, ledger, renders, wait_for
 from tests.worker.ports import GATE_ENV
@@ -76,7 +78,7 @@ def test_two_workers_one_job_one_claim_and_a_clean_sigterm(
     executors: list[LocalExecutor],
 ) -> None:
     executor = _executor(executors, 2, db_uri, media_root)
-    job = enqueue_job(store=store, user_id=funded, kind="render", payload=payload)
+    job = Jobs(store).enqueue(user_id=funded, kind="render", payload=payload)
     executor.submit(job.id)
     done = wait_for(job_in(store, job.id, "delivered", "failed"), 45, "the job to finish")
     assert done.state == JobState.DELIVERED, done.error
@@ -102,8 +104,10 @@ def test_sigkill_mid_render_another_worker_finishes_once(
     gate = tmp_path / "gate"
     lease = 2
     executor = _executor(executors, 2, db_uri, media_root, gate=gate, lease=lease)
-    create_endpoint(store=store, user_id=funded, url="https://example.com/hooks", events=[])
-    job = enqueue_job(store=store, user_id=funded, kind="render", payload=payload)
+    Webhooks(store).create_endpoint(
+        secret=generate_secret(), user_id=funded, url="https://example.com/hooks", events=[]
+    )
+    job = Jobs(store).enqueue(user_id=funded, kind="render", payload=payload)
     running = wait_for(job_in(store, job.id, "generating"), 30, "the voice stage")
     assert running.lease_owner is not None
     victim = int(running.lease_owner.split(":")[1])
@@ -141,7 +145,7 @@ def test_sigterm_mid_render_finishes_or_releases_the_job_and_the_worker_exits(
 ) -> None:
     gate = tmp_path / "gate"
     executor = _executor(executors, 1, db_uri, media_root, gate=gate, grace=grace)
-    job = enqueue_job(store=store, user_id=funded, kind="render", payload=payload)
+    job = Jobs(store).enqueue(user_id=funded, kind="render", payload=payload)
     wait_for(job_in(store, job.id, "generating"), 30, "the voice stage")
     [proc] = executor.processes
     executor.terminate()
@@ -152,7 +156,7 @@ def test_sigterm_mid_render_finishes_or_releases_the_job_and_the_worker_exits(
         wait_for(job_in(store, job.id, "queued"), 20, "the job to be released")
         gate.touch()
     assert proc.wait(20) == 0
-    after = get_job(store=store, job_id=job.id)
+    after = Jobs(store).get(job_id=job.id)
     assert after is not None and after.lease_owner is None
     [(_, status, _)] = holds(admin, job.id)
     if grace > 1:

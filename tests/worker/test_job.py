@@ -15,19 +15,15 @@ from pipeline.store import (
     HoldStatus,
     JobState,
     Store,
-    adjust_credits,
-    cancel_job,
-    claim_job,
-    enqueue_job,
-    hold_credits,
 )
+from pipeline.store.credits import Credits
+from pipeline.store.jobs import Jobs
 from pipeline.voice import FakeVoice
 from pipeline.worker import (
     actual_cost,
     estimate_cost,
     hold_key,
     parse_payload,
-    release_orphan_holds,
     run_job,
 )
 from tests.worker.helpers import (
@@ -53,8 +49,8 @@ def test_job_runs_to_delivered_with_one_render_per_format_and_a_settled_charge(
     store: Store, admin: Admin, funded: uuid.UUID, media_root: Path, payload: dict[str, Any]
 ) -> None:
     payload["formats"] = ["9x16", "1x1"]
-    job = enqueue_job(store=store, user_id=funded, kind="render", payload=payload)
-    claimed = claim_job(store=store, worker="w1", lease_seconds=30)
+    job = Jobs(store).enqueue(user_id=funded, kind="render", payload=payload)
+    claimed = Jobs(store).claim(worker="w1", lease_seconds=30)
     assert claimed is not None and claimed.id == job.id
     done = run_job(
         store=store,
@@ -93,20 +89,19 @@ def test_job_runs_to_delivered_with_one_render_per_format_and_a_settled_charge(
 def test_a_resumed_job_reuses_its_hold_and_charges_once(
     store: Store, admin: Admin, funded: uuid.UUID, media_root: Path, payload: dict[str, Any]
 ) -> None:
-    job = enqueue_job(store=store, user_id=funded, kind="render", payload=payload)
-    crashed = claim_job(store=store, worker="crashed", lease_seconds=1)
+    job = Jobs(store).enqueue(user_id=funded, kind="render", payload=payload)
+    crashed = Jobs(store).claim(worker="crashed", lease_seconds=1)
     assert crashed is not None
     spec = parse_payload(payload, base_dir=media_root / str(funded))
     # The crashed worker held credits and a half-written attempt folder, then died.
-    hold_credits(
-        store=store,
+    Credits(store).hold(
         user_id=funded,
         amount=estimate_cost(spec),
         job_id=job.id,
         idempotency_key=hold_key(job.id),
     )
     resumed = wait_for(
-        lambda: claim_job(store=store, worker="w2", lease_seconds=30), 10, "the lease to expire"
+        lambda: Jobs(store).claim(worker="w2", lease_seconds=30), 10, "the lease to expire"
     )
     assert resumed.id == job.id and resumed.attempts == 2
     done = run_job(
@@ -128,8 +123,8 @@ def test_a_resumed_job_reuses_its_hold_and_charges_once(
 def test_failure_releases_the_hold_and_records_the_error(
     store: Store, admin: Admin, funded: uuid.UUID, media_root: Path, payload: dict[str, Any]
 ) -> None:
-    job = enqueue_job(store=store, user_id=funded, kind="render", payload=payload, max_attempts=2)
-    first = claim_job(store=store, worker="w1", lease_seconds=30)
+    job = Jobs(store).enqueue(user_id=funded, kind="render", payload=payload, max_attempts=2)
+    first = Jobs(store).claim(worker="w1", lease_seconds=30)
     assert first is not None
     ports = Ports(voice=FailingVoice())
     after = run_job(store=store, job=first, worker="w1", media_root=media_root, ports=ports)
@@ -137,7 +132,7 @@ def test_failure_releases_the_hold_and_records_the_error(
     assert after.state == JobState.QUEUED and "voice provider is down" in (after.error or "")
     assert [s for _, s, _ in holds(admin, job.id)] == ["held"]
 
-    second = claim_job(store=store, worker="w1", lease_seconds=30)
+    second = Jobs(store).claim(worker="w1", lease_seconds=30)
     assert second is not None
     after = run_job(store=store, job=second, worker="w1", media_root=media_root, ports=ports)
     assert after.state == JobState.FAILED
@@ -154,9 +149,9 @@ def test_failure_releases_the_hold_and_records_the_error(
 def test_insufficient_credits_fail_the_job_with_a_clear_reason_and_render_nothing(
     store: Store, admin: Admin, user_a: uuid.UUID, media_root: Path, payload: dict[str, Any]
 ) -> None:
-    adjust_credits(store=store, user_id=user_a, amount=5, reason="grant", idempotency_key="g")
-    job = enqueue_job(store=store, user_id=user_a, kind="render", payload=payload)
-    claimed = claim_job(store=store, worker="w1")
+    Credits(store).adjust(user_id=user_a, amount=5, reason="grant", idempotency_key="g")
+    job = Jobs(store).enqueue(user_id=user_a, kind="render", payload=payload)
+    claimed = Jobs(store).claim(worker="w1")
     assert claimed is not None
     after = run_job(
         store=store, job=claimed, worker="w1", media_root=media_root, ports=Ports(voice=FakeVoice())
@@ -178,8 +173,8 @@ def test_cancel_mid_render_releases_credits_and_publishes_nothing(
     tmp_path: Path,
 ) -> None:
     gate = tmp_path / "gate"
-    job = enqueue_job(store=store, user_id=funded, kind="render", payload=payload)
-    claimed = claim_job(store=store, worker="w1", lease_seconds=2)
+    job = Jobs(store).enqueue(user_id=funded, kind="render", payload=payload)
+    claimed = Jobs(store).claim(worker="w1", lease_seconds=2)
     assert claimed is not None
     results: list[Any] = []
     runner = threading.Thread(
@@ -198,7 +193,7 @@ def test_cancel_mid_render_releases_credits_and_publishes_nothing(
     try:
         wait_for(job_in(store, job.id, "generating"), 20, "the voice stage")
         assert [s for _, s, _ in holds(admin, job.id)] == ["held"]
-        cancel_job(store=store, job_id=job.id, user_id=funded)
+        Jobs(store).cancel(job_id=job.id, user_id=funded)
     finally:
         gate.touch()
         runner.join(30)
@@ -215,14 +210,14 @@ def test_cancel_mid_render_releases_credits_and_publishes_nothing(
 def test_holds_of_jobs_canceled_while_queued_are_released(
     store: Store, admin: Admin, funded: uuid.UUID
 ) -> None:
-    job = enqueue_job(store=store, user_id=funded, kind="render", payload={})
-    hold = hold_credits(
-        store=store, user_id=funded, amount=40, job_id=job.id, idempotency_key=hold_key(job.id)
+    job = Jobs(store).enqueue(user_id=funded, kind="render", payload={})
+    hold = Credits(store).hold(
+        user_id=funded, amount=40, job_id=job.id, idempotency_key=hold_key(job.id)
     )
     assert hold.status == HoldStatus.HELD and balance(admin, funded) == 960
-    cancel_job(store=store, job_id=job.id)
-    assert release_orphan_holds(store=store) == 1
-    assert release_orphan_holds(store=store) == 0
+    Jobs(store).cancel(job_id=job.id)
+    assert Credits(store).release_orphans() == 1
+    assert Credits(store).release_orphans() == 0
     assert balance(admin, funded) == 1000
 
 

@@ -18,7 +18,8 @@ from pipeline.providers.runtime import ProviderRuntime
 from pipeline.providers.scenes import ProviderClips
 from pipeline.providers.settings import ProviderSettings
 from pipeline.render import Ports
-from pipeline.store import JobState, Store, claim_job, enqueue_job
+from pipeline.store import JobState, Store
+from pipeline.store.jobs import Jobs
 from pipeline.visuals import ClipContext, ClipGenerator, ClipRequest, offline_clips
 from pipeline.voice import FakeVoice
 from pipeline.worker import estimate_cost, parse_payload, run_job
@@ -60,8 +61,8 @@ def _use(
 
 
 def _run(store: Store, user: uuid.UUID, media_root: Path, payload: dict[str, Any]) -> Any:
-    job = enqueue_job(store=store, user_id=user, kind="render", payload=payload)
-    claimed = claim_job(store=store, worker="w1", lease_seconds=30)
+    job = Jobs(store).enqueue(user_id=user, kind="render", payload=payload)
+    claimed = Jobs(store).claim(worker="w1", lease_seconds=30)
     assert claimed is not None and claimed.id == job.id
     return run_job(store=store, job=claimed, worker="w1", media_root=media_root, lease_seconds=30)
 

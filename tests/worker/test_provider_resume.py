@@ -20,7 +20,8 @@ from pipeline.providers.runtime import ProviderRuntime
 from pipeline.providers.scenes import ProviderClips
 from pipeline.providers.settings import ProviderSettings
 from pipeline.render import Ports
-from pipeline.store import JobState, Store, claim_job, enqueue_job
+from pipeline.store import JobState, Store
+from pipeline.store.jobs import Jobs
 from pipeline.visuals import ClipContext, ClipGenerator, offline_clips
 from pipeline.voice import FakeVoice
 from pipeline.worker import run_job
@@ -106,10 +107,10 @@ def test_a_job_resumes_its_submitted_kling_tasks_instead_of_paying_again(
         return Ports(voice=FakeVoice(), meter=runtime.meter, clip_factory=factory)
 
     monkeypatch.setattr("pipeline.worker.job.build_ports", build)
-    job = enqueue_job(store=store, user_id=funded, kind="render", payload=payload)
+    job = Jobs(store).enqueue(user_id=funded, kind="render", payload=payload)
 
     # Attempt 1: every task is submitted and finishes, but the results cannot be downloaded.
-    claimed = claim_job(store=store, worker="w1", lease_seconds=30)
+    claimed = Jobs(store).claim(worker="w1", lease_seconds=30)
     assert claimed is not None
     first = run_job(store=store, job=claimed, worker="w1", media_root=media_root, lease_seconds=30)
     assert first.state == JobState.QUEUED, first.error  # retried: attempts remain
@@ -121,7 +122,7 @@ def test_a_job_resumes_its_submitted_kling_tasks_instead_of_paying_again(
 
     # Attempt 2: the same tasks are picked up from the job's journal; nothing is submitted again.
     kling.cdn_up = True
-    claimed = claim_job(store=store, worker="w2", lease_seconds=30)
+    claimed = Jobs(store).claim(worker="w2", lease_seconds=30)
     assert claimed is not None and claimed.id == job.id
     done = run_job(store=store, job=claimed, worker="w2", media_root=media_root, lease_seconds=30)
     assert done.state == JobState.DELIVERED, done.error
@@ -165,8 +166,8 @@ def test_an_invalid_key_fails_the_job_with_klings_words_and_releases_the_hold(
         return Ports(voice=FakeVoice(), meter=runtime.meter, clip_factory=factory)
 
     monkeypatch.setattr("pipeline.worker.job.build_ports", build)
-    job = enqueue_job(store=store, user_id=funded, kind="render", payload=payload)
-    claimed = claim_job(store=store, worker="w1", lease_seconds=30)
+    job = Jobs(store).enqueue(user_id=funded, kind="render", payload=payload)
+    claimed = Jobs(store).claim(worker="w1", lease_seconds=30)
     assert claimed is not None
     done = run_job(store=store, job=claimed, worker="w1", media_root=media_root, lease_seconds=30)
     assert done.state == JobState.FAILED  # final: a retry cannot fix a key

@@ -14,8 +14,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.analytics.creative import creative_ids_in
 from pipeline.analytics.model import PerformanceRow, Source
+from pipeline.creative import creative_ids_in
 from pipeline.errors import BadInput, ReelforgeError
 
 __all__ = [

@@ -16,7 +16,6 @@ import hashlib
 import re
 from datetime import date
 
-from pipeline.analytics.creative import creative_ids_in
 from pipeline.analytics.importers.base import (
     BadReport,
     Report,
@@ -36,6 +35,7 @@ from pipeline.analytics.importers.tabular import (
     read_rows,
 )
 from pipeline.analytics.model import Source
+from pipeline.creative import creative_ids_in
 
 __all__ = ["GoogleCsv", "is_google_header", "parse_google_csv"]
 

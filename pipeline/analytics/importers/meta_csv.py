@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import re
 
-from pipeline.analytics.creative import creative_ids_in
 from pipeline.analytics.importers.base import (
     BadReport,
     Report,
@@ -35,6 +34,7 @@ from pipeline.analytics.importers.tabular import (
     read_rows,
 )
 from pipeline.analytics.model import Source
+from pipeline.creative import creative_ids_in
 
 __all__ = ["MetaCsv", "is_meta_header", "parse_meta_csv"]
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import AfterValidator
 
-from pipeline.analytics.cost import CostReport, CreditPrice, cost_report, load_asset_costs
+from pipeline.analytics.cost import CostReport, CreditPrice, cost_report
 from pipeline.analytics.dataset import load_dataset
 from pipeline.analytics.model import Attribute
 from pipeline.analytics.plot import HEIGHT_PX, WIDTH_PX, chart_png
@@ -16,7 +16,7 @@ from pipeline.analytics.recommend import Recommendation, recommend
 from pipeline.analytics.recommend import all_templates as every_template
 from pipeline.analytics.report import Report, build_report
 from pipeline.analytics.stats import Metric
-from pipeline.api.deps import CurrentUser, StoreDep
+from pipeline.api.deps import CurrentUser, ReposDep
 from pipeline.api.errors import problem_responses
 
 router = APIRouter(
@@ -49,12 +49,12 @@ CurrencyQuery = Annotated[
 )
 def get_report(
     user: CurrentUser,
-    store: StoreDep,
+    repos: ReposDep,
     by: Annotated[Attribute | None, Query(description="one attribute (default: all)")] = None,
     metric: MetricQuery = "ctr",
     currency: CurrencyQuery = None,
 ) -> Report:
-    creatives, rows = load_dataset(store, user)
+    creatives, rows = load_dataset(repos.analytics, user)
     return build_report(creatives, rows, by=by, metric=metric, currency=currency)
 
 
@@ -75,12 +75,12 @@ def get_report(
 )
 def get_report_png(
     user: CurrentUser,
-    store: StoreDep,
+    repos: ReposDep,
     by: Annotated[Attribute, Query(description="the attribute to chart")] = "template",
     metric: MetricQuery = "ctr",
     currency: CurrencyQuery = None,
 ) -> Response:
-    creatives, rows = load_dataset(store, user)
+    creatives, rows = load_dataset(repos.analytics, user)
     report = build_report(creatives, rows, by=by, metric=metric, currency=currency)
     return Response(
         chart_png(report), media_type="image/png", headers={"Cache-Control": "no-store"}
@@ -98,7 +98,7 @@ def get_report_png(
 )
 def get_recommendation(
     user: CurrentUser,
-    store: StoreDep,
+    repos: ReposDep,
     variants: Annotated[int, Query(ge=1, le=100, description="how many variants to make")],
     metric: MetricQuery = "ctr",
     currency: CurrencyQuery = None,
@@ -106,7 +106,7 @@ def get_recommendation(
         bool, Query(description="also explore built-in templates with no data yet")
     ] = False,
 ) -> Recommendation:
-    creatives, rows = load_dataset(store, user)
+    creatives, rows = load_dataset(repos.analytics, user)
     candidates = every_template(creatives) if all_templates else None
     return recommend(
         creatives, rows, variants=variants, metric=metric, currency=currency,
@@ -128,8 +128,8 @@ def _credit_price(request: Request) -> CreditPrice:
     ),
 )
 def get_costs(
-    request: Request, user: CurrentUser, store: StoreDep, currency: CurrencyQuery = None
+    request: Request, user: CurrentUser, repos: ReposDep, currency: CurrencyQuery = None
 ) -> CostReport:
-    assets = load_asset_costs(store=store, user_id=user)
-    _, rows = load_dataset(store, user)
+    assets = repos.analytics.asset_costs(user_id=user)
+    _, rows = load_dataset(repos.analytics, user)
     return cost_report(assets, rows, price=_credit_price(request), currency=currency)

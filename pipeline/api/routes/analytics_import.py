@@ -13,9 +13,10 @@ from pydantic import AfterValidator, BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from pipeline.analytics.importers import read_csv_report
-from pipeline.analytics.store import ImportResult, StoredCreative, import_report, list_creatives
-from pipeline.api.deps import CurrentUser, StoreDep
+from pipeline.analytics.store import ImportResult, import_report
+from pipeline.api.deps import CurrentUser, ReposDep
 from pipeline.api.errors import problem_responses
+from pipeline.store.models import StoredCreative
 
 __all__ = ["CreativeList", "router"]
 
@@ -50,7 +51,7 @@ class CreativeList(BaseModel):
 async def import_csv(
     request: Request,
     user: CurrentUser,
-    store: StoreDep,
+    repos: ReposDep,
     source: Annotated[
         Literal["auto", "meta", "google"],
         Query(description="who exported the file (auto: told by its header)"),
@@ -71,11 +72,11 @@ async def import_csv(
 
     def run() -> ImportResult:
         report = read_csv_report(data, name=name, source=source, currency=currency)
-        return import_report(store=store, user_id=user, report=report)
+        return import_report(analytics=repos.analytics, user_id=user, report=report)
 
     return await run_in_threadpool(run)
 
 
 @router.get("/v1/creatives", summary="Your creatives: every rendered output with its attributes")
-def get_creatives(user: CurrentUser, store: StoreDep) -> CreativeList:
-    return CreativeList(creatives=list_creatives(store=store, user_id=user))
+def get_creatives(user: CurrentUser, repos: ReposDep) -> CreativeList:
+    return CreativeList(creatives=repos.analytics.creatives(user_id=user))

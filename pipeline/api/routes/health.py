@@ -7,7 +7,6 @@ from fastapi import APIRouter
 from pipeline.api.deps import StoreDep
 from pipeline.api.errors import problem_responses
 from pipeline.api.models import Health
-from pipeline.store.queries import query
 
 router = APIRouter(tags=["health"])
 
@@ -19,6 +18,5 @@ def health() -> Health:
 
 @router.get("/ready", summary="Readiness: the database answers", responses=problem_responses(503))
 def ready(store: StoreDep) -> Health:
-    with store.as_service() as conn:
-        conn.execute(query("ping"))
+    store.ping()
     return Health()

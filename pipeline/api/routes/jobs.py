@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from starlette.exceptions import HTTPException
 
 from pipeline.api import idempotency, jobs
-from pipeline.api.deps import CurrentUser, SettingsDep, StoreDep
+from pipeline.api.deps import CurrentUser, ReposDep, SettingsDep
 from pipeline.api.errors import problem_responses
 from pipeline.storage import BlobStore, LocalFolderStore
 
@@ -68,13 +68,13 @@ def create_job(
     project_id: UUID,
     body: jobs.JobIn,
     user: CurrentUser,
-    store: StoreDep,
+    repos: ReposDep,
     settings: SettingsDep,
     key: IdempotencyKey,
 ) -> Response:
     def run() -> tuple[int, Any]:
         job = jobs.create_job(
-            store=store,
+            repos=repos,
             user_id=user,
             project_id=project_id,
             body=body,
@@ -85,7 +85,7 @@ def create_job(
 
     return idempotency.respond(
         request=request,
-        store=store,
+        repos=repos,
         user_id=user,
         key=key,
         body=body.model_dump(mode="json"),
@@ -96,19 +96,19 @@ def create_job(
 @router.get("/jobs", summary="List jobs, newest first", responses=problem_responses(422))
 def list_jobs(
     user: CurrentUser,
-    store: StoreDep,
+    repos: ReposDep,
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> jobs.JobPage:
-    return jobs.list_jobs(store=store, user_id=user, cursor=cursor, limit=limit)
+    return jobs.list_jobs(repos=repos, user_id=user, cursor=cursor, limit=limit)
 
 
 @router.get("/jobs/{job_id}", summary="Read a job: state, stages, outputs and cost")
 def get_job(
-    job_id: UUID, user: CurrentUser, store: StoreDep, settings: SettingsDep, blobs: BlobsDep
+    job_id: UUID, user: CurrentUser, repos: ReposDep, settings: SettingsDep, blobs: BlobsDep
 ) -> jobs.JobOut:
     return jobs.read_job(
-        store=store, user_id=user, job_id=job_id, blobs=blobs, media_root=settings.media_root
+        repos=repos, user_id=user, job_id=job_id, blobs=blobs, media_root=settings.media_root
     )
 
 
@@ -116,10 +116,10 @@ def get_job(
     "/jobs/{job_id}/cancel", summary="Cancel an unfinished job", responses=problem_responses(409)
 )
 def cancel_job(
-    job_id: UUID, user: CurrentUser, store: StoreDep, settings: SettingsDep, blobs: BlobsDep
+    job_id: UUID, user: CurrentUser, repos: ReposDep, settings: SettingsDep, blobs: BlobsDep
 ) -> jobs.JobOut:
     return jobs.cancel(
-        store=store, user_id=user, job_id=job_id, blobs=blobs, media_root=settings.media_root
+        repos=repos, user_id=user, job_id=job_id, blobs=blobs, media_root=settings.media_root
     )
 
 
@@ -154,15 +154,15 @@ def cancel_job(
 def job_events(
     job_id: UUID,
     user: CurrentUser,
-    store: StoreDep,
+    repos: ReposDep,
     last_event_id: Annotated[
         str | None,
         Header(alias="Last-Event-ID", description="resume after this event id"),
     ] = None,
 ) -> StreamingResponse:
     after = jobs.parse_last_event_id(last_event_id)
-    jobs.check_job(store=store, user_id=user, job_id=job_id)
-    stream = jobs.event_stream(store=store, user_id=user, job_id=job_id, after_id=after)
+    jobs.check_job(repos=repos, user_id=user, job_id=job_id)
+    stream = jobs.event_stream(repos=repos, user_id=user, job_id=job_id, after_id=after)
     return StreamingResponse(
         stream,
         media_type="text/event-stream",

@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Body, status
 
 from pipeline.api import projects
-from pipeline.api.deps import CurrentUser, PortsDep, StoreDep, UploadsDep
+from pipeline.api.deps import CurrentUser, PortsDep, ReposDep, UploadsDep
 from pipeline.api.errors import problem_responses
 from pipeline.api.models import BRIEF_EXAMPLE, ProjectOut, ProjectPatch
 from pipeline.brief import Brief
@@ -38,16 +38,16 @@ BriefBody = Annotated[
     responses=problem_responses(400),
 )
 def create_project(
-    brief: BriefBody, user: CurrentUser, store: StoreDep, uploads: UploadsDep, ports: PortsDep
+    brief: BriefBody, user: CurrentUser, repos: ReposDep, uploads: UploadsDep, ports: PortsDep
 ) -> ProjectOut:
     return projects.create_project(
-        store=store, user_id=user, brief=brief, uploads=uploads, ports=ports
+        repos=repos, user_id=user, brief=brief, uploads=uploads, ports=ports
     )
 
 
 @router.get("/{project_id}", summary="Read a project")
-def get_project(project_id: UUID, user: CurrentUser, store: StoreDep) -> ProjectOut:
-    return projects.get_project(store=store, user_id=user, project_id=project_id)
+def get_project(project_id: UUID, user: CurrentUser, repos: ReposDep) -> ProjectOut:
+    return projects.get_project(repos=repos, user_id=user, project_id=project_id)
 
 
 @router.patch(
@@ -59,10 +59,10 @@ def update_project(
     project_id: UUID,
     patch: ProjectPatch,
     user: CurrentUser,
-    store: StoreDep,
+    repos: ReposDep,
     uploads: UploadsDep,
     ports: PortsDep,
 ) -> ProjectOut:
     return projects.update_project(
-        store=store, user_id=user, project_id=project_id, patch=patch, uploads=uploads, ports=ports
+        repos=repos, user_id=user, project_id=project_id, patch=patch, uploads=uploads, ports=ports
     )

@@ -29,26 +29,17 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-import psycopg
 from fastapi import APIRouter, Depends, Path, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from pipeline.api.deps import StoreDep
+from pipeline.api.deps import ReposDep, StoreDep
 from pipeline.api.errors import problem_responses
 from pipeline.api.webhook_models import ProviderCallbackOut
 from pipeline.providers.callbacks import event_id_for, task_ref, verify_token
-from pipeline.store import Store
-from pipeline.store.errors import from_driver
-from pipeline.store.queries import query
-from pipeline.webhooks import (
-    InvalidSecret,
-    WebhookRejected,
-    mark_provider_event_processed,
-    record_provider_event,
-    secret_key,
-    verify_inbound,
-)
+from pipeline.store import Repositories, Store
+from pipeline.store.database import Connection
+from pipeline.webhooks import InvalidSecret, WebhookRejected, secret_key, verify_inbound
 
 __all__ = [
     "PROVIDER_SECRET_PREFIX",
@@ -130,7 +121,8 @@ def _job_id(value: object) -> UUID | None:
 
 
 def _append_job_log(
-    conn: psycopg.Connection[Any],
+    repos: Repositories,
+    conn: Connection,
     provider: str,
     event_id: str,
     payload: Mapping[str, Any],
@@ -143,18 +135,13 @@ def _append_job_log(
     message = f"{provider} callback {event_id} for task {task_id}"
     if isinstance(payload.get("status"), str):
         message += f": {payload['status']}"
-    try:
-        row = conn.execute(
-            query("api_provider_job_log"), {"job_id": job_id, "message": message[:_MESSAGE_CHARS]}
-        ).fetchone()
-    except psycopg.Error as exc:
-        raise from_driver(exc) from exc
-    return None if row is None else int(row[0])
+    return repos.jobs.log_callback(conn, job_id=job_id, message=message[:_MESSAGE_CHARS])
 
 
 def handle_callback(
     *,
     store: Store,
+    repos: Repositories,
     provider: str,
     event_id: str,
     payload: Mapping[str, Any],
@@ -168,20 +155,19 @@ def handle_callback(
     subject = task_ref(payload)
     job = job_id or _job_id(payload.get("job_id"))
     with store.as_service() as conn:
-        first = record_provider_event(
-            store=store,
+        first = repos.providers.record(
+            conn,
             provider=provider,
             event_id=event_id,
             payload=payload,
             subject=subject,
             occurred_at=occurred_at,
-            conn=conn,
             job_id=job,
         )
         if not first:
             return ProviderCallbackOut(event_id=event_id, duplicate=True)
-        job_event_id = _append_job_log(conn, provider, event_id, payload, job_id)
-        mark_provider_event_processed(store=store, provider=provider, event_id=event_id, conn=conn)
+        job_event_id = _append_job_log(repos, conn, provider, event_id, payload, job_id)
+        repos.providers.mark_processed(conn, provider=provider, event_id=event_id)
     return ProviderCallbackOut(event_id=event_id, duplicate=False, job_event_id=job_event_id)
 
 
@@ -197,7 +183,11 @@ def handle_callback(
     responses=problem_responses(400, 401, 404, 413, 422),
 )
 async def provider_callback(
-    request: Request, name: ProviderName, store: StoreDep, secrets: ProviderSecrets
+    request: Request,
+    name: ProviderName,
+    store: StoreDep,
+    repos: ReposDep,
+    secrets: ProviderSecrets,
 ) -> ProviderCallbackOut:
     key = _key(name)
     if not _NAME.match(key) or key not in secrets:
@@ -207,7 +197,7 @@ async def provider_callback(
     now = _now(request)
     token = request.query_params.get("token")
     if "webhook-signature" not in headers and token is not None:
-        return await _token_callback(store, key, secrets[key], request, body, token, now)
+        return await _token_callback(store, repos, key, secrets[key], request, body, token, now)
     rejection: WebhookRejected | None = None
     for secret in secrets[key]:
         try:
@@ -227,13 +217,19 @@ async def provider_callback(
     # The database work is blocking: off the event loop, like FastAPI's sync routes.
     return await run_in_threadpool(
         lambda: handle_callback(
-            store=store, provider=key, event_id=event_id, payload=payload, occurred_at=occurred_at
+            store=store,
+            repos=repos,
+            provider=key,
+            event_id=event_id,
+            payload=payload,
+            occurred_at=occurred_at,
         )
     )
 
 
 async def _token_callback(
     store: Store,
+    repos: Repositories,
     provider: str,
     secrets: tuple[str, ...],
     request: Request,
@@ -252,7 +248,7 @@ async def _token_callback(
     event_id = event_id_for(body, job_id)
     return await run_in_threadpool(
         lambda: handle_callback(
-            store=store, provider=provider, event_id=event_id, payload=payload,
+            store=store, repos=repos, provider=provider, event_id=event_id, payload=payload,
             occurred_at=now, job_id=job_id,
         )
     )  # fmt: skip

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, status
 
-from pipeline.api.deps import CurrentUser, StoreDep
+from pipeline.api.deps import CurrentUser, ReposDep
 from pipeline.api.errors import problem_responses
 from pipeline.api.webhook_models import (
     DeliveryList,
@@ -27,15 +27,8 @@ from pipeline.api.webhook_models import (
     EndpointOut,
 )
 from pipeline.errors import BadInput
-from pipeline.store import NotFound
-from pipeline.webhooks import (
-    create_endpoint,
-    delete_endpoint,
-    enable_endpoint,
-    list_deliveries,
-    list_endpoints,
-    rotate_secret,
-)
+from pipeline.store import NotFound, Repositories
+from pipeline.webhooks import generate_secret
 
 __all__ = ["ALLOW_HTTP_LOCALHOST_ENV", "ROTATION_GRACE_SECONDS", "check_url", "router"]
 
@@ -81,8 +74,8 @@ def check_url(url: str, *, allow_http_localhost: bool) -> str:
     raise BadInput("url", "must use https")
 
 
-def _owned(store: StoreDep, user: UUID, endpoint_id: UUID) -> EndpointOut:
-    for endpoint in list_endpoints(store=store, user_id=user):
+def _owned(repos: Repositories, user: UUID, endpoint_id: UUID) -> EndpointOut:
+    for endpoint in repos.webhooks.endpoints(user_id=user):
         if endpoint.id == endpoint_id:
             return EndpointOut.of(endpoint)
     raise NotFound("webhook endpoint", f"no endpoint {endpoint_id}")
@@ -95,17 +88,19 @@ def _owned(store: StoreDep, user: UUID, endpoint_id: UUID) -> EndpointOut:
     responses=problem_responses(400, 413, 422),
 )
 def add_endpoint(
-    body: EndpointIn, user: CurrentUser, store: StoreDep, allow_http: AllowHttpLocalhost
+    body: EndpointIn, user: CurrentUser, repos: ReposDep, allow_http: AllowHttpLocalhost
 ) -> EndpointCreated:
     url = check_url(body.url, allow_http_localhost=allow_http)
-    endpoint = create_endpoint(store=store, user_id=user, url=url, events=body.events)
+    endpoint = repos.webhooks.create_endpoint(
+        user_id=user, url=url, secret=generate_secret(), events=body.events
+    )
     return EndpointCreated.with_secret(endpoint)
 
 
 @router.get("", summary="List webhook endpoints (without their secrets)")
-def get_endpoints(user: CurrentUser, store: StoreDep) -> EndpointList:
+def get_endpoints(user: CurrentUser, repos: ReposDep) -> EndpointList:
     return EndpointList(
-        endpoints=[EndpointOut.of(e) for e in list_endpoints(store=store, user_id=user)]
+        endpoints=[EndpointOut.of(e) for e in repos.webhooks.endpoints(user_id=user)]
     )
 
 
@@ -114,9 +109,9 @@ def get_endpoints(user: CurrentUser, store: StoreDep) -> EndpointList:
     summary="Delete a webhook endpoint and its deliveries",
     description='Returns `{"id": ..., "deleted": true}` (as Stripe does), not an empty 204.',
 )
-def remove_endpoint(endpoint_id: UUID, user: CurrentUser, store: StoreDep) -> EndpointDeleted:
+def remove_endpoint(endpoint_id: UUID, user: CurrentUser, repos: ReposDep) -> EndpointDeleted:
     # 200 with a body rather than 204: every operation documents a response model (test_openapi).
-    delete_endpoint(store=store, user_id=user, endpoint_id=endpoint_id)
+    repos.webhooks.delete_endpoint(user_id=user, endpoint_id=endpoint_id)
     return EndpointDeleted(id=endpoint_id)
 
 
@@ -129,17 +124,20 @@ def remove_endpoint(endpoint_id: UUID, user: CurrentUser, store: StoreDep) -> En
     ),
 )
 def rotate_endpoint_secret(
-    endpoint_id: UUID, user: CurrentUser, store: StoreDep
+    endpoint_id: UUID, user: CurrentUser, repos: ReposDep
 ) -> EndpointCreated:
-    endpoint = rotate_secret(
-        store=store, user_id=user, endpoint_id=endpoint_id, grace_seconds=ROTATION_GRACE_SECONDS
+    endpoint = repos.webhooks.rotate_secret(
+        user_id=user,
+        endpoint_id=endpoint_id,
+        secret=generate_secret(),
+        grace_seconds=ROTATION_GRACE_SECONDS,
     )
     return EndpointCreated.with_secret(endpoint)
 
 
 @router.post("/{endpoint_id}/enable", summary="Re-enable a disabled endpoint")
-def reenable_endpoint(endpoint_id: UUID, user: CurrentUser, store: StoreDep) -> EndpointOut:
-    return EndpointOut.of(enable_endpoint(store=store, user_id=user, endpoint_id=endpoint_id))
+def reenable_endpoint(endpoint_id: UUID, user: CurrentUser, repos: ReposDep) -> EndpointOut:
+    return EndpointOut.of(repos.webhooks.enable_endpoint(user_id=user, endpoint_id=endpoint_id))
 
 
 @router.get(
@@ -150,9 +148,9 @@ def reenable_endpoint(endpoint_id: UUID, user: CurrentUser, store: StoreDep) -> 
 def get_deliveries(
     endpoint_id: UUID,
     user: CurrentUser,
-    store: StoreDep,
+    repos: ReposDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> DeliveryList:
-    _owned(store, user, endpoint_id)
-    rows = list_deliveries(store=store, user_id=user, endpoint_id=endpoint_id, limit=limit)
+    _owned(repos, user, endpoint_id)
+    rows = repos.webhooks.deliveries(user_id=user, endpoint_id=endpoint_id, limit=limit)
     return DeliveryList(deliveries=[DeliveryOut.of(d) for d in rows])

@@ -1,6 +1,0 @@
--- The credit hold of a job (the worker takes one per job), newest first.
-select amount, status, settled_amount
-from public.credit_holds
-where job_id = %(job_id)s and user_id = %(user_id)s
-order by created_at desc
-limit 1

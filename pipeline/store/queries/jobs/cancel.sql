@@ -1,0 +1,2 @@
+-- jobs/cancel: Cancels an unfinished job (tenants: their own jobs only).
+select * from public.cancel_job(%(job_id)s::uuid)

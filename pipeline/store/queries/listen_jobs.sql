@@ -1,2 +1,0 @@
--- Subscribes this session to job wake-ups (sent on enqueue and retry).
-listen reelforge_jobs

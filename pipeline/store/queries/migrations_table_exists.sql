@@ -1,2 +1,0 @@
--- Whether the migrations table exists yet.
-select to_regclass('reelforge.schema_migrations') is not null as present

@@ -1,2 +1,0 @@
--- Proves a connection works.
-select 1

@@ -1,0 +1,2 @@
+-- session/ping: Proves a connection works.
+select 1

@@ -1,0 +1,96 @@
+"""Settings read only their own documented variables, and name the one that is malformed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import BadInput
+from pipeline.settings import Settings
+
+# Variables a machine may well have that share a field's name (or its lower-case spelling):
+# none of them is a reelforge setting.
+JUNK = {
+    "HOME": "/junk/home",
+    "home": "/junk/home2",
+    "ISSUER": "https://junk.example/auth",
+    "AUDIENCE": "junk",
+    "JWT_SECRET": "j" * 40,
+    "JWKS": '{"keys": [{"kid": "junk"}]}',
+    "MEDIA_ROOT": "/junk/media",
+    "CACHE_DIR": "/junk/cache",
+    "PRICE": "999",
+    "CURRENCY": "XXX",
+    "DATABASE": "postgresql://junk",
+    "database_url": "postgresql://junk@lowercase/x",
+    "reelforge_home": "/junk/lowercase",
+    "KEY": "junk",
+    "API_KEY": "junk",
+    "SCRIPT_PROVIDER": "openai",
+    "CALLBACK_BASE_URL": "https://junk.example",
+    "BUCKET": "junk",
+    "PROVIDER_SECRET_KLING": "whsec_junk",
+}
+
+
+def test_unrelated_variables_change_no_setting(tmp_path: Path) -> None:
+    base = {"REELFORGE_HOME": str(tmp_path / "home")}
+    assert Settings.from_env({**base, **JUNK}) == Settings.from_env(base)
+
+
+def test_every_setting_comes_from_its_documented_variable(tmp_path: Path) -> None:
+    env = {
+        "REELFORGE_HOME": str(tmp_path / "home"),
+        "REELFORGE_MEDIA_ROOT": str(tmp_path / "media"),
+        "DATABASE_URL": "postgresql://u:p@db.example:6543/postgres",
+        "SUPABASE_JWT_ISSUER": "https://ref.supabase.co/auth/v1",
+        "SUPABASE_JWT_SECRET": "s" * 40,
+        "REELFORGE_CREDIT_PRICE": "0.02",
+        "REELFORGE_CREDIT_CURRENCY": "EUR",
+        "FAL_KEY": "fal-key",
+        "REELFORGE_CLIP_PROVIDER": "fal",
+        "REELFORGE_PROVIDER_SECRET_KLING": "whsec_a whsec_b",
+    }
+    settings = Settings.from_env(env)
+    assert settings.home == tmp_path / "home"
+    assert settings.media_root == tmp_path / "media"
+    assert settings.api is not None and settings.api.media_root == tmp_path / "media"
+    assert settings.api.issuer == "https://ref.supabase.co/auth/v1"
+    assert not settings.store.embedded
+    assert str(settings.analytics.credit_price) == "0.02"
+    assert settings.analytics.credit_currency == "EUR"
+    assert settings.providers.key("fal") == "fal-key"
+    assert settings.providers.clip_provider == "fal"
+    assert settings.providers.callback_secrets == {"kling": ("whsec_a", "whsec_b")}
+
+
+def test_without_reelforge_home_the_platform_folder_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", "/data")
+    settings = Settings.from_env({"HOME": "/somewhere/else"})
+    assert settings.home == Path("/data/reelforge")
+    assert settings.media_root == Path("/data/reelforge/media")
+    assert settings.api is None and settings.store.embedded
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "problem"),
+    [
+        ("REELFORGE_DB_POOL_MAX", "lots", "valid integer"),
+        ("SUPABASE_JWT_SECRET", "changeme", "placeholder"),
+        ("REELFORGE_CREDIT_CURRENCY", "dollars", "pattern"),
+        ("SUPABASE_URL", "https://ref.supabase.co", "SUPABASE_SERVICE_ROLE_KEY is missing"),
+    ],
+)
+def test_a_malformed_value_names_its_variable(variable: str, value: str, problem: str) -> None:
+    env = {variable: value}
+    if variable.startswith("SUPABASE_JWT"):
+        env["SUPABASE_JWT_ISSUER"] = "https://ref.supabase.co/auth/v1"
+    with pytest.raises(BadInput, match=problem) as info:
+        Settings.from_env(env)
+    assert info.value.where in (variable, "StorageSettings")
+
+
+def test_api_verification_needs_a_key_once_any_is_configured() -> None:
+    with pytest.raises(BadInput, match="set SUPABASE_JWT_SECRET or SUPABASE_JWKS"):
+        Settings.from_env({"SUPABASE_JWT_ISSUER": "https://ref.supabase.co/auth/v1"})
