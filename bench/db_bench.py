@@ -18,7 +18,8 @@ from pathlib import Path
 
 import psycopg
 
-from pipeline.store import Repositories, Store, StoreSettings, open_store
+from pipeline.settings import StoreSettings
+from pipeline.store import Repositories, Store, open_store
 
 
 def _run(clients: int, ops: int, op: Callable[[int, int], None]) -> tuple[float, list[float]]:

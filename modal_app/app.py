@@ -8,7 +8,6 @@ Importing this module does no network I/O: the Secret and Volume are looked up a
 from __future__ import annotations
 
 import functools
-import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -72,25 +71,30 @@ with image.imports():  # type: ignore[no-untyped-call]
     from modal_app.bundle import BriefBundle, render_bundle
     from modal_app.scenes import MapClips, SceneAsset, SceneTask, palette_of, render_scene
     from modal_app.sweep import sweep
-    from pipeline.api import ApiSettings, create_app
+    from pipeline.api.app import create_app
     from pipeline.download import download
     from pipeline.egress import PublicOnlyTransport
-    from pipeline.store import Store, StoreConfigError, StoreSettings, open_store
+    from pipeline.render import Ports, RenderRequest
+    from pipeline.settings import Settings
+    from pipeline.store import Repositories, Store, StoreConfigError, open_store
     from pipeline.visuals import ClipContext, ClipGenerator
-    from pipeline.worker import Worker
+    from pipeline.wiring import RuntimeKind, blob_store, build_ports, local_runtime
+    from pipeline.worker import JobContext, Worker
+
+
+@functools.cache
+def _settings() -> Settings:
+    """The container's settings, from the 'reelforge' secret and the image's environment."""
+    return Settings.from_env()
 
 
 @functools.cache
 def _store() -> Store:
     """One pool per container, opened on first use and kept for the container's life."""
-    settings = StoreSettings()
-    if settings.embedded:  # an embedded server would live and die with one container
+    settings = _settings()
+    if settings.store.embedded:  # an embedded server would live and die with one container
         raise StoreConfigError("DATABASE_URL is not set: add it to the 'reelforge' Modal secret")
-    return open_store(settings)
-
-
-def _media_root() -> Path:
-    return Path(os.environ.get("REELFORGE_MEDIA_ROOT", MEDIA_DIR))
+    return open_store(settings.store)
 
 
 @app.function(volumes={MEDIA_DIR: media}, timeout=5 * MINUTES, scaledown_window=15 * MINUTES)
@@ -98,7 +102,7 @@ def _media_root() -> Path:
 @modal.asgi_app(label="reelforge-api")
 def web() -> FastAPI:
     """The same FastAPI app as ``reelforge serve``; long work is queued, never done in a request."""
-    return create_app(settings=ApiSettings(media_root=_media_root()), store=_store())
+    return create_app(settings=_settings(), store=_store())
 
 
 @app.function(
@@ -118,13 +122,12 @@ def render_job(job_id: str) -> dict[str, str] | None:
     if not modal.is_local():
         media.reload()  # see the uploads the API wrote
     try:
-        worker = Worker(
-            store=_store(),
-            media_root=_media_root(),
-            lease_seconds=LEASE_SECONDS,
-            offline_clips=_map_clips,
-        )
-        job = worker.run_once(UUID(job_id))
+        settings = _settings()
+        context = JobContext(
+            repos=Repositories.postgres(_store()), settings=settings, blobs=blob_store(settings),
+            worker="", lease_seconds=LEASE_SECONDS, offline_clips=_map_clips,
+        )  # fmt: skip
+        job = Worker(context).run_once(UUID(job_id))
     finally:
         if not modal.is_local():
             media.commit()
@@ -170,7 +173,10 @@ def sweeper() -> dict[str, int]:
         transport=PublicOnlyTransport(), timeout=15.0, follow_redirects=False
     ) as client:
         report = sweep(
-            store=_store(), spawn=render_job.spawn, client=client, worker="modal-sweeper"
+            repos=Repositories.postgres(_store()),
+            spawn=render_job.spawn,
+            client=client,
+            worker="modal-sweeper",
         )
     return {
         "released_holds": report.released_holds,
@@ -183,12 +189,13 @@ def sweeper() -> dict[str, int]:
 def render_brief_remote(bundle: BriefBundle) -> dict[str, bytes]:
     """Renders a packed request without the queue or credits (``modal run``), with the providers
     its brief and the secret's keys choose, as ``reelforge render`` would; returns the files."""
-    from pipeline.providers.registry import build_ports, local_runtime
-    from pipeline.providers.settings import ProviderSettings
+    settings = _settings()
+    runtime = local_runtime(settings, kind=RuntimeKind.MODAL)
 
-    settings = ProviderSettings()
-    runtime = local_runtime(settings)
-    return render_bundle(bundle, ports=lambda request: build_ports(request.brief, settings, runtime))
+    def ports(request: RenderRequest) -> Ports:
+        return build_ports(request.brief, settings, runtime)
+
+    return render_bundle(bundle, ports=ports)
 
 
 @app.local_entrypoint()
@@ -199,12 +206,13 @@ def main(
     [--preview] [--option 2]``: the request and its brief's files go up, the rendered outputs
     come back under ``out``."""
     from modal_app.bundle import pack_request, write_outputs
-    from pipeline.download import load_brief_fetching
     from pipeline.formats import parse_formats
     from pipeline.render import RenderRequest
+    from pipeline.settings import Settings
+    from pipeline.wiring import load_brief
 
     request = RenderRequest(
-        brief=load_brief_fetching(Path(brief)), preview=preview, option=option or None,
+        brief=load_brief(Path(brief), Settings.from_env()), preview=preview, option=option or None,
         formats=tuple(parse_formats(formats)) or None,
     ).checked(prefix="--")  # fmt: skip
     outputs = render_brief_remote.remote(pack_request(request))

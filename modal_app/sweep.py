@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from pipeline.store import Repositories, Store
+from pipeline.store import Repositories
 from pipeline.webhooks import Dispatcher
 from pipeline.worker import ModalExecutor
 
@@ -25,7 +25,7 @@ class SweepReport:
 
 def sweep(
     *,
-    store: Store,
+    repos: Repositories,
     spawn: Callable[[str], object],
     client: httpx.Client,
     worker: str,
@@ -36,11 +36,10 @@ def sweep(
     A spawned call claims *some* runnable job, not necessarily the one it was spawned for; one
     call per runnable job still drains the queue.
     """
-    repos = Repositories.postgres(store)
     released = repos.credits.release_orphans()
     executor = ModalExecutor(spawn)
     jobs = repos.jobs.runnable(limit=limit)
     for job_id in jobs:
         executor.submit(job_id)
-    attempts = Dispatcher(store, client, worker=worker).run_once()
+    attempts = Dispatcher(repos.webhooks, client, worker=worker).run_once()
     return SweepReport(released, len(jobs), len(attempts))

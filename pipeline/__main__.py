@@ -1,3 +1,5 @@
+"""``python -m pipeline``: the ``reelforge`` command line."""
+
 from pipeline.cli import app
 
 app()

@@ -47,7 +47,6 @@ __all__ = [
     "DEFAULT_POLICY",
     "MAX_REDIRECTS",
     "DownloadPolicy",
-    "default_cache_dir",
     "download",
     "fetch_brief_assets",
     "load_brief_fetching",
@@ -338,13 +337,6 @@ class DownloadPolicy:
 DEFAULT_POLICY = DownloadPolicy()
 
 
-def default_cache_dir() -> Path:
-    """``<REELFORGE_HOME>/cache/assets``, REELFORGE_HOME found as the store finds it."""
-    from pipeline.store.settings import StoreSettings  # the store's settings, not its driver
-
-    return StoreSettings().home.expanduser() / "cache" / "assets"
-
-
 def _url_of(value: Any) -> str | None:
     if isinstance(value, str) and _URL.match(value.strip()):
         return value.strip()
@@ -363,16 +355,16 @@ def _reason(exc: Exception) -> str:
 
 
 def fetch_brief_assets(
-    data: dict[str, Any], cache_dir: Path | None = None, *, policy: DownloadPolicy | None = None
+    data: dict[str, Any], cache_dir: Path, *, policy: DownloadPolicy | None = None
 ) -> dict[str, Any]:
     """Raw brief data with each http(s) URL in ``product.photos[i]``, ``brand.logo``,
     ``brand.font`` and ``music`` replaced by the path of its download under ``cache_dir``
-    (:func:`default_cache_dir` when None). ``data`` is not changed; without URLs it is returned
+    (the settings' ``asset_cache``). ``data`` is not changed; without URLs it is returned
     as it is and nothing is touched. BriefError names the field and the URL's host."""
     if not any(_url_of(box[key]) is not None for _, box, key in file_refs(data)):
         return data
     policy = policy or DEFAULT_POLICY
-    dest = cache_dir if cache_dir is not None else default_cache_dir()
+    dest = cache_dir
     out = copy.deepcopy(data)
     done: dict[str, Path] = {}
     for field, box, key in file_refs(out):
@@ -397,7 +389,7 @@ def fetch_brief_assets(
 
 
 def load_brief_fetching(
-    path: Path, cache_dir: Path | None = None, *, policy: DownloadPolicy | None = None
+    path: Path, cache_dir: Path, *, policy: DownloadPolicy | None = None
 ) -> Brief:
     """The brief file at ``path``, its http(s) files downloaded first (:func:`fetch_brief_assets`)
     and then validated: the one place a brief's files come from the network."""

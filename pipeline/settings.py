@@ -179,9 +179,6 @@ class ApiSettings(_Section):
         default=32 * MIB, ge=1024, le=256 * MIB, validation_alias="REELFORGE_API_MAX_REPORT_BYTES",
         description="the body limit of performance report uploads (POST /v1/analytics/imports)",
     )  # fmt: skip
-    media_root: Path = Field(
-        default_factory=lambda: default_home() / "media", validation_alias="REELFORGE_MEDIA_ROOT"
-    )
     webhook_allow_http_localhost: bool = Field(
         default=False, validation_alias="REELFORGE_WEBHOOKS_ALLOW_HTTP_LOCALHOST",
         description="development only: webhook endpoints at http://localhost are accepted",
@@ -211,10 +208,6 @@ class ApiSettings(_Section):
         if self.jwt_secret is None and self.jwks is None:
             raise ValueError("set SUPABASE_JWT_SECRET or SUPABASE_JWKS to verify tokens")
         return self
-
-    def uploads(self, user_id: object) -> Path:
-        """The folder a user's uploaded files live in: ``media_root/<user_id>/uploads``."""
-        return self.media_root / str(user_id) / "uploads"
 
     @classmethod
     def configured(cls, env: Mapping[str, str]) -> bool:
@@ -253,6 +246,7 @@ class ProviderSettings(_Section):
     # models (None: the adapter's default)
     script_model: Optional = Field(default=None, validation_alias="REELFORGE_SCRIPT_MODEL")
     clip_model: Optional = Field(default=None, validation_alias="REELFORGE_CLIP_MODEL")
+    image_model: Optional = Field(default=None, validation_alias="REELFORGE_IMAGE_MODEL")
     voice_model: Optional = Field(default=None, validation_alias="REELFORGE_VOICE_MODEL")
     # ElevenLabs voice id per brand locale, "en=21m00Tcm4TlvDq8ikWAM,it=…"; None: the default voice
     elevenlabs_voices: Optional = Field(default=None, validation_alias="REELFORGE_ELEVENLABS_VOICES")
@@ -356,7 +350,7 @@ class Settings(BaseModel):
         return cls(
             store=store,
             media_root=media,
-            api=ApiSettings.from_env(env, media_root=media) if ApiSettings.configured(env) else None,
+            api=ApiSettings.from_env(env) if ApiSettings.configured(env) else None,
             providers=ProviderSettings.from_env(env),
             storage=StorageSettings.from_env(env),
             analytics=AnalyticsSettings.from_env(env),
@@ -365,6 +359,20 @@ class Settings(BaseModel):
     @property
     def home(self) -> Path:
         return self.store.home.expanduser()
+
+    def require_api(self) -> ApiSettings:
+        """The API's settings; BadInput naming the variables when token verification is not
+        configured."""
+        if self.api is None:
+            raise BadInput(
+                "SUPABASE_JWT_ISSUER", "the API needs SUPABASE_JWT_ISSUER and SUPABASE_JWKS "
+                "(or SUPABASE_JWT_SECRET) to verify tokens",
+            )  # fmt: skip
+        return self.api
+
+    def uploads(self, user_id: object) -> Path:
+        """The folder a user's uploaded files live in: ``media_root/<user_id>/uploads``."""
+        return self.media_root / str(user_id) / "uploads"
 
     @property
     def asset_cache(self) -> Path:

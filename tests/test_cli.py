@@ -158,3 +158,24 @@ def test_out_that_is_a_file_exits_2(
     assert result.returncode == 2
     assert "--out:" in result.stderr and "not a folder" in result.stderr
     assert target.read_text() == "a file"
+
+
+def test_a_malformed_setting_exits_2_naming_its_variable() -> None:
+    result = reelforge("db", "status", env={"REELFORGE_DB_CONNECT_TIMEOUT": "soon"})
+    assert result.returncode == 2, result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if line.strip()]
+    assert line.startswith("error: REELFORGE_DB_CONNECT_TIMEOUT: ")
+
+
+def test_every_command_is_registered_on_the_root_app() -> None:
+    from pipeline.cli import app
+
+    groups = {g.name: g.typer_instance for g in app.registered_groups}
+    assert {c.name for c in app.registered_commands} == {
+        "render", "demo", "compose", "token", "serve", "providers", "templates",
+    }  # fmt: skip
+    assert set(groups) == {"db", "analytics"}
+    assert {c.name for c in groups["db"].registered_commands} == {"migrate", "status"}
+    assert {c.name for c in groups["analytics"].registered_commands} == {
+        "import", "pull-meta", "pull-google", "creatives", "report", "recommend", "costs",
+    }  # fmt: skip

@@ -4,7 +4,6 @@ whose photos, logo, font or music are URLs (a loopback server stands in for the 
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -155,8 +154,8 @@ def test_brief_urls_are_downloaded_into_the_asset_cache_by_the_fetch_step(
     brief_data["product"]["photos"] = [f"{base}/photo.png?sig=abc", "photos/coffee.png"]
     brief_data["brand"]["logo"] = f"{base}/logo"
     brief_data["music"] = f"{base}/typed?type=audio/mpeg&body=ID3"
-    brief = load_brief_fetching(write_brief(brief_data))
-    cache = Path(os.environ["REELFORGE_HOME"]) / "cache" / "assets"
+    cache = tmp_path / "cache" / "assets"
+    brief = load_brief_fetching(write_brief(brief_data), cache)
     first = brief.product.photos[0]
     assert first.parent == cache and first.suffix == ".png" and first.read_bytes() == PNG
     assert brief.product.photos[1] == (tmp_path / "photos" / "coffee.png").resolve()
@@ -214,7 +213,7 @@ def test_a_failed_brief_download_names_the_field_and_host_but_not_the_query(
     else:
         brief_data["brand"][field.removeprefix("brand.")] = url
     with pytest.raises(BriefError, match=message) as raised:
-        fetch_brief_assets(brief_data)
+        fetch_brief_assets(brief_data, photo_dir.parent / "cache")
     assert raised.value.where == field
     assert "SECRET" not in str(raised.value)
     assert lab.internal.connections == 0

@@ -55,8 +55,8 @@ def test_every_setting_comes_from_its_documented_variable(tmp_path: Path) -> Non
     settings = Settings.from_env(env)
     assert settings.home == tmp_path / "home"
     assert settings.media_root == tmp_path / "media"
-    assert settings.api is not None and settings.api.media_root == tmp_path / "media"
-    assert settings.api.issuer == "https://ref.supabase.co/auth/v1"
+    assert settings.uploads("u1") == tmp_path / "media" / "u1" / "uploads"
+    assert settings.api is not None and settings.api.issuer == "https://ref.supabase.co/auth/v1"
     assert not settings.store.embedded
     assert str(settings.analytics.credit_price) == "0.02"
     assert settings.analytics.credit_currency == "EUR"

@@ -70,8 +70,8 @@ def test_render_takes_the_recommended_mix(
 ) -> None:
     data = generate()  # before_after clearly ahead of product_showcase
     monkeypatch.setattr(
-        "pipeline.analytics.report_cli._dataset",
-        lambda user: (list(data.creatives), list(data.rows)),
+        "pipeline.cli.report._dataset",
+        lambda settings, user: (list(data.creatives), list(data.rows)),
     )
     monkeypatch.setenv("DATABASE_URL", "postgresql://unused.invalid/db")  # "a database exists"
     brief_data["variants"] = {"count": 3, "mix": "recommended"}
@@ -103,13 +103,13 @@ def test_render_takes_the_recommended_mix(
 
 def test_a_job_renders_one_ad_not_a_batch(tmp_path: Path) -> None:
     from pipeline.errors import BadInput
-    from pipeline.worker import parse_payload
+    from pipeline.render import RenderRequest
 
     data = copy.deepcopy(BASE_BRIEF)
     data["product"]["photos"] = [str(PHOTOS / "coffee.png")]
     data["variants"] = {"count": 2}
     with pytest.raises(BadInput) as info:
-        parse_payload({"brief": data}, base_dir=PHOTOS)
+        RenderRequest.from_payload({"brief": data}, base_dir=PHOTOS)
     assert info.value.where == "payload.brief.variants"
     assert "one job per variant" in info.value.problem
 

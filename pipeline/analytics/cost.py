@@ -10,7 +10,7 @@ or still running) has no known cost and is counted apart. A creative's job is th
 render that made it: a preview is a draft, not the ad that runs, so a preview rendered before or
 after the final never moves a creative's cost onto itself (it is the creative's job only while
 the creative has never been rendered otherwise; ``pipeline.store.analytics``). Credits become
-money at the price of a credit (``CreditPrice``: REELFORGE_CREDIT_PRICE, default 0.01, in
+money at the price of a credit (``CreditPrice`` from the settings: REELFORGE_CREDIT_PRICE, default 0.01, in
 REELFORGE_CREDIT_CURRENCY, default USD), which must be the ad spend's currency.
 """
 
@@ -20,13 +20,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.analytics.model import PerformanceRow
 from pipeline.analytics.report import MixedCurrencies
 from pipeline.errors import BadInput
 from pipeline.pricing import charge_for
+from pipeline.settings import AnalyticsSettings
 from pipeline.store.models import AssetCost
 
 __all__ = [
@@ -36,25 +36,22 @@ __all__ = [
     "TemplateCost",
     "asset_credits",
     "cost_report",
-    "credit_price",
 ]
 
 _CENT = Decimal("0.01")
 
 
-class CreditPrice(BaseSettings):
-    """What one credit is worth, read from the environment."""
+class CreditPrice(BaseModel):
+    """What one credit is worth (the settings' REELFORGE_CREDIT_PRICE and _CURRENCY)."""
 
-    model_config = SettingsConfigDict(
-        frozen=True, extra="ignore", validate_by_name=True, validate_by_alias=True
-    )
+    model_config = ConfigDict(frozen=True)
 
-    price: Decimal = Field(
-        default=Decimal("0.01"), gt=0, le=1000, validation_alias="REELFORGE_CREDIT_PRICE"
-    )
-    currency: str = Field(
-        default="USD", pattern=r"^[A-Z]{3}$", validation_alias="REELFORGE_CREDIT_CURRENCY"
-    )
+    price: Decimal = Field(default=Decimal("0.01"), gt=0, le=1000)
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+
+    @classmethod
+    def of(cls, settings: AnalyticsSettings) -> CreditPrice:
+        return cls(price=settings.credit_price, currency=settings.credit_currency)
 
 
 class TemplateCost(BaseModel):
@@ -86,16 +83,6 @@ class CostReport(BaseModel):
     credit_price: Decimal
     templates: tuple[TemplateCost, ...]
     total: TemplateCost
-
-
-def credit_price() -> CreditPrice:
-    """The credit price from the environment; BadInput naming the variable if it is invalid."""
-    try:
-        return CreditPrice()
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        where = str(error["loc"][0]) if error["loc"] else "REELFORGE_CREDIT_PRICE"
-        raise BadInput(where, str(error["msg"])) from None
 
 
 def _weight(duration: float) -> Decimal:

@@ -10,7 +10,6 @@ from fastapi.openapi.utils import get_openapi
 from pipeline.api.auth import TokenVerifier
 from pipeline.api.errors import PROBLEM_JSON, install_error_handlers
 from pipeline.api.limits import BodySizeLimit
-from pipeline.api.projects import ScriptPorts
 from pipeline.api.routes import (
     analytics,
     analytics_import,
@@ -21,8 +20,10 @@ from pipeline.api.routes import (
     providers,
     webhooks,
 )
-from pipeline.api.settings import ApiSettings
+from pipeline.settings import Settings
+from pipeline.storage import BlobStore
 from pipeline.store import Repositories, Store
+from pipeline.wiring import PortsFactory, ports_factory
 
 __all__ = ["create_app"]
 
@@ -39,13 +40,16 @@ TAGS = [
 
 def create_app(
     *,
-    settings: ApiSettings,
+    settings: Settings,
     store: Store,
-    ports: ScriptPorts | None = None,
     repositories: Repositories | None = None,
+    ports: PortsFactory | None = None,
+    blobs: BlobStore | None = None,
 ) -> FastAPI:
-    """A new app; the caller owns ``store`` and closes it. ``repositories`` default to the
-    PostgreSQL ones over ``store``."""
+    """A new app; the caller owns ``store`` and closes it. ``settings.api`` must be set (token
+    verification); ``repositories`` default to the PostgreSQL ones over ``store``, ``ports`` to
+    the composition root's, ``blobs`` to the settings' blob store."""
+    api = settings.require_api()
     app = FastAPI(
         title="reelforge",
         summary="Product video ads from a brief, over HTTPS.",
@@ -55,12 +59,14 @@ def create_app(
     app.state.settings = settings
     app.state.store = store
     app.state.repositories = repositories or Repositories.postgres(store)
-    app.state.ports = ports or ScriptPorts()
-    app.state.verifier = TokenVerifier(settings)
+    app.state.ports = ports or ports_factory(settings)
+    if blobs is not None:
+        app.state.blobs = blobs
+    app.state.verifier = TokenVerifier(api)
     app.add_middleware(
         BodySizeLimit,
-        limit=settings.max_body_bytes,
-        paths={"/v1/analytics/imports": settings.max_report_bytes},
+        limit=api.max_body_bytes,
+        paths={"/v1/analytics/imports": api.max_report_bytes},
     )
     install_error_handlers(app)
     for module in (health, projects, credits, jobs, webhooks, providers, analytics):

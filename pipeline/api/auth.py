@@ -11,8 +11,8 @@ from uuid import UUID
 
 import jwt
 
-from pipeline.api.settings import ApiSettings
 from pipeline.errors import BadInput
+from pipeline.settings import ApiSettings
 from pipeline.store.users import local_user_id
 
 __all__ = [
@@ -112,8 +112,11 @@ def dev_secret(home: Path) -> str:
 
 
 def dev_settings(home: Path, **overrides: Any) -> ApiSettings:
-    """Settings that accept the tokens of :func:`mint_dev_token` (local development only)."""
-    values: dict[str, Any] = {"jwt_secret": dev_secret(home), "issuer": DEV_ISSUER}
+    """Settings that accept the tokens of :func:`mint_dev_token` (local development only; a
+    webhook receiver on this machine is then allowed too)."""
+    values: dict[str, Any] = {
+        "jwt_secret": dev_secret(home), "issuer": DEV_ISSUER, "webhook_allow_http_localhost": True,
+    }  # fmt: skip
     return ApiSettings(**(values | overrides))
 
 

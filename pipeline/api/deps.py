@@ -1,9 +1,8 @@
-"""Dependencies for routes: the settings, store, repositories, script ports and the current user,
-as Annotated aliases."""
+"""Dependencies for routes: the settings, store, repositories, the ports factory, the blob store
+and the current user, as Annotated aliases."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 from uuid import UUID
 
@@ -11,18 +10,19 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from pipeline.api.auth import InvalidToken, TokenVerifier
-from pipeline.api.projects import ScriptPorts
-from pipeline.api.settings import ApiSettings
+from pipeline.settings import Settings
+from pipeline.storage import BlobStore
 from pipeline.store import Repositories, Store
+from pipeline.wiring import PortsFactory, blob_store
 
-__all__ = ["CurrentUser", "PortsDep", "ReposDep", "SettingsDep", "StoreDep", "UploadsDep"]
+__all__ = ["BlobsDep", "CurrentUser", "PortsDep", "ReposDep", "SettingsDep", "StoreDep"]
 
 # auto_error=False: a missing token is ours to report, as a 401 problem.
 _bearer = HTTPBearer(auto_error=False, description="a Supabase access token (JWT)")
 
 
-def get_settings(request: Request) -> ApiSettings:
-    settings: ApiSettings = request.app.state.settings
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
     return settings
 
 
@@ -36,9 +36,20 @@ def get_repositories(request: Request) -> Repositories:
     return repos
 
 
-def get_ports(request: Request) -> ScriptPorts:
-    ports: ScriptPorts = request.app.state.ports
+def get_ports(request: Request) -> PortsFactory:
+    ports: PortsFactory = request.app.state.ports
     return ports
+
+
+def get_blobs(request: Request) -> BlobStore:
+    """``app.state.blobs`` if the app was given one, else the settings' blob store with local
+    links under this API's ``/v1/files``."""
+    blobs: BlobStore | None = getattr(request.app.state, "blobs", None)
+    if blobs is None:
+        base_url = str(request.base_url).rstrip("/") + "/v1"
+        blobs = blob_store(request.app.state.settings, base_url=base_url)
+        request.app.state.blobs = blobs
+    return blobs
 
 
 def current_user(
@@ -52,16 +63,9 @@ def current_user(
     return verifier.verify(credentials.credentials)
 
 
-SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
 ReposDep = Annotated[Repositories, Depends(get_repositories)]
-PortsDep = Annotated[ScriptPorts, Depends(get_ports)]
+PortsDep = Annotated[PortsFactory, Depends(get_ports)]
+BlobsDep = Annotated[BlobStore, Depends(get_blobs)]
 CurrentUser = Annotated[UUID, Depends(current_user)]
-
-
-def user_uploads(settings: SettingsDep, user_id: CurrentUser) -> Path:
-    """The current user's uploads folder."""
-    return settings.uploads(user_id)
-
-
-UploadsDep = Annotated[Path, Depends(user_uploads)]

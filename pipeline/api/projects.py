@@ -1,8 +1,8 @@
-"""Projects over the API: briefs whose files live in the user's uploads, scripted offline, under RLS."""
+"""Projects over the API: briefs whose files live in the user's uploads, their script options
+written through the render service with the providers the brief and settings choose."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -13,14 +13,15 @@ from pipeline.api.models import ProjectOut, ProjectPatch
 from pipeline.brief import Brief
 from pipeline.errors import BadInput, BriefError
 from pipeline.images import load_rgb
-from pipeline.palette import KMeansPalette, PaletteExtractor
-from pipeline.script import OfflineScriptWriter, Script, ScriptWriter
+from pipeline.render import RenderRequest
+from pipeline.render import write_scripts as render_scripts
+from pipeline.script import Script
+from pipeline.settings import Settings
 from pipeline.store import Conflict, NotFound, Repositories
 from pipeline.store.models import Project
-from pipeline.templates.registry import get_template
+from pipeline.wiring import PortsFactory, local_runtime
 
 __all__ = [
-    "ScriptPorts",
     "create_project",
     "get_project",
     "merge_patch",
@@ -29,14 +30,6 @@ __all__ = [
 ]
 
 _EDITABLE = frozenset({"draft", "scripted"})
-
-
-@dataclass(frozen=True)
-class ScriptPorts:
-    """The palette extractor and script writer projects use (offline by default)."""
-
-    palette: PaletteExtractor = field(default_factory=KMeansPalette)
-    writer: ScriptWriter = field(default_factory=OfflineScriptWriter)
 
 
 def _upload(uploads: Path, where: str, name: Path) -> Path:
@@ -56,22 +49,15 @@ def _upload(uploads: Path, where: str, name: Path) -> Path:
 
 def resolve_uploads(brief: Brief, uploads: Path) -> Brief:
     """The brief with every file name resolved inside ``uploads``; BriefError names the field."""
-    resolved = {where: _upload(uploads, where, p) for where, p in brief.files()}
-    photos = tuple(resolved[f"product.photos[{i}]"] for i in range(len(brief.product.photos)))
-    product = brief.product.model_copy(update={"photos": photos})
-    brand = brief.brand.model_copy(
-        update={"logo": resolved.get("brand.logo"), "font": resolved.get("brand.font")}
-    )
-    voice = brief.voice.model_copy(update={"file": resolved.get("voice.file")})
-    return brief.model_copy(
-        update={"product": product, "brand": brand, "music": resolved.get("music"), "voice": voice}
-    )
+    return brief.map_files(lambda where, name: _upload(uploads, where, name))
 
 
-def write_scripts(brief: Brief, *, uploads: Path, ports: ScriptPorts) -> tuple[Script, ...]:
-    """The brief's script options: palette from its photos, then the writer."""
+def write_scripts(
+    brief: Brief, *, uploads: Path, settings: Settings, ports: PortsFactory
+) -> tuple[Script, ...]:
+    """The brief's script options, written by the render service exactly as a render writes
+    them: palette from its photos, then the writer the brief and settings choose."""
     local = resolve_uploads(brief, uploads)
-    template = get_template(local.template)
     photos = []
     for i, (path, name) in enumerate(zip(local.product.photos, brief.product.photos, strict=True)):
         where = f"product.photos[{i}]"
@@ -80,8 +66,8 @@ def write_scripts(brief: Brief, *, uploads: Path, ports: ScriptPorts) -> tuple[S
         except BadInput as exc:
             # Never show the server's folders: name the file as the user did.
             raise BriefError(where, exc.problem.replace(str(path), name.as_posix())) from None
-    palette = ports.palette.extract(photos, locale=local.brand.locale, override=local.brand.palette)
-    return ports.writer.write(local, template, palette, n=local.options)
+    made = ports(RenderRequest(brief=local), local_runtime(settings))
+    return render_scripts(local, palette=made.palette, writer=made.writer, photos=photos).scripts
 
 
 def _out(project: Project | None) -> ProjectOut:
@@ -99,11 +85,12 @@ def _fields(brief: Brief, scripts: tuple[Script, ...] | list[Script]) -> dict[st
 
 
 def create_project(
-    *, repos: Repositories, user_id: UUID, brief: Brief, uploads: Path, ports: ScriptPorts
+    *, repos: Repositories, user_id: UUID, brief: Brief, settings: Settings, ports: PortsFactory
 ) -> ProjectOut:
     """Writes the script options and stores the project as the user."""
     _one_ad(brief)
-    scripts = write_scripts(brief, uploads=uploads, ports=ports)
+    uploads = settings.uploads(user_id)
+    scripts = write_scripts(brief, uploads=uploads, settings=settings, ports=ports)
     return _out(repos.projects.create(user_id=user_id, **_fields(brief, scripts)))
 
 
@@ -160,8 +147,8 @@ def update_project(
     user_id: UUID,
     project_id: UUID,
     patch: ProjectPatch,
-    uploads: Path,
-    ports: ScriptPorts,
+    settings: Settings,
+    ports: PortsFactory,
 ) -> ProjectOut:
     """Applies the patch if the project is still editable and unchanged since it was read."""
     current = get_project(repos=repos, user_id=user_id, project_id=project_id)
@@ -172,7 +159,8 @@ def update_project(
     chosen = current.chosen_script
     if patch.brief is not None:
         brief = _validate_brief(merge_patch(current.brief, patch.brief))
-        scripts = write_scripts(brief, uploads=uploads, ports=ports)
+        uploads = settings.uploads(user_id)
+        scripts = write_scripts(brief, uploads=uploads, settings=settings, ports=ports)
         chosen = None
     if "chosen_script" in patch.model_fields_set:
         chosen = patch.chosen_script

@@ -17,8 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
-from pipeline.store import Store
-from pipeline.store.providers import ProviderEvents
+from pipeline.store.providers import ProviderEventRepository
 from pipeline.webhooks.signing import secret_key
 
 __all__ = ["StoreInbox", "callback_token", "event_id_for", "task_ref", "verify_token"]
@@ -56,8 +55,8 @@ def event_id_for(body: bytes, job_id: UUID) -> str:
 class StoreInbox:
     """Callbacks the service recorded for one job, read back by its worker waiting on a task."""
 
-    def __init__(self, store: Store, job_id: UUID) -> None:
-        self.events = ProviderEvents(store)
+    def __init__(self, events: ProviderEventRepository, job_id: UUID) -> None:
+        self.events = events
         self.job_id = job_id
 
     def payloads(self, provider: str, task_id: str) -> list[dict[str, Any]]:

@@ -47,10 +47,10 @@ from pipeline.providers.connections import provider_session
 from pipeline.providers.errors import ProviderError, ProviderRejected, ProviderUnavailable
 from pipeline.providers.http import AsyncProviderClient, RetryPolicy
 from pipeline.providers.runtime import ProviderRuntime
-from pipeline.providers.settings import ProviderSettings
 from pipeline.providers.sync import run_sync
 from pipeline.script.model import Script
 from pipeline.script.offline import OfflineScriptWriter
+from pipeline.settings import ProviderSettings
 from pipeline.templates.model import Template
 
 __all__ = ["ENDPOINTS", "ChatEndpoint", "ChatProvider", "ChatScriptWriter"]

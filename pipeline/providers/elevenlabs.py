@@ -56,8 +56,8 @@ from pipeline.providers.elevenlabs_words import is_spoken, words_from_alignment
 from pipeline.providers.errors import ProviderError
 from pipeline.providers.http import RetryPolicy
 from pipeline.providers.runtime import ProviderRuntime
-from pipeline.providers.settings import ProviderSettings
 from pipeline.providers.sync import run_sync
+from pipeline.settings import ProviderSettings
 from pipeline.voice.locales import DEFAULT_RATE, check_rate
 from pipeline.voice.model import Speech
 from pipeline.voice.timing import split_words

@@ -33,8 +33,8 @@ from pipeline.providers.elevenlabs_words import clamp_word, words_from_scribe
 from pipeline.providers.errors import ProviderError
 from pipeline.providers.http import RetryPolicy
 from pipeline.providers.runtime import ProviderRuntime
-from pipeline.providers.settings import ProviderSettings
 from pipeline.providers.sync import run_sync
+from pipeline.settings import ProviderSettings
 from pipeline.voice.audiofile import audio_info
 from pipeline.voice.model import Speech
 

@@ -29,7 +29,6 @@ from pipeline.providers.fal_queue import FAL_QUEUE_URL, FalQueue, app_id, fal_ke
 from pipeline.providers.flux import FalImages, flux_size
 from pipeline.providers.http import RetryPolicy
 from pipeline.providers.runtime import ProviderRuntime
-from pipeline.providers.settings import ProviderSettings
 from pipeline.providers.tasks import TaskStatus
 from pipeline.providers.video_inputs import (
     photo_input,
@@ -38,6 +37,7 @@ from pipeline.providers.video_inputs import (
     provider_duration,
     reference_jpeg,
 )
+from pipeline.settings import ProviderSettings
 from pipeline.timeline import StillClip, VideoClip
 from pipeline.visuals.photo_motion import PhotoMotionClips
 from pipeline.visuals.port import ClipContext, ClipRequest

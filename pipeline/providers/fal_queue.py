@@ -37,8 +37,8 @@ from pipeline.providers.errors import ProviderError, ProviderRejected
 from pipeline.providers.fetch import fetch_result
 from pipeline.providers.http import RetryPolicy
 from pipeline.providers.runtime import ProviderRuntime
-from pipeline.providers.settings import ProviderSettings
 from pipeline.providers.tasks import TaskState, TaskStatus, run_task
+from pipeline.settings import ProviderSettings
 
 __all__ = ["FAL_QUEUE_URL", "FalQueue", "app_id", "fal_key"]
 

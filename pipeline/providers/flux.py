@@ -27,9 +27,9 @@ from pipeline.providers.connections import Sleep
 from pipeline.providers.fal_queue import FAL_QUEUE_URL, FalQueue, app_id, fal_key
 from pipeline.providers.http import RetryPolicy
 from pipeline.providers.runtime import ProviderRuntime
-from pipeline.providers.settings import ProviderSettings
 from pipeline.providers.sync import run_sync
 from pipeline.providers.tasks import TaskStatus
+from pipeline.settings import ProviderSettings
 from pipeline.visuals.port import GeneratedImage
 
 __all__ = ["DEFAULT_IMAGE_MODEL", "FalImages", "flux_size"]

@@ -61,8 +61,8 @@ from pipeline.providers.heygen_replies import (
 )
 from pipeline.providers.http import AsyncProviderClient, RetryPolicy
 from pipeline.providers.runtime import ProviderRuntime
-from pipeline.providers.settings import ProviderSettings
 from pipeline.providers.tasks import TaskStatus, run_task
+from pipeline.settings import ProviderSettings
 from pipeline.timeline import VideoClip
 from pipeline.visuals.port import ClipContext, ClipRequest
 

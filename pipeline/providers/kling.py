@@ -41,7 +41,6 @@ from pipeline.providers.kling_protocol import (
     task_status,
 )
 from pipeline.providers.runtime import ProviderRuntime
-from pipeline.providers.settings import ProviderSettings
 from pipeline.providers.tasks import TaskStatus, run_task
 from pipeline.providers.video_inputs import (
     photo_input,
@@ -50,6 +49,7 @@ from pipeline.providers.video_inputs import (
     provider_duration,
     reference_jpeg,
 )
+from pipeline.settings import ProviderSettings
 from pipeline.timeline import VideoClip
 from pipeline.visuals.port import ClipContext, ClipRequest
 

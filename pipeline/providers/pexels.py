@@ -62,8 +62,8 @@ from pipeline.providers.pexels_videos import (
     stock_video,
 )
 from pipeline.providers.runtime import ProviderRuntime
-from pipeline.providers.settings import ProviderSettings
 from pipeline.providers.sync import run_sync
+from pipeline.settings import ProviderSettings
 from pipeline.timeline import VideoClip
 from pipeline.visuals.port import ClipContext, ClipRequest, StockVideo
 

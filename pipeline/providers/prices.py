@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from decimal import Decimal
 from functools import cache
 from importlib import resources
@@ -71,7 +70,6 @@ def _bundled() -> PriceTable:
     return PriceTable.parse(yaml.safe_load(text), where="bundled prices.yaml")
 
 
-def default_prices() -> PriceTable:
-    """The table named by ``REELFORGE_PROVIDER_PRICES``, else the bundled one."""
-    path = os.environ.get(PRICES_ENV)
-    return PriceTable.load(Path(path)) if path else _bundled()
+def default_prices(path: Path | None = None) -> PriceTable:
+    """The table in ``path`` (``REELFORGE_PROVIDER_PRICES``), else the bundled one."""
+    return PriceTable.load(path) if path is not None else _bundled()

@@ -143,4 +143,3 @@ def compose_file(path: Path, out_dir: Path) -> list[OutputEntry]:
         return entries
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-

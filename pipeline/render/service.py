@@ -78,9 +78,7 @@ def _render(
             if request.export_timeline is not None:
                 export_timelines(timelines, request.export_timeline)
         with clock.stage("qc"):
-            entries = quality_check(
-                outputs, audible=made.soundtrack.audible, draft=request.preview
-            )
+            entries = quality_check(outputs, audible=made.soundtrack.audible, draft=request.preview)
         with clock.stage("deliver"):
             manifest = _manifest(plan, ports, made, entries, clock, space, mode)
             final = _deliver(plan, outputs, manifest, space, out_root)

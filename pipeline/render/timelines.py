@@ -135,7 +135,9 @@ def export_timelines(timelines: Sequence[Timeline], target: Path) -> Path:
 
 
 def _named(timeline: Timeline) -> list[Path]:
-    files = [s.clip.image if isinstance(s.clip, StillClip) else s.clip.path for s in timeline.scenes]
+    files = [
+        s.clip.image if isinstance(s.clip, StillClip) else s.clip.path for s in timeline.scenes
+    ]
     files.append(timeline.audio)
     files += [p for p in (timeline.subtitles, timeline.fonts_dir) if p is not None]
     return files

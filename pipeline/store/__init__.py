@@ -23,7 +23,6 @@ from pipeline.store.errors import (
 from pipeline.store.migrations import migrate, migration_status
 from pipeline.store.models import CreditHold, HoldStatus, Job, JobEvent, JobState, LedgerEntry
 from pipeline.store.repositories import Repositories
-from pipeline.store.settings import StoreSettings
 
 __all__ = [
     "AccessDenied",
@@ -45,7 +44,6 @@ __all__ = [
     "StoreConfigError",
     "StoreError",
     "StoreInputError",
-    "StoreSettings",
     "StoreUnavailable",
     "UnknownUser",
     "migrate",

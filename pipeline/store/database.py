@@ -11,10 +11,10 @@ from uuid import UUID
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from pipeline.settings import StoreSettings
 from pipeline.store.embedded import EmbeddedServer, start_embedded
 from pipeline.store.errors import StoreConfigError, StoreUnavailable, from_driver
 from pipeline.store.queries import query
-from pipeline.store.settings import StoreSettings
 
 __all__ = ["Connection", "Store", "open_store"]
 

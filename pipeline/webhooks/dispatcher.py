@@ -12,9 +12,9 @@ from datetime import datetime
 
 import httpx
 
-from pipeline.store import LeaseLost, Store
+from pipeline.store import LeaseLost
 from pipeline.store.models import ClaimedDelivery, DeliveryStatus
-from pipeline.store.webhooks import Webhooks
+from pipeline.store.webhooks import WebhookRepository
 from pipeline.webhooks.clock import Clock, SystemClock
 from pipeline.webhooks.retry import RetryPolicy
 from pipeline.webhooks.signing import webhook_headers
@@ -56,7 +56,7 @@ class Dispatcher:
 
     def __init__(
         self,
-        store: Store,
+        webhooks: WebhookRepository,
         client: httpx.Client,
         clock: Clock | None = None,
         *,
@@ -65,7 +65,7 @@ class Dispatcher:
         lease_seconds: int = 60,
         rng: random.Random | None = None,
     ) -> None:
-        self.webhooks = Webhooks(store)
+        self.webhooks = webhooks
         self.client = client
         self.clock = clock or SystemClock()
         self.policy = policy or RetryPolicy()

@@ -1,31 +1,32 @@
-"""One claimed render job: hold credits, render under a heartbeated lease with stage checkpoints,
-publish once per format, settle the actual cost; release the hold on failure or cancel."""
+"""One claimed render job, in four steps: prepare (the request in the payload, the credit hold)
+→ produce (the render, over the job's checkpoints) → publish (outputs into the blob store,
+recorded once per format) → settle (the actual cost charged, the job delivered). Every exception
+becomes one outcome (failed, retried, or aborted) in one place.
+
+What a resumed attempt (lease expired, retry, shutdown release) reuses:
+- the credit hold: one per job by ``hold_key``, held once and settled once;
+- the published outputs: if every requested format is recorded and its file is stored, nothing
+  is rendered again; only settle and complete remain;
+- otherwise the render's stage checkpoints in the job's work folder
+  (``media_root/<user>/.<job>.work/``), which lives until the job has ended.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import shutil
-import threading
-import time
 import uuid
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from uuid import UUID
 
-from pipeline.brief import Brief, parse_brief
-from pipeline.delivery import replace_dir
 from pipeline.errors import BadInput, ReelforgeError
-from pipeline.formats import Format
-from pipeline.pricing import CREDITS_PER_SECOND, charge_for, hold_for
+from pipeline.pricing import charge_for
 from pipeline.providers.errors import ProviderRejected
-from pipeline.providers.registry import USAGE_LOG, build_ports, job_runtime, provider_estimate
-from pipeline.providers.settings import ProviderSettings
 from pipeline.providers.usage import UsageMeter
-from pipeline.render import Ports, RenderOptions, render_brief
-from pipeline.stages import STAGES
+from pipeline.render import RenderRequest, RenderResult, render
+from pipeline.settings import Settings
+from pipeline.storage import BlobStore
 from pipeline.store import (
     CreditHold,
     HoldStatus,
@@ -34,151 +35,33 @@ from pipeline.store import (
     JobState,
     LeaseLost,
     Repositories,
-    Store,
     StoreError,
 )
-from pipeline.store.jobs import JobRepository
 from pipeline.usage import UsageLog
 from pipeline.visuals import ClipFactory
+from pipeline.wiring import PortsFactory, estimate, job_runtime, ports_factory
+from pipeline.wiring.runtime import USAGE_LOG, prices
+from pipeline.worker.control import CANCELED, SHUTDOWN, JobAborted, JobControl
+from pipeline.worker.lease import Heartbeat, StageReporter, lost_reason, renew
 
-__all__ = [
-    "CREDITS_PER_SECOND",
-    "JobAborted",
-    "JobControl",
-    "JobSpec",
-    "actual_cost",
-    "estimate_cost",
-    "hold_key",
-    "parse_payload",
-    "run_job",
-]
+__all__ = ["JobContext", "hold_key", "job_request", "run_job"]
 
-# The job state each render stage runs in; a job advances when the first stage of a state starts.
-STAGE_STATES: dict[str, JobState] = {
-    "brief": JobState.PLANNING,
-    "palette": JobState.PLANNING,
-    "script": JobState.PLANNING,
-    "prompts": JobState.PLANNING,
-    "voice": JobState.GENERATING,
-    "soundtrack": JobState.GENERATING,
-    "captions": JobState.GENERATING,
-    "visuals": JobState.GENERATING,
-    "compose": JobState.COMPOSING,
-    "qc": JobState.QC,
-    "deliver": JobState.QC,
-}
-_ORDER = [JobState.PLANNING, JobState.GENERATING, JobState.COMPOSING, JobState.QC]
-
-CANCELED = "canceled"
-LEASE_LOST = "lease lost"
-SHUTDOWN = "worker shutting down"
-
-
-class JobAborted(ReelforgeError):
-    """The job was stopped: canceled, its lease lost, or the worker shutting down."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(f"job aborted: {reason}")
-
-
-class JobControl:
-    """Stops a running job from another thread (heartbeat, signal handler); the render checks it."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-        self._lock = threading.Lock()
-        self.reason: str | None = None
-
-    def abort(self, reason: str) -> None:
-        with self._lock:
-            if self.reason is None:
-                self.reason = reason
-                self._event.set()
-
-    @property
-    def aborted(self) -> bool:
-        return self._event.is_set()
-
-    def check(self) -> None:
-        """Raises JobAborted once the job was aborted."""
-        if self.reason is not None:
-            raise JobAborted(self.reason)
+_ENDED = (JobState.DELIVERED, JobState.FAILED, JobState.CANCELED)
+_TYPES = {".mp4": "video/mp4", ".png": "image/png", ".json": "application/json"}
 
 
 @dataclass(frozen=True)
-class JobSpec:
-    """A render job's payload, validated."""
+class JobContext:
+    """What a worker gives every job it runs. ``ports``: a factory standing in for the
+    composition root (tests); ``offline_clips``: how offline scenes are drawn (Modal fans out)."""
 
-    brief: Brief
-    brief_data: dict[str, Any]
-    options: RenderOptions
-
-    @property
-    def formats(self) -> tuple[Format, ...]:
-        return self.options.formats or self.brief.formats
-
-
-def parse_payload(payload: dict[str, Any], *, base_dir: Path) -> JobSpec:
-    """``{"brief": {...}, "formats": [...]?, "option": n?, "preview": bool?}``; raises BadInput."""
-    data = payload.get("brief")
-    if not isinstance(data, dict):
-        raise BadInput("payload.brief", "must be a brief mapping")
-    brief = parse_brief(data, base_dir=base_dir)
-    _inside(brief, base_dir)
-    if brief.variants is not None:
-        raise BadInput(
-            "payload.brief.variants",
-            "a job renders one ad: create one job per variant (the template mix is at "
-            "GET /v1/analytics/recommendation), or render the batch with `reelforge render`",
-        )
-    raw_formats = payload.get("formats")
-    formats: tuple[Format, ...] | None = None
-    if raw_formats is not None:
-        if not isinstance(raw_formats, list) or not raw_formats:
-            raise BadInput("payload.formats", "must be a non-empty list of formats")
-        try:
-            formats = tuple(Format(str(f)) for f in raw_formats)
-        except ValueError as exc:
-            raise BadInput("payload.formats", str(exc)) from None
-        if len(set(formats)) != len(formats):
-            raise BadInput("payload.formats", "lists a format twice")
-    option = payload.get("option")
-    if option is not None and (isinstance(option, bool) or not isinstance(option, int)):
-        raise BadInput("payload.option", "must be an integer")
-    preview = payload.get("preview", False)
-    if not isinstance(preview, bool):
-        raise BadInput("payload.preview", "must be true or false")
-    return JobSpec(
-        brief=brief,
-        brief_data=data,
-        options=RenderOptions(formats=formats, option=option, preview=preview),
-    )
-
-
-def _inside(brief: Brief, base_dir: Path) -> None:
-    """Every file a job names lies in its user's folder (or is a downloaded asset): a payload
-    never reaches another user's files, whatever wrote it."""
-    from pipeline.download import default_cache_dir
-
-    roots = [base_dir.resolve(), default_cache_dir().resolve()]
-    for where, path in brief.files():
-        if not any(path.resolve().is_relative_to(r) for r in roots):
-            raise BadInput(f"payload.brief.{where}", "must name a file in your uploads folder")
-
-
-def estimate_cost(spec: JobSpec, settings: ProviderSettings | None = None) -> int:
-    """The hold this job takes: the render (see pipeline.pricing) plus what its providers are
-    expected to cost (see pipeline.providers.registry.provider_estimate)."""
-    render = hold_for(
-        duration=spec.brief.duration, formats=len(spec.formats), preview=spec.options.preview
-    )
-    return render + provider_estimate(spec.brief, spec.formats, settings or ProviderSettings())
-
-
-def actual_cost(durations: Iterable[float], *, preview: bool) -> int:
-    """The charge for the outputs made (see pipeline.pricing)."""
-    return charge_for(durations, preview=preview)
+    repos: Repositories
+    settings: Settings
+    blobs: BlobStore
+    worker: str
+    lease_seconds: int = 60
+    ports: PortsFactory | None = None
+    offline_clips: ClipFactory | None = None
 
 
 def hold_key(job_id: UUID) -> str:
@@ -186,368 +69,236 @@ def hold_key(job_id: UUID) -> str:
     return f"job:{job_id}:render"
 
 
-class _Reporter:
-    """Advances the job's state at stage boundaries (checkpointing the stage times) and aborts
-    the render as soon as the control says so."""
-
-    def __init__(self, jobs: JobRepository, job: Job, worker: str, control: JobControl) -> None:
-        self._jobs = jobs
-        self._job_id = job.id
-        self._worker = worker
-        self._control = control
-        self._state = job.state if job.state in _ORDER else JobState.PLANNING
-        self._seconds: dict[str, float] = {}
-        self.progress = 0.0
-
-    def _advance(self, state: JobState, progress: float) -> None:
-        leaving = [s for s, st in STAGE_STATES.items() if st == self._state]
-        checkpoint = {
-            "stages": {s: round(self._seconds[s], 4) for s in leaving if s in self._seconds}
-        }
-        try:
-            self._jobs.advance(
-                job_id=self._job_id,
-                worker=self._worker,
-                state=state,
-                checkpoint=checkpoint,
-                progress=progress,
-            )
-        except LeaseLost:
-            self._control.abort(_lost_reason(self._jobs, self._job_id))
-            self._control.check()
-        self._state = state
-
-    def started(self, stage: str) -> None:
-        self._control.check()
-        self.progress = STAGES.index(stage) / len(STAGES)
-        state = STAGE_STATES[stage]
-        if _ORDER.index(state) > _ORDER.index(self._state):
-            self._advance(state, self.progress)
-
-    def advanced(self, stage: str, fraction: float) -> None:
-        self._control.check()
-        self.progress = min(1.0, (STAGES.index(stage) + max(0.0, fraction)) / len(STAGES))
-
-    def finished(self, stage: str, seconds: float) -> None:
-        self._seconds[stage] = self._seconds.get(stage, 0.0) + seconds
-        self._control.check()
+def job_request(payload: dict[str, object], *, user_dir: Path, settings: Settings) -> RenderRequest:
+    """The payload as a render request; BadInput unless every file it names lies in the user's
+    folder (or the asset cache): a payload never reaches another user's files, whatever wrote it."""
+    request = RenderRequest.from_payload(payload, base_dir=user_dir)
+    roots = [user_dir.resolve(), settings.asset_cache.resolve()]
+    for where, path in request.brief.files():
+        if not any(path.resolve().is_relative_to(r) for r in roots):
+            raise BadInput(f"payload.brief.{where}", "must name a file in your uploads folder")
+    return request
 
 
-def _lost_reason(jobs: JobRepository, job_id: UUID) -> str:
+@dataclass
+class _Attempt:
+    ctx: JobContext
+    job: Job
+    control: JobControl
+    work_dir: Path
+    root: Path  # this attempt's private output folder
+    request: RenderRequest | None = None
+    hold: CreditHold | None = None
+    meter: UsageLog | None = None
+    keys: list[str] = field(default_factory=list)  # blobs this job may have published
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.job.user_id}/{self.job.id}"
+
+    @property
+    def user_dir(self) -> Path:
+        return self.ctx.settings.media_root / str(self.job.user_id)
+
+
+def run_job(ctx: JobContext, job: Job, control: JobControl | None = None) -> Job:
+    """Runs one job claimed by ``ctx.worker`` to its end (or until aborted); returns the job row
+    after. Never raises for the job's own errors: they fail it (retried while attempts remain;
+    bad input and missing credits are final)."""
+    user_dir = ctx.settings.media_root / str(job.user_id)
+    attempt = _Attempt(
+        ctx, job, control or JobControl(), work_dir=user_dir / f".{job.id}.work",
+        root=user_dir / f".{job.id}.{job.attempts}.{uuid.uuid4().hex[:8]}",
+    )  # fmt: skip
+    _remove_stale_attempts(user_dir, job)
+    reporter = StageReporter(ctx.repos.jobs, job, ctx.worker, attempt.control)
+    beat = Heartbeat(
+        ctx.repos.jobs, job, ctx.worker, ctx.lease_seconds, attempt.control,
+        lambda: reporter.progress,
+    )  # fmt: skip
+    beat.start()
     try:
-        current = jobs.get(job_id=job_id)
-    except StoreError:
-        return LEASE_LOST
-    return CANCELED if current is not None and current.state == JobState.CANCELED else LEASE_LOST
+        after = _run(attempt, reporter)
+    finally:
+        beat.stop()
+        shutil.rmtree(attempt.root, ignore_errors=True)
+    if after.state in _ENDED:
+        shutil.rmtree(attempt.work_dir, ignore_errors=True)
+    return after
 
 
-class _Heartbeat(threading.Thread):
-    """Renews the lease every lease/4 seconds; aborts the job when the lease is lost or canceled."""
-
-    def __init__(
-        self,
-        jobs: JobRepository,
-        job: Job,
-        worker: str,
-        lease_seconds: int,
-        control: JobControl,
-        progress: Callable[[], float],
-    ) -> None:
-        super().__init__(name=f"heartbeat-{job.id}", daemon=True)
-        self._jobs = jobs
-        self._job_id = job.id
-        self._worker = worker
-        self._lease = lease_seconds
-        self._control = control
-        self._progress = progress
-        self._stop_event = threading.Event()
-        self.interval = max(0.2, lease_seconds / 4)
-
-    def stop(self) -> None:
-        self._stop_event.set()
-        self.join()
-
-    def run(self) -> None:
-        last_ok = time.monotonic()
-        sent: float | None = None
-        while not self._stop_event.wait(self.interval):
-            progress = round(self._progress(), 3)
-            try:
-                self._jobs.heartbeat(
-                    job_id=self._job_id,
-                    worker=self._worker,
-                    lease_seconds=self._lease,
-                    progress=None if progress == sent else progress,
-                )
-                sent = progress
-                last_ok = time.monotonic()
-            except LeaseLost:
-                self._control.abort(_lost_reason(self._jobs, self._job_id))
-                return
-            except StoreError:
-                # A blip: retry at the next beat; past the lease another worker may own the job.
-                if time.monotonic() - last_ok >= self._lease:
-                    self._control.abort(LEASE_LOST)
-                    return
-
-
-def _recorded(jobs: JobRepository, job_id: UUID) -> dict[str, tuple[Path, float]]:
-    return {r.format: (Path(r.path), r.duration_s) for r in jobs.renders(job_id=job_id)}
-
-
-def _renew(
-    jobs: JobRepository, job: Job, worker: str, lease_seconds: int, control: JobControl
-) -> None:
-    """Confirms (and renews) the lease right before publishing."""
+def _run(attempt: _Attempt, reporter: StageReporter) -> Job:
     try:
-        jobs.heartbeat(job_id=job.id, worker=worker, lease_seconds=lease_seconds)
+        _prepare(attempt)
+        recorded = _already_published(attempt)
+        if recorded is None:
+            recorded = _publish(attempt, _produce(attempt, reporter))
+        return _settle(attempt, recorded)
+    except Exception as exc:
+        return _conclude(attempt, exc)
+
+
+def _prepare(a: _Attempt) -> None:
+    """The request in the payload, then the hold, before any paid work (the same key on every
+    attempt returns the first hold)."""
+    settings = a.ctx.settings
+    a.request = job_request(a.job.payload, user_dir=a.user_dir, settings=settings)
+    a.keys = _keys(a.prefix, a.request)
+    a.hold = a.ctx.repos.credits.hold(
+        user_id=a.job.user_id, amount=estimate(a.request, settings).credits, job_id=a.job.id,
+        idempotency_key=hold_key(a.job.id),
+    )  # fmt: skip
+    if a.hold.status == HoldStatus.RELEASED:
+        raise BadInput("credits", "the job's credit hold was already released")
+
+
+def _keys(prefix: str, request: RenderRequest) -> list[str]:
+    names = [f"{f.value}{ext}" for f in request.chosen_formats for ext in (".mp4", ".png")]
+    return [f"{prefix}/{name}" for name in [*names, "manifest.json"]]
+
+
+def _already_published(a: _Attempt) -> dict[str, float] | None:
+    """The outputs an earlier attempt published, when every requested format is there."""
+    assert a.request is not None
+    recorded = {r.format: r for r in a.ctx.repos.jobs.renders(job_id=a.job.id)}
+    wanted = {f.value for f in a.request.chosen_formats}
+    if set(recorded) != wanted or not all(a.ctx.blobs.exists(r.path) for r in recorded.values()):
+        return None
+    return {fmt: r.duration_s for fmt, r in recorded.items()}
+
+
+def _produce(a: _Attempt, reporter: StageReporter) -> RenderResult:
+    """The render, into this attempt's private folder, over the job's checkpoints."""
+    assert a.request is not None
+    ctx = a.ctx
+    runtime = job_runtime(
+        ctx.settings, events=ctx.repos.providers, job_id=a.job.id, work_dir=a.work_dir,
+        check=a.control.check, offline=ctx.offline_clips,
+    )  # fmt: skip
+    ports = (ctx.ports or ports_factory(ctx.settings))(a.request, runtime)
+    a.meter = ports.meter
+    request = a.request.model_copy(update={"work_dir": a.work_dir, "owner": a.job.user_id})
+    return render(request, ports=ports, out_root=a.root, reporter=reporter)
+
+
+def _publish(a: _Attempt, result: RenderResult) -> dict[str, float]:
+    """Every output file into the blob store (the manifest last), then the outputs recorded in
+    one transaction; a format recorded by an earlier attempt stays as it was."""
+    ctx = a.ctx
+    renew(ctx.repos.jobs, a.job, ctx.worker, ctx.lease_seconds, a.control)
+    files = sorted(result.out_dir.iterdir(), key=lambda p: p.name == "manifest.json")
+    for path in files:
+        ctx.blobs.put(f"{a.prefix}/{path.name}", path, content_type=_TYPES[path.suffix])
+    ctx.repos.jobs.record_outputs(
+        user_id=a.job.user_id, job_id=a.job.id, project_id=a.job.project_id,
+        outputs=result.manifest.outputs, out_dir=Path(a.prefix), preview=result.manifest.preview,
+    )  # fmt: skip
+    return {r.format: r.duration_s for r in ctx.repos.jobs.renders(job_id=a.job.id)}
+
+
+def _settle(a: _Attempt, recorded: dict[str, float]) -> Job:
+    """The actual cost (outputs made, plus what providers were paid, at most the hold)
+    checkpointed, settled, and the job delivered."""
+    assert a.request is not None and a.hold is not None
+    a.control.check()
+    jobs, spent = a.ctx.repos.jobs, _provider_spend(a)
+    actual = min(a.hold.amount, charge_for(recorded.values(), preview=a.request.preview) + spent)
+    checkpoint = {
+        "published": sorted(recorded), "hold": str(a.hold.id), "actual": actual,
+        "provider_credits": spent,
+    }  # fmt: skip
+    jobs.advance(job_id=a.job.id, worker=a.ctx.worker, state=JobState.QC, checkpoint=checkpoint)
+    a.ctx.repos.credits.settle(hold_id=a.hold.id, actual=actual)
+    return jobs.complete(job_id=a.job.id, worker=a.ctx.worker)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """How an attempt ends when it does not deliver: aborted (``reason``) or failed (``error``,
+    queued again when ``retry`` and attempts remain)."""
+
+    reason: str | None = None
+    error: str = ""
+    retry: bool = False
+
+
+def _outcome(exc: Exception, a: _Attempt) -> _Outcome:
+    """The one mapping from what went wrong to what happens to the job."""
+    if isinstance(exc, LeaseLost):
+        a.control.abort(lost_reason(a.ctx.repos.jobs, a.job.id))
+        return _Outcome(reason=a.control.reason)
+    if isinstance(exc, JobAborted):
+        return _Outcome(reason=exc.reason)
+    if isinstance(exc, InsufficientCredits):
+        return _Outcome(error=f"insufficient credits: {exc.problem}")
+    if isinstance(exc, BadInput | ProviderRejected):
+        # the user's to fix (a key, a model name, a refused prompt): retrying cannot help
+        return _Outcome(error=exc.message)
+    if a.control.reason is not None:  # the failure came from stopping the render
+        return _Outcome(reason=a.control.reason)
+    message = exc.message if isinstance(exc, ReelforgeError) else f"{type(exc).__name__}: {exc}"
+    return _Outcome(error=message, retry=True)
+
+
+def _conclude(a: _Attempt, exc: Exception) -> Job:
+    outcome = _outcome(exc, a)
+    if outcome.reason is not None:
+        return _aborted(a, outcome.reason)
+    jobs = a.ctx.repos.jobs
+    try:
+        after = jobs.fail(job_id=a.job.id, worker=a.ctx.worker, error=outcome.error,
+                          retry=outcome.retry)  # fmt: skip
     except LeaseLost:
-        control.abort(_lost_reason(jobs, job.id))
-    control.check()
+        return _aborted(a, lost_reason(jobs, a.job.id))
+    if after.state == JobState.FAILED:
+        _unpublish(a)
+    # Queued again: the hold stays for the next attempt, which gets it back by its key.
+    return after
+
+
+def _aborted(a: _Attempt, reason: str) -> Job:
+    if reason == CANCELED:
+        _unpublish(a)
+    elif reason == SHUTDOWN:
+        a.ctx.repos.jobs.release(job_id=a.job.id, worker=a.ctx.worker, reason=reason)
+    # Lease lost: another worker owns the job now, with the same hold; leave everything to it.
+    current = a.ctx.repos.jobs.get(job_id=a.job.id)
+    assert current is not None
+    return current
+
+
+def _unpublish(a: _Attempt) -> None:
+    """For a job that ended failed or canceled: outputs removed, the hold released except for
+    what providers were already paid, which is charged."""
+    if a.hold is not None:
+        spent = _provider_spend(a)
+        # Already settled (a cancel that raced the settlement): the charge stands.
+        with contextlib.suppress(StoreError):
+            if spent > 0:
+                a.ctx.repos.credits.settle(hold_id=a.hold.id, actual=min(spent, a.hold.amount))
+            else:
+                a.ctx.repos.credits.release(hold_id=a.hold.id)
+    keys = a.keys or [r.path for r in a.ctx.repos.jobs.renders(job_id=a.job.id)]
+    a.ctx.repos.jobs.unpublish(job_id=a.job.id)
+    for key in keys:
+        with contextlib.suppress(ReelforgeError):
+            a.ctx.blobs.delete(key)
+
+
+def _provider_spend(a: _Attempt) -> int:
+    """Credits paid to providers by every attempt of this job (the meter's log in the work
+    folder keeps earlier attempts'); 0 when no provider was called."""
+    if a.meter is not None:
+        return a.meter.credits
+    log = a.work_dir / USAGE_LOG
+    return UsageMeter(prices(a.ctx.settings), log=log).credits if log.is_file() else 0
 
 
 def _remove_stale_attempts(user_dir: Path, job: Job) -> None:
-    """Work folders of earlier attempts of this job: their workers died or lost the lease."""
+    """Output folders of earlier attempts of this job: their workers died or lost the lease."""
     if not user_dir.is_dir():
         return
     for path in user_dir.glob(f".{job.id}.*"):
         attempt = path.name.split(".")[2]
         if attempt.isdigit() and int(attempt) < job.attempts:
             shutil.rmtree(path, ignore_errors=True)
-
-
-def run_job(
-    *,
-    store: Store,
-    job: Job,
-    worker: str,
-    media_root: Path,
-    lease_seconds: int = 60,
-    ports: Ports | None = None,
-    control: JobControl | None = None,
-    offline_clips: ClipFactory | None = None,
-) -> Job:
-    """Runs one job claimed by ``worker`` to its end (or until aborted); returns the job row after.
-
-    The render's stage checkpoints live in ``media_root/<user>/.<job>.work/`` for as long as the
-    job may run again, so a resumed attempt reuses every finished stage (voice lines, soundtrack,
-    each composed format) whose inputs are unchanged; the folder goes once the job has ended.
-    """
-    work_dir = media_root / str(job.user_id) / f".{job.id}.work"
-    after = _run_attempt(
-        store=store, job=job, worker=worker, media_root=media_root, lease_seconds=lease_seconds,
-        ports=ports, control=control, work_dir=work_dir, offline_clips=offline_clips,
-    )  # fmt: skip
-    if after.state in (JobState.DELIVERED, JobState.FAILED, JobState.CANCELED):
-        shutil.rmtree(work_dir, ignore_errors=True)
-    return after
-
-
-def _run_attempt(
-    *,
-    store: Store,
-    job: Job,
-    worker: str,
-    media_root: Path,
-    lease_seconds: int,
-    ports: Ports | None,
-    control: JobControl | None,
-    work_dir: Path,
-    offline_clips: ClipFactory | None = None,
-) -> Job:
-    """One attempt of :func:`run_job`.
-
-    Outputs are published in ``media_root/<user>/<job>/``. Never raises for the job's own errors:
-    they fail the job (retried while attempts remain; bad input and missing credits are final).
-
-    What a resumed attempt (lease expired, retry, shutdown release) reuses:
-    - the credit hold: one per job by ``hold_key``, so it is held once and settled once (a settle
-      repeated with the same actual cost is a no-op; the cost comes from the recorded renders);
-    - the published outputs: if every requested format is recorded in ``renders`` and its file
-      exists, nothing is rendered again; only settle and complete remain.
-    Otherwise the render runs again over the job's checkpoints (see :func:`run_job`). Outputs are
-    recorded with ON CONFLICT (job_id, format) DO NOTHING, so there is never a second output per
-    format. Stage times are checkpointed under the state left (``checkpoints[state].stages``) and
-    the outcome under ``checkpoints.qc`` (published formats, hold, actual cost).
-    """
-    control = control or JobControl()
-    user_dir = media_root / str(job.user_id)
-    final = user_dir / str(job.id)
-    meter: UsageLog | None = ports.meter if ports is not None else None
-    attempt_root = user_dir / f".{job.id}.{job.attempts}.{uuid.uuid4().hex[:8]}"
-    _remove_stale_attempts(user_dir, job)
-    repos = Repositories.postgres(store)
-    jobs = repos.jobs
-    reporter = _Reporter(jobs, job, worker, control)
-    beat = _Heartbeat(jobs, job, worker, lease_seconds, control, lambda: reporter.progress)
-    beat.start()
-    hold: CreditHold | None = None
-    try:
-        try:
-            spec = parse_payload(job.payload, base_dir=user_dir)
-            recorded = _recorded(jobs, job.id)
-            wanted = {f.value for f in spec.formats}
-            reused = set(recorded) == wanted and all(p.is_file() for p, _ in recorded.values())
-            # Before any paid work; the same key on every attempt returns the first hold.
-            hold = repos.credits.hold(
-                user_id=job.user_id,
-                amount=estimate_cost(spec),
-                job_id=job.id,
-                idempotency_key=hold_key(job.id),
-            )
-            if hold.status == HoldStatus.RELEASED:
-                raise BadInput("credits", "the job's credit hold was already released")
-            if not reused:
-                if ports is None:
-                    ports = build_ports(
-                        spec.brief,
-                        ProviderSettings(),
-                        job_runtime(store, job, work_dir, media_root, check=control.check),
-                        offline=offline_clips,
-                    )
-                meter = ports.meter
-                result = render_brief(
-                    spec.brief,
-                    attempt_root,
-                    options=dataclasses.replace(spec.options, work_dir=work_dir),
-                    ports=ports,
-                    reporter=reporter,
-                    brief_data=spec.brief_data,
-                )
-                _renew(jobs, job, worker, lease_seconds, control)
-                user_dir.mkdir(parents=True, exist_ok=True)
-                replace_dir(result.out_dir, final)
-                jobs.record_outputs(
-                    user_id=job.user_id,
-                    job_id=job.id,
-                    project_id=job.project_id,
-                    outputs=result.manifest.outputs,
-                    out_dir=final,
-                    preview=result.manifest.preview,
-                )
-                recorded = _recorded(jobs, job.id)
-            control.check()
-            spent = _provider_spend(work_dir, meter)
-            actual = min(
-                hold.amount,
-                actual_cost((d for _, d in recorded.values()), preview=spec.options.preview)
-                + spent,
-            )
-            jobs.advance(
-                job_id=job.id,
-                worker=worker,
-                state=JobState.QC,
-                checkpoint={
-                    "published": sorted(recorded),
-                    "reused": reused,
-                    "hold": str(hold.id),
-                    "actual": actual,
-                    "provider_credits": spent,
-                },
-            )
-            repos.credits.settle(hold_id=hold.id, actual=actual)
-            return jobs.complete(job_id=job.id, worker=worker)
-        except LeaseLost:
-            control.abort(_lost_reason(jobs, job.id))
-            raise JobAborted(control.reason or LEASE_LOST) from None
-        except JobAborted:
-            raise
-        except InsufficientCredits as exc:
-            return _fail(
-                repos, job, worker, f"insufficient credits: {exc.problem}", hold, final,
-                retry=False, spent=_provider_spend(work_dir, meter),
-            )  # fmt: skip
-        except (BadInput, ProviderRejected) as exc:
-            # the user's to fix (a key, a model name, a refused prompt): retrying cannot help
-            return _fail(
-                repos, job, worker, exc.message, hold, final,
-                retry=False, spent=_provider_spend(work_dir, meter),
-            )  # fmt: skip
-        except Exception as exc:
-            if control.reason is not None:
-                raise JobAborted(control.reason) from exc
-            message = (
-                exc.message if isinstance(exc, ReelforgeError) else f"{type(exc).__name__}: {exc}"
-            )
-            return _fail(
-                repos, job, worker, message, hold, final,
-                retry=True, spent=_provider_spend(work_dir, meter),
-            )  # fmt: skip
-    except JobAborted as exc:
-        return _aborted(
-            repos, job, worker, exc.reason, hold, final, spent=_provider_spend(work_dir, meter)
-        )
-    finally:
-        beat.stop()
-        shutil.rmtree(attempt_root, ignore_errors=True)
-
-
-def _provider_spend(work_dir: Path, meter: UsageLog | None) -> int:
-    """Credits paid to providers by every attempt of this job (the meter's log in the work
-    folder keeps earlier attempts'); 0 when no provider was called."""
-    if meter is not None:
-        return meter.credits
-    log = work_dir / USAGE_LOG
-    return UsageMeter(log=log).credits if log.is_file() else 0
-
-
-def _unpublish(
-    repos: Repositories, job: Job, hold: CreditHold | None, final: Path, *, spent: int = 0
-) -> None:
-    """For a job that ended failed or canceled: outputs removed, the hold released except for
-    what providers were already paid (``spent``), which is charged."""
-    if hold is not None:
-        # Already settled (a cancel that raced the settlement): the charge stands.
-        with contextlib.suppress(StoreError):
-            if spent > 0:
-                repos.credits.settle(hold_id=hold.id, actual=min(spent, hold.amount))
-            else:
-                repos.credits.release(hold_id=hold.id)
-    repos.jobs.unpublish(job_id=job.id)
-    shutil.rmtree(final, ignore_errors=True)
-
-
-def _current(jobs: JobRepository, job: Job) -> Job:
-    current = jobs.get(job_id=job.id)
-    assert current is not None
-    return current
-
-
-def _fail(
-    repos: Repositories,
-    job: Job,
-    worker: str,
-    error: str,
-    hold: CreditHold | None,
-    final: Path,
-    *,
-    retry: bool,
-    spent: int = 0,
-) -> Job:
-    try:
-        after = repos.jobs.fail(job_id=job.id, worker=worker, error=error, retry=retry)
-    except LeaseLost:
-        reason = _lost_reason(repos.jobs, job.id)
-        return _aborted(repos, job, worker, reason, hold, final, spent=spent)
-    if after.state == JobState.FAILED:
-        _unpublish(repos, job, hold, final, spent=spent)
-    # Queued again: the hold stays for the next attempt, which gets it back by its key.
-    return after
-
-
-def _aborted(
-    repos: Repositories,
-    job: Job,
-    worker: str,
-    reason: str,
-    hold: CreditHold | None,
-    final: Path,
-    *,
-    spent: int = 0,
-) -> Job:
-    if reason == CANCELED:
-        _unpublish(repos, job, hold, final, spent=spent)
-    elif reason == SHUTDOWN:
-        repos.jobs.release(job_id=job.id, worker=worker, reason=reason)
-    # Lease lost: another worker owns the job now, with the same hold; leave everything to it.
-    return _current(repos.jobs, job)

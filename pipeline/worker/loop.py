@@ -7,14 +7,12 @@ import os
 import secrets
 import socket
 import threading
-from collections.abc import Callable
-from pathlib import Path
+from dataclasses import replace
 from uuid import UUID
 
-from pipeline.render import Ports
-from pipeline.store import Job, Repositories, Store, StoreError
-from pipeline.visuals import ClipFactory
-from pipeline.worker.job import SHUTDOWN, JobControl, run_job
+from pipeline.store import Job, StoreError
+from pipeline.worker.control import SHUTDOWN, JobControl
+from pipeline.worker.job import JobContext, run_job
 
 __all__ = ["Worker", "worker_name"]
 
@@ -32,30 +30,20 @@ class Worker:
     """
 
     def __init__(
-        self,
-        *,
-        store: Store,
-        media_root: Path,
-        name: str | None = None,
-        lease_seconds: int = 60,
-        poll_seconds: float = 5.0,
-        grace_seconds: float = 30.0,
-        ports: Callable[[], Ports] | None = None,
-        offline_clips: ClipFactory | None = None,
+        self, context: JobContext, *, poll_seconds: float = 5.0, grace_seconds: float = 30.0
     ) -> None:
-        self.store = store
-        self.repos = Repositories.postgres(store)
-        self.media_root = media_root
-        self.name = name or worker_name()
-        self.lease_seconds = lease_seconds
+        self.context = context if context.worker else replace(context, worker=worker_name())
+        self.repos = context.repos
         self.poll_seconds = poll_seconds
         self.grace_seconds = grace_seconds
-        self._ports = ports
-        self._offline_clips = offline_clips
         self._stopping = threading.Event()
         self._control: JobControl | None = None
         self._job: Job | None = None
         self._timer: threading.Timer | None = None
+
+    @property
+    def name(self) -> str:
+        return self.context.worker
 
     @property
     def stopping(self) -> bool:
@@ -79,18 +67,18 @@ class Worker:
         with contextlib.suppress(StoreError):  # run_job tries again when it stops
             self.repos.jobs.release(job_id=job.id, worker=self.name, reason=SHUTDOWN)
 
+    def _claim(self, job_id: UUID | None) -> Job | None:
+        jobs, lease = self.repos.jobs, self.context.lease_seconds
+        if job_id is None:
+            return jobs.claim(worker=self.name, lease_seconds=lease)
+        return jobs.claim_by_id(job_id=job_id, worker=self.name, lease_seconds=lease)
+
     def run_once(self, job_id: UUID | None = None) -> Job | None:
         """Claims and runs one job (that one, given ``job_id``); None when it was not runnable."""
-        jobs = self.repos.jobs
         self.repos.credits.release_orphans()
         if self.stopping:
             return None
-        if job_id is None:
-            job = jobs.claim(worker=self.name, lease_seconds=self.lease_seconds)
-        else:
-            job = jobs.claim_by_id(
-                job_id=job_id, worker=self.name, lease_seconds=self.lease_seconds
-            )
+        job = self._claim(job_id)
         if job is None:
             return None
         control = JobControl()
@@ -99,16 +87,7 @@ class Worker:
             self._stopping.clear()
             self.stop()
         try:
-            return run_job(
-                store=self.store,
-                job=job,
-                worker=self.name,
-                media_root=self.media_root,
-                lease_seconds=self.lease_seconds,
-                ports=self._ports() if self._ports else None,
-                offline_clips=self._offline_clips,
-                control=control,
-            )
+            return run_job(self.context, job, control)
         finally:
             self._control = self._job = None
             if self._timer is not None:

@@ -15,11 +15,11 @@ from pipeline.analytics.cost import (
     CreditPrice,
     asset_credits,
     cost_report,
-    credit_price,
 )
 from pipeline.analytics.model import PerformanceRow
 from pipeline.analytics.report import MixedCurrencies
 from pipeline.errors import BadInput
+from pipeline.settings import Settings
 from pipeline.store import Store
 from pipeline.store.analytics import Analytics
 from tests.analytics.seed import insert_creatives, insert_job, insert_rows
@@ -120,14 +120,15 @@ def test_spend_in_another_currency_than_credits_is_refused_with_the_fix() -> Non
         cost_report([asset("rf-aaaa")], [*rows, perf("rf-aaaa", "1", "1")], price=USD)
 
 
-def test_the_credit_price_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert credit_price() == CreditPrice(price=Decimal("0.01"), currency="USD")
-    monkeypatch.setenv("REELFORGE_CREDIT_PRICE", "0.02")
-    monkeypatch.setenv("REELFORGE_CREDIT_CURRENCY", "EUR")
-    assert credit_price() == CreditPrice(price=Decimal("0.02"), currency="EUR")
-    monkeypatch.setenv("REELFORGE_CREDIT_PRICE", "-1")
+def test_the_credit_price_comes_from_the_settings() -> None:
+    def price(env: dict[str, str]) -> CreditPrice:
+        return CreditPrice.of(Settings.from_env(env).analytics)
+
+    assert price({}) == CreditPrice(price=Decimal("0.01"), currency="USD")
+    env = {"REELFORGE_CREDIT_PRICE": "0.02", "REELFORGE_CREDIT_CURRENCY": "EUR"}
+    assert price(env) == CreditPrice(price=Decimal("0.02"), currency="EUR")
     with pytest.raises(BadInput) as raised:
-        credit_price()
+        price({"REELFORGE_CREDIT_PRICE": "-1"})
     assert raised.value.where == "REELFORGE_CREDIT_PRICE"
 
 

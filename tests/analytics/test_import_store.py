@@ -25,9 +25,11 @@ from pipeline.creative import CreativeAttributes, ad_name, creative_id
 from pipeline.manifest import Manifest
 from pipeline.providers import CircuitBreaker
 from pipeline.render import Ports
+from pipeline.settings import Settings, StoreSettings
 from pipeline.store import (
     AccessDenied,
     JobState,
+    Repositories,
     Store,
     StoreInputError,
 )
@@ -35,7 +37,8 @@ from pipeline.store.analytics import Analytics
 from pipeline.store.credits import Credits
 from pipeline.store.jobs import Jobs
 from pipeline.voice import FakeVoice
-from pipeline.worker import run_job
+from pipeline.wiring import blob_store
+from pipeline.worker import JobContext, run_job
 from tests.conftest import BASE_BRIEF, PHOTOS
 from tests.store.conftest import *  # noqa: F403
 
@@ -481,14 +484,14 @@ def test_the_worker_records_each_outputs_creative(
     claimed = Jobs(store).claim(worker="w1", lease_seconds=30)
     assert claimed is not None
 
-    done = run_job(
-        store=store,
-        job=claimed,
-        worker="w1",
-        media_root=tmp_path / "media",
-        lease_seconds=30,
-        ports=Ports(voice=FakeVoice()),
+    settings = Settings(
+        store=StoreSettings(home=tmp_path / "home"), media_root=tmp_path / "media"
     )
+    context = JobContext(
+        repos=Repositories.postgres(store), settings=settings, blobs=blob_store(settings),
+        worker="w1", lease_seconds=30, ports=lambda request, runtime: Ports(voice=FakeVoice()),
+    )  # fmt: skip
+    done = run_job(context, claimed)
 
     assert done.state == JobState.DELIVERED, done.error
     (creative,) = Analytics(store).creatives(user_id=user_a)

@@ -38,7 +38,7 @@ def env(monkeypatch: pytest.MonkeyPatch, db_uri: str) -> None:
 
 
 def _use(monkeypatch: pytest.MonkeyPatch, api: Api) -> None:
-    monkeypatch.setattr("pipeline.analytics.cli._transport", lambda: httpx.MockTransport(api))
+    monkeypatch.setattr("pipeline.cli.analytics._transport", lambda: httpx.MockTransport(api))
 
 
 def test_pull_meta_imports_matched_rows_once_and_reports_the_rest(

@@ -12,8 +12,8 @@ import pytest
 from fastapi import FastAPI
 from PIL import Image
 
-from pipeline.analytics.cost import CreditPrice
 from pipeline.analytics.plot import HEIGHT_PX, WIDTH_PX
+from pipeline.settings import AnalyticsSettings, Settings
 from pipeline.store import Store
 from tests.analytics.seed import insert_creatives, insert_job, insert_rows
 from tests.analytics.synthetic import generate
@@ -156,6 +156,8 @@ def test_costs_split_the_ledger_charge_and_use_the_credit_price(
     assert body["total"]["assets"] == len(DATA.creatives)
     assert body["total"]["costed"] == 1
     assert Decimal(body["total"]["production_cost"]) == Decimal("4.00")  # 400 credits x 0.01
-    app.state.credit_price = CreditPrice(price=Decimal("0.05"), currency="USD")
+    settings: Settings = app.state.settings
+    analytics = AnalyticsSettings.from_env({"REELFORGE_CREDIT_PRICE": "0.05"})
+    app.state.settings = settings.model_copy(update={"analytics": analytics})
     priced = client.get("/v1/analytics/costs", headers=auth(seeded)).json()
     assert Decimal(priced["total"]["production_cost"]) == Decimal("20.00")

@@ -12,12 +12,12 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from pipeline.analytics import report_cli
 from pipeline.analytics.cost import AssetCost, CostReport
 from pipeline.analytics.plot import HEIGHT_PX, WIDTH_PX
 from pipeline.analytics.recommend import Recommendation
 from pipeline.analytics.report import Report
 from pipeline.cli import app
+from pipeline.cli import report as report_commands
 from pipeline.store import Store
 from tests.analytics.seed import insert_creatives, insert_job, insert_rows
 from tests.analytics.synthetic import Dataset, generate, lucky_hook
@@ -30,7 +30,7 @@ DATA = generate()
 def fake_store(monkeypatch: pytest.MonkeyPatch) -> Dataset:
     """The commands read the synthetic dataset instead of a database."""
     monkeypatch.setattr(
-        report_cli, "_dataset", lambda user: (list(DATA.creatives), list(DATA.rows))
+        report_commands, "_dataset", lambda settings, user: (list(DATA.creatives), list(DATA.rows))
     )
     costs = [
         AssetCost(
@@ -43,7 +43,9 @@ def fake_store(monkeypatch: pytest.MonkeyPatch) -> Dataset:
         )
         for c in DATA.creatives
     ]
-    monkeypatch.setattr(report_cli, "_cost_inputs", lambda user: (costs, list(DATA.rows)))
+    monkeypatch.setattr(
+        report_commands, "_cost_inputs", lambda settings, user: (costs, list(DATA.rows))
+    )
     return DATA
 
 
@@ -103,7 +105,7 @@ def test_mixed_currencies_exit_2_and_say_which(
     euro = generate(seed=9, currency="EUR")
     rows = [*DATA.rows, *euro.rows]
     creatives = [*DATA.creatives, *euro.creatives]
-    monkeypatch.setattr(report_cli, "_dataset", lambda user: (creatives, rows))
+    monkeypatch.setattr(report_commands, "_dataset", lambda settings, user: (creatives, rows))
     code, _, err = run("report", "--by", "template")
     assert code == 2
     assert "currency: the rows are in EUR, USD" in err
@@ -117,9 +119,9 @@ def test_currency_is_taken_in_any_case_and_a_bad_one_named(
 ) -> None:
     euro = generate(seed=9, currency="EUR")
     monkeypatch.setattr(
-        report_cli,
+        report_commands,
         "_dataset",
-        lambda user: ([*DATA.creatives, *euro.creatives], [*DATA.rows, *euro.rows]),
+        lambda settings, user: ([*DATA.creatives, *euro.creatives], [*DATA.rows, *euro.rows]),
     )
     extra = ["--variants", "4"] if command == "recommend" else []
 
@@ -138,7 +140,9 @@ def test_the_table_shows_the_ranked_metrics_own_creatives_and_impressions(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     data = lucky_hook()
-    monkeypatch.setattr(report_cli, "_dataset", lambda user: (data.creatives, data.rows))
+    monkeypatch.setattr(
+        report_commands, "_dataset", lambda settings, user: (data.creatives, data.rows)
+    )
 
     code, out, err = run("report", "--by", "template", "--metric", "hook_rate")
 

@@ -18,7 +18,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi import FastAPI
 
-from pipeline.api import ApiSettings, create_app
+from pipeline.api.app import create_app
+from pipeline.settings import ApiSettings, Settings, StoreSettings
 from pipeline.store import Store
 from tests.store.conftest import *  # noqa: F403
 
@@ -44,18 +45,17 @@ def jwks(ec_key: ec.EllipticCurvePrivateKey) -> dict[str, Any]:
 
 
 @pytest.fixture
-def settings(hs_secret: str, jwks: dict[str, Any], tmp_path: Path) -> ApiSettings:
-    return ApiSettings(
-        jwt_secret=hs_secret,
-        jwks=json.dumps(jwks),
-        issuer=ISSUER,
-        max_body_bytes=64 * 1024,
-        media_root=tmp_path / "media",
+def settings(hs_secret: str, jwks: dict[str, Any], tmp_path: Path) -> Settings:
+    api = ApiSettings(
+        jwt_secret=hs_secret, jwks=json.dumps(jwks), issuer=ISSUER, max_body_bytes=64 * 1024
+    )
+    return Settings(
+        store=StoreSettings(home=tmp_path / "home"), media_root=tmp_path / "media", api=api
     )
 
 
 @pytest.fixture
-def app(settings: ApiSettings, store: Store) -> FastAPI:
+def app(settings: Settings, store: Store) -> FastAPI:
     return create_app(settings=settings, store=store)
 
 
@@ -123,7 +123,7 @@ def auth(token_for: Callable[..., str]) -> Callable[[uuid.UUID], dict[str, str]]
 
 
 @pytest.fixture
-def upload_photo(settings: ApiSettings) -> Callable[[uuid.UUID], str]:
+def upload_photo(settings: Settings) -> Callable[[uuid.UUID], str]:
     def upload(user_id: uuid.UUID) -> str:
         folder = settings.uploads(user_id)
         folder.mkdir(parents=True, exist_ok=True)
@@ -131,3 +131,19 @@ def upload_photo(settings: ApiSettings) -> Callable[[uuid.UUID], str]:
         return "coffee.png"
 
     return upload
+
+
+def script_options(brief: dict[str, Any]) -> list[dict[str, Any]]:
+    """The script options the offline writer gives ``brief`` (with a fixed palette), as a
+    project stores them."""
+    from pipeline.brief import Brief
+    from pipeline.palette import FakePalette
+    from pipeline.script import OfflineScriptWriter
+    from pipeline.templates.registry import get_template
+
+    parsed = Brief.model_validate(brief)
+    palette = FakePalette().extract([], locale=parsed.brand.locale)
+    scripts = OfflineScriptWriter().write(
+        parsed, get_template(parsed.template), palette, n=parsed.options
+    )
+    return [s.model_dump(mode="json") for s in scripts]

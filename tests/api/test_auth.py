@@ -15,8 +15,14 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from pydantic import ValidationError
 
-from pipeline.api import ApiSettings, TokenVerifier, dev_settings, mint_dev_token
-from pipeline.api.auth import DEV_SECRET_FILE, InvalidToken
+from pipeline.api.auth import (
+    DEV_SECRET_FILE,
+    InvalidToken,
+    TokenVerifier,
+    dev_settings,
+    mint_dev_token,
+)
+from pipeline.settings import ApiSettings
 from pipeline.store.users import local_user_id
 from tests.api.conftest import ISSUER, KID, ApiClient, claims_for
 

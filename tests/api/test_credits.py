@@ -5,15 +5,20 @@ from __future__ import annotations
 import copy
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
+from pipeline.api.app import create_app
 from pipeline.api.models import BRIEF_EXAMPLE
-from pipeline.api.pricing import estimate_cost
 from pipeline.formats import Format
-from pipeline.store import Store
+from pipeline.pricing import Estimate, video_items
+from pipeline.render import Ports
+from pipeline.settings import ProviderSettings, Settings
+from pipeline.store import Repositories, Store
 from pipeline.store.credits import Credits
+from pipeline.voice import FakeVoice
+from pipeline.wiring import blob_store
+from pipeline.worker import JobContext, run_job
 from tests.api.conftest import ApiClient
 
 pytestmark = pytest.mark.integration
@@ -85,49 +90,47 @@ def test_estimate_prices_the_brief_against_the_balance(
     assert draft.json()["credits"] == 42
 
 
+def _video(duration: float, formats: list[Format], preview: bool = False) -> int:
+    return Estimate.of(video_items(duration=duration, formats=formats, preview=preview)).credits
+
+
 def test_price_table_counts_started_seconds_and_unique_formats() -> None:
-    assert estimate_cost(duration=15, formats=[Format.V9X16, Format.V1X1]).credits == 320
-    assert estimate_cost(duration=15.5, formats=[Format.V9X16]).credits == 170
-    assert estimate_cost(duration=6, formats=[Format.V9X16, Format.V9X16]).credits == 70
-    assert estimate_cost(duration=15, formats=[Format.V9X16], preview=True).credits == 32
+    assert _video(15, [Format.V9X16, Format.V1X1]) == 320
+    assert _video(15.5, [Format.V9X16]) == 170
+    assert _video(6, [Format.V9X16, Format.V9X16]) == 70
+    assert _video(15, [Format.V9X16], preview=True) == 32
 
 
-def test_the_estimate_is_the_hold_a_worker_takes(tmp_path: Path) -> None:
-    from pipeline.worker import estimate_cost as worker_hold
-    from pipeline.worker import parse_payload
-
-    (tmp_path / "p.png").write_bytes(b"x")
-    brief = copy.deepcopy(BRIEF_EXAMPLE) | {"duration": 23.5}
-    brief["product"] = brief["product"] | {"photos": ["p.png"]}
-    for formats, preview in ((["9x16"], False), (["9x16", "4x5", "16x9"], True)):
-        spec = parse_payload(
-            {"brief": brief, "formats": formats, "preview": preview}, base_dir=tmp_path
-        )
-        api = estimate_cost(duration=23.5, formats=[Format(f) for f in formats], preview=preview)
-        assert api.credits == worker_hold(spec)
-
-
-def test_the_estimate_includes_the_providers_a_render_will_pay_and_is_still_the_hold(
-    client: ApiClient, store: Store, user_a: uuid.UUID, auth: Auth,
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+@pytest.mark.parametrize("providers", [{}, {"KLING_ACCESS_KEY": "ak", "KLING_SECRET_KEY": "sk"}])
+def test_the_estimate_is_the_hold_a_job_takes(
+    client: ApiClient, store: Store, user_a: uuid.UUID, auth: Auth, settings: Settings,
+    upload_photo: Callable[[uuid.UUID], str], providers: dict[str, str],
 ) -> None:  # fmt: skip
-    from pipeline.worker import estimate_cost as worker_hold
-    from pipeline.worker import parse_payload
-
-    monkeypatch.setenv("KLING_ACCESS_KEY", "ak")
-    monkeypatch.setenv("KLING_SECRET_KEY", "sk")
-    _grant(store, user_a, 1)
+    """What /v1/estimates answers is what job creation checks against the balance and what the
+    worker holds: one function prices all three."""
+    settings = settings.model_copy(update={"providers": ProviderSettings.from_env(providers)})
+    app = create_app(settings=settings, store=store)
+    api = ApiClient(app)
+    _grant(store, user_a, 100)
     brief = copy.deepcopy(BRIEF_EXAMPLE) | {"duration": 20}
-    response = client.post(
-        "/v1/estimates", json={"brief": brief, "formats": ["9x16", "4x5"]}, headers=auth(user_a)
-    )
-    assert response.status_code == 200, response.text
-    body = response.json()
-    items = {i["item"]: i["credits"] for i in body["items"]}
-    assert items.keys() == {"video 9x16", "video 4x5", "providers (clips kling)"}
-    assert items["providers (clips kling)"] > 0
-    assert body["credits"] == sum(items.values())
-    (tmp_path / "p.png").write_bytes(b"x")
-    brief["product"] = brief["product"] | {"photos": ["p.png"]}
-    spec = parse_payload({"brief": brief, "formats": ["9x16", "4x5"]}, base_dir=tmp_path)
-    assert body["credits"] == worker_hold(spec)
+    brief["product"] = brief["product"] | {"photos": [upload_photo(user_a)]}
+    body = {"brief": brief, "formats": ["9x16", "4x5"]}
+    estimated = api.post("/v1/estimates", json=body, headers=auth(user_a)).json()
+    items = {i["item"]: i["credits"] for i in estimated["items"]}
+    assert set(items) >= {"video 9x16", "video 4x5"}
+    assert ("providers (clips kling)" in items) == bool(providers)
+    project = api.post("/v1/projects", json=brief, headers=auth(user_a)).json()
+    job = api.post(
+        f"/v1/projects/{project['id']}/jobs", json={"formats": ["9x16", "4x5"]},
+        headers=auth(user_a) | {"Idempotency-Key": str(uuid.uuid4())},
+    ).json()  # fmt: skip
+    repos = Repositories.postgres(store)
+    claimed = repos.jobs.claim(worker="w1")
+    assert claimed is not None and str(claimed.id) == job["id"]
+    context = JobContext(
+        repos=repos, settings=settings, blobs=blob_store(settings), worker="w1",
+        ports=lambda request, runtime: Ports(voice=FakeVoice()),  # offline: nothing is paid
+    )  # fmt: skip
+    assert run_job(context, claimed).state == "delivered"
+    done = api.get(f"/v1/jobs/{job['id']}", headers=auth(user_a)).json()
+    assert done["cost"]["held"] == estimated["credits"]

@@ -10,7 +10,7 @@ from typing import Any
 import anyio
 import pytest
 
-from pipeline.api.jobs import event_stream
+from pipeline.api.events import event_stream
 from pipeline.store import JobState, Repositories, Store
 from pipeline.store.jobs import Jobs
 from tests.api.conftest import ApiClient

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from psycopg.types.json import Jsonb
 
-from pipeline.api import ApiSettings, idempotency
+from pipeline.api import idempotency
 from pipeline.api.jobs import JobIn
+from pipeline.settings import ApiSettings
 from pipeline.store import Store
 from pipeline.store.idempotency import Idempotency
 from tests.api.conftest import ApiClient

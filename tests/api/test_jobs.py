@@ -14,15 +14,15 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from pipeline.api import ApiSettings
 from pipeline.api.models import BRIEF_EXAMPLE
+from pipeline.settings import Settings
 from pipeline.store import (
     JobState,
     Store,
 )
 from pipeline.store.credits import Credits
 from pipeline.store.jobs import Jobs
-from tests.api.conftest import PHOTO, ApiClient
+from tests.api.conftest import PHOTO, ApiClient, script_options
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +31,7 @@ Admin = psycopg.Connection[tuple[object, ...]]
 
 
 def make_project(
-    admin: Admin, settings: ApiSettings, user_id: uuid.UUID, *, chosen: int | None = 1
+    admin: Admin, settings: Settings, user_id: uuid.UUID, *, chosen: int | None = 1
 ) -> uuid.UUID:
     """A scripted project whose photo is in the user's uploads (written directly: no scripting),
     and credits enough to render it."""
@@ -45,9 +45,9 @@ def make_project(
     brief = copy.deepcopy(BRIEF_EXAMPLE)
     brief["options"] = 2
     row = admin.execute(
-        "insert into public.projects (user_id, name, brief, status, chosen_script)"
-        " values (%s, 'Cup', %s, 'scripted', %s) returning id",
-        (user_id, Jsonb(brief), chosen),
+        "insert into public.projects (user_id, name, brief, status, chosen_script, script_options)"
+        " values (%s, 'Cup', %s, 'scripted', %s, %s) returning id",
+        (user_id, Jsonb(brief), chosen, Jsonb(script_options(brief))),
     ).fetchone()
     assert row is not None
     project_id = row[0]
@@ -78,7 +78,7 @@ def problem(response: Any, status: int) -> dict[str, Any]:
     return body
 
 
-def deliver(store: Store, settings: ApiSettings, job_id: uuid.UUID, user_id: uuid.UUID) -> Path:
+def deliver(store: Store, settings: Settings, job_id: uuid.UUID, user_id: uuid.UUID) -> Path:
     """Runs the job's lifecycle as a worker would: claim, stages, one output, hold and settle."""
     claimed = Jobs(store).claim(worker="w1")
     assert claimed is not None
@@ -97,14 +97,15 @@ def deliver(store: Store, settings: ApiSettings, job_id: uuid.UUID, user_id: uui
         checkpoint={"stages": {"voice": 1.5}},
         progress=0.7,
     )
-    out = settings.media_root / str(user_id) / str(job_id) / "ad_9x16.mp4"
+    key = f"{user_id}/{job_id}/ad_9x16.mp4"  # outputs are recorded by their blob key
+    out = settings.media_root / key
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(b"\x00\x00\x00\x18ftypmp42 not really a video")
     with store.as_service() as conn:
         conn.execute(
             "insert into public.renders (user_id, job_id, format, path, width, height,"
             " duration_s, loudness_lufs) values (%s, %s, '9x16', %s, 1080, 1920, 15, -14)",
-            (user_id, job_id, str(out)),
+            (user_id, job_id, key),
         )
     Credits(store).adjust(user_id=user_id, amount=500, reason="purchase", idempotency_key="p")
     hold = Credits(store).hold(
@@ -116,7 +117,7 @@ def deliver(store: Store, settings: ApiSettings, job_id: uuid.UUID, user_id: uui
 
 
 def test_start_a_job_for_a_project(
-    client: ApiClient, user_a: uuid.UUID, auth: Auth, admin: Admin, settings: ApiSettings
+    client: ApiClient, user_a: uuid.UUID, auth: Auth, admin: Admin, settings: Settings
 ) -> None:
     project_id = make_project(admin, settings, user_a)
     response = start(client, auth(user_a), project_id, {"formats": ["9x16"], "preview": True})
@@ -142,7 +143,7 @@ def test_start_a_job_for_a_project(
 
 
 def test_start_errors(
-    client: ApiClient, user_a: uuid.UUID, auth: Auth, admin: Admin, settings: ApiSettings
+    client: ApiClient, user_a: uuid.UUID, auth: Auth, admin: Admin, settings: Settings
 ) -> None:
     project_id = make_project(admin, settings, user_a)
     assert problem(start(client, auth(user_a), uuid.uuid4()), 404)
@@ -161,7 +162,7 @@ def test_read_a_delivered_job(
     user_a: uuid.UUID,
     auth: Auth,
     admin: Admin,
-    settings: ApiSettings,
+    settings: Settings,
     store: Store,
 ) -> None:
     project_id = make_project(admin, settings, user_a)
@@ -198,7 +199,7 @@ def test_another_users_job_is_not_found(
     user_b: uuid.UUID,
     auth: Auth,
     admin: Admin,
-    settings: ApiSettings,
+    settings: Settings,
 ) -> None:
     project_id = make_project(admin, settings, user_a)
     job_id = start(client, auth(user_a), project_id).json()["id"]
@@ -212,7 +213,7 @@ def test_another_users_job_is_not_found(
 
 
 def test_cancel(
-    client: ApiClient, user_a: uuid.UUID, auth: Auth, admin: Admin, settings: ApiSettings
+    client: ApiClient, user_a: uuid.UUID, auth: Auth, admin: Admin, settings: Settings
 ) -> None:
     project_id = make_project(admin, settings, user_a)
     job_id = start(client, auth(user_a), project_id).json()["id"]
@@ -264,7 +265,7 @@ def test_openapi_documents_the_jobs_routes(client: ApiClient) -> None:
 
 
 def test_a_job_the_balance_cannot_cover_is_refused_with_402(
-    client: ApiClient, user_a: uuid.UUID, auth: Auth, admin: Admin, settings: ApiSettings
+    client: ApiClient, user_a: uuid.UUID, auth: Auth, admin: Admin, settings: Settings
 ) -> None:
     project_id = make_project(admin, settings, user_a)
     admin.execute("select public.safe_adjust_credits(%s, -99990, 'correction', 'drain')", (user_a,))
@@ -276,11 +277,17 @@ def test_a_job_the_balance_cannot_cover_is_refused_with_402(
 
 
 def test_a_voice_over_upload_reaches_the_worker_inside_the_users_folder(
-    client: ApiClient, user_a: uuid.UUID, auth: Auth, admin: Admin, settings: ApiSettings,
+    store: Store, user_a: uuid.UUID, auth: Auth, admin: Admin, settings: Settings,
     upload_photo: Callable[[uuid.UUID], str],
 ) -> None:  # fmt: skip
-    from pipeline.worker import parse_payload
+    from pipeline.api.app import create_app
+    from pipeline.settings import ProviderSettings
+    from pipeline.worker import job_request
 
+    # A voice-over needs a transcriber for its captions: the project is refused without one.
+    providers = ProviderSettings.from_env({"ELEVENLABS_API_KEY": "xi-key"})
+    settings = settings.model_copy(update={"providers": providers})
+    client = ApiClient(create_app(settings=settings, store=store))
     admin.execute("select public.safe_adjust_credits(%s, 100000, 'grant', 'g-vo')", (user_a,))
     upload_photo(user_a)
     (settings.uploads(user_a) / "vo.wav").write_bytes(b"RIFF....WAVE")
@@ -299,5 +306,5 @@ def test_a_voice_over_upload_reaches_the_worker_inside_the_users_folder(
     assert row is not None
     payload: Any = row[0]
     assert payload["brief"]["voice"]["file"] == "uploads/vo.wav"
-    spec = parse_payload(payload, base_dir=settings.media_root / str(user_a))
-    assert spec.brief.voice.file == settings.uploads(user_a).resolve() / "vo.wav"
+    request = job_request(payload, user_dir=settings.media_root / str(user_a), settings=settings)
+    assert request.brief.voice.file == settings.uploads(user_a).resolve() / "vo.wav"

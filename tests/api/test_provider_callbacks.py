@@ -17,6 +17,7 @@ import pytest
 from fastapi import FastAPI
 
 from pipeline.api.routes.providers import provider_secrets
+from pipeline.settings import ProviderSettings
 from pipeline.store import Store
 from pipeline.store.jobs import Jobs
 from pipeline.webhooks import generate_secret, webhook_headers
@@ -227,16 +228,18 @@ def test_rotated_secrets_are_both_accepted(app: FastAPI, client: ApiClient, admi
     assert len(events(admin)) == 2
 
 
-def test_provider_secrets_from_an_env_mapping() -> None:
+def test_provider_secrets_from_the_settings() -> None:
     env = {
         "REELFORGE_PROVIDER_SECRET_FAL": SECRET,
-        "REELFORGE_PROVIDER_SECRET_ELEVEN_LABS": f"{SECRET} {OTHER_SECRET}",
+        "REELFORGE_PROVIDER_SECRET_ELEVEN-LABS": f"{SECRET} {OTHER_SECRET}",
         "REELFORGE_PROVIDER_SECRET_EMPTY": " ",
         "HOME": "/root",
     }
-    assert provider_secrets(env) == {"fal": (SECRET,), "eleven_labs": (SECRET, OTHER_SECRET)}
+    configured = ProviderSettings.from_env(env).callback_secrets
+    assert provider_secrets(configured) == {"fal": (SECRET,), "eleven_labs": (SECRET, OTHER_SECRET)}
+    bad = ProviderSettings.from_env({"REELFORGE_PROVIDER_SECRET_BAD": "whsec_short"})
     with pytest.raises(ValueError, match="REELFORGE_PROVIDER_SECRET_BAD") as info:
-        provider_secrets({"REELFORGE_PROVIDER_SECRET_BAD": "whsec_short"})
+        provider_secrets(bad.callback_secrets)
     assert "whsec_short" not in str(info.value)
 
 
@@ -246,6 +249,7 @@ def test_an_unsigned_provider_calls_back_with_the_token_in_its_url(
     from pipeline.providers.cache import ProviderCache
     from pipeline.providers.callbacks import StoreInbox
     from pipeline.providers.runtime import ProviderRuntime
+    from pipeline.store.providers import ProviderEvents
 
     job = Jobs(store).enqueue(user_id=user_a, kind="render")
     runtime = ProviderRuntime(
@@ -273,11 +277,11 @@ def test_an_unsigned_provider_calls_back_with_the_token_in_its_url(
     # redelivered: the same event, recorded once
     assert client.post(path, content=body).json()["duplicate"] is True
     # the worker waiting on req-7 finds it
-    assert StoreInbox(store, job.id).payloads("fal", "req-7") == [json.loads(body)]
-    assert StoreInbox(store, job.id).payloads("fal", "req-8") == []
+    assert StoreInbox(ProviderEvents(store), job.id).payloads("fal", "req-7") == [json.loads(body)]
+    assert StoreInbox(ProviderEvents(store), job.id).payloads("fal", "req-8") == []
     # another job's worker never sees it, even for the same task id
     other_job = Jobs(store).enqueue(user_id=user_a, kind="render")
-    assert StoreInbox(store, other_job.id).payloads("fal", "req-7") == []
+    assert StoreInbox(ProviderEvents(store), other_job.id).payloads("fal", "req-7") == []
     # a token for another job, or none that matches, is refused
     other = path.replace(str(job.id), str(uuid.uuid4()))
     problem(client.post(other, content=body), 401)

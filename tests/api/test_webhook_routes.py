@@ -8,8 +8,9 @@ from typing import Any
 
 import psycopg
 import pytest
-from fastapi import FastAPI
 
+from pipeline.api.app import create_app
+from pipeline.settings import Settings
 from pipeline.store import Store
 from pipeline.store.webhooks import Webhooks
 from tests.api.conftest import ApiClient
@@ -77,9 +78,10 @@ def test_invalid_endpoints_are_422_naming_the_field(
 
 
 def test_http_localhost_only_when_the_dev_setting_allows_it(
-    app: FastAPI, client: ApiClient, user_a: uuid.UUID, auth: Auth
+    store: Store, settings: Settings, user_a: uuid.UUID, auth: Auth
 ) -> None:
-    app.state.webhook_allow_http_localhost = True
+    api = settings.require_api().model_copy(update={"webhook_allow_http_localhost": True})
+    client = ApiClient(create_app(settings=settings.model_copy(update={"api": api}), store=store))
     for url in ("http://localhost:8000/hooks", "http://127.0.0.1/hooks"):
         assert add(client, auth(user_a), url=url)["url"] == url
     response = client.post(

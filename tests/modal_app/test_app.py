@@ -23,6 +23,7 @@ from pipeline.brief import load_brief
 from pipeline.formats import FORMATS, Format
 from pipeline.palette import NAMED_COLOURS, KMeansPalette
 from pipeline.render import RenderRequest
+from pipeline.store import Repositories
 from pipeline.store.jobs import Jobs
 from pipeline.visuals import ClipRequest
 
@@ -161,11 +162,13 @@ def deployed_env(db_uri: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     monkeypatch.setenv("SUPABASE_JWT_SECRET", JWT_SECRET)
     monkeypatch.setenv("SUPABASE_JWT_ISSUER", "https://example.supabase.co/auth/v1")
     monkeypatch.setenv("REELFORGE_MEDIA_ROOT", str(tmp_path / "media"))
+    modal_app._settings.cache_clear()
     modal_app._store.cache_clear()
     yield
     if modal_app._store.cache_info().currsize:
         modal_app._store().close()
     modal_app._store.cache_clear()
+    modal_app._settings.cache_clear()
 
 
 @LOCAL_VOLUME
@@ -184,6 +187,7 @@ def test_web_serves_the_api_health_and_readiness() -> None:
 
 
 def test_store_refuses_to_start_an_embedded_database_in_a_container() -> None:
+    modal_app._settings.cache_clear()
     modal_app._store.cache_clear()
     with pytest.raises(Exception, match="DATABASE_URL is not set"):
         modal_app._store()
@@ -206,7 +210,10 @@ def test_sweep_spawns_one_render_per_runnable_job(
     spawned: list[str] = []
     client = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(204)))
     with client:
-        report = sweep(store=store, spawn=spawned.append, client=client, worker="test-sweeper")
+        report = sweep(
+            repos=Repositories.postgres(store), spawn=spawned.append, client=client,
+            worker="test-sweeper",
+        )
     assert spawned == [str(job.id)]
     assert (report.dispatched_jobs, report.webhook_attempts) == (1, 0)
 

@@ -148,14 +148,17 @@ def test_bundled_prices_cover_every_provider() -> None:
         table.price(provider, "some-model")
 
 
-def test_prices_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_prices_from_the_settings(tmp_path: Path) -> None:
+    from pipeline.settings import Settings
+    from pipeline.wiring.runtime import prices
+
     path = tmp_path / "prices.yaml"
     path.write_text("kling:\n  '*': {unit: second, credits: 1.5}\n", encoding="utf-8")
-    monkeypatch.setenv(PRICES_ENV, str(path))
-    assert default_prices().price("kling", "x").credits == Decimal("1.5")
-    monkeypatch.setenv(PRICES_ENV, str(tmp_path / "missing.yaml"))
+    settings = Settings.from_env({PRICES_ENV: str(path)})
+    assert prices(settings).price("kling", "x").credits == Decimal("1.5")
+    assert prices(Settings.from_env({})).price("kling", "x").credits == Decimal("7")
     with pytest.raises(BadInput, match="cannot read price table"):
-        default_prices()
+        default_prices(tmp_path / "missing.yaml")
 
 
 def test_meter_sums_paid_calls_and_counts_cache_hits_as_free() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -28,8 +29,8 @@ from pipeline.providers import (
 from pipeline.providers.cache import ProviderCache
 from pipeline.providers.chat import ENDPOINTS, ChatProvider, ChatScriptWriter
 from pipeline.providers.runtime import ProviderRuntime
-from pipeline.providers.settings import ProviderSettings
 from pipeline.script import OfflineScriptWriter, Script
+from pipeline.settings import ProviderSettings
 from pipeline.templates.model import Template
 from pipeline.templates.registry import get_template
 
@@ -792,7 +793,7 @@ def test_missing_key_is_bad_input_naming_the_variable(
         monkeypatch.delenv(endpoint.env_var, raising=False)
 
     with pytest.raises(BadInput) as caught:
-        ChatScriptWriter.from_settings(ProviderSettings(), provider=provider, runtime=runtime)
+        ChatScriptWriter.from_settings(ProviderSettings.from_env(os.environ), provider=provider, runtime=runtime)
 
     assert caught.value.where == ENDPOINTS[provider].env_var
     assert "is not set" in caught.value.problem
@@ -806,11 +807,11 @@ def test_from_settings_takes_the_key_and_the_model_override(
     monkeypatch.setenv("GEMINI_API_KEY", "gem-key")
     monkeypatch.delenv("REELFORGE_SCRIPT_MODEL", raising=False)
 
-    default = ChatScriptWriter.from_settings(ProviderSettings(), provider="gemini", runtime=runtime)
+    default = ChatScriptWriter.from_settings(ProviderSettings.from_env(os.environ), provider="gemini", runtime=runtime)
     monkeypatch.setenv("REELFORGE_SCRIPT_MODEL", "gemini-2.5-pro")
-    chosen = ChatScriptWriter.from_settings(ProviderSettings(), provider="gemini", runtime=runtime)
+    chosen = ChatScriptWriter.from_settings(ProviderSettings.from_env(os.environ), provider="gemini", runtime=runtime)
     explicit = ChatScriptWriter.from_settings(
-        ProviderSettings(), provider="gemini", runtime=runtime, model="gemini-2.0-flash"
+        ProviderSettings.from_env(os.environ), provider="gemini", runtime=runtime, model="gemini-2.0-flash"
     )
 
     assert (default.name, default.model) == ("gemini", "gemini-2.5-flash")
@@ -820,4 +821,4 @@ def test_from_settings_takes_the_key_and_the_model_override(
 
 def test_unknown_provider_name_is_bad_input(runtime: ProviderRuntime) -> None:
     with pytest.raises(BadInput, match="unknown script provider 'anthropic'"):
-        ChatScriptWriter.from_settings(ProviderSettings(), provider="anthropic", runtime=runtime)
+        ChatScriptWriter.from_settings(ProviderSettings.from_env(os.environ), provider="anthropic", runtime=runtime)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import wave
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,8 +30,8 @@ from pipeline.providers.errors import (
 )
 from pipeline.providers.http import RetryPolicy
 from pipeline.providers.runtime import ProviderRuntime
-from pipeline.providers.settings import ProviderSettings
 from pipeline.providers.usage import UsageMeter
+from pipeline.settings import ProviderSettings
 from pipeline.voice.wav import write_wav
 
 KEY = "sk_test_0123456789"
@@ -280,18 +281,18 @@ def test_from_settings_reads_key_model_and_voice_map(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("ELEVENLABS_API_KEY", KEY)
     monkeypatch.setenv("REELFORGE_VOICE_MODEL", "eleven_flash_v2_5")
     monkeypatch.setenv("REELFORGE_ELEVENLABS_VOICES", "it=ItVoice000000000001")
-    voice = ElevenLabsVoice.from_settings(ProviderSettings())
+    voice = ElevenLabsVoice.from_settings(ProviderSettings.from_env(os.environ))
     assert (voice.name, voice.model) == ("elevenlabs", "eleven_flash_v2_5")
     assert voice.voice_for("it-IT") == "ItVoice000000000001"
     assert voice.voice_for("fr") == DEFAULT_VOICE_ID
-    assert ElevenLabsTranscriber.from_settings(ProviderSettings()).model == "scribe_v2"
+    assert ElevenLabsTranscriber.from_settings(ProviderSettings.from_env(os.environ)).model == "scribe_v2"
 
 
 @pytest.mark.parametrize("cls", [ElevenLabsVoice, ElevenLabsTranscriber])
 def test_a_missing_key_names_the_variable(monkeypatch: pytest.MonkeyPatch, cls: Any) -> None:
     monkeypatch.delenv("ELEVENLABS_API_KEY", raising=False)
     with pytest.raises(BadInput) as info:
-        cls.from_settings(ProviderSettings())
+        cls.from_settings(ProviderSettings.from_env(os.environ))
     assert info.value.where == "ELEVENLABS_API_KEY" and "is not set" in info.value.problem
 
 

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import io
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,8 @@ from pipeline.providers.fal import FalClips, FluxStills
 from pipeline.providers.fal_queue import FalQueue, app_id
 from pipeline.providers.flux import FalImages, flux_size
 from pipeline.providers.http import RetryPolicy
-from pipeline.providers.settings import ProviderSettings
 from pipeline.providers.tasks import TaskJournal, TaskState
+from pipeline.settings import ProviderSettings
 from pipeline.timeline import StillClip
 from tests.providers.video_support import (
     CLIP,
@@ -169,11 +170,11 @@ def test_a_missing_fal_key_is_named_when_the_adapter_is_built(
 ) -> None:
     monkeypatch.delenv("FAL_KEY", raising=False)
     with pytest.raises(BadInput, match="FAL_KEY: is not set"):
-        FalClips.from_settings(ProviderSettings())
+        FalClips.from_settings(ProviderSettings.from_env(os.environ))
     with pytest.raises(BadInput, match="FAL_KEY: is not set"):
-        FalImages.from_settings(ProviderSettings())
+        FalImages.from_settings(ProviderSettings.from_env(os.environ))
     monkeypatch.setenv("FAL_KEY", KEY)
-    assert FalImages.from_settings(ProviderSettings(), model="fal-ai/flux/dev").steps == 28
+    assert FalImages.from_settings(ProviderSettings.from_env(os.environ), model="fal-ai/flux/dev").steps == 28
 
 
 # -- video models on the queue ---------------------------------------------------------------
@@ -623,8 +624,8 @@ def test_a_flux_scene_is_a_moving_still_cached_per_aspect(tmp_path: Path) -> Non
 
 def test_flux_stills_are_built_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FAL_KEY", KEY)
-    stills = FluxStills.from_settings(ProviderSettings(), model="fal-ai/flux/dev")
+    stills = FluxStills.from_settings(ProviderSettings.from_env(os.environ), model="fal-ai/flux/dev")
     assert stills.model == "fal-ai/flux/dev" and stills.images.steps == 28
     monkeypatch.delenv("FAL_KEY")
     with pytest.raises(BadInput, match="FAL_KEY"):
-        FluxStills.from_settings(ProviderSettings())
+        FluxStills.from_settings(ProviderSettings.from_env(os.environ))

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import io
 import json
+import os
 import subprocess
 import wave
 from pathlib import Path
@@ -26,9 +27,9 @@ from pipeline.providers.errors import ProviderError, ProviderRejected, ProviderU
 from pipeline.providers.heygen import RENDER_DEADLINE, HeyGenPresenter, dimension_for
 from pipeline.providers.http import RetryPolicy
 from pipeline.providers.runtime import ProviderRuntime
-from pipeline.providers.settings import ProviderSettings
 from pipeline.providers.tasks import TaskFailed, TaskJournal, TaskState, TaskTimeout
 from pipeline.providers.usage import UsageMeter
+from pipeline.settings import ProviderSettings
 from pipeline.timeline import VideoClip
 from pipeline.visuals.port import ClipContext, ClipRequest
 
@@ -758,7 +759,7 @@ def test_provider_down_opens_the_breaker_and_later_calls_fail_fast(
 def test_missing_key_is_bad_input_naming_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HEYGEN_API_KEY", raising=False)
     with pytest.raises(BadInput) as caught:
-        HeyGenPresenter.from_settings(ProviderSettings())
+        HeyGenPresenter.from_settings(ProviderSettings.from_env(os.environ))
     assert caught.value.where == "HEYGEN_API_KEY"
 
 
@@ -766,7 +767,7 @@ def test_settings_give_the_key_avatar_and_voice(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("HEYGEN_API_KEY", KEY)
     monkeypatch.setenv("HEYGEN_AVATAR_ID", AVATAR)
     monkeypatch.setenv("HEYGEN_VOICE_ID", VOICE)
-    presenter = HeyGenPresenter.from_settings(ProviderSettings())
+    presenter = HeyGenPresenter.from_settings(ProviderSettings.from_env(os.environ))
     assert (presenter.name, presenter.model) == ("heygen", "v2")
     assert (presenter.avatar_id, presenter.voice_id) == (AVATAR, VOICE)
 

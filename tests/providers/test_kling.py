@@ -7,6 +7,7 @@ import base64
 import dataclasses
 import io
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +28,9 @@ from pipeline.providers.errors import (
 from pipeline.providers.http import RetryPolicy
 from pipeline.providers.kling import KlingClips
 from pipeline.providers.kling_protocol import KLING_CODES, kling_token
-from pipeline.providers.settings import ProviderSettings
 from pipeline.providers.tasks import TaskJournal, TaskState, TaskTimeout
 from pipeline.providers.video_inputs import provider_aspect, provider_duration
+from pipeline.settings import ProviderSettings
 from tests.providers.video_support import (
     CLIP,
     Inbox,
@@ -143,13 +144,13 @@ def test_missing_keys_are_named_when_the_adapter_is_built(monkeypatch: pytest.Mo
     monkeypatch.delenv("KLING_ACCESS_KEY", raising=False)
     monkeypatch.delenv("KLING_SECRET_KEY", raising=False)
     with pytest.raises(BadInput, match="KLING_ACCESS_KEY: is not set"):
-        KlingClips.from_settings(ProviderSettings())
+        KlingClips.from_settings(ProviderSettings.from_env(os.environ))
     monkeypatch.setenv("KLING_ACCESS_KEY", AK)
     with pytest.raises(BadInput, match="KLING_SECRET_KEY: is not set"):
-        KlingClips.from_settings(ProviderSettings())
+        KlingClips.from_settings(ProviderSettings.from_env(os.environ))
     monkeypatch.setenv("KLING_SECRET_KEY", SK)
     assert (
-        KlingClips.from_settings(ProviderSettings(), model="kling-v2-master").model
+        KlingClips.from_settings(ProviderSettings.from_env(os.environ), model="kling-v2-master").model
         == "kling-v2-master"
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -28,8 +29,8 @@ from pipeline.providers.http import RetryPolicy
 from pipeline.providers.pexels import PexelsStock
 from pipeline.providers.pexels_query import orientation_for, search_terms
 from pipeline.providers.runtime import ProviderRuntime
-from pipeline.providers.settings import ProviderSettings
 from pipeline.providers.usage import UsageMeter
+from pipeline.settings import ProviderSettings
 from pipeline.timeline import VideoClip
 from pipeline.visuals.port import ClipContext, ClipRequest
 
@@ -540,7 +541,7 @@ def test_provider_down_opens_the_breaker_and_later_calls_fail_fast(
 def test_missing_key_is_bad_input_naming_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PEXELS_API_KEY", raising=False)
     with pytest.raises(BadInput) as caught:
-        PexelsStock.from_settings(ProviderSettings())
+        PexelsStock.from_settings(ProviderSettings.from_env(os.environ))
     assert caught.value.where == "PEXELS_API_KEY"
 
 
@@ -550,7 +551,7 @@ def test_from_settings_reads_the_key(
     monkeypatch.setenv("PEXELS_API_KEY", KEY)
     api = Pexels(mp4_bytes, page(PORTRAIT_LONG))
     stock = PexelsStock.from_settings(
-        ProviderSettings(), client=httpx.AsyncClient(transport=httpx.MockTransport(api))
+        ProviderSettings.from_env(os.environ), client=httpx.AsyncClient(transport=httpx.MockTransport(api))
     )
     assert (stock.name, stock.model) == ("pexels", "videos")
     stock.search("coffee", orientation="portrait", min_duration=4)

@@ -9,14 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pipeline.store import (
-    StoreConfigError,
-    StoreSettings,
-    StoreUnavailable,
-    migration_status,
-    open_store,
-)
-from pipeline.store.cli import db_app
+from pipeline.cli import app
+from pipeline.settings import StoreSettings
+from pipeline.store import StoreConfigError, StoreUnavailable, migration_status, open_store
 from pipeline.store.credits import Credits
 from pipeline.store.database import Store
 
@@ -72,9 +67,9 @@ def test_db_cli_migrates_then_reports_status(tmp_path: Path) -> None:
     env = {"REELFORGE_HOME": str(tmp_path / "home"), "DATABASE_URL": ""}
     runner = CliRunner()
 
-    migrated = runner.invoke(db_app, ["migrate"], env=env)
-    again = runner.invoke(db_app, ["migrate"], env=env)
-    status = runner.invoke(db_app, ["status"], env=env)
+    migrated = runner.invoke(app, ["db", "migrate"], env=env)
+    again = runner.invoke(app, ["db", "migrate"], env=env)
+    status = runner.invoke(app, ["db", "status"], env=env)
 
     assert migrated.exit_code == 0, migrated.output
     assert "applied 0001_tables" in migrated.output
@@ -84,7 +79,7 @@ def test_db_cli_migrates_then_reports_status(tmp_path: Path) -> None:
 
 
 def test_db_cli_names_a_malformed_url() -> None:
-    result = CliRunner().invoke(db_app, ["status"], env={"DATABASE_URL": "mysql://u:pw@h/db"})
+    result = CliRunner().invoke(app, ["db", "status"], env={"DATABASE_URL": "mysql://u:pw@h/db"})
 
     assert result.exit_code == 1
     assert "the database URL is malformed" in result.output

@@ -54,7 +54,7 @@ def test_a_delivery_is_signed_and_verified_by_the_official_library(
     receiver.secrets = [endpoint.secret.get_secret_value()]
     _enqueue(store, user_a)
 
-    attempts = Dispatcher(store, client, FakeClock()).run_once()
+    attempts = Dispatcher(Webhooks(store), client, FakeClock()).run_once()
 
     assert [a.status for a in attempts] == [DeliveryStatus.DELIVERED]
     [got] = receiver.received
@@ -77,7 +77,7 @@ def test_after_rotation_the_receiver_verifies_with_either_secret(
     )
     _enqueue(store, user_a)
     _enqueue(store, user_a)
-    dispatcher = Dispatcher(store, client, FakeClock())
+    dispatcher = Dispatcher(Webhooks(store), client, FakeClock())
 
     receiver.secrets = [endpoint.secret.get_secret_value()]
     dispatcher.run_once(limit=1)
@@ -98,7 +98,7 @@ def test_a_500_is_retried_on_schedule_with_the_same_webhook_id(
     receiver.script = [(500, {})]
     _enqueue(store, user_a)
     clock = FakeClock()
-    dispatcher = Dispatcher(store, client, clock, rng=random.Random(3))
+    dispatcher = Dispatcher(Webhooks(store), client, clock, rng=random.Random(3))
     failed_at = clock.now()
 
     first = dispatcher.run_once()
@@ -131,7 +131,7 @@ def test_a_redirect_is_a_failure_and_is_not_followed(
     redirecting = httpx.Client(trust_env=False, follow_redirects=True)
 
     with redirecting:
-        [attempt] = Dispatcher(store, redirecting, FakeClock()).run_once()
+        [attempt] = Dispatcher(Webhooks(store), redirecting, FakeClock()).run_once()
 
     assert [r.path for r in receiver.received] == ["/hooks"]
     assert (attempt.status, attempt.status_code) == (DeliveryStatus.PENDING, 302)
@@ -146,7 +146,7 @@ def test_410_gone_disables_the_endpoint_at_once(
     _enqueue(store, user_a)
     _enqueue(store, user_a)
 
-    attempts = Dispatcher(store, client, FakeClock()).run_once()
+    attempts = Dispatcher(Webhooks(store), client, FakeClock()).run_once()
 
     assert [a.status for a in attempts] == [DeliveryStatus.FAILED]
     [endpoint] = Webhooks(store).endpoints(user_id=user_a)
@@ -177,7 +177,7 @@ def test_deliveries_failing_through_the_whole_schedule_disable_the_endpoint(
         _enqueue(store, user_a)
     clock = FakeClock()
     with httpx.Client(transport=httpx.MockTransport(always_down)) as client:
-        dispatcher = Dispatcher(store, client, clock)
+        dispatcher = Dispatcher(Webhooks(store), client, clock)
         for _ in range(12):
             dispatcher.run_once()
             clock.advance(timedelta(hours=30))
@@ -213,7 +213,7 @@ def test_a_success_resets_the_failed_delivery_count(store: Store, user_a: uuid.U
     policy = RetryPolicy(schedule=(0,), disable_after=2)
     with httpx.Client(transport=httpx.MockTransport(handler)) as client:
         clock = FakeClock()
-        dispatcher = Dispatcher(store, client, clock, policy=policy)
+        dispatcher = Dispatcher(Webhooks(store), client, clock, policy=policy)
         for _ in range(3):
             _enqueue(store, user_a)
             clock.advance(timedelta(seconds=1))
@@ -237,7 +237,7 @@ def test_timeouts_and_refused_connections_are_failures(
     )
     _enqueue(store, user_a)
     with httpx.Client(transport=httpx.MockTransport(slow)) as mock:
-        [timed_out] = Dispatcher(store, mock, FakeClock()).run_once()
+        [timed_out] = Dispatcher(Webhooks(store), mock, FakeClock()).run_once()
     assert (timed_out.status, timed_out.error) == (DeliveryStatus.PENDING, "timed out after 15 s")
 
     with running_receiver() as closed:
@@ -246,6 +246,6 @@ def test_timeouts_and_refused_connections_are_failures(
         secret=generate_secret(), user_id=user_a, url=url, events=["other.event"]
     )
     _enqueue(store, user_a, "other.event")
-    attempts = Dispatcher(store, client, FakeClock()).run_once()
+    attempts = Dispatcher(Webhooks(store), client, FakeClock()).run_once()
     assert [a.status for a in attempts] == [DeliveryStatus.PENDING]
     assert attempts[0].error is not None and "ConnectError" in attempts[0].error

@@ -5,14 +5,19 @@ from __future__ import annotations
 import copy
 import shutil
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 
-from pipeline.store import Store
+from pipeline.render import Ports
+from pipeline.settings import Settings, StoreSettings
+from pipeline.store import Repositories, Store
 from pipeline.store.credits import Credits
+from pipeline.wiring import PortsFactory, blob_store, estimate
+from pipeline.worker import JobContext, job_request
 from tests.conftest import BASE_BRIEF, PHOTOS
 from tests.store.conftest import *  # noqa: F403
 
@@ -39,3 +44,41 @@ def payload(media_root: Path, user_a: uuid.UUID) -> dict[str, Any]:
 def funded(store: Store, user_a: uuid.UUID) -> uuid.UUID:
     Credits(store).adjust(user_id=user_a, amount=1000, reason="grant", idempotency_key="g1")
     return user_a
+
+
+@pytest.fixture
+def settings(tmp_path: Path, media_root: Path) -> Settings:
+    """Offline settings whose media folder is ``media_root``."""
+    return Settings(store=StoreSettings(home=tmp_path / "home"), media_root=media_root)
+
+
+MakeContext = Callable[..., JobContext]
+
+
+@pytest.fixture
+def context(store: Store, settings: Settings) -> MakeContext:
+    """A JobContext for a worker named ``worker`` over the test database; ``ports`` are fixed
+    Ports, a factory of (request, runtime), or None for the composition root's."""
+
+    def make(
+        worker: str = "w1",
+        *,
+        lease_seconds: int = 60,
+        ports: Ports | PortsFactory | None = None,
+        settings: Settings = settings,
+    ) -> JobContext:
+        factory: PortsFactory | None = (
+            (lambda request, runtime: ports) if isinstance(ports, Ports) else ports
+        )
+        return JobContext(
+            repos=Repositories.postgres(store), settings=settings, blobs=blob_store(settings),
+            worker=worker, lease_seconds=lease_seconds, ports=factory,
+        )  # fmt: skip
+
+    return make
+
+
+def hold_of(payload: dict[str, Any], user: uuid.UUID, settings: Settings) -> int:
+    """The credits a job with ``payload`` holds: the one estimate."""
+    request = job_request(payload, user_dir=settings.media_root / str(user), settings=settings)
+    return estimate(request, settings).credits

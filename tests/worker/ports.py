@@ -6,9 +6,10 @@ import os
 import time
 from pathlib import Path
 
-from pipeline.render import Ports
+from pipeline.render import Ports, RenderRequest
 from pipeline.voice import FakeVoice
 from pipeline.voice.model import Speech
+from pipeline.wiring import Runtime
 
 GATE_ENV = "REELFORGE_TEST_GATE"
 
@@ -50,9 +51,9 @@ class FailingVoice(FakeVoice):
         raise RuntimeError("voice provider is down")
 
 
-def fake_ports() -> Ports:
+def fake_ports(request: RenderRequest, runtime: Runtime) -> Ports:
     return Ports(voice=FakeVoice())
 
 
-def gated_ports() -> Ports:
+def gated_ports(request: RenderRequest, runtime: Runtime) -> Ports:
     return Ports(voice=GatedVoice(Path(os.environ[GATE_ENV])))

@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 
 from pipeline.errors import BadInput
+from pipeline.pricing import charge_for
 from pipeline.render import Ports
+from pipeline.settings import Settings
 from pipeline.store import (
     HoldStatus,
     JobState,
@@ -19,13 +21,8 @@ from pipeline.store import (
 from pipeline.store.credits import Credits
 from pipeline.store.jobs import Jobs
 from pipeline.voice import FakeVoice
-from pipeline.worker import (
-    actual_cost,
-    estimate_cost,
-    hold_key,
-    parse_payload,
-    run_job,
-)
+from pipeline.worker import hold_key, job_request, run_job
+from tests.worker.conftest import MakeContext, hold_of
 from tests.worker.helpers import (
     Admin,
     balance,
@@ -46,35 +43,35 @@ def _ledger_sum_is_balance(admin: Admin, user: uuid.UUID) -> None:
 
 
 def test_job_runs_to_delivered_with_one_render_per_format_and_a_settled_charge(
-    store: Store, admin: Admin, funded: uuid.UUID, media_root: Path, payload: dict[str, Any]
+    store: Store,
+    admin: Admin,
+    funded: uuid.UUID,
+    media_root: Path,
+    payload: dict[str, Any],
+    context: MakeContext,
+    settings: Settings,
 ) -> None:
     payload["formats"] = ["9x16", "1x1"]
     job = Jobs(store).enqueue(user_id=funded, kind="render", payload=payload)
     claimed = Jobs(store).claim(worker="w1", lease_seconds=30)
     assert claimed is not None and claimed.id == job.id
-    done = run_job(
-        store=store,
-        job=claimed,
-        worker="w1",
-        media_root=media_root,
-        lease_seconds=30,
-        ports=Ports(voice=FakeVoice()),
-    )
+    done = run_job(context("w1", lease_seconds=30, ports=Ports(voice=FakeVoice())), claimed)
     assert done.state == JobState.DELIVERED, done.error
     out = media_root / str(funded) / str(job.id)
     rows = renders(admin, job.id)
     assert [f for f, _ in rows] == ["1x1", "9x16"]
-    assert all(Path(p).is_file() and Path(p).parent == out for _, p in rows)
+    # recorded by their keys in the blob store: the media folder
+    assert all((media_root / p).is_file() and (media_root / p).parent == out for _, p in rows)
     assert (out / "manifest.json").is_file()
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")], "staging left behind"
 
-    spec = parse_payload(payload, base_dir=media_root / str(funded))
+    held = hold_of(payload, funded, settings)
     durations = admin.execute(
         "select duration_s from public.renders where job_id = %s", (job.id,)
     ).fetchall()
-    actual = actual_cost((float(str(d)) for (d,) in durations), preview=True)
-    assert 0 < actual <= estimate_cost(spec)
-    assert holds(admin, job.id) == [(estimate_cost(spec), "settled", actual)]
+    actual = charge_for((float(str(d)) for (d,) in durations), preview=True)
+    assert 0 < actual <= held
+    assert holds(admin, job.id) == [(held, "settled", actual)]
     assert balance(admin, funded) == 1000 - actual
     assert [r for _, r, _ in ledger(admin, funded)] == ["grant", "hold", "hold remainder"]
     _ledger_sum_is_balance(admin, funded)
@@ -87,16 +84,21 @@ def test_job_runs_to_delivered_with_one_render_per_format_and_a_settled_charge(
 
 
 def test_a_resumed_job_reuses_its_hold_and_charges_once(
-    store: Store, admin: Admin, funded: uuid.UUID, media_root: Path, payload: dict[str, Any]
+    store: Store,
+    admin: Admin,
+    funded: uuid.UUID,
+    media_root: Path,
+    payload: dict[str, Any],
+    context: MakeContext,
+    settings: Settings,
 ) -> None:
     job = Jobs(store).enqueue(user_id=funded, kind="render", payload=payload)
     crashed = Jobs(store).claim(worker="crashed", lease_seconds=1)
     assert crashed is not None
-    spec = parse_payload(payload, base_dir=media_root / str(funded))
     # The crashed worker held credits and a half-written attempt folder, then died.
     Credits(store).hold(
         user_id=funded,
-        amount=estimate_cost(spec),
+        amount=hold_of(payload, funded, settings),
         job_id=job.id,
         idempotency_key=hold_key(job.id),
     )
@@ -104,14 +106,7 @@ def test_a_resumed_job_reuses_its_hold_and_charges_once(
         lambda: Jobs(store).claim(worker="w2", lease_seconds=30), 10, "the lease to expire"
     )
     assert resumed.id == job.id and resumed.attempts == 2
-    done = run_job(
-        store=store,
-        job=resumed,
-        worker="w2",
-        media_root=media_root,
-        lease_seconds=30,
-        ports=Ports(voice=FakeVoice()),
-    )
+    done = run_job(context("w2", lease_seconds=30, ports=Ports(voice=FakeVoice())), resumed)
     assert done.state == JobState.DELIVERED, done.error
     assert [r for _, r, _ in ledger(admin, funded)] == ["grant", "hold", "hold remainder"]
     assert len(renders(admin, job.id)) == 1
@@ -121,20 +116,25 @@ def test_a_resumed_job_reuses_its_hold_and_charges_once(
 
 
 def test_failure_releases_the_hold_and_records_the_error(
-    store: Store, admin: Admin, funded: uuid.UUID, media_root: Path, payload: dict[str, Any]
+    store: Store,
+    admin: Admin,
+    funded: uuid.UUID,
+    media_root: Path,
+    payload: dict[str, Any],
+    context: MakeContext,
 ) -> None:
     job = Jobs(store).enqueue(user_id=funded, kind="render", payload=payload, max_attempts=2)
     first = Jobs(store).claim(worker="w1", lease_seconds=30)
     assert first is not None
     ports = Ports(voice=FailingVoice())
-    after = run_job(store=store, job=first, worker="w1", media_root=media_root, ports=ports)
+    after = run_job(context("w1", ports=ports), first)
     # Attempts remain: queued again, the hold kept for the next attempt.
     assert after.state == JobState.QUEUED and "voice provider is down" in (after.error or "")
     assert [s for _, s, _ in holds(admin, job.id)] == ["held"]
 
     second = Jobs(store).claim(worker="w1", lease_seconds=30)
     assert second is not None
-    after = run_job(store=store, job=second, worker="w1", media_root=media_root, ports=ports)
+    after = run_job(context("w1", ports=ports), second)
     assert after.state == JobState.FAILED
     assert after.error is not None and "stage voice failed" in after.error
     assert "voice provider is down" in after.error
@@ -147,15 +147,18 @@ def test_failure_releases_the_hold_and_records_the_error(
 
 
 def test_insufficient_credits_fail_the_job_with_a_clear_reason_and_render_nothing(
-    store: Store, admin: Admin, user_a: uuid.UUID, media_root: Path, payload: dict[str, Any]
+    store: Store,
+    admin: Admin,
+    user_a: uuid.UUID,
+    media_root: Path,
+    payload: dict[str, Any],
+    context: MakeContext,
 ) -> None:
     Credits(store).adjust(user_id=user_a, amount=5, reason="grant", idempotency_key="g")
     job = Jobs(store).enqueue(user_id=user_a, kind="render", payload=payload)
     claimed = Jobs(store).claim(worker="w1")
     assert claimed is not None
-    after = run_job(
-        store=store, job=claimed, worker="w1", media_root=media_root, ports=Ports(voice=FakeVoice())
-    )
+    after = run_job(context("w1", ports=Ports(voice=FakeVoice())), claimed)
     assert after.state == JobState.FAILED
     assert after.error is not None and "insufficient credits" in after.error
     assert after.attempts == 1  # not retried
@@ -171,6 +174,7 @@ def test_cancel_mid_render_releases_credits_and_publishes_nothing(
     media_root: Path,
     payload: dict[str, Any],
     tmp_path: Path,
+    context: MakeContext,
 ) -> None:
     gate = tmp_path / "gate"
     job = Jobs(store).enqueue(user_id=funded, kind="render", payload=payload)
@@ -179,14 +183,7 @@ def test_cancel_mid_render_releases_credits_and_publishes_nothing(
     results: list[Any] = []
     runner = threading.Thread(
         target=lambda: results.append(
-            run_job(
-                store=store,
-                job=claimed,
-                worker="w1",
-                media_root=media_root,
-                lease_seconds=2,
-                ports=Ports(voice=GatedVoice(gate)),
-            )
+            run_job(context("w1", lease_seconds=2, ports=Ports(voice=GatedVoice(gate))), claimed)
         )
     )
     runner.start()
@@ -230,7 +227,12 @@ def test_holds_of_jobs_canceled_while_queued_are_released(
     ],
 )
 def test_a_payload_never_reaches_files_outside_the_users_folder(
-    media_root: Path, payload: dict[str, Any], user_a: uuid.UUID, where: str, value: str
+    media_root: Path,
+    payload: dict[str, Any],
+    user_a: uuid.UUID,
+    where: str,
+    value: str,
+    settings: Settings,
 ) -> None:
     other = media_root / "someone-else" / "uploads"
     other.mkdir(parents=True)
@@ -245,5 +247,5 @@ def test_a_payload_never_reaches_files_outside_the_users_folder(
         payload["brief"]["voice"] = {"enabled": True, "file": value}
         field = "payload.brief.voice.file"
     with pytest.raises(BadInput) as info:
-        parse_payload(payload, base_dir=media_root / str(user_a))
+        job_request(payload, user_dir=media_root / str(user_a), settings=settings)
     assert info.value.where == field

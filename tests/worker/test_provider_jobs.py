@@ -10,19 +10,19 @@ from typing import Any
 
 import pytest
 
-from pipeline.brief import Brief
 from pipeline.manifest import Manifest
 from pipeline.providers.errors import ProviderRejected, ProviderUnavailable
 from pipeline.providers.fake import FakeClipSource
-from pipeline.providers.runtime import ProviderRuntime
 from pipeline.providers.scenes import ProviderClips
-from pipeline.providers.settings import ProviderSettings
-from pipeline.render import Ports
+from pipeline.render import Ports, RenderRequest
+from pipeline.settings import ProviderSettings, Settings
 from pipeline.store import JobState, Store
 from pipeline.store.jobs import Jobs
 from pipeline.visuals import ClipContext, ClipGenerator, ClipRequest, offline_clips
 from pipeline.voice import FakeVoice
-from pipeline.worker import estimate_cost, parse_payload, run_job
+from pipeline.wiring import PortsFactory, Runtime
+from pipeline.worker import run_job
+from tests.worker.conftest import MakeContext, hold_of
 from tests.worker.helpers import Admin, balance, holds, ledger
 
 pytestmark = pytest.mark.integration
@@ -31,53 +31,51 @@ PHOTO_SCENES = 4  # product_showcase's photo slots
 CLIP_CREDITS = 35  # 5 s at the bundled kling price of 7 credits a second
 
 
-@pytest.fixture(autouse=True)
-def kling_configured(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    # The estimate (and so the hold) prices the clip stage at kling's rate.
-    monkeypatch.setenv("REELFORGE_CLIP_PROVIDER", "kling")
-    monkeypatch.setenv("KLING_ACCESS_KEY", "ak")
-    monkeypatch.setenv("KLING_SECRET_KEY", "sk")
-    monkeypatch.setenv("REELFORGE_PROVIDER_CACHE", str(tmp_path / "provider-cache"))
+@pytest.fixture
+def settings(settings: Settings, tmp_path: Path) -> Settings:
+    """Kling configured: the estimate (and so the hold) prices the clip stage at its rate."""
+    providers = ProviderSettings.from_env({
+        "REELFORGE_CLIP_PROVIDER": "kling", "KLING_ACCESS_KEY": "ak", "KLING_SECRET_KEY": "sk",
+        "REELFORGE_PROVIDER_CACHE": str(tmp_path / "provider-cache"),
+    })  # fmt: skip
+    return settings.model_copy(update={"providers": providers})
 
 
-def _use(
-    monkeypatch: pytest.MonkeyPatch, source: FakeClipSource, *, fallback: bool = False
-) -> list[ProviderRuntime]:
-    runtimes: list[ProviderRuntime] = []
+def _use(source: FakeClipSource, *, fallback: bool = False) -> PortsFactory:
+    """The job's ports with ``source`` for the clips, sharing the job's runtime."""
 
-    def build(
-        brief: Brief, settings: ProviderSettings, runtime: ProviderRuntime, **_: object
-    ) -> Ports:
-        runtimes.append(runtime)
+    def build(request: RenderRequest, runtime: Runtime) -> Ports:
+        provider = runtime.provider
 
         def factory(ctx: ClipContext) -> ClipGenerator:
-            return ProviderClips(source=source, ctx=ctx, runtime=runtime,
+            return ProviderClips(source=source, ctx=ctx, runtime=provider,
                                  offline=offline_clips(ctx), fallback=fallback)  # fmt: skip
 
-        return Ports(voice=FakeVoice(), meter=runtime.meter, clip_factory=factory)
+        return Ports(voice=FakeVoice(), meter=provider.meter, clip_factory=factory)
 
-    monkeypatch.setattr("pipeline.worker.job.build_ports", build)
-    return runtimes
+    return build
 
 
-def _run(store: Store, user: uuid.UUID, media_root: Path, payload: dict[str, Any]) -> Any:
+def _run(
+    store: Store, context: MakeContext, ports: PortsFactory, user: uuid.UUID,
+    payload: dict[str, Any],
+) -> Any:  # fmt: skip
     job = Jobs(store).enqueue(user_id=user, kind="render", payload=payload)
     claimed = Jobs(store).claim(worker="w1", lease_seconds=30)
     assert claimed is not None and claimed.id == job.id
-    return run_job(store=store, job=claimed, worker="w1", media_root=media_root, lease_seconds=30)
+    return run_job(context("w1", lease_seconds=30, ports=ports), claimed)
 
 
 def test_provider_spend_is_charged_and_a_second_job_reuses_every_clip(
     store: Store, admin: Admin, funded: uuid.UUID, media_root: Path, payload: dict[str, Any],
-    monkeypatch: pytest.MonkeyPatch,
+    context: MakeContext, settings: Settings,
 ) -> None:  # fmt: skip
     source = FakeClipSource()
-    _use(monkeypatch, source)
-    spec = parse_payload(payload, base_dir=media_root / str(funded))
-    hold = estimate_cost(spec)
+    ports = _use(source)
+    hold = hold_of(payload, funded, settings)
     assert hold >= PHOTO_SCENES * 70  # 10 s per photo scene held at 7 credits a second
 
-    first = _run(store, funded, media_root, payload)
+    first = _run(store, context, ports, funded, payload)
     assert first.state == JobState.DELIVERED, first.error
     assert source.calls == PHOTO_SCENES
     spent = PHOTO_SCENES * CLIP_CREDITS
@@ -95,7 +93,7 @@ def test_provider_spend_is_charged_and_a_second_job_reuses_every_clip(
     # the job's spend log went with its work folder
     assert not (media_root / str(funded) / f".{first.id}.work").exists()
 
-    second = _run(store, funded, media_root, payload)
+    second = _run(store, context, ports, funded, payload)
     assert second.state == JobState.DELIVERED, second.error
     assert source.calls == PHOTO_SCENES  # zero new provider calls
     assert second.checkpoints["qc"]["provider_credits"] == 0
@@ -106,7 +104,7 @@ def test_provider_spend_is_charged_and_a_second_job_reuses_every_clip(
 
 def test_a_refusal_fails_the_job_with_the_reason_and_charges_only_what_was_spent(
     store: Store, admin: Admin, funded: uuid.UUID, media_root: Path, payload: dict[str, Any],
-    monkeypatch: pytest.MonkeyPatch,
+    context: MakeContext, settings: Settings,
 ) -> None:  # fmt: skip
     def refuse_one(request: ClipRequest, attempt: int) -> Exception | None:
         if request.prompt and request.scene_index == max(PHOTO_SCENES - 1, 1):
@@ -119,8 +117,8 @@ def test_a_refusal_fails_the_job_with_the_reason_and_charges_only_what_was_spent
         return None
 
     source = FakeClipSource(fail=refuse_one)
-    _use(monkeypatch, source, fallback=True)  # a refusal is never papered over by the fallback
-    done = _run(store, funded, media_root, payload)
+    ports = _use(source, fallback=True)  # a refusal is never papered over by the fallback
+    done = _run(store, context, ports, funded, payload)
     assert done.state == JobState.FAILED  # final: retrying cannot help
     assert "kling" in (done.error or "") and "risk control" in (done.error or "")
     spent = source.calls * CLIP_CREDITS
@@ -133,7 +131,7 @@ def test_a_refusal_fails_the_job_with_the_reason_and_charges_only_what_was_spent
 
 def test_a_provider_that_is_down_fails_the_job_fast_naming_scene_and_provider(
     store: Store, admin: Admin, funded: uuid.UUID, media_root: Path, payload: dict[str, Any],
-    monkeypatch: pytest.MonkeyPatch,
+    context: MakeContext, settings: Settings,
 ) -> None:  # fmt: skip
     down = ProviderUnavailable(
         "kling",
@@ -141,9 +139,9 @@ def test_a_provider_that_is_down_fails_the_job_fast_naming_scene_and_provider(
         retry_after=30,
     )
     source = FakeClipSource(fail=lambda request, attempt: down)
-    _use(monkeypatch, source, fallback=False)
+    ports = _use(source, fallback=False)
     started = time.monotonic()
-    done = _run(store, funded, media_root, payload)
+    done = _run(store, context, ports, funded, payload)
     assert time.monotonic() - started < 20
     assert done.state in (JobState.QUEUED, JobState.FAILED)  # retried later while attempts remain
     assert "scene" in (done.error or "") and "kling" in (done.error or "")
@@ -154,12 +152,12 @@ def test_a_provider_that_is_down_fails_the_job_fast_naming_scene_and_provider(
 
 def test_with_fallback_a_provider_down_still_delivers_offline_scenes(
     store: Store, admin: Admin, funded: uuid.UUID, media_root: Path, payload: dict[str, Any],
-    monkeypatch: pytest.MonkeyPatch,
+    context: MakeContext, settings: Settings,
 ) -> None:  # fmt: skip
     down = ProviderUnavailable("kling", "circuit open after repeated failures")
     source = FakeClipSource(fail=lambda request, attempt: down)
-    _use(monkeypatch, source, fallback=True)
-    done = _run(store, funded, media_root, payload)
+    ports = _use(source, fallback=True)
+    done = _run(store, context, ports, funded, payload)
     assert done.state == JobState.DELIVERED, done.error
     manifest = Manifest.model_validate_json(
         (media_root / str(funded) / str(done.id) / "manifest.json").read_text()

@@ -13,18 +13,18 @@ import httpx
 import imageio_ffmpeg
 import pytest
 
-from pipeline.brief import Brief
 from pipeline.providers.breaker import CircuitBreaker
 from pipeline.providers.kling import KlingClips
-from pipeline.providers.runtime import ProviderRuntime
 from pipeline.providers.scenes import ProviderClips
-from pipeline.providers.settings import ProviderSettings
-from pipeline.render import Ports
+from pipeline.render import Ports, RenderRequest
+from pipeline.settings import ProviderSettings, Settings
 from pipeline.store import JobState, Store
 from pipeline.store.jobs import Jobs
 from pipeline.visuals import ClipContext, ClipGenerator, offline_clips
 from pipeline.voice import FakeVoice
+from pipeline.wiring import Runtime
 from pipeline.worker import run_job
+from tests.worker.conftest import MakeContext
 from tests.worker.helpers import Admin, balance, holds
 
 pytestmark = pytest.mark.integration
@@ -77,23 +77,26 @@ class Kling:
         return httpx.Response(404, json={"code": 1203, "message": "not found"})
 
 
+def _kling(settings: Settings, tmp_path: Path) -> Settings:
+    providers = ProviderSettings.from_env({
+        "REELFORGE_CLIP_PROVIDER": "kling", "KLING_ACCESS_KEY": "ak", "KLING_SECRET_KEY": SECRET,
+        "REELFORGE_PROVIDER_CACHE": str(tmp_path / "cache"),
+    })  # fmt: skip
+    return settings.model_copy(update={"providers": providers})
+
+
 def test_a_job_resumes_its_submitted_kling_tasks_instead_of_paying_again(
     store: Store, admin: Admin, funded: uuid.UUID, media_root: Path, payload: dict[str, Any],
-    monkeypatch: pytest.MonkeyPatch, clip_bytes: bytes, tmp_path: Path,
+    clip_bytes: bytes, tmp_path: Path, context: MakeContext, settings: Settings,
 ) -> None:  # fmt: skip
-    monkeypatch.setenv("REELFORGE_CLIP_PROVIDER", "kling")
-    monkeypatch.setenv("KLING_ACCESS_KEY", "ak")
-    monkeypatch.setenv("KLING_SECRET_KEY", SECRET)
-    monkeypatch.setenv("REELFORGE_PROVIDER_CACHE", str(tmp_path / "cache"))
+    settings = _kling(settings, tmp_path)
     kling = Kling(clip_bytes)
 
     async def no_wait(seconds: float) -> None:
         return None
 
-    def build(
-        brief: Brief, settings: ProviderSettings, runtime: ProviderRuntime, **_: object
-    ) -> Ports:
-        runtime = dataclasses.replace(runtime, poll_interval=0.01)
+    def build(request: RenderRequest, job_runtime: Runtime) -> Ports:
+        runtime = dataclasses.replace(job_runtime.provider, poll_interval=0.01)
         source = KlingClips(
             access_key="ak", secret_key=SECRET,
             client=httpx.AsyncClient(transport=httpx.MockTransport(kling)),
@@ -106,13 +109,12 @@ def test_a_job_resumes_its_submitted_kling_tasks_instead_of_paying_again(
 
         return Ports(voice=FakeVoice(), meter=runtime.meter, clip_factory=factory)
 
-    monkeypatch.setattr("pipeline.worker.job.build_ports", build)
     job = Jobs(store).enqueue(user_id=funded, kind="render", payload=payload)
 
     # Attempt 1: every task is submitted and finishes, but the results cannot be downloaded.
     claimed = Jobs(store).claim(worker="w1", lease_seconds=30)
     assert claimed is not None
-    first = run_job(store=store, job=claimed, worker="w1", media_root=media_root, lease_seconds=30)
+    first = run_job(context("w1", lease_seconds=30, ports=build, settings=settings), claimed)
     assert first.state == JobState.QUEUED, first.error  # retried: attempts remain
     assert "kling: scene" in (first.error or "") and "HTTP 500" in (first.error or "")
     assert len(kling.submits) == PHOTO_SCENES
@@ -124,7 +126,7 @@ def test_a_job_resumes_its_submitted_kling_tasks_instead_of_paying_again(
     kling.cdn_up = True
     claimed = Jobs(store).claim(worker="w2", lease_seconds=30)
     assert claimed is not None and claimed.id == job.id
-    done = run_job(store=store, job=claimed, worker="w2", media_root=media_root, lease_seconds=30)
+    done = run_job(context("w2", lease_seconds=30, ports=build, settings=settings), claimed)
     assert done.state == JobState.DELIVERED, done.error
     assert len(kling.submits) == PHOTO_SCENES
     spent = PHOTO_SCENES * 5 * 7  # 5 s clips at 7 credits a second, paid once each
@@ -136,12 +138,9 @@ def test_a_job_resumes_its_submitted_kling_tasks_instead_of_paying_again(
 
 def test_an_invalid_key_fails_the_job_with_klings_words_and_releases_the_hold(
     store: Store, admin: Admin, funded: uuid.UUID, media_root: Path, payload: dict[str, Any],
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    tmp_path: Path, context: MakeContext, settings: Settings,
 ) -> None:  # fmt: skip
-    monkeypatch.setenv("REELFORGE_CLIP_PROVIDER", "kling")
-    monkeypatch.setenv("KLING_ACCESS_KEY", "ak")
-    monkeypatch.setenv("KLING_SECRET_KEY", SECRET)
-    monkeypatch.setenv("REELFORGE_PROVIDER_CACHE", str(tmp_path / "cache"))
+    settings = _kling(settings, tmp_path)
     requests: list[httpx.Request] = []
 
     def kling(request: httpx.Request) -> httpx.Response:
@@ -150,9 +149,8 @@ def test_an_invalid_key_fails_the_job_with_klings_words_and_releases_the_hold(
             401, json={"code": 1004, "message": "Authorization is invalid", "request_id": "r1"}
         )
 
-    def build(
-        brief: Brief, settings: ProviderSettings, runtime: ProviderRuntime, **_: object
-    ) -> Ports:
+    def build(request: RenderRequest, job_runtime: Runtime) -> Ports:
+        runtime = job_runtime.provider
         source = KlingClips(
             access_key="ak", secret_key=SECRET,
             client=httpx.AsyncClient(transport=httpx.MockTransport(kling)),
@@ -165,11 +163,10 @@ def test_an_invalid_key_fails_the_job_with_klings_words_and_releases_the_hold(
 
         return Ports(voice=FakeVoice(), meter=runtime.meter, clip_factory=factory)
 
-    monkeypatch.setattr("pipeline.worker.job.build_ports", build)
     job = Jobs(store).enqueue(user_id=funded, kind="render", payload=payload)
     claimed = Jobs(store).claim(worker="w1", lease_seconds=30)
     assert claimed is not None
-    done = run_job(store=store, job=claimed, worker="w1", media_root=media_root, lease_seconds=30)
+    done = run_job(context("w1", lease_seconds=30, ports=build, settings=settings), claimed)
     assert done.state == JobState.FAILED  # final: a retry cannot fix a key
     assert "kling" in (done.error or "") and "Authorization is invalid" in (done.error or "")
     assert len(requests) == PHOTO_SCENES  # one submit a scene, none retried, no fallback

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import AfterValidator
 
 from pipeline.analytics.cost import CostReport, CreditPrice, cost_report
@@ -16,7 +16,7 @@ from pipeline.analytics.recommend import Recommendation, recommend
 from pipeline.analytics.recommend import all_templates as every_template
 from pipeline.analytics.report import Report, build_report
 from pipeline.analytics.stats import Metric
-from pipeline.api.deps import CurrentUser, ReposDep
+from pipeline.api.deps import CurrentUser, ReposDep, SettingsDep
 from pipeline.api.errors import problem_responses
 
 router = APIRouter(
@@ -114,9 +114,6 @@ def get_recommendation(
     )  # fmt: skip
 
 
-def _credit_price(request: Request) -> CreditPrice:
-    price: CreditPrice | None = getattr(request.app.state, "credit_price", None)
-    return price if price is not None else CreditPrice()
 
 
 @router.get(
@@ -128,8 +125,9 @@ def _credit_price(request: Request) -> CreditPrice:
     ),
 )
 def get_costs(
-    request: Request, user: CurrentUser, repos: ReposDep, currency: CurrencyQuery = None
+    user: CurrentUser, repos: ReposDep, settings: SettingsDep, currency: CurrencyQuery = None
 ) -> CostReport:
     assets = repos.analytics.asset_costs(user_id=user)
     _, rows = load_dataset(repos.analytics, user)
-    return cost_report(assets, rows, price=_credit_price(request), currency=currency)
+    price = CreditPrice.of(settings.analytics)
+    return cost_report(assets, rows, price=price, currency=currency)

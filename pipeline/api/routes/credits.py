@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from pipeline.api import credits
-from pipeline.api.deps import CurrentUser, ReposDep
+from pipeline.api.deps import CurrentUser, ReposDep, SettingsDep
 from pipeline.api.errors import problem_responses
 from pipeline.api.models import Balance, EstimateIn, EstimateOut, LedgerPage
 
@@ -32,5 +32,7 @@ def get_ledger(
 @router.post(
     "/estimates", summary="What rendering a brief would cost", responses=problem_responses(400, 413)
 )
-def estimate(request: EstimateIn, user: CurrentUser, repos: ReposDep) -> EstimateOut:
-    return credits.estimate(repos=repos, user_id=user, request=request)
+def estimate(
+    request: EstimateIn, user: CurrentUser, repos: ReposDep, settings: SettingsDep
+) -> EstimateOut:
+    return credits.estimate(repos=repos, user_id=user, request=request, settings=settings)

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.responses import FileResponse, StreamingResponse
 from starlette.exceptions import HTTPException
 
-from pipeline.api import idempotency, jobs
-from pipeline.api.deps import CurrentUser, ReposDep, SettingsDep
+from pipeline.api import events, idempotency, jobs
+from pipeline.api.deps import BlobsDep, CurrentUser, ReposDep, SettingsDep
 from pipeline.api.errors import problem_responses
-from pipeline.storage import BlobStore, LocalFolderStore
+from pipeline.api.models import JobEventOut, JobIn, JobOut, JobPage
+from pipeline.storage import LocalFolderStore
 
 router = APIRouter(prefix="/v1", tags=["jobs"], responses=problem_responses(401, 404))
 
@@ -25,17 +26,7 @@ def idempotency_key(request: Request) -> str:
         raise HTTPException(400, str(exc)) from None
 
 
-def media_blobs(request: Request, settings: SettingsDep) -> BlobStore:
-    """``app.state.blobs`` if the app was given one, else the media folder signed by the API."""
-    blobs: BlobStore | None = getattr(request.app.state, "blobs", None)
-    if blobs is None:
-        blobs = jobs.media_store(settings, base_url=str(request.base_url).rstrip("/") + "/v1")
-        request.app.state.blobs = blobs
-    return blobs
-
-
 IdempotencyKey = Annotated[str, Depends(idempotency_key)]
-BlobsDep = Annotated[BlobStore, Depends(media_blobs)]
 
 _KEY_PARAMETER: dict[str, Any] = {
     "name": idempotency.HEADER,
@@ -54,7 +45,7 @@ _KEY_PARAMETER: dict[str, Any] = {
 @router.post(
     "/projects/{project_id}/jobs",
     status_code=status.HTTP_201_CREATED,
-    response_model=jobs.JobOut,
+    response_model=JobOut,
     summary="Start a render job for a project",
     description=(
         "Queues a render of the project's brief with its chosen script option (or `option`). "
@@ -66,7 +57,7 @@ _KEY_PARAMETER: dict[str, Any] = {
 def create_job(
     request: Request,
     project_id: UUID,
-    body: jobs.JobIn,
+    body: JobIn,
     user: CurrentUser,
     repos: ReposDep,
     settings: SettingsDep,
@@ -99,28 +90,20 @@ def list_jobs(
     repos: ReposDep,
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> jobs.JobPage:
+) -> JobPage:
     return jobs.list_jobs(repos=repos, user_id=user, cursor=cursor, limit=limit)
 
 
 @router.get("/jobs/{job_id}", summary="Read a job: state, stages, outputs and cost")
-def get_job(
-    job_id: UUID, user: CurrentUser, repos: ReposDep, settings: SettingsDep, blobs: BlobsDep
-) -> jobs.JobOut:
-    return jobs.read_job(
-        repos=repos, user_id=user, job_id=job_id, blobs=blobs, media_root=settings.media_root
-    )
+def get_job(job_id: UUID, user: CurrentUser, repos: ReposDep, blobs: BlobsDep) -> JobOut:
+    return jobs.read_job(repos=repos, user_id=user, job_id=job_id, blobs=blobs)
 
 
 @router.post(
     "/jobs/{job_id}/cancel", summary="Cancel an unfinished job", responses=problem_responses(409)
 )
-def cancel_job(
-    job_id: UUID, user: CurrentUser, repos: ReposDep, settings: SettingsDep, blobs: BlobsDep
-) -> jobs.JobOut:
-    return jobs.cancel(
-        repos=repos, user_id=user, job_id=job_id, blobs=blobs, media_root=settings.media_root
-    )
+def cancel_job(job_id: UUID, user: CurrentUser, repos: ReposDep, blobs: BlobsDep) -> JobOut:
+    return jobs.cancel(repos=repos, user_id=user, job_id=job_id, blobs=blobs)
 
 
 @router.get(
@@ -135,7 +118,7 @@ def cancel_job(
     response_class=StreamingResponse,
     responses={
         200: {
-            "model": jobs.JobEventOut,
+            "model": JobEventOut,
             "description": "the event stream; each `data:` line is a JobEventOut",
             "content": {
                 "text/event-stream": {
@@ -160,9 +143,9 @@ def job_events(
         Header(alias="Last-Event-ID", description="resume after this event id"),
     ] = None,
 ) -> StreamingResponse:
-    after = jobs.parse_last_event_id(last_event_id)
+    after = events.parse_last_event_id(last_event_id)
     jobs.check_job(repos=repos, user_id=user, job_id=job_id)
-    stream = jobs.event_stream(repos=repos, user_id=user, job_id=job_id, after_id=after)
+    stream = events.event_stream(repos=repos, user_id=user, job_id=job_id, after_id=after)
     return StreamingResponse(
         stream,
         media_type="text/event-stream",

@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Body, status
 
 from pipeline.api import projects
-from pipeline.api.deps import CurrentUser, PortsDep, ReposDep, UploadsDep
+from pipeline.api.deps import CurrentUser, PortsDep, ReposDep, SettingsDep
 from pipeline.api.errors import problem_responses
 from pipeline.api.models import BRIEF_EXAMPLE, ProjectOut, ProjectPatch
 from pipeline.brief import Brief
@@ -38,10 +38,10 @@ BriefBody = Annotated[
     responses=problem_responses(400),
 )
 def create_project(
-    brief: BriefBody, user: CurrentUser, repos: ReposDep, uploads: UploadsDep, ports: PortsDep
+    brief: BriefBody, user: CurrentUser, repos: ReposDep, settings: SettingsDep, ports: PortsDep
 ) -> ProjectOut:
     return projects.create_project(
-        repos=repos, user_id=user, brief=brief, uploads=uploads, ports=ports
+        repos=repos, user_id=user, brief=brief, settings=settings, ports=ports
     )
 
 
@@ -60,9 +60,10 @@ def update_project(
     patch: ProjectPatch,
     user: CurrentUser,
     repos: ReposDep,
-    uploads: UploadsDep,
+    settings: SettingsDep,
     ports: PortsDep,
 ) -> ProjectOut:
     return projects.update_project(
-        repos=repos, user_id=user, project_id=project_id, patch=patch, uploads=uploads, ports=ports
-    )
+        repos=repos, user_id=user, project_id=project_id, patch=patch, settings=settings,
+        ports=ports,
+    )  # fmt: skip

@@ -3,10 +3,9 @@ signature instead of a user token, and recorded once per event id.
 
 Secrets. Each provider's ``whsec_`` secret comes from ``REELFORGE_PROVIDER_SECRET_<NAME>`` (NAME
 upper case; ``-`` in the URL name is ``_`` in the variable). Several secrets separated by spaces
-are all accepted (rotation). The mapping is built by :func:`provider_secrets` from an env
-mapping, once per app, from ``app.state.provider_secrets`` if the app was given one (tests, or
-a caller with its own configuration), else from ``os.environ``; ``get_provider_secrets`` is also
-a dependency that can be overridden. A malformed secret fails the request with a 500 (logged).
+are all accepted (rotation). The settings read them; :func:`provider_secrets` checks them once
+per app (``app.state.provider_secrets``, if given, stands in: tests, or a caller with its own
+configuration). A malformed secret fails the request with a 500 (logged).
 
 Checks, in order: unknown provider → 404; missing webhook-id/-timestamp/-signature header,
 malformed timestamp, one more than 5 minutes old or in the future, no matching signature (wrong
@@ -22,7 +21,6 @@ event in parallel) returns 200 with ``"duplicate": true`` and changes nothing.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -33,10 +31,11 @@ from fastapi import APIRouter, Depends, Path, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from pipeline.api.deps import ReposDep, StoreDep
+from pipeline.api.deps import ReposDep, SettingsDep, StoreDep
 from pipeline.api.errors import problem_responses
 from pipeline.api.webhook_models import ProviderCallbackOut
 from pipeline.providers.callbacks import event_id_for, task_ref, verify_token
+from pipeline.settings import PROVIDER_SECRET_PREFIX
 from pipeline.store import Repositories, Store
 from pipeline.store.database import Connection
 from pipeline.webhooks import InvalidSecret, WebhookRejected, secret_key, verify_inbound
@@ -49,7 +48,6 @@ __all__ = [
     "router",
 ]
 
-PROVIDER_SECRET_PREFIX = "REELFORGE_PROVIDER_SECRET_"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,99}$")
 _MESSAGE_CHARS = 500
 _MAX_EVENT_ID = 255
@@ -61,36 +59,29 @@ def _key(name: str) -> str:
     return name.strip().lower().replace("-", "_")
 
 
-def provider_secrets(env: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
-    """Provider name (lower case, ``_`` for ``-``) → its secrets, from ``REELFORGE_PROVIDER_SECRET_*``.
-
-    Empty values are ignored; a value that is not ``whsec_`` + base64 raises ValueError naming
-    the variable (not the value).
-    """
+def provider_secrets(configured: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """Provider name (lower case, ``_`` for ``-``) → its secrets, as the settings read them
+    from ``REELFORGE_PROVIDER_SECRET_*``; ValueError naming the variable (not the value) when
+    one is not ``whsec_`` + base64."""
     found: dict[str, tuple[str, ...]] = {}
-    for variable, value in env.items():
-        if not variable.upper().startswith(PROVIDER_SECRET_PREFIX):
-            continue
-        name = _key(variable[len(PROVIDER_SECRET_PREFIX) :])
-        secrets = tuple(value.split())
-        if not name or not secrets:
-            continue
+    for name, secrets in configured.items():
         for secret in secrets:
             try:
                 secret_key(secret)
             except InvalidSecret:
+                variable = PROVIDER_SECRET_PREFIX + name.upper()
                 raise ValueError(f"{variable} is not a whsec_ secret") from None
-        found[name] = secrets
+        found[_key(name)] = secrets
     return found
 
 
-def get_provider_secrets(request: Request) -> Mapping[str, tuple[str, ...]]:
-    """``app.state.provider_secrets`` (name → secret or secrets), else read once from the env."""
+def get_provider_secrets(request: Request, settings: SettingsDep) -> Mapping[str, tuple[str, ...]]:
+    """``app.state.provider_secrets`` (name → secret or secrets) if given, else the settings'."""
     given: Mapping[str, str | tuple[str, ...]] | None = getattr(
         request.app.state, "provider_secrets", None
     )
     if given is None:
-        loaded = provider_secrets(os.environ)
+        loaded = provider_secrets(settings.providers.callback_secrets)
         request.app.state.provider_secrets = loaded
         return loaded
     return {_key(n): (s,) if isinstance(s, str) else tuple(s) for n, s in given.items()}

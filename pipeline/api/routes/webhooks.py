@@ -2,20 +2,19 @@
 and see recent deliveries. Everything runs as the caller, so another user's endpoint is a 404.
 
 Only https URLs are accepted. In development, http://localhost and http://127.0.0.1 are allowed
-too when ``app.state.webhook_allow_http_localhost`` is true or, if the app does not set it, the
-environment variable ``REELFORGE_WEBHOOKS_ALLOW_HTTP_LOCALHOST`` is 1/true/yes.
+too when the API's settings say so (``REELFORGE_WEBHOOKS_ALLOW_HTTP_LOCALHOST``, or the
+development tokens of ``reelforge serve``).
 """
 
 from __future__ import annotations
 
-import os
 from typing import Annotated
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Query, status
 
-from pipeline.api.deps import CurrentUser, ReposDep
+from pipeline.api.deps import CurrentUser, ReposDep, SettingsDep
 from pipeline.api.errors import problem_responses
 from pipeline.api.webhook_models import (
     DeliveryList,
@@ -30,9 +29,8 @@ from pipeline.errors import BadInput
 from pipeline.store import NotFound, Repositories
 from pipeline.webhooks import generate_secret
 
-__all__ = ["ALLOW_HTTP_LOCALHOST_ENV", "ROTATION_GRACE_SECONDS", "check_url", "router"]
+__all__ = ["ROTATION_GRACE_SECONDS", "check_url", "router"]
 
-ALLOW_HTTP_LOCALHOST_ENV = "REELFORGE_WEBHOOKS_ALLOW_HTTP_LOCALHOST"
 ROTATION_GRACE_SECONDS = 24 * 3600
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1"})
 
@@ -41,12 +39,9 @@ router = APIRouter(
 )
 
 
-def allow_http_localhost(request: Request) -> bool:
-    """Whether http://localhost URLs are allowed (development): app.state first, then the env."""
-    flag = getattr(request.app.state, "webhook_allow_http_localhost", None)
-    if flag is None:
-        return os.environ.get(ALLOW_HTTP_LOCALHOST_ENV, "").strip().lower() in {"1", "true", "yes"}
-    return bool(flag)
+def allow_http_localhost(settings: SettingsDep) -> bool:
+    """Whether http://localhost URLs are allowed (development)."""
+    return settings.require_api().webhook_allow_http_localhost
 
 
 AllowHttpLocalhost = Annotated[bool, Depends(allow_http_localhost)]

@@ -11,7 +11,8 @@ from uuid import UUID
 
 import httpx
 
-from pipeline.store import Repositories, Store, StoreSettings, open_store
+from pipeline.settings import Settings
+from pipeline.store import Repositories, Store, open_store
 from pipeline.store.users import local_user_id
 
 __all__ = ["DEV_GRANT", "ensure_dev_user", "serve"]
@@ -35,50 +36,55 @@ def ensure_dev_user(store: Store, email: str) -> UUID:
 
 def _dispatch_webhooks(store: Store, stop: threading.Event, *, local_receivers: bool) -> None:
     from pipeline.egress import PublicOnlyTransport
+    from pipeline.store.webhooks import Webhooks
     from pipeline.webhooks import Dispatcher
 
     # Endpoint URLs come from tenants: only public HTTPS addresses are reached, except in local
     # development, where a receiver on this machine is the point. No redirects, a 15 s timeout.
     transport = None if local_receivers else PublicOnlyTransport()
     with httpx.Client(transport=transport, timeout=15.0, follow_redirects=False) as client:
-        dispatcher = Dispatcher(store, client, worker=f"serve-{os.getpid()}")
+        dispatcher = Dispatcher(Webhooks(store), client, worker=f"serve-{os.getpid()}")
         while not stop.is_set():
             if not dispatcher.run_once():
                 stop.wait(1.0)
 
 
-def serve(*, host: str, port: int, workers: int) -> None:
+def dev_ready(settings: Settings) -> Settings:
+    """The settings ``serve`` runs with: Supabase token verification when configured, else the
+    development tokens of ``reelforge token`` (and webhook receivers on this machine)."""
+    if settings.api is not None:
+        return settings
+    from pipeline.api.auth import dev_settings
+
+    return settings.model_copy(update={"api": dev_settings(settings.home)})
+
+
+def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
     """Run until interrupted; workers get SIGTERM (finish or release their job) on the way out."""
     import uvicorn
 
-    from pipeline.api import DEV_ISSUER, ApiSettings, create_app, dev_settings
+    from pipeline.api.app import create_app
     from pipeline.worker import LocalExecutor
 
-    settings = StoreSettings()
-    home = settings.home.expanduser()
-    media = home / "media"
-    media.mkdir(parents=True, exist_ok=True)
-    store = open_store(settings)
-    if os.environ.get("SUPABASE_JWT_SECRET") or os.environ.get("SUPABASE_JWKS"):
-        api_settings = ApiSettings(media_root=media)
-    else:  # local development: accept `reelforge token` tokens
-        api_settings = dev_settings(home, media_root=media)
-    app = create_app(settings=api_settings, store=store)
-    # Local development may point webhooks at a receiver on this machine.
-    app.state.webhook_allow_http_localhost = api_settings.issuer == DEV_ISSUER
+    settings = dev_ready(settings)
+    settings.media_root.mkdir(parents=True, exist_ok=True)
+    store = open_store(settings.store)
+    app = create_app(settings=settings, store=store)
+    local = settings.require_api().webhook_allow_http_localhost
     stop = threading.Event()
     dispatcher = threading.Thread(
-        target=_dispatch_webhooks,
-        args=(store, stop),
-        kwargs={"local_receivers": app.state.webhook_allow_http_localhost},
+        target=_dispatch_webhooks, args=(store, stop), kwargs={"local_receivers": local},
         daemon=True,
-    )
+    )  # fmt: skip
     try:
         with contextlib.ExitStack() as stack:
             if workers:
                 stack.enter_context(
                     LocalExecutor(
-                        workers, media_root=media, conninfo=store.conninfo, cwd=Path.cwd()
+                        workers,
+                        media_root=settings.media_root,
+                        conninfo=store.conninfo,
+                        cwd=Path.cwd(),
                     )
                 )
             dispatcher.start()

@@ -1,5 +1,5 @@
-"""Which provider each stage uses, missing keys named before any spend, the provider estimate,
-and ``reelforge providers``."""
+"""Which provider each stage uses, missing keys named before any spend, the ports built from the
+choices, the provider estimate, and ``reelforge providers``."""
 
 from __future__ import annotations
 
@@ -16,13 +16,14 @@ from pipeline.cli import app
 from pipeline.errors import BadInput
 from pipeline.formats import Format
 from pipeline.providers.cache import ProviderCache
+from pipeline.providers.choices import choices, provider_estimate
 from pipeline.providers.prices import PriceTable
-from pipeline.providers.registry import build_ports, choices, provider_estimate
 from pipeline.providers.runtime import ProviderRuntime
 from pipeline.providers.scenes import ProviderClips
-from pipeline.providers.settings import ProviderSettings
 from pipeline.script import OfflineScriptWriter
+from pipeline.settings import ProviderSettings, Settings
 from pipeline.voice import EspeakVoice
+from pipeline.wiring import Runtime, RuntimeKind, build_ports
 from tests.conftest import BASE_BRIEF, PHOTOS
 
 KEYS = ("OPENROUTER_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY", "KLING_ACCESS_KEY",
@@ -44,8 +45,13 @@ def _brief(**providers: Any) -> Brief:
     return parse_brief(data, base_dir=Path.cwd())
 
 
-def _runtime(tmp_path: Path) -> ProviderRuntime:
-    return ProviderRuntime(cache=ProviderCache(tmp_path))
+def _runtime(tmp_path: Path) -> Runtime:
+    return Runtime(kind=RuntimeKind.LOCAL, provider=ProviderRuntime(cache=ProviderCache(tmp_path)))
+
+
+def _settings(**env: str) -> Settings:
+    """The settings of an environment holding only ``env``."""
+    return Settings.from_env(env)
 
 
 def test_without_keys_every_stage_is_offline(tmp_path: Path) -> None:
@@ -53,24 +59,21 @@ def test_without_keys_every_stage_is_offline(tmp_path: Path) -> None:
     assert {s: c.provider for s, c in chosen.items()} == {
         "script": "offline", "clips": "offline", "voice": "offline", "transcriber": "none",
     }  # fmt: skip
-    ports = build_ports(_brief(), ProviderSettings(), _runtime(tmp_path))
+    ports = build_ports(_brief(), Settings(), _runtime(tmp_path))
     assert isinstance(ports.writer, OfflineScriptWriter)
     assert isinstance(ports.voice, EspeakVoice)
     assert ports.transcriber is None
 
 
-def test_a_key_makes_its_provider_the_default_and_the_brief_overrides_it(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.setenv("FAL_KEY", "fal-key")
-    monkeypatch.setenv("ELEVENLABS_API_KEY", "el-key")
-    chosen = choices(_brief(), ProviderSettings())
+def test_a_key_makes_its_provider_the_default_and_the_brief_overrides_it(tmp_path: Path) -> None:
+    settings = _settings(FAL_KEY="fal-key", ELEVENLABS_API_KEY="el-key")
+    chosen = choices(_brief(), settings.providers)
     assert (chosen["clips"].provider, chosen["clips"].source) == ("fal", "key")
     assert chosen["voice"].provider == "elevenlabs" and chosen["transcriber"].key_set
-    chosen = choices(_brief(clips="offline", voice="offline"), ProviderSettings())
+    chosen = choices(_brief(clips="offline", voice="offline"), settings.providers)
     assert (chosen["clips"].provider, chosen["clips"].source) == ("offline", "brief")
     assert chosen["voice"].provider == "offline"
-    ports = build_ports(_brief(), ProviderSettings(), _runtime(tmp_path))
+    ports = build_ports(_brief(), settings, _runtime(tmp_path))
     from pipeline.providers.elevenlabs import ElevenLabsVoice
 
     assert isinstance(ports.voice, ElevenLabsVoice)
@@ -79,30 +82,27 @@ def test_a_key_makes_its_provider_the_default_and_the_brief_overrides_it(
     assert clips.__name__ == "factory"
 
 
-def test_settings_choose_when_the_brief_does_not(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("REELFORGE_CLIP_PROVIDER", "pexels")
-    monkeypatch.setenv("PEXELS_API_KEY", "px")
-    chosen = choices(_brief(), ProviderSettings())
+def test_settings_choose_when_the_brief_does_not() -> None:
+    settings = _settings(REELFORGE_CLIP_PROVIDER="pexels", PEXELS_API_KEY="px")
+    chosen = choices(_brief(), settings.providers)
     assert (chosen["clips"].provider, chosen["clips"].source) == ("pexels", "settings")
-    monkeypatch.setenv("REELFORGE_CLIP_PROVIDER", "sora")
+    settings = _settings(REELFORGE_CLIP_PROVIDER="sora", PEXELS_API_KEY="px")
     with pytest.raises(BadInput, match=r"REELFORGE_CLIP_PROVIDER: unknown provider 'sora'"):
-        choices(_brief(), ProviderSettings())
+        choices(_brief(), settings.providers)
 
 
 def test_a_chosen_provider_without_its_key_is_named_before_anything_runs(tmp_path: Path) -> None:
     with pytest.raises(BadInput) as info:
-        build_ports(_brief(clips="kling"), ProviderSettings(), _runtime(tmp_path))
+        build_ports(_brief(clips="kling"), Settings(), _runtime(tmp_path))
     assert info.value.where == "KLING_ACCESS_KEY"
     assert "KLING_ACCESS_KEY and KLING_SECRET_KEY" in info.value.problem
     with pytest.raises(BadInput, match="OPENROUTER_API_KEY"):
-        build_ports(_brief(script="openrouter"), ProviderSettings(), _runtime(tmp_path))
+        build_ports(_brief(script="openrouter"), Settings(), _runtime(tmp_path))
 
 
-def test_the_scene_fallback_follows_the_brief(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.setenv("FAL_KEY", "fal-key")
-    ports = build_ports(_brief(clips="fal", fallback=False), ProviderSettings(), _runtime(tmp_path))
+def test_the_scene_fallback_follows_the_brief(tmp_path: Path) -> None:
+    settings = _settings(FAL_KEY="fal-key")
+    ports = build_ports(_brief(clips="fal", fallback=False), settings, _runtime(tmp_path))
     from PIL import Image
 
     from pipeline.palette import KMeansPalette
@@ -116,7 +116,7 @@ def test_the_scene_fallback_follows_the_brief(
     assert clips.fallback is False and clips.source.name == "fal"
 
 
-def test_the_estimate_prices_each_paid_stage(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_estimate_prices_each_paid_stage() -> None:
     table = PriceTable.parse(
         {
             "kling": {"*": {"unit": "second", "credits": 7}},
@@ -127,17 +127,17 @@ def test_the_estimate_prices_each_paid_stage(monkeypatch: pytest.MonkeyPatch) ->
     )  # fmt: skip
     brief = _brief()
     assert provider_estimate(brief, [Format.V9X16], ProviderSettings(), table) == 0
-    monkeypatch.setenv("KLING_ACCESS_KEY", "a")
-    monkeypatch.setenv("KLING_SECRET_KEY", "s")
+    kling = _settings(KLING_ACCESS_KEY="a", KLING_SECRET_KEY="s").providers
     # 4 photo scenes x 10 s x 7 credits, for one generation shape
-    assert provider_estimate(brief, [Format.V9X16], ProviderSettings(), table) == 280
+    assert provider_estimate(brief, [Format.V9X16], kling, table) == 280
     # 4:5 is generated 9:16: the same shape; 16:9 is another
-    assert provider_estimate(brief, [Format.V9X16, Format.V4X5], ProviderSettings(), table) == 280
-    assert provider_estimate(brief, [Format.V9X16, Format.V16X9], ProviderSettings(), table) == 560
-    monkeypatch.setenv("ELEVENLABS_API_KEY", "e")
-    monkeypatch.setenv("OPENROUTER_API_KEY", "o")
+    assert provider_estimate(brief, [Format.V9X16, Format.V4X5], kling, table) == 280
+    assert provider_estimate(brief, [Format.V9X16, Format.V16X9], kling, table) == 560
+    every = _settings(
+        KLING_ACCESS_KEY="a", KLING_SECRET_KEY="s", ELEVENLABS_API_KEY="e", OPENROUTER_API_KEY="o"
+    ).providers
     # + 8 s x 20 chars = 0.16k chars x 18 = 2.88; + 2 options x 4k tokens x 0.1 = 0.8
-    assert provider_estimate(brief, [Format.V9X16], ProviderSettings(), table) == 284
+    assert provider_estimate(brief, [Format.V9X16], every, table) == 284
 
 
 def test_providers_command_lists_stages_and_keys(
@@ -176,7 +176,8 @@ def test_providers_heygen_lists_avatars_and_voices(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("HEYGEN_API_KEY", "hg-key")
     api = HeyGen(b"")
     monkeypatch.setattr(
-        "pipeline.cli._heygen_client", lambda: httpx.AsyncClient(transport=httpx.MockTransport(api))
+        "pipeline.cli.catalogue._heygen_client",
+        lambda: httpx.AsyncClient(transport=httpx.MockTransport(api)),
     )
     listed = runner.invoke(app, ["providers", "--heygen"])
     assert listed.exit_code == 0, listed.output

@@ -1,5 +1,6 @@
 """``reelforge analytics report | recommend | costs``: the performance report as a table, JSON or
-chart, the template mix for the next batch, and cost per asset; registered on ``analytics_app``."""
+chart, the template mix for the next batch, and cost per asset; and the user's dataset a batch's
+``mix: recommended`` is drawn from."""
 
 from __future__ import annotations
 
@@ -7,16 +8,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
-from uuid import UUID
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from pipeline.analytics.cli import analytics_app
-from pipeline.analytics.cost import AssetCost, CostReport, cost_report, credit_price
+from pipeline.analytics.cost import AssetCost, CostReport, CreditPrice, cost_report
 from pipeline.analytics.model import Attribute, PerformanceRow, currency_code
 from pipeline.analytics.recommend import Recommendation, recommend
 from pipeline.analytics.recommend import all_templates as every_template
@@ -30,19 +29,26 @@ from pipeline.analytics.stats import (
     MetricSummary,
     format_metric,
 )
-from pipeline.creative import CreativeAttributes
+from pipeline.cli.common import LOCAL_USER, UserOption, console, fail, load_settings, resolve_user
 from pipeline.errors import BadInput, ReelforgeError
-from pipeline.store.analytics import AnalyticsRepository
 
-__all__ = ["costs_command", "recommend_command", "report_command"]
+if TYPE_CHECKING:
+    from uuid import UUID
 
-_err = Console(stderr=True)
-DEFAULT_USER = "local@reelforge.invalid"
+    from pipeline.creative import CreativeAttributes
+    from pipeline.settings import Settings
+    from pipeline.store.analytics import AnalyticsRepository
 
-UserOption = Annotated[
-    str,
-    typer.Option("--user", help="Whose data: an email (embedded database) or a user id."),
+__all__ = [
+    "costs_command",
+    "print_costs",
+    "print_recommendation",
+    "print_report",
+    "recommend_command",
+    "report_command",
+    "user_dataset",
 ]
+
 CurrencyOption = Annotated[
     str | None,
     typer.Option(
@@ -52,66 +58,50 @@ CurrencyOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
-def _fail(exc: ReelforgeError) -> typer.Exit:
-    _err.print(f"[bold red]error[/]: {exc.message}", highlight=False, soft_wrap=True)
-    return typer.Exit(2 if isinstance(exc, BadInput) else 1)
-
-
 def _out() -> Console:
     probe = Console()
     # Piped or captured: wide enough that the table's columns are not squeezed into slivers.
     return probe if probe.is_terminal else Console(width=220)
 
 
-def _user_id(user: str, *, embedded: bool) -> UUID:
-    from pipeline.store.users import local_user_id
-
-    if embedded:
-        return local_user_id(user)
-    try:
-        return UUID(user)
-    except ValueError:
-        raise BadInput("--user", "with DATABASE_URL, give the user's id (a UUID)") from None
-
-
 @contextmanager
-def _analytics(user: str) -> Iterator[tuple[AnalyticsRepository, UUID]]:
+def _analytics(settings: Settings, user: str) -> Iterator[tuple[AnalyticsRepository, UUID]]:
     from pipeline.store.analytics import Analytics
     from pipeline.store.database import open_store
-    from pipeline.store.settings import StoreSettings
 
-    settings = StoreSettings()
-    if settings.embedded and not settings.pgdata.exists():
+    store_settings = settings.store
+    if store_settings.embedded and not store_settings.pgdata.exists():
         raise BadInput("analytics", "no database yet: render and import performance data first")
-    user_id = _user_id(user, embedded=settings.embedded)
-    with open_store(settings) as store:
+    user_id = resolve_user(store_settings, user).id
+    with open_store(store_settings) as store:
         yield Analytics(store), user_id
 
 
-def _dataset(user: str) -> tuple[list[CreativeAttributes], list[PerformanceRow]]:
+def _dataset(
+    settings: Settings, user: str
+) -> tuple[list[CreativeAttributes], list[PerformanceRow]]:
     """The user's creatives and rows from the database (the seam tests replace)."""
     from pipeline.analytics.dataset import load_dataset
 
-    with _analytics(user) as (analytics, user_id):
+    with _analytics(settings, user) as (analytics, user_id):
         return load_dataset(analytics, user_id)
 
 
-def user_dataset(user: str) -> tuple[list[CreativeAttributes], list[PerformanceRow]]:
+def user_dataset(
+    settings: Settings, user: str
+) -> tuple[list[CreativeAttributes], list[PerformanceRow]]:
     """The user's creatives and imported rows (for other commands: a batch's template mix);
     nothing yet when there is no database yet."""
-    from pipeline.store.settings import StoreSettings
-
-    settings = StoreSettings()
-    if settings.embedded and not settings.pgdata.exists():
+    if settings.store.embedded and not settings.store.pgdata.exists():
         return [], []
-    return _dataset(user)
+    return _dataset(settings, user)
 
 
-def _cost_inputs(user: str) -> tuple[list[AssetCost], list[PerformanceRow]]:
+def _cost_inputs(settings: Settings, user: str) -> tuple[list[AssetCost], list[PerformanceRow]]:
     """The user's creatives with their ledger charges, and their rows (the seam tests replace)."""
     from pipeline.analytics.dataset import load_dataset
 
-    with _analytics(user) as (analytics, user_id):
+    with _analytics(settings, user) as (analytics, user_id):
         return analytics.asset_costs(user_id=user_id), load_dataset(analytics, user_id)[1]
 
 
@@ -181,49 +171,42 @@ def _section_table(report: Report, section: AttributeReport) -> Table:
     return table
 
 
-def print_report(report: Report, console: Console) -> None:
-    """The report as rich tables, one per attribute, and what they leave out."""
-    for section in report.attributes:
-        console.print(_section_table(report, section))
-    spend = f"{report.spend:,.2f} {report.currency}" if report.currency else "0"
-    console.print(
-        f"{report.creatives:,} creatives, {report.rows:,} rows, {report.impressions:,} "
-        f"impressions, spend {spend}",
-        highlight=False,
-        soft_wrap=True,
-    )
-    rules = report.rules
-    base = METRIC_BASES[report.metric]
-    console.print(
+def _report_notes(report: Report) -> list[str]:
+    """What the report's tables leave out, and why: one sentence each."""
+    rules, base = report.rules, METRIC_BASES[report.metric]
+    notes = [
         f"thin (not ranked): fewer than {rules.min_creatives} creatives with "
         f"{rules.min_creative_impressions}+ {base}, or fewer than {rules.min_impressions:,} "
-        f"{base} in all",
-        highlight=False,
-        soft_wrap=True,
-    )
+        f"{base} in all"
+    ]
     if report.unattributed.rows:
         u = report.unattributed
-        console.print(
+        notes.append(
             f"unattributed: {u.rows:,} rows for {u.creative_ids:,} unknown creative ids "
-            f"({u.impressions:,} impressions, spend {u.spend:,.2f}) are not in the report",
-            highlight=False,
-            soft_wrap=True,
+            f"({u.impressions:,} impressions, spend {u.spend:,.2f}) are not in the report"
         )
     if report.other_currency_rows:
-        console.print(
-            f"{report.other_currency_rows:,} rows in other currencies are not in the report",
-            highlight=False,
-            soft_wrap=True,
+        notes.append(
+            f"{report.other_currency_rows:,} rows in other currencies are not in the report"
         )
     if report.creatives_without_rows:
-        console.print(
-            f"{report.creatives_without_rows:,} creatives have no performance rows yet",
-            highlight=False,
-            soft_wrap=True,
-        )
+        notes.append(f"{report.creatives_without_rows:,} creatives have no performance rows yet")
+    return notes
 
 
-@analytics_app.command("report")
+def print_report(report: Report, out: Console) -> None:
+    """The report as rich tables, one per attribute, and what they leave out."""
+    for section in report.attributes:
+        out.print(_section_table(report, section))
+    spend = f"{report.spend:,.2f} {report.currency}" if report.currency else "0"
+    summary = (
+        f"{report.creatives:,} creatives, {report.rows:,} rows, {report.impressions:,} "
+        f"impressions, spend {spend}"
+    )
+    for line in (summary, *_report_notes(report)):
+        out.print(line, highlight=False, soft_wrap=True)
+
+
 def report_command(
     by: Annotated[
         Attribute | None,
@@ -237,14 +220,15 @@ def report_command(
         typer.Option("--plot", help="Also write a PNG chart (of --by, default template) here."),
     ] = None,
     as_json: JsonOption = False,
-    user: UserOption = DEFAULT_USER,
+    user: UserOption = LOCAL_USER,
     currency: CurrencyOption = None,
 ) -> None:
     """Per attribute value: impressions, CTR, CPC, CPM, hook rate, thruplay rate and ROAS, as
     medians per creative with bootstrap intervals; thin data is flagged, not ranked."""
+    settings = load_settings()
     try:
         currency = currency_code(currency)
-        creatives, rows = _dataset(user)
+        creatives, rows = _dataset(settings, user)
         report = build_report(creatives, rows, by=by, metric=metric, currency=currency)
         if plot is not None:
             from pipeline.analytics.plot import write_chart
@@ -253,26 +237,26 @@ def report_command(
                 raise BadInput("--plot", f"folder not found: {plot.parent}")
             write_chart(report, plot, metric, attribute=by or "template")
     except ReelforgeError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if as_json:
         print(report.model_dump_json(indent=2))
     else:
         print_report(report, _out())
     if plot is not None:
-        _err.print(f"chart: {plot}", highlight=False, soft_wrap=True)
+        console.print(f"chart: {plot}", highlight=False, soft_wrap=True)
 
 
-def print_recommendation(rec: Recommendation, console: Console) -> None:
+def print_recommendation(rec: Recommendation, out: Console) -> None:
+    """The mix, and one line per template on why it has its share."""
     label = METRIC_LABELS[rec.metric]
-    console.print(
+    out.print(
         f"Template mix for {rec.variants} variants, by {label}:", highlight=False, soft_wrap=True
     )
     for line in rec.lines():
-        console.print(f"  {line}", highlight=False, soft_wrap=True)
-    console.print(f"mix: {', '.join(rec.mix())}", highlight=False, soft_wrap=True)
+        out.print(f"  {line}", highlight=False, soft_wrap=True)
+    out.print(f"mix: {', '.join(rec.mix())}", highlight=False, soft_wrap=True)
 
 
-@analytics_app.command("recommend")
 def recommend_command(
     variants: Annotated[int, typer.Option("--variants", min=1, max=100, help="Batch size.")],
     metric: Annotated[Metric, typer.Option("--metric", help="What the mix optimises.")] = "ctr",
@@ -281,20 +265,21 @@ def recommend_command(
         typer.Option("--all-templates", help="Also explore templates with no data yet."),
     ] = False,
     as_json: JsonOption = False,
-    user: UserOption = DEFAULT_USER,
+    user: UserOption = LOCAL_USER,
     currency: CurrencyOption = None,
 ) -> None:
     """The template mix for the next batch (Thompson sampling), one line per template on why."""
+    settings = load_settings()
     try:
         currency = currency_code(currency)
-        creatives, rows = _dataset(user)
+        creatives, rows = _dataset(settings, user)
         candidates = every_template(creatives) if all_templates else None
         rec = recommend(
             creatives, rows, variants=variants, metric=metric, candidates=candidates,
             currency=currency,
         )  # fmt: skip
     except ReelforgeError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if as_json:
         print(rec.model_dump_json(indent=2))
     else:
@@ -305,7 +290,8 @@ def _money(value: Decimal | None) -> str:
     return "-" if value is None else f"{value:,.2f}"
 
 
-def print_costs(costs: CostReport, console: Console) -> None:
+def print_costs(costs: CostReport, out: Console) -> None:
+    """Cost and return per asset, one row per template and a total."""
     table = Table(
         title=f"Cost and return per asset · {costs.currency} · a credit is "
         f"{costs.credit_price} {costs.currency}",
@@ -325,23 +311,23 @@ def print_costs(costs: CostReport, console: Console) -> None:
             end_section=i == len(costs.templates) - 1,
             style="bold" if row is costs.total else None,
         )  # fmt: skip
-    console.print(table)
+    out.print(table)
 
 
-@analytics_app.command("costs")
 def costs_command(
     as_json: JsonOption = False,
-    user: UserOption = DEFAULT_USER,
+    user: UserOption = LOCAL_USER,
     currency: CurrencyOption = None,
 ) -> None:
     """Cost per asset from reelforge's credit ledger beside ad spend and revenue, per template."""
+    settings = load_settings()
     try:
         currency = currency_code(currency)
-        price = credit_price()
-        assets, rows = _cost_inputs(user)
+        assets, rows = _cost_inputs(settings, user)
+        price = CreditPrice.of(settings.analytics)
         costs = cost_report(assets, rows, price=price, currency=currency)
     except ReelforgeError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if as_json:
         print(costs.model_dump_json(indent=2))
     else:

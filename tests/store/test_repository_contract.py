@@ -1,0 +1,1200 @@
+"""The repositories' contract: every scenario runs against PostgreSQL (``Repositories.postgres``
+on the embedded server) and against the in-memory fake (``MemoryRepositories``), and both must
+answer the same, so the API's and the worker's rules can be unit-tested against the fake.
+
+Where the two legitimately differ, the scenario says so in a comment. The general differences:
+the fake ignores a caller's transaction (``conn``), and its time is a ManualClock that moves 1 ms
+per reading (as transactions' ``now()`` differ) and jumps when a scenario lets time pass.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+import psycopg
+import pytest
+
+from pipeline.creative import CreativeAttributes
+from pipeline.manifest import OutputEntry
+from pipeline.qc import QCReport
+from pipeline.store import (
+    CostAboveHold,
+    HoldResolved,
+    HoldStatus,
+    InsufficientCredits,
+    JobState,
+    LeaseLost,
+    NotFound,
+    Repositories,
+    Store,
+    StoreInputError,
+    UnknownUser,
+)
+from pipeline.store.memory import ManualClock, MemoryRepositories
+from pipeline.store.models import DeliveryStatus, IdempotencyRecord, KeyClaim
+from pipeline.webhooks import generate_secret
+
+T = TypeVar("T")
+Admin = psycopg.Connection[tuple[object, ...]]
+
+
+@dataclass
+class Backend:
+    """One implementation under contract, with what a scenario cannot do through the
+    repositories: make users, open a caller's transaction, and let time pass."""
+
+    name: str
+    repos: Repositories
+    user_a: uuid.UUID
+    user_b: uuid.UUID
+    clock: ManualClock | None = None
+    store: Store | None = None
+    admin: Admin | None = None
+
+    def transaction(self) -> AbstractContextManager[Any]:
+        """A caller's service transaction; the fake takes ``None`` and ignores it (its writes
+        happen at once and are not rolled back with the caller's transaction)."""
+        if self.store is not None:
+            return self.store.as_service()
+        return _no_transaction()
+
+    def now(self) -> datetime:
+        """The current time as the implementation sees it."""
+        return self.clock() if self.clock is not None else datetime.now(UTC)
+
+    def expire_lease(self, job_id: uuid.UUID) -> None:
+        """A worker killed mid-job: its lease simply runs out. PostgreSQL: the lease is set in
+        the past; the fake: its clock moves past the 60 s lease."""
+        if self.admin is not None:
+            self.admin.execute(
+                "update public.jobs set lease_expires_at = now() - interval '1 second'"
+                " where id = %s",
+                (job_id,),
+            )
+        else:
+            assert self.clock is not None
+            self.clock.advance(61)
+
+    def after(self, seconds: float, check: Callable[[], T]) -> T:
+        """What ``check`` answers once ``seconds`` have passed. PostgreSQL: real time, polled
+        with a deadline; the fake: its clock jumps."""
+        if self.clock is not None:
+            self.clock.advance(seconds + 0.01)
+            return check()
+        deadline = time.monotonic() + seconds + 10
+        while not (result := check()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return result
+
+
+@contextmanager
+def _no_transaction() -> Iterator[None]:
+    yield None
+
+
+@pytest.fixture(params=[pytest.param("postgres", marks=pytest.mark.integration), "memory"])
+def backend(request: pytest.FixtureRequest) -> Backend:
+    if request.param == "memory":
+        clock = ManualClock(step=timedelta(milliseconds=1))
+        memory = MemoryRepositories(clock=clock)
+        return Backend("memory", memory, memory.add_user(), memory.add_user(), clock=clock)
+    store: Store = request.getfixturevalue("store")
+    return Backend(
+        "postgres",
+        Repositories.postgres(store),
+        request.getfixturevalue("user_a"),
+        request.getfixturevalue("user_b"),
+        store=store,
+        admin=request.getfixturevalue("admin"),
+    )
+
+
+@pytest.fixture
+def repos(backend: Backend) -> Repositories:
+    return backend.repos
+
+
+@pytest.fixture
+def a(backend: Backend) -> uuid.UUID:
+    return backend.user_a
+
+
+@pytest.fixture
+def b(backend: Backend) -> uuid.UUID:
+    return backend.user_b
+
+
+def _fund(repos: Repositories, user: uuid.UUID, amount: int) -> None:
+    repos.credits.adjust(user_id=user, amount=amount, reason="grant", idempotency_key="fund")
+
+
+def _ledger_sum(repos: Repositories, user: uuid.UUID) -> int:
+    return sum(e.delta for e in repos.credits.ledger(user_id=user, before=None, limit=10_000))
+
+
+def _history(repos: Repositories, user: uuid.UUID, job_id: uuid.UUID) -> list[tuple[Any, ...]]:
+    return [(e.kind, e.state, e.message) for e in repos.jobs.events(user_id=user, job_id=job_id)]
+
+
+# --- Credits ------------------------------------------------------------------------------------
+
+
+def test_a_partial_settle_returns_the_rest_and_a_release_returns_all(
+    repos: Repositories, a: uuid.UUID
+) -> None:
+    credits = repos.credits
+    _fund(repos, a, 30)
+    charged = credits.hold(user_id=a, amount=10)
+    refunded = credits.hold(user_id=a, amount=10)
+    assert (charged.status, charged.resolved_at, credits.balance(user_id=a)) == (
+        HoldStatus.HELD,
+        None,
+        10,
+    )
+
+    settled = credits.settle(hold_id=charged.id, actual=4)
+    released = credits.release(hold_id=refunded.id)
+
+    assert (settled.status, settled.settled_amount) == (HoldStatus.SETTLED, 4)
+    assert (released.status, released.settled_amount) == (HoldStatus.RELEASED, None)
+    assert settled.resolved_at is not None and released.resolved_at is not None
+    assert credits.release(hold_id=refunded.id) == released  # releasing again: unchanged
+    assert credits.balance(user_id=a) == credits.balance(user_id=a, as_user=True) == 26
+    entries = credits.ledger(user_id=a, before=None, limit=100)
+    assert [(e.reason, e.delta, e.balance_after, e.hold_id) for e in entries] == [
+        ("hold released", 10, 26, refunded.id),
+        ("hold remainder", 6, 16, charged.id),
+        ("hold", -10, 10, refunded.id),
+        ("hold", -10, 20, charged.id),
+        ("grant", 30, 30, None),
+    ]
+    assert _ledger_sum(repos, a) == 26
+    assert credits.ledger(user_id=a, before=entries[2].id, limit=1) == [entries[3]]
+    with pytest.raises(HoldResolved, match="already settled"):
+        credits.release(hold_id=charged.id)
+    with pytest.raises(HoldResolved, match="already released"):
+        credits.settle(hold_id=refunded.id, actual=1)
+
+
+def test_a_hold_settles_once(repos: Repositories, a: uuid.UUID) -> None:
+    _fund(repos, a, 50)
+    held = repos.credits.hold(user_id=a, amount=10)
+
+    first = repos.credits.settle(hold_id=held.id, actual=3)
+    again = repos.credits.settle(hold_id=held.id, actual=3)  # a retried settle: no second effect
+
+    assert again == first
+    with pytest.raises(HoldResolved, match="already settled"):
+        repos.credits.settle(hold_id=held.id, actual=5)
+    entries = repos.credits.ledger(user_id=a, before=None, limit=100)
+    assert [e.reason for e in entries if e.hold_id == held.id] == ["hold remainder", "hold"]
+    assert repos.credits.balance(user_id=a) == 47 == _ledger_sum(repos, a)
+
+
+def test_concurrent_holds_never_overdraw(repos: Repositories, a: uuid.UUID) -> None:
+    # The fake serializes with one lock where PostgreSQL locks the account row: same outcome.
+    _fund(repos, a, 20)
+
+    def hold(i: int) -> str:
+        try:
+            repos.credits.hold(user_id=a, amount=1, idempotency_key=f"h{i}")
+        except InsufficientCredits:
+            return "refused"
+        return "held"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(hold, range(40)))
+
+    assert (outcomes.count("held"), outcomes.count("refused")) == (20, 20)
+    assert repos.credits.balance(user_id=a) == 0 == _ledger_sum(repos, a)
+
+
+def test_insufficient_credits_change_nothing(repos: Repositories, a: uuid.UUID) -> None:
+    _fund(repos, a, 3)
+
+    with pytest.raises(InsufficientCredits, match="balance 3, needed 4") as refused:
+        repos.credits.hold(user_id=a, amount=4)
+    with pytest.raises(InsufficientCredits, match="balance 3, adjustment -5"):
+        repos.credits.adjust(user_id=a, amount=-5, reason="correction", idempotency_key="fix")
+
+    assert (refused.value.where, refused.value.sqlstate) == ("hold_credits", "RF001")
+    assert repos.credits.balance(user_id=a) == 3
+    assert len(repos.credits.ledger(user_id=a, before=None, limit=100)) == 1
+    # The refused key took no effect, so it can be used once there is enough.
+    fixed = repos.credits.adjust(user_id=a, amount=-2, reason="correction", idempotency_key="fix")
+    assert (fixed.delta, fixed.balance_after) == (-2, 1)
+
+
+def test_an_idempotency_key_takes_effect_once(repos: Repositories, a: uuid.UUID) -> None:
+    first = repos.credits.adjust(user_id=a, amount=25, reason="purchase", idempotency_key="pay_1")
+    again = repos.credits.adjust(user_id=a, amount=25, reason="purchase", idempotency_key="pay_1")
+    # The key decides, not the amount: a replay with other values returns the first entry.
+    other = repos.credits.adjust(user_id=a, amount=99, reason="purchase", idempotency_key="pay_1")
+    held = repos.credits.hold(user_id=a, amount=5, idempotency_key="job_1")
+    held_again = repos.credits.hold(user_id=a, amount=5, idempotency_key="job_1")
+
+    assert again == first == other
+    assert held_again == held
+    assert repos.credits.balance(user_id=a) == 20 == _ledger_sum(repos, a)
+
+
+def test_a_cost_above_the_hold_is_refused_and_changes_nothing(
+    repos: Repositories, a: uuid.UUID
+) -> None:
+    _fund(repos, a, 10)
+    held = repos.credits.hold(user_id=a, amount=5)
+
+    with pytest.raises(CostAboveHold, match="actual cost 6 exceeds hold"):
+        repos.credits.settle(hold_id=held.id, actual=6)
+
+    assert repos.credits.balance(user_id=a) == 5
+    assert repos.credits.settle(hold_id=held.id, actual=5).settled_amount == 5
+
+
+def test_unknown_users_holds_and_bad_amounts_are_named(repos: Repositories, a: uuid.UUID) -> None:
+    stranger = uuid.uuid4()
+    with pytest.raises(UnknownUser, match=f"unknown user {stranger}"):
+        repos.credits.adjust(user_id=stranger, amount=1, reason="x", idempotency_key="k")
+    with pytest.raises(UnknownUser, match=f"unknown user {stranger}"):
+        repos.credits.hold(user_id=stranger, amount=1)
+    with pytest.raises(NotFound, match="unknown hold"):
+        repos.credits.settle(hold_id=uuid.uuid4(), actual=0)
+    with pytest.raises(NotFound, match="unknown hold"):
+        repos.credits.release(hold_id=uuid.uuid4())
+    _fund(repos, a, 10)
+    for amount, message in [
+        (0, "between 1 and 1000000000"),
+        (10**10, "between 1"),
+        (2.5, "integer"),
+    ]:
+        with pytest.raises(StoreInputError, match=message):
+            repos.credits.hold(user_id=a, amount=amount)  # type: ignore[arg-type]
+    with pytest.raises(StoreInputError, match="actual cost must be 0 or more"):
+        repos.credits.settle(hold_id=repos.credits.hold(user_id=a, amount=1).id, actual=-1)
+    assert repos.credits.balance(user_id=stranger) == 0
+    assert repos.credits.balance(user_id=a) == 9
+
+
+def test_holds_of_failed_or_canceled_jobs_are_released_as_orphans(
+    repos: Repositories, a: uuid.UUID
+) -> None:
+    _fund(repos, a, 10)
+    canceled = repos.jobs.enqueue(user_id=a, kind="render")
+    running = repos.jobs.enqueue(user_id=a, kind="render")
+    orphan = repos.credits.hold(user_id=a, amount=4, job_id=canceled.id)
+    kept = repos.credits.hold(user_id=a, amount=3, job_id=running.id)
+    repos.jobs.cancel(job_id=canceled.id)
+
+    assert repos.credits.release_orphans() == 1
+    assert repos.credits.release_orphans() == 0
+    assert repos.credits.balance(user_id=a) == 7
+    detail = repos.jobs.detail(user_id=a, job_id=canceled.id)
+    assert detail is not None and detail.hold is not None
+    assert (detail.hold.id, detail.hold.status) == (orphan.id, HoldStatus.RELEASED)
+    assert repos.credits.release(hold_id=kept.id).status == HoldStatus.RELEASED
+
+
+# --- Jobs ---------------------------------------------------------------------------------------
+
+
+def test_a_job_runs_from_enqueue_to_delivery(repos: Repositories, a: uuid.UUID) -> None:
+    jobs = repos.jobs
+    job = jobs.enqueue(user_id=a, kind="render", payload={"n": 1}, dedupe_key="brief-1")
+    assert (job.state, job.attempts, job.max_attempts, job.payload) == (
+        JobState.QUEUED,
+        0,
+        3,
+        {"n": 1},
+    )
+    assert jobs.enqueue(user_id=a, kind="render", dedupe_key="brief-1").id == job.id
+
+    claimed = jobs.claim(worker="w1", lease_seconds=60)
+    assert claimed is not None and claimed.id == job.id
+    assert (claimed.state, claimed.attempts, claimed.lease_owner) == (JobState.PLANNING, 1, "w1")
+    assert claimed.lease_expires_at is not None
+    assert jobs.claim(worker="w2") is None  # leased: the second claim gets nothing
+    beat = jobs.heartbeat(job_id=job.id, worker="w1", lease_seconds=120, progress=0.25)
+    assert beat.progress == 0.25 and beat.lease_expires_at is not None
+    assert beat.lease_expires_at > claimed.lease_expires_at
+    moved = jobs.advance(
+        job_id=job.id, worker="w1", state=JobState.GENERATING, checkpoint={"plan": 1}, progress=0.5
+    )
+    assert (moved.state, moved.checkpoints) == (JobState.GENERATING, {"planning": {"plan": 1}})
+    done = jobs.complete(job_id=job.id, worker="w1")
+
+    assert (done.state, done.progress, done.lease_owner, done.error) == (
+        JobState.DELIVERED,
+        1.0,
+        None,
+        None,
+    )
+    assert done.finished_at is not None and done.lease_expires_at is None
+    assert jobs.get(job_id=job.id) == done == jobs.get(job_id=job.id, user_id=a)
+    # A finished job frees its dedupe key.
+    assert jobs.enqueue(user_id=a, kind="render", dedupe_key="brief-1").id != job.id
+
+
+def test_events_are_appended_in_order_as_the_sql_appends_them(
+    repos: Repositories, a: uuid.UUID
+) -> None:
+    jobs = repos.jobs
+    job = jobs.enqueue(user_id=a, kind="render")
+    assert jobs.claim(worker="w1") is not None
+    jobs.heartbeat(job_id=job.id, worker="w1")  # no progress: no event
+    jobs.heartbeat(job_id=job.id, worker="w1", progress=0.2)
+    for state in (JobState.GENERATING, JobState.COMPOSING, JobState.QC):
+        jobs.advance(job_id=job.id, worker="w1", state=state)
+    jobs.complete(job_id=job.id, worker="w1", state=JobState.AWAITING_REVIEW)
+
+    events = jobs.events(user_id=a, job_id=job.id)
+
+    assert [(e.kind, e.state, e.progress, e.message) for e in events] == [
+        ("state", JobState.QUEUED, 0, "queued"),
+        ("claimed", JobState.PLANNING, 0, "w1, attempt 1 of 3"),
+        ("progress", JobState.PLANNING, 0.2, None),
+        ("state", JobState.GENERATING, 0.2, None),
+        ("state", JobState.COMPOSING, 0.2, None),
+        ("state", JobState.QC, 0.2, None),
+        ("state", JobState.AWAITING_REVIEW, 1, None),
+    ]
+    assert [e.id for e in events] == sorted({e.id for e in events})
+    assert jobs.events(user_id=a, job_id=job.id, after_id=events[2].id) == events[3:]
+    assert jobs.events(user_id=a, job_id=job.id, after_id=events[2].id, limit=2) == events[3:5]
+    awaiting = jobs.get(job_id=job.id)
+    assert awaiting is not None and awaiting.finished_at is None
+
+
+def test_a_failed_attempt_is_retried_until_max_attempts(repos: Repositories, a: uuid.UUID) -> None:
+    jobs = repos.jobs
+    job = jobs.enqueue(user_id=a, kind="render", max_attempts=2)
+    assert jobs.claim(worker="w1") is not None
+
+    retried = jobs.fail(job_id=job.id, worker="w1", error="provider timed out")
+    assert (retried.state, retried.attempts, retried.error, retried.lease_owner) == (
+        JobState.QUEUED,
+        1,
+        "provider timed out",
+        None,
+    )
+    again = jobs.claim(worker="w2")
+    assert again is not None and (again.attempts, again.state) == (2, JobState.PLANNING)
+    with pytest.raises(LeaseLost, match="w1 does not hold the lease"):
+        jobs.fail(job_id=job.id, worker="w1", error="late")
+    failed = jobs.fail(job_id=job.id, worker="w2", error="provider timed out")
+
+    assert failed.state == JobState.FAILED and failed.finished_at is not None
+    assert failed.error == "attempt 2 of 2 failed: provider timed out"
+    assert jobs.claim(worker="w1") is None
+    assert [k for k, _, _ in _history(repos, a, job.id)] == [
+        "state",
+        "claimed",
+        "retry",
+        "claimed",
+        "state",
+    ]
+
+
+def test_a_retry_delay_and_no_retry(backend: Backend, repos: Repositories, a: uuid.UUID) -> None:
+    jobs = repos.jobs
+    job = jobs.enqueue(user_id=a, kind="render")
+    assert jobs.claim(worker="w1") is not None
+    jobs.fail(job_id=job.id, worker="w1", error="busy", retry_delay_seconds=1)
+    assert jobs.claim(worker="w1") is None  # not due yet
+    assert jobs.runnable(limit=10) == []
+
+    later = backend.after(1, lambda: jobs.claim(worker="w1"))
+
+    assert later is not None and later.attempts == 2
+    final = jobs.fail(job_id=job.id, worker="w1", error="bad brief", retry=False)
+    assert (final.state, final.error) == (JobState.FAILED, "attempt 2 of 3 failed: bad brief")
+
+
+def test_an_expired_lease_makes_the_job_claimable_again(
+    backend: Backend, repos: Repositories, a: uuid.UUID
+) -> None:
+    jobs = repos.jobs
+    job = jobs.enqueue(user_id=a, kind="render")
+    assert jobs.claim(worker="w1", lease_seconds=60) is not None
+    jobs.advance(job_id=job.id, worker="w1", state=JobState.GENERATING, checkpoint={"plan": 1})
+    assert jobs.claim(worker="w2") is None  # the lease still holds
+    assert jobs.runnable(limit=10) == []
+
+    backend.expire_lease(job.id)
+    assert jobs.runnable(limit=10) == [job.id]
+    second = jobs.claim(worker="w2")
+
+    assert second is not None
+    assert (second.id, second.lease_owner, second.attempts) == (job.id, "w2", 2)
+    assert second.state == JobState.GENERATING  # resumes where it stopped
+    assert second.checkpoints == {"planning": {"plan": 1}}
+    with pytest.raises(LeaseLost, match="w1 does not hold the lease"):
+        jobs.heartbeat(job_id=job.id, worker="w1")
+    assert jobs.heartbeat(job_id=job.id, worker="w2", progress=0.5).progress == 0.5
+
+
+def test_a_one_second_lease_runs_out_on_its_own(
+    backend: Backend, repos: Repositories, a: uuid.UUID
+) -> None:
+    job = repos.jobs.enqueue(user_id=a, kind="render")
+    assert repos.jobs.claim(worker="w1", lease_seconds=1) is not None
+
+    again = backend.after(1, lambda: repos.jobs.claim(worker="w2", lease_seconds=60))
+
+    assert again is not None and (again.id, again.attempts, again.lease_owner) == (job.id, 2, "w2")
+
+
+def test_a_lease_expiring_on_the_last_attempt_fails_the_job(
+    backend: Backend, repos: Repositories, a: uuid.UUID
+) -> None:
+    job = repos.jobs.enqueue(user_id=a, kind="render", max_attempts=1)
+    assert repos.jobs.claim(worker="w1") is not None
+    backend.expire_lease(job.id)
+
+    assert repos.jobs.claim(worker="w2") is None
+    final = repos.jobs.get(job_id=job.id)
+    assert final is not None and final.state == JobState.FAILED
+    assert final.error == "lease of w1 expired on attempt 1 of 1"
+    assert _history(repos, a, job.id)[-1] == ("state", JobState.FAILED, final.error)
+
+
+def test_cancel_stops_queued_and_running_jobs(repos: Repositories, a: uuid.UUID) -> None:
+    jobs = repos.jobs
+    running = jobs.enqueue(user_id=a, kind="render")
+    queued = jobs.enqueue(user_id=a, kind="render")
+    claimed = jobs.claim(worker="w1")
+    assert claimed is not None and claimed.id == running.id
+
+    canceled = jobs.cancel(job_id=queued.id, user_id=a)
+    stopped = jobs.cancel(job_id=running.id)  # as the service
+
+    assert canceled.state == JobState.CANCELED and canceled.finished_at is not None
+    assert jobs.cancel(job_id=queued.id, user_id=a) == canceled  # finished: returned as it is
+    assert (stopped.state, stopped.lease_owner) == (JobState.CANCELED, None)
+    with pytest.raises(LeaseLost):
+        jobs.heartbeat(job_id=running.id, worker="w1")
+    with pytest.raises(LeaseLost):
+        jobs.complete(job_id=running.id, worker="w1")
+    assert jobs.claim(worker="w1") is None
+    with pytest.raises(NotFound, match="unknown job"):
+        jobs.cancel(job_id=uuid.uuid4())
+    assert _history(repos, a, queued.id)[-1] == ("state", JobState.CANCELED, "canceled")
+
+
+def test_release_returns_the_job_without_using_an_attempt(
+    repos: Repositories, a: uuid.UUID
+) -> None:
+    jobs = repos.jobs
+    job = jobs.enqueue(user_id=a, kind="render")
+    assert jobs.claim(worker="w1") is not None
+
+    assert jobs.release(job_id=job.id, worker="w2", reason="shutdown") is False
+    assert jobs.release(job_id=job.id, worker="w1", reason="shutdown") is True
+    assert jobs.release(job_id=job.id, worker="w1", reason="shutdown") is False
+    assert jobs.release(job_id=uuid.uuid4(), worker="w1", reason="shutdown") is False
+
+    back = jobs.get(job_id=job.id)
+    assert back is not None
+    assert (back.state, back.attempts, back.lease_owner) == (JobState.QUEUED, 0, None)
+    again = jobs.claim(worker="w2")
+    assert again is not None and again.attempts == 1
+    assert _history(repos, a, job.id)[2:] == [
+        ("retry", JobState.QUEUED, "shutdown"),
+        ("claimed", JobState.PLANNING, "w2, attempt 1 of 3"),
+    ]
+
+
+def test_claim_by_id_takes_the_named_job_not_the_oldest(repos: Repositories, a: uuid.UUID) -> None:
+    older = repos.jobs.enqueue(user_id=a, kind="render")
+    named = repos.jobs.enqueue(user_id=a, kind="render")
+
+    claimed = repos.jobs.claim_by_id(job_id=named.id, worker="modal-1", lease_seconds=30)
+
+    assert claimed is not None and (claimed.id, claimed.attempts) == (named.id, 1)
+    assert repos.jobs.claim_by_id(job_id=named.id, worker="modal-2") is None
+    assert repos.jobs.claim_by_id(job_id=uuid.uuid4(), worker="modal-3") is None
+    leftover = repos.jobs.claim(worker="w")
+    assert leftover is not None and leftover.id == older.id
+
+
+def test_enqueue_wakes_a_listening_worker(repos: Repositories, a: uuid.UUID) -> None:
+    # PostgreSQL delivers the NOTIFY on commit; the fake at once: the same to a listener.
+    with repos.jobs.wakeups() as wakeups:
+        job = repos.jobs.enqueue(user_id=a, kind="render")
+        woken = wakeups.wait(timeout=5)
+        nothing = wakeups.wait(timeout=0.05)
+
+    assert (woken, nothing) == (job.id, None)
+
+
+def test_jobs_refuse_bad_arguments_and_unknown_rows(
+    repos: Repositories, a: uuid.UUID, b: uuid.UUID
+) -> None:
+    jobs = repos.jobs
+    job = jobs.enqueue(user_id=a, kind="render")
+    assert jobs.claim(worker="w1") is not None
+    stranger = uuid.uuid4()
+    others = repos.projects.create(user_id=b, name="B", brief={}, script_options=[])
+
+    with pytest.raises(UnknownUser, match=str(stranger)):
+        jobs.enqueue(user_id=stranger, kind="render")
+    with pytest.raises(StoreInputError, match="unknown project"):
+        jobs.enqueue(user_id=a, kind="render", project_id=others.id)
+    with pytest.raises(StoreInputError, match="max_attempts"):
+        jobs.enqueue(user_id=a, kind="render", max_attempts=0)
+    with pytest.raises(StoreInputError, match="working state"):
+        jobs.advance(job_id=job.id, worker="w1", state=JobState.DELIVERED)
+    with pytest.raises(StoreInputError, match="delivered or awaiting_review"):
+        jobs.complete(job_id=job.id, worker="w1", state=JobState.FAILED)
+    with pytest.raises(StoreInputError, match="progress"):
+        jobs.heartbeat(job_id=job.id, worker="w1", progress=1.5)
+    with pytest.raises(StoreInputError, match="lease"):
+        jobs.claim(worker="w1", lease_seconds=0)
+    with pytest.raises(StoreInputError, match="a failure needs a reason"):
+        jobs.fail(job_id=job.id, worker="w1", error="")
+    with pytest.raises(NotFound, match="unknown job"):
+        jobs.heartbeat(job_id=uuid.uuid4(), worker="w1")
+    current = jobs.get(job_id=job.id)
+    assert current is not None and current.state == JobState.PLANNING
+
+
+def test_a_tenants_jobs_page_newest_first(repos: Repositories, a: uuid.UUID, b: uuid.UUID) -> None:
+    made = [repos.jobs.enqueue(user_id=a, kind="render") for _ in range(3)]
+
+    first = repos.jobs.page(user_id=a, before=None, limit=2)
+    rest = repos.jobs.page(user_id=a, before=(first[-1].created_at, first[-1].id), limit=2)
+
+    assert [j.id for j in first + rest] == [j.id for j in reversed(made)]
+    assert repos.jobs.page(user_id=b, before=None, limit=10) == []
+
+
+def test_events_written_in_a_callers_transaction(
+    backend: Backend, repos: Repositories, a: uuid.UUID
+) -> None:
+    job = repos.jobs.enqueue(user_id=a, kind="render")
+    # The fake writes at once; PostgreSQL commits when the block ends (nothing fails here).
+    with backend.transaction() as conn:
+        repos.jobs.append_event(conn, job_id=job.id, user_id=a, state=JobState.QUEUED, kind="log")
+        event_id = repos.jobs.log_callback(conn, job_id=job.id, message="fal callback for t-1")
+        missing = repos.jobs.log_callback(conn, job_id=uuid.uuid4(), message="nobody")
+
+    events = repos.jobs.events(user_id=a, job_id=job.id)
+    assert missing is None and events[-1].id == event_id
+    assert [(e.kind, e.message) for e in events[1:]] == [
+        ("log", None),
+        ("log", "fal callback for t-1"),
+    ]
+
+
+def test_a_render_recorded_by_the_command_line(
+    backend: Backend, repos: Repositories, a: uuid.UUID
+) -> None:
+    repos.webhooks.create_endpoint(user_id=a, url="https://example.com/h", secret=generate_secret())
+    with backend.transaction() as conn:
+        project_id = repos.projects.insert_delivered(
+            conn, user_id=a, name="Cup", brief={"p": 1}, script_options=[{"o": 1}], chosen_script=0
+        )
+        job_id = repos.jobs.insert_delivered(
+            conn, user_id=a, project_id=project_id, payload={"sku": "X"}, checkpoints={"s": {}}
+        )
+
+    project = repos.projects.get(user_id=a, project_id=project_id)
+    job = repos.jobs.get(job_id=job_id, user_id=a)
+    assert project is not None and (project.status, project.chosen_script) == ("delivered", 0)
+    assert job is not None and job.finished_at is not None
+    assert (job.state, job.kind, job.attempts, job.progress, job.checkpoints) == (
+        JobState.DELIVERED,
+        "render",
+        1,
+        1.0,
+        {"s": {}},
+    )
+    # An INSERT: no queue event and no webhook (the trigger fires on state updates).
+    assert repos.jobs.events(user_id=a, job_id=job_id) == []
+    assert repos.webhooks.deliveries(user_id=a) == []
+
+
+# --- Projects -----------------------------------------------------------------------------------
+
+
+def test_a_project_is_updated_only_from_its_current_version(
+    repos: Repositories, a: uuid.UUID
+) -> None:
+    projects = repos.projects
+    created = projects.create(
+        user_id=a, name="Cup", brief={"product": "cup"}, script_options=[{"hook": "Hi"}]
+    )
+    assert (created.status, created.chosen_script) == ("scripted", None)
+    assert created.created_at == created.updated_at
+    assert projects.get(user_id=a, project_id=created.id) == created
+    fields: dict[str, Any] = {"name": "Cup 2", "brief": {"product": "mug"}, "script_options": []}
+
+    updated = projects.update(
+        user_id=a, project_id=created.id, seen=created.updated_at, chosen_script=0, **fields
+    )
+    assert updated is not None
+    assert (updated.name, updated.brief, updated.chosen_script) == ("Cup 2", {"product": "mug"}, 0)
+    assert updated.updated_at > created.updated_at and updated.created_at == created.created_at
+    # A stale version: the repository answers None on both (the API turns it into Conflict).
+    stale = projects.update(
+        user_id=a, project_id=created.id, seen=created.updated_at, chosen_script=1, **fields
+    )
+
+    assert stale is None
+    assert projects.get(user_id=a, project_id=created.id) == updated
+    assert projects.get(user_id=a, project_id=uuid.uuid4()) is None
+    with pytest.raises(StoreInputError, match="projects"):
+        projects.create(user_id=a, name="", brief={}, script_options=[])
+
+
+# --- Isolation ----------------------------------------------------------------------------------
+
+
+def test_a_user_never_sees_or_changes_another_users_rows(
+    repos: Repositories, a: uuid.UUID, b: uuid.UUID
+) -> None:
+    _fund(repos, a, 10)
+    project = repos.projects.create(user_id=a, name="A", brief={}, script_options=[])
+    job = repos.jobs.enqueue(user_id=a, kind="render", project_id=project.id)
+    held = repos.credits.hold(user_id=a, amount=2, job_id=job.id)
+    endpoint = repos.webhooks.create_endpoint(
+        user_id=a, url="https://example.com/a", secret=generate_secret()
+    )
+    repos.jobs.cancel(job_id=job.id, user_id=a)  # writes a delivery for A's endpoint
+
+    # As PostgreSQL's row-level security answers: None, [] or NotFound, never B's view of A.
+    assert repos.jobs.get(job_id=job.id, user_id=b) is None
+    assert repos.jobs.detail(user_id=b, job_id=job.id) is None
+    assert repos.jobs.events(user_id=b, job_id=job.id) == []
+    assert repos.jobs.page(user_id=b, before=None, limit=10) == []
+    with pytest.raises(NotFound, match="unknown job"):
+        repos.jobs.cancel(job_id=job.id, user_id=b)
+    assert repos.projects.get(user_id=b, project_id=project.id) is None
+    seen = project.updated_at
+    assert (
+        repos.projects.update(
+            user_id=b,
+            project_id=project.id,
+            seen=seen,
+            name="B",
+            brief={},
+            script_options=[],
+            chosen_script=None,
+        )
+        is None
+    )
+    for change in (
+        lambda: repos.webhooks.delete_endpoint(user_id=b, endpoint_id=endpoint.id),
+        lambda: repos.webhooks.enable_endpoint(user_id=b, endpoint_id=endpoint.id),
+        lambda: repos.webhooks.rotate_secret(
+            user_id=b, endpoint_id=endpoint.id, secret=generate_secret()
+        ),
+    ):
+        with pytest.raises(NotFound, match="no endpoint"):
+            change()
+    assert repos.webhooks.endpoints(user_id=b) == []
+    assert repos.webhooks.deliveries(user_id=b) == []
+    assert repos.credits.ledger(user_id=b, before=None, limit=10) == []
+    assert repos.credits.balance(user_id=b, as_user=True) == 0
+    with pytest.raises(StoreInputError, match="unknown project"):
+        repos.jobs.enqueue(user_id=b, kind="render", project_id=project.id)
+    with pytest.raises(StoreInputError, match="unknown job"):
+        repos.credits.hold(user_id=b, amount=1, job_id=job.id)
+    # A's rows are as A left them.
+    assert repos.projects.get(user_id=a, project_id=project.id) == project
+    detail = repos.jobs.detail(user_id=a, job_id=job.id)
+    assert detail is not None and detail.hold == held and detail.job.state == JobState.CANCELED
+    assert [e.id for e in repos.webhooks.endpoints(user_id=a)] == [endpoint.id]
+    assert len(repos.webhooks.deliveries(user_id=a)) == 1
+
+
+# --- Webhooks -----------------------------------------------------------------------------------
+
+
+def test_webhook_endpoints_are_created_listed_and_deleted(
+    repos: Repositories, a: uuid.UUID
+) -> None:
+    hooks = repos.webhooks
+    first = hooks.create_endpoint(
+        user_id=a, url="https://example.com/a", secret=generate_secret(), events=["job.delivered"]
+    )
+    second = hooks.create_endpoint(user_id=a, url="https://example.com/b", secret=generate_secret())
+
+    assert (first.enabled, first.events, first.failed_deliveries_in_row) == (
+        True,
+        ["job.delivered"],
+        0,
+    )
+    assert (second.events, second.disabled_reason) == ([], None)
+    assert hooks.endpoints(user_id=a) == [first, second]
+    hooks.delete_endpoint(user_id=a, endpoint_id=first.id)
+    assert hooks.endpoints(user_id=a) == [second]
+    with pytest.raises(NotFound, match="no endpoint"):
+        hooks.delete_endpoint(user_id=a, endpoint_id=first.id)
+    with pytest.raises(StoreInputError, match="webhook_endpoints"):
+        hooks.create_endpoint(user_id=a, url="ftp://example.com", secret=generate_secret())
+    with pytest.raises(StoreInputError, match="webhook_endpoints"):
+        hooks.create_endpoint(user_id=a, url="https://example.com", secret="short")
+
+
+def test_a_finished_job_writes_one_delivery_per_subscribed_enabled_endpoint(
+    backend: Backend, repos: Repositories, a: uuid.UUID, b: uuid.UUID
+) -> None:
+    hooks, jobs = repos.webhooks, repos.jobs
+    every = hooks.create_endpoint(user_id=a, url="https://example.com/1", secret=generate_secret())
+    delivered_only = hooks.create_endpoint(
+        user_id=a, url="https://example.com/2", secret=generate_secret(), events=["job.delivered"]
+    )
+    failed_only = hooks.create_endpoint(
+        user_id=a, url="https://example.com/3", secret=generate_secret(), events=["job.failed"]
+    )
+    hooks.create_endpoint(user_id=b, url="https://example.com/b", secret=generate_secret())
+    job = jobs.enqueue(user_id=a, kind="render")
+    assert jobs.claim(worker="w1") is not None
+    done = jobs.complete(job_id=job.id, worker="w1")
+
+    found = hooks.deliveries(user_id=a)
+    webhook_id = f"msg_job_{job.id.hex}_delivered"
+    assert sorted(d.endpoint_id for d in found) == sorted([every.id, delivered_only.id])
+    assert {(d.webhook_id, d.event_type, d.status, d.attempts) for d in found} == {
+        (webhook_id, "job.delivered", DeliveryStatus.PENDING, 0)
+    }
+    payload = found[0].payload
+    assert datetime.fromisoformat(payload.pop("finished_at")) == done.finished_at
+    assert payload == {
+        "job_id": str(job.id),
+        "project_id": None,
+        "state": "delivered",
+        "error": None,
+        "attempts": 1,
+    }
+    assert hooks.deliveries(user_id=b) == []
+    # The same event again (a retried step) adds nothing.
+    with backend.transaction() as conn:
+        again = hooks.enqueue(
+            conn, user_id=a, event_type="job.delivered", payload={}, webhook_id=webhook_id
+        )
+    assert again == []
+
+    review = jobs.enqueue(user_id=a, kind="render")
+    assert jobs.claim(worker="w1") is not None
+    jobs.complete(job_id=review.id, worker="w1", state=JobState.AWAITING_REVIEW)  # not final
+    assert len(hooks.deliveries(user_id=a)) == 2
+    jobs.cancel(job_id=review.id)
+    broken = jobs.enqueue(user_id=a, kind="render")
+    assert jobs.claim(worker="w1") is not None
+    jobs.fail(job_id=broken.id, worker="w1", error="boom", retry=False)
+    written = {(d.endpoint_id, d.webhook_id) for d in hooks.deliveries(user_id=a)}
+    assert written - {(d.endpoint_id, d.webhook_id) for d in found} == {
+        (every.id, f"msg_job_{review.id.hex}_canceled"),
+        (every.id, f"msg_job_{broken.id.hex}_failed"),
+        (failed_only.id, f"msg_job_{broken.id.hex}_failed"),
+    }
+
+
+def test_a_delivery_is_claimed_retried_and_delivered_once(
+    backend: Backend, repos: Repositories, a: uuid.UUID
+) -> None:
+    hooks = repos.webhooks
+    secret = generate_secret()
+    endpoint = hooks.create_endpoint(user_id=a, url="https://example.com/h", secret=secret)
+    with backend.transaction() as conn:
+        [delivery] = hooks.enqueue(conn, user_id=a, event_type="project.updated", payload={"n": 1})
+    now = backend.now() + timedelta(seconds=1)
+
+    claimed = hooks.claim(worker="d1", now=now, lease_seconds=30)
+    assert claimed is not None and claimed.id == delivery.id
+    assert (claimed.attempts, claimed.url, claimed.signing_secrets) == (1, endpoint.url, [secret])
+    assert hooks.claim(worker="d2", now=now) is None  # leased
+    retry_at = now + timedelta(seconds=5)
+    retried = hooks.record_attempt(
+        delivery_id=delivery.id,
+        worker="d1",
+        now=now,
+        status_code=500,
+        error="server error",
+        next_attempt_at=retry_at,
+    )
+    assert (retried.status, retried.last_status_code, retried.next_attempt_at) == (
+        DeliveryStatus.PENDING,
+        500,
+        retry_at,
+    )
+    with pytest.raises(LeaseLost):
+        hooks.record_attempt(
+            delivery_id=delivery.id,
+            worker="d1",
+            now=now,
+            status_code=200,
+            error=None,
+            next_attempt_at=None,
+        )
+    assert hooks.claim(worker="d2", now=now + timedelta(seconds=1)) is None  # not due yet
+    again = hooks.claim(worker="d2", now=retry_at)
+    assert again is not None and again.attempts == 2
+    done = hooks.record_attempt(
+        delivery_id=delivery.id,
+        worker="d2",
+        now=retry_at,
+        status_code=204,
+        error=None,
+        next_attempt_at=None,
+    )
+
+    assert (done.status, done.delivered_at, done.last_error) == (
+        DeliveryStatus.DELIVERED,
+        retry_at,
+        None,
+    )
+    assert done.webhook_id == delivery.webhook_id  # stable across attempts
+    assert hooks.claim(worker="d3", now=retry_at + timedelta(hours=1)) is None
+    with pytest.raises(NotFound, match="unknown webhook delivery"):
+        hooks.record_attempt(
+            delivery_id=uuid.uuid4(),
+            worker="d2",
+            now=now,
+            status_code=200,
+            error=None,
+            next_attempt_at=None,
+        )
+
+
+def test_a_410_disables_the_endpoint_and_kills_its_pending_deliveries(
+    backend: Backend, repos: Repositories, a: uuid.UUID
+) -> None:
+    hooks = repos.webhooks
+    endpoint = hooks.create_endpoint(
+        user_id=a, url="https://example.com/h", secret=generate_secret()
+    )
+    with backend.transaction() as conn:
+        for n in range(2):
+            hooks.enqueue(conn, user_id=a, event_type="project.updated", payload={"n": n})
+    now = backend.now() + timedelta(seconds=1)
+    claimed = hooks.claim(worker="d1", now=now)
+    assert claimed is not None
+
+    gone = hooks.record_attempt(
+        delivery_id=claimed.id,
+        worker="d1",
+        now=now,
+        status_code=410,
+        error="gone",
+        next_attempt_at=None,
+    )
+
+    assert gone.status == DeliveryStatus.FAILED
+    [disabled] = hooks.endpoints(user_id=a)
+    assert (disabled.enabled, disabled.disabled_reason) == (False, "the endpoint answered 410 Gone")
+    assert sorted(d.status for d in hooks.deliveries(user_id=a)) == ["dead", "failed"]
+    job = repos.jobs.enqueue(user_id=a, kind="render")
+    repos.jobs.cancel(job_id=job.id)  # a disabled endpoint is sent nothing new
+    assert len(hooks.deliveries(user_id=a)) == 2
+    enabled = hooks.enable_endpoint(user_id=a, endpoint_id=endpoint.id)
+    assert (enabled.enabled, enabled.disabled_reason, enabled.disabled_at) == (True, None, None)
+    assert hooks.claim(worker="d1", now=now + timedelta(hours=1)) is None  # dead stays dead
+
+
+def test_a_rotated_secret_signs_alongside_the_new_one(
+    backend: Backend, repos: Repositories, a: uuid.UUID
+) -> None:
+    hooks = repos.webhooks
+    old, new = generate_secret(), generate_secret()
+    endpoint = hooks.create_endpoint(user_id=a, url="https://example.com/h", secret=old)
+    rotated = hooks.rotate_secret(
+        user_id=a, endpoint_id=endpoint.id, secret=new, grace_seconds=3600
+    )
+    assert rotated.secret.get_secret_value() == new
+    assert rotated.previous_secret_expires_at is not None
+    with backend.transaction() as conn:
+        hooks.enqueue(conn, user_id=a, event_type="project.updated", payload={})
+
+    claimed = hooks.claim(worker="d1", now=backend.now() + timedelta(seconds=1))
+
+    assert claimed is not None and claimed.signing_secrets == [new, old]
+
+
+# --- Idempotency keys ---------------------------------------------------------------------------
+
+KEEP: dict[str, int] = {"lock_seconds": 60, "retention_seconds": 86400}
+
+
+def test_an_idempotency_key_is_claimed_once_and_replays_its_response(
+    repos: Repositories, a: uuid.UUID, b: uuid.UUID
+) -> None:
+    keys = repos.idempotency
+    assert keys.claim(user_id=a, key="k1", request_hash="h1", **KEEP) == KeyClaim(claimed=True)
+    running = IdempotencyRecord(
+        request_hash="h1", state="running", response_status=None, response_body=None
+    )
+    assert keys.claim(user_id=a, key="k1", request_hash="h1", **KEEP) == KeyClaim(
+        claimed=False, record=running
+    )
+    assert keys.claim(user_id=a, key="k1", request_hash="h2", **KEEP).record == running
+
+    keys.complete(user_id=a, key="k1", status=201, body={"job": "x"})
+    keys.release(user_id=a, key="k1")  # a finished key is not released
+
+    replay = keys.claim(user_id=a, key="k1", request_hash="h1", **KEEP)
+    assert replay == KeyClaim(
+        claimed=False,
+        record=IdempotencyRecord(
+            request_hash="h1", state="done", response_status=201, response_body={"job": "x"}
+        ),
+    )
+    assert keys.claim(user_id=b, key="k1", request_hash="h1", **KEEP).claimed  # scoped by user
+    assert keys.claim(user_id=a, key="k2", request_hash="h", **KEEP).claimed
+    keys.release(user_id=a, key="k2")
+    assert keys.claim(user_id=a, key="k2", request_hash="h", **KEEP).claimed
+    keys.complete(user_id=a, key="missing", status=200, body={})  # nothing to complete
+    assert keys.claim(user_id=a, key="missing", request_hash="h", **KEEP).claimed
+
+
+def test_a_dead_requests_key_is_taken_over_by_the_same_request_only(
+    backend: Backend, repos: Repositories, a: uuid.UUID
+) -> None:
+    keys = repos.idempotency
+    short = {"lock_seconds": 1, "retention_seconds": 86400}
+    assert keys.claim(user_id=a, key="k", request_hash="h", **short).claimed
+    assert not keys.claim(user_id=a, key="k", request_hash="h", **short).claimed
+
+    def take_over() -> str | None:
+        for request_hash in ("other", "h"):
+            if keys.claim(user_id=a, key="k", request_hash=request_hash, **short).claimed:
+                return request_hash
+        return None
+
+    assert backend.after(1, take_over) == "h"
+
+
+def test_keys_past_the_retention_are_cleaned_up(
+    repos: Repositories, a: uuid.UUID, b: uuid.UUID
+) -> None:
+    keys = repos.idempotency
+    assert keys.claim(user_id=a, key="k", request_hash="h", **KEEP).claimed
+    keys.complete(user_id=a, key="k", status=200, body=[1])
+    assert keys.claim(user_id=b, key="k", request_hash="h", **KEEP).claimed
+
+    assert keys.cleanup(retention_seconds=3600) == 0
+    assert keys.cleanup(retention_seconds=0) == 2
+    assert keys.claim(user_id=a, key="k", request_hash="other", **KEEP).claimed
+
+
+# --- Outputs, creatives and costs ---------------------------------------------------------------
+
+
+def _output(fmt: str, creative_id: str) -> OutputEntry:
+    width, height = (int(n) * 120 for n in fmt.split("x"))
+    creative = CreativeAttributes(
+        creative_id=creative_id,
+        sku="SKU-1",
+        product="Cup",
+        template="product_showcase",
+        duration_s=8.0,
+        duration_bucket="<15s",
+        palette_colour="sage",
+        voice="on",
+        caption_style="bold",
+        hook="Hi",
+        format=fmt,
+        script_option=1,
+        ad_name=f"SKU-1_{creative_id}",
+        landing_url=f"https://example.com/?utm_content={creative_id}",
+    )
+    return OutputEntry(
+        format=fmt,
+        path=f"ad_{fmt}.mp4",
+        poster=f"ad_{fmt}.jpg",
+        width=width,
+        height=height,
+        duration=8.0,
+        size_bytes=1000,
+        loudness_lufs=-14.0,
+        true_peak_dbtp=-1.5,
+        qc=QCReport(format=fmt, checks=()),
+        timeline_hash="t",
+        creative=creative,
+    )
+
+
+def test_outputs_are_recorded_once_per_format(
+    repos: Repositories, a: uuid.UUID, tmp_path: Path
+) -> None:
+    project = repos.projects.create(user_id=a, name="Cup", brief={}, script_options=[])
+    job = repos.jobs.enqueue(user_id=a, kind="render", project_id=project.id)
+    outputs = [_output("9x16", "rf-aaaa916"), _output("1x1", "rf-aaaa11")]
+    record: dict[str, Any] = {
+        "user_id": a,
+        "job_id": job.id,
+        "project_id": project.id,
+        "out_dir": tmp_path,
+        "preview": False,
+    }
+
+    first = repos.jobs.record_outputs(outputs=outputs, **record)
+    again = repos.jobs.record_outputs(outputs=outputs, **record)  # a resumed job
+
+    assert len(first) == 2 and again == ()
+    renders = repos.jobs.renders(job_id=job.id)
+    assert [(r.format, r.path, r.width) for r in renders] == [
+        ("1x1", str(tmp_path / "ad_1x1.mp4"), 120),
+        ("9x16", str(tmp_path / "ad_9x16.mp4"), 1080),
+    ]
+    detail = repos.jobs.detail(user_id=a, job_id=job.id)
+    assert detail is not None and detail.renders == renders
+    with pytest.raises(StoreInputError, match="one output per format"):
+        repos.jobs.record_outputs(outputs=[outputs[0], outputs[0]], **record)
+    creatives = repos.analytics.creatives(user_id=a)
+    assert sorted((c.creative_id, c.job_id, c.project_id) for c in creatives) == [
+        ("rf-aaaa11", job.id, project.id),
+        ("rf-aaaa916", job.id, project.id),
+    ]
+    repos.jobs.unpublish(job_id=job.id)  # a queued job keeps its outputs
+    assert repos.jobs.renders(job_id=job.id) == renders
+    repos.jobs.cancel(job_id=job.id)
+    repos.jobs.unpublish(job_id=job.id)
+    assert repos.jobs.renders(job_id=job.id) == []
+
+
+def test_an_asset_costs_what_its_job_settled(
+    repos: Repositories, a: uuid.UUID, tmp_path: Path
+) -> None:
+    _fund(repos, a, 20)
+    job = repos.jobs.enqueue(user_id=a, kind="render")
+    outputs = [_output("9x16", "rf-bbbb916"), _output("1x1", "rf-bbbb11")]
+    repos.jobs.record_outputs(
+        user_id=a, job_id=job.id, project_id=None, outputs=outputs, out_dir=tmp_path, preview=False
+    )
+    held = repos.credits.hold(user_id=a, amount=10, job_id=job.id)
+    repos.credits.settle(hold_id=held.id, actual=4)
+
+    costs = repos.analytics.asset_costs(user_id=a)
+
+    assert [(c.creative_id, c.job_credits, c.duration_s, c.job_durations) for c in costs] == [
+        ("rf-bbbb11", 4, 8.0, (8.0, 8.0)),
+        ("rf-bbbb916", 4, 8.0, (8.0, 8.0)),
+    ]
+
+
+# --- Provider events ----------------------------------------------------------------------------
+
+
+def test_a_provider_event_is_recorded_and_handled_once(repos: Repositories, a: uuid.UUID) -> None:
+    providers = repos.providers
+    job = repos.jobs.enqueue(user_id=a, kind="render")
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    task: dict[str, Any] = {"provider": "fal", "subject": "task-1", "job_id": job.id}
+
+    assert providers.record(event_id="e1", payload={"s": "running"}, occurred_at=t0, **task)
+    assert not providers.record(event_id="e1", payload={"s": "other"}, occurred_at=t0, **task)
+    later = t0 + timedelta(minutes=1)
+    assert providers.record(event_id="e2", payload={"s": "done"}, occurred_at=later, **task)
+
+    newer: dict[str, Any] = {"provider": "fal", "subject": "task-1"}
+    assert providers.newer_exists(event_id="e1", occurred_at=t0, **newer) is True
+    assert providers.newer_exists(event_id="e2", occurred_at=later, **newer) is False
+    assert providers.mark_processed(provider="fal", event_id="e1") is True
+    assert providers.mark_processed(provider="fal", event_id="e1") is False
+    assert providers.mark_processed(provider="fal", event_id="nope") is False
+    callbacks = providers.task_callbacks(provider="fal", subject="task-1", job_id=job.id)
+    assert callbacks == [{"s": "running"}, {"s": "done"}]
+    assert providers.task_callbacks(provider="fal", subject="task-1", job_id=uuid.uuid4()) == []
+
+
+# --- Performance imports ------------------------------------------------------------------------
+
+
+def _performance(creative_id: str, **changes: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "source": "meta_csv",
+        "creative_id": creative_id,
+        "ad_name": f"Ad {creative_id}",
+        "period_start": date(2026, 1, 1),
+        "period_end": date(2026, 1, 7),
+        "placement": "",
+        "ad_key": "",
+        "currency": "USD",
+        "impressions": 100,
+        "clicks": 3,
+        "spend": Decimal("1.50"),
+        "purchases": 0,
+        "revenue": Decimal(0),
+        "video_3s_plays": None,
+        "thruplays": None,
+    }
+    return {**row, **changes}
+
+
+def _import_then(repos: Repositories, user: uuid.UUID, failure: Exception | None) -> None:
+    """An import that writes a new row and then fails, or (no ``failure``) ends without
+    recording itself."""
+    later = _performance("rf-cccc916", period_start=date(2026, 2, 1), period_end=date(2026, 2, 7))
+    with repos.analytics.importing(user_id=user) as session:
+        assert session.upsert(later, import_id=uuid.uuid4()) == "inserted"
+        if failure is not None:
+            raise failure
+
+
+def test_a_performance_import_writes_all_its_rows_or_none(
+    repos: Repositories, a: uuid.UUID, b: uuid.UUID
+) -> None:
+    creative = _output("9x16", "rf-cccc916").creative
+    assert creative is not None
+    repos.analytics.record_creatives(user_id=a, job_id=None, project_id=None, creatives=[creative])
+    import_id = uuid.uuid4()
+    summary = {
+        "source": "meta_csv",
+        "file_name": "r.csv",
+        "file_hash": "a" * 64,
+        "rows_read": 1,
+        "imported": 1,
+        "updated": 0,
+        "unchanged": 0,
+        "unmatched": 0,
+        "unmatched_rows": [],
+    }
+    row = _performance("rf-cccc916")
+
+    with repos.analytics.importing(user_id=a) as session:
+        assert session.known_creatives(["rf-cccc916", "rf-dddd916"]) == {"rf-cccc916"}
+        assert session.upsert(row, import_id=import_id) == "inserted"
+        assert session.upsert(row, import_id=import_id) == "unchanged"
+        assert session.upsert({**row, "clicks": 5}, import_id=import_id) == "updated"
+        periods = session.stored_periods(
+            ids=["rf-cccc916"], sources=["meta_csv"], since=date(2026, 1, 5), until=date(2026, 2, 1)
+        )
+        assert [(p["creative_id"], p["period_end"]) for p in periods] == [
+            ("rf-cccc916", date(2026, 1, 7))
+        ]
+        session.record(import_id=import_id, summary=summary)
+
+    with pytest.raises(RuntimeError, match="halfway"):
+        _import_then(repos, a, RuntimeError("the import fails halfway"))
+    # Rows naming an import that is never recorded: the deferred foreign key refuses the commit.
+    with pytest.raises(StoreInputError, match="ad_performance"):
+        _import_then(repos, a, None)
+
+    [stored] = repos.analytics.performance(user_id=a)
+    assert (stored["clicks"], stored["spend"], stored["period_start"]) == (
+        5,
+        Decimal("1.50"),
+        date(2026, 1, 1),
+    )
+    assert repos.analytics.performance(user_id=b) == []
+    creatives, rows = repos.analytics.dataset(user_id=a)
+    assert [c.creative_id for c in creatives] == ["rf-cccc916"] and rows == [stored]
+
+
+def test_ensure_local_makes_a_user_once(repos: Repositories) -> None:
+    user = uuid.uuid4()
+    repos.users.ensure_local(user_id=user, email="dev@example.com")
+    repos.users.ensure_local(user_id=user, email="dev@example.com")
+
+    assert repos.jobs.enqueue(user_id=user, kind="render").user_id == user
