@@ -1,5 +1,6 @@
 """Creative identity: a stable id for every rendered output, its tagged landing URL, its ad name
-and the attributes the reports compare, all derived from the render's manifest.
+and the attributes the reports compare (``pipeline.render.creatives`` fills them in from a
+render's manifest).
 
 - ``creative_id``: ``rf-`` and 12 hex digits of SHA-256 over (brief hash, script hash, format),
   so rendering the same inputs again (a retry, a preview then the final) gives the same id, and
@@ -20,13 +21,10 @@ import hashlib
 import re
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field
-
-if TYPE_CHECKING:  # the manifest holds creatives; these functions only read it
-    from pipeline.manifest import Manifest, OutputEntry
 
 __all__ = [
     "CREATIVE_ID",
@@ -35,12 +33,10 @@ __all__ = [
     "CreativeAttributes",
     "ad_name",
     "campaign_slug",
-    "creative_for",
     "creative_id",
     "creative_ids_in",
     "duration_bucket",
     "landing_url",
-    "with_creatives",
 ]
 
 # Where each format is usually placed first. A 9:16 ad also runs on TikTok and YouTube Shorts:
@@ -52,7 +48,7 @@ UTM_MEDIUM = "paid_social"
 # How a creative id is found inside an ad name or a URL parameter: not glued to other letters
 # or digits (so "SURF-1" holds no id), in any case (some exports upper-case names).
 CREATIVE_ID = re.compile(r"(?<![A-Za-z0-9])rf-[a-z0-9]{4,64}(?![A-Za-z0-9])", re.IGNORECASE)
-_HOOK_MAX = 500
+HOOK_MAX = 500  # characters of the first line kept as the hook
 
 def duration_bucket(seconds: float) -> str:
     """The reporting bucket of an ad's length: "<15s", "15-30s" or "30s+"."""
@@ -116,58 +112,3 @@ def landing_url(url: str, *, source: str, campaign: str, content: str) -> str:
 def ad_name(*, sku: str, template: str, fmt: str, option: int, creative: str) -> str:
     """The suggested name for the ad on the platform; it ends with the creative id."""
     return f"{sku}_{template}_{fmt}_o{option}_{creative}"
-
-
-def creative_for(
-    manifest: Manifest, entry: OutputEntry, *, caption_style: str
-) -> CreativeAttributes:
-    """The creative of one output of a render."""
-    script = manifest.script
-    product = manifest.brief["product"]
-    cid = creative_id(manifest.brief_hash, manifest.script_hash, entry.format)
-    voiced = bool(manifest.voice)
-    first = script.scenes[0]
-    # What the viewer meets first: the spoken line when there is a voice, else the words on screen.
-    hook = (first.voiceover if voiced else "") or first.on_screen_text or script.hook
-    # The bucket is the length the brief asked for: the container's probed length drifts a few
-    # milliseconds past it (a 30 s ad lasts 30.021 s), which would move it across the boundary.
-    nominal = manifest.brief.get("duration")
-    length = float(nominal) if isinstance(nominal, int | float) else entry.duration
-    return CreativeAttributes(
-        creative_id=cid,
-        sku=manifest.sku,
-        product=str(product["name"]),
-        template=manifest.template,
-        duration_s=entry.duration,
-        duration_bucket=duration_bucket(length),
-        palette_colour=manifest.palette.dominant.name,
-        voice="on" if voiced else "off",
-        caption_style=caption_style,
-        hook=" ".join(hook.split())[:_HOOK_MAX],
-        format=entry.format,
-        script_option=manifest.chosen_option,
-        ad_name=ad_name(
-            sku=manifest.sku,
-            template=manifest.template,
-            fmt=entry.format,
-            option=manifest.chosen_option,
-            creative=cid,
-        ),
-        landing_url=landing_url(
-            str(product["url"]),
-            source=UTM_SOURCES.get(entry.format, "paid"),
-            campaign=campaign_slug(manifest.sku),
-            content=cid,
-        ),
-    )
-
-
-def with_creatives(manifest: Manifest, *, caption_style: str) -> Manifest:
-    """The manifest with every output's creative filled in."""
-    outputs = tuple(
-        entry.model_copy(
-            update={"creative": creative_for(manifest, entry, caption_style=caption_style)}
-        )
-        for entry in manifest.outputs
-    )
-    return manifest.model_copy(update={"outputs": outputs})

@@ -31,7 +31,6 @@ __all__ = [
     "TooLarge",
     "check_public",
     "checked_address",
-    "fetch_urls",
     "is_public_address",
     "literal_address",
     "resolve_host",
@@ -275,23 +274,3 @@ class PublicOnlyTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         self._inner.close()
-
-
-def fetch_urls(
-    urls: Sequence[str], client: httpx.Client, *, max_bytes: int = MAX_ASSET_BYTES
-) -> list[bytes]:
-    """Downloads each URL in full; a non-2xx answer (redirects included) raises HTTPStatusError,
-    a body over ``max_bytes`` raises TooLarge. Redirect-following downloads to files with a
-    deadline are :func:`pipeline.download.download`."""
-    out: list[bytes] = []
-    for url in urls:
-        with client.stream("GET", url, follow_redirects=False) as response:
-            response.raise_for_status()
-            body = bytearray()
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > max_bytes:
-                    host = httpx.URL(url).host
-                    raise TooLarge(f"the body from {host} is larger than {max_bytes} bytes")
-        out.append(bytes(body))
-    return out

@@ -360,6 +360,10 @@ class Settings(BaseModel):
     def home(self) -> Path:
         return self.store.home.expanduser()
 
+    def offline(self) -> Settings:
+        """These settings with every provider key and choice cleared: every stage offline."""
+        return self.model_copy(update={"providers": ProviderSettings()})
+
     def require_api(self) -> ApiSettings:
         """The API's settings; BadInput naming the variables when token verification is not
         configured."""

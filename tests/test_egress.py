@@ -20,7 +20,6 @@ from pipeline.egress import (
     BlockedURL,
     PublicOnlyTransport,
     check_public,
-    fetch_urls,
     is_public_address,
     literal_address,
 )
@@ -162,25 +161,6 @@ def test_transport_is_https_only_by_default_for_webhooks() -> None:
     )
     with httpx.Client(transport=transport) as client, pytest.raises(BlockedURL, match="only https"):
         client.get("http://hooks.example.com/")
-
-
-def _client(handler) -> httpx.Client:  # type: ignore[no-untyped-def]
-    transport = PublicOnlyTransport(httpx.MockTransport(handler), resolve=_resolve_to(PUBLIC))
-    return httpx.Client(transport=transport)
-
-
-def test_fetch_urls_downloads_public_https_assets() -> None:
-    with _client(lambda r: httpx.Response(200, content=r.url.path.encode())) as client:
-        assert fetch_urls(["https://cdn.example.com/a.png"], client) == [b"/a.png"]
-
-
-def test_fetch_urls_refuses_redirects_and_oversized_bodies() -> None:
-    redirect = lambda r: httpx.Response(302, headers={"location": "https://10.0.0.1/"})  # noqa: E731
-    with _client(redirect) as client, pytest.raises(httpx.HTTPStatusError):
-        fetch_urls(["https://cdn.example.com/a.png"], client)
-    big = lambda r: httpx.Response(200, content=b"x" * 100)  # noqa: E731
-    with _client(big) as client, pytest.raises(BlockedURL, match="larger"):
-        fetch_urls(["https://cdn.example.com/a.png"], client, max_bytes=10)
 
 
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "gopher://127.0.0.1:70/_x"])

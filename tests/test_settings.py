@@ -94,3 +94,20 @@ def test_a_malformed_value_names_its_variable(variable: str, value: str, problem
 def test_api_verification_needs_a_key_once_any_is_configured() -> None:
     with pytest.raises(BadInput, match="set SUPABASE_JWT_SECRET or SUPABASE_JWKS"):
         Settings.from_env({"SUPABASE_JWT_ISSUER": "https://ref.supabase.co/auth/v1"})
+
+
+def test_the_readme_documents_every_variable() -> None:
+    from pipeline.settings import (
+        PROVIDER_SECRET_PREFIX,
+        AnalyticsSettings,
+        ApiSettings,
+        ProviderSettings,
+        StorageSettings,
+        StoreSettings,
+    )
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    sections = (StoreSettings, ApiSettings, ProviderSettings, StorageSettings, AnalyticsSettings)
+    variables = {v for section in sections for v in section.variables()}
+    variables |= {"REELFORGE_MEDIA_ROOT", f"{PROVIDER_SECRET_PREFIX}<NAME>"}
+    assert sorted(v for v in variables if f"`{v}`" not in readme) == []

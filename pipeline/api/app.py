@@ -1,4 +1,5 @@
-"""The FastAPI app factory: settings and store handed in, routers mounted, errors as problem+json."""
+"""The FastAPI app factory: settings and store (or repositories) handed in, routers mounted,
+errors as problem+json."""
 
 from __future__ import annotations
 
@@ -41,15 +42,23 @@ TAGS = [
 def create_app(
     *,
     settings: Settings,
-    store: Store,
+    store: Store | None = None,
     repositories: Repositories | None = None,
     ports: PortsFactory | None = None,
     blobs: BlobStore | None = None,
 ) -> FastAPI:
     """A new app; the caller owns ``store`` and closes it. ``settings.api`` must be set (token
     verification); ``repositories`` default to the PostgreSQL ones over ``store``, ``ports`` to
-    the composition root's, ``blobs`` to the settings' blob store."""
+    the composition root's, ``blobs`` to the settings' blob store.
+
+    Without a store (``repositories`` given, e.g. in memory) ``/ready`` has no database to ask
+    and answers 200, and provider callbacks, which run in one database transaction, answer 503.
+    """
     api = settings.require_api()
+    if repositories is None:
+        if store is None:
+            raise TypeError("create_app needs a store, or the repositories to use without one")
+        repositories = Repositories.postgres(store)
     app = FastAPI(
         title="reelforge",
         summary="Product video ads from a brief, over HTTPS.",
@@ -58,7 +67,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.store = store
-    app.state.repositories = repositories or Repositories.postgres(store)
+    app.state.repositories = repositories
     app.state.ports = ports or ports_factory(settings)
     if blobs is not None:
         app.state.blobs = blobs

@@ -12,10 +12,18 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pipeline.api.auth import InvalidToken, TokenVerifier
 from pipeline.settings import Settings
 from pipeline.storage import BlobStore
-from pipeline.store import Repositories, Store
+from pipeline.store import Repositories, Store, StoreUnavailable
 from pipeline.wiring import PortsFactory, blob_store
 
-__all__ = ["BlobsDep", "CurrentUser", "PortsDep", "ReposDep", "SettingsDep", "StoreDep"]
+__all__ = [
+    "BlobsDep",
+    "CurrentUser",
+    "OptionalStoreDep",
+    "PortsDep",
+    "ReposDep",
+    "SettingsDep",
+    "StoreDep",
+]
 
 # auto_error=False: a missing token is ours to report, as a 401 problem.
 _bearer = HTTPBearer(auto_error=False, description="a Supabase access token (JWT)")
@@ -27,7 +35,16 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_store(request: Request) -> Store:
-    store: Store = request.app.state.store
+    """The app's database; StoreUnavailable (503) for an app built on repositories alone."""
+    store: Store | None = request.app.state.store
+    if store is None:
+        raise StoreUnavailable("this app has no database, only the repositories it was given")
+    return store
+
+
+def get_optional_store(request: Request) -> Store | None:
+    """The app's database, or None for an app built on repositories alone (in memory)."""
+    store: Store | None = request.app.state.store
     return store
 
 
@@ -65,6 +82,7 @@ def current_user(
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
+OptionalStoreDep = Annotated[Store | None, Depends(get_optional_store)]
 ReposDep = Annotated[Repositories, Depends(get_repositories)]
 PortsDep = Annotated[PortsFactory, Depends(get_ports)]
 BlobsDep = Annotated[BlobStore, Depends(get_blobs)]

@@ -236,8 +236,9 @@ def demo_command(
             BadInput("demo", f"bundled example not found at {brief}; run from a source checkout")
         )
     try:
-        # The demo is offline whatever keys are set: it needs no settings.
-        result = _run(RenderRequest(brief=load_brief(brief), preview=preview), out, Ports())
+        offline = load_settings().offline()  # the demo never calls a paid provider
+        loaded = load_brief(brief)
+        result = _run(RenderRequest(brief=loaded, preview=preview), out, _ports(loaded, offline))
     except ReelforgeError as exc:
         raise fail(exc) from None
     _summary(result)

@@ -27,7 +27,6 @@ from pipeline.providers.connections import Sleep
 from pipeline.providers.fal_queue import FAL_QUEUE_URL, FalQueue, app_id, fal_key
 from pipeline.providers.http import RetryPolicy
 from pipeline.providers.runtime import ProviderRuntime
-from pipeline.providers.sync import run_sync
 from pipeline.providers.tasks import TaskStatus
 from pipeline.settings import ProviderSettings
 from pipeline.visuals.port import GeneratedImage
@@ -53,11 +52,8 @@ def flux_size(width: int, height: int, *, max_pixels: int = _MAX_PIXELS) -> tupl
 
 
 class FalImages:
-    """FLUX on fal as an ImageGenerator (and a TaskProvider);
-    :class:`~pipeline.providers.fal.FluxStills` makes scenes from it.
-
-    ``runtime`` serves the synchronous :meth:`generate_image`; without one, the cache lives in
-    the ``workdir`` of the call.
+    """FLUX on fal: :meth:`image` makes a cached image of a given size (and it is a
+    TaskProvider); :class:`~pipeline.providers.fal.FluxStills` makes scenes from it.
     """
 
     name = "fal"
@@ -70,7 +66,6 @@ class FalImages:
         steps: int | None = None,
         safety_checker: bool = True,
         output_format: str = "png",
-        runtime: ProviderRuntime | None = None,
         base_url: str = FAL_QUEUE_URL,
         client: httpx.AsyncClient | None = None,
         policy: RetryPolicy | None = None,
@@ -84,7 +79,6 @@ class FalImages:
         self.steps = steps or _STEPS.get(model)
         self.safety_checker = safety_checker
         self.output_format = output_format
-        self.runtime = runtime
         self.queue = FalQueue(
             api_key, base_url=base_url, client=client, policy=policy, breaker=breaker, sleep=sleep
         )
@@ -99,8 +93,6 @@ class FalImages:
         **options: Any,
     ) -> FalImages:
         chosen = model or settings.image_model or DEFAULT_IMAGE_MODEL
-        if "runtime" not in options and settings.cache_dir is not None:
-            options["runtime"] = ProviderRuntime.local(settings.cache_dir)
         return cls(fal_key(settings), model=chosen, client=client, **options)
 
     async def status(self, task_id: str) -> TaskStatus:
@@ -158,28 +150,6 @@ class FalImages:
             )  # fmt: skip
         runtime.meter.record(self.name, self.model, 1, what=what, task_id=status.task_id)
         return _generated(asset.path)
-
-    def generate_image(
-        self,
-        prompt: str,
-        *,
-        width: int,
-        height: int,
-        workdir: Path,
-        seed: int | None = None,
-        reference: Path | None = None,
-    ) -> GeneratedImage:
-        """The ImageGenerator port: FLUX's nearest size to ``width`` x ``height``."""
-        if reference is not None:
-            raise BadInput(
-                "reference", f"fal {self.model} makes images from text only; it takes no reference"
-            )
-        runtime = self.runtime or ProviderRuntime.local(workdir / "provider-cache")
-        return run_sync(
-            self.image(
-                prompt, size=flux_size(width, height), workdir=workdir, runtime=runtime, seed=seed
-            )
-        )
 
 
 def _generated(path: Path) -> GeneratedImage:

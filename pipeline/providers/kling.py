@@ -25,10 +25,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from PIL import Image
 
 from pipeline.errors import BadInput
 from pipeline.providers.breaker import CircuitBreaker
-from pipeline.providers.cache import cache_key
+from pipeline.providers.cache import CachedAsset, cache_key
 from pipeline.providers.connections import Connections, Sleep
 from pipeline.providers.errors import ProviderError, ProviderRejected
 from pipeline.providers.fetch import fetch_result
@@ -77,6 +78,19 @@ class _Task:
 
     def from_callback(self, payload: Mapping[str, Any]) -> TaskStatus | None:
         return self.adapter.from_callback(payload)
+
+
+@dataclass(frozen=True)
+class _Question:
+    """One scene's request to Kling: its endpoint kind, model, prompt and parameters, the cache
+    key they make, and the photo it starts from (None: text to video)."""
+
+    kind: str
+    model: str
+    prompt: str
+    params: dict[str, Any]
+    key: str
+    photo: Path | Image.Image | None
 
 
 class KlingClips:
@@ -196,6 +210,64 @@ class KlingClips:
 
     # -- the scene source ----------------------------------------------------------------------
 
+    def _question(self, request: ClipRequest, ctx: ClipContext, attempt: int) -> _Question:
+        """What this scene asks Kling, and the cache key of the answer."""
+        photo = photo_input(request, ctx)
+        kind = "text2video" if photo is None else "image2video"
+        model = self.text_model if photo is None else self.model
+        prompt = request.prompt[:_MAX_PROMPT]
+        params: dict[str, Any] = {
+            "kind": kind, "aspect_ratio": provider_aspect(request.spec.format),
+            "duration": provider_duration(request.duration), "mode": self.mode,
+            "cfg_scale": self.cfg_scale, "negative_prompt": self.negative_prompt,
+            "attempt": attempt,
+        }  # fmt: skip
+        # No seed in the key: Kling's API takes none, so the same question gets the same answer
+        # whatever the brief's seed (which changes with any edit of the brief).
+        key = cache_key(
+            self.name, model, prompt=prompt, params=params,
+            inputs=[] if photo is None else [photo_key_input(photo)],
+        )  # fmt: skip
+        return _Question(kind, model, prompt, params, key, photo)
+
+    async def _submit(self, q: _Question, runtime: ProviderRuntime) -> str:
+        """Submits the task (the photo as raw base64, no data: prefix, as documented)."""
+        body: dict[str, Any] = {
+            "model_name": q.model, "prompt": q.prompt, "negative_prompt": self.negative_prompt,
+            "mode": self.mode, "duration": str(q.params["duration"]),
+            "external_task_id": f"reelforge-{q.key[:24]}-{secrets.token_hex(4)}",
+        }  # fmt: skip
+        aspect = str(q.params["aspect_ratio"])
+        if q.photo is None:
+            body["aspect_ratio"] = aspect
+        else:
+            body["image"] = _b64(await asyncio.to_thread(reference_jpeg, q.photo, aspect))
+        if self.cfg_scale is not None:
+            body["cfg_scale"] = self.cfg_scale
+        if callback := runtime.callback_url(self.name):
+            body["callback_url"] = callback
+        return await self.submit(q.kind, body)
+
+    async def _generate(
+        self, q: _Question, *, workdir: Path, runtime: ProviderRuntime
+    ) -> tuple[CachedAsset, TaskStatus]:
+        """The task run to its end (resumed from the journal if an earlier attempt submitted
+        it), its video downloaded into the cache."""
+        status = await run_task(
+            _Task(self, q.kind), q.key, lambda: self._submit(q, runtime),
+            journal=runtime.journal, inbox=runtime.inbox, poll_interval=runtime.poll_interval,
+            deadline=runtime.task_deadline, sleep=self._sleep,
+        )  # fmt: skip
+        assert status.result_url is not None  # task_status guarantees it on success
+        workdir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=workdir, prefix=".kling-") as tmp:
+            video = await fetch_result(
+                self._connections.get(), status.result_url, Path(tmp) / "clip.mp4"
+            )
+            meta = {"task_id": status.task_id, "prompt": q.prompt, **q.params}
+            asset = runtime.cache.put(q.key, video, provider=self.name, model=q.model, meta=meta)
+        return asset, status
+
     async def make(
         self,
         request: ClipRequest,
@@ -206,86 +278,19 @@ class KlingClips:
         attempt: int = 0,
     ) -> VideoClip:
         """The scene's clip: from the cache, or generated, downloaded and cached."""
-        aspect = provider_aspect(request.spec.format)
-        seconds = provider_duration(request.duration)
-        photo = photo_input(request, ctx)
-        kind = "text2video" if photo is None else "image2video"
-        model = self.text_model if photo is None else self.model
-        prompt = request.prompt[:_MAX_PROMPT]
-        params: dict[str, Any] = {
-            "kind": kind,
-            "aspect_ratio": aspect,
-            "duration": seconds,
-            "mode": self.mode,
-            "cfg_scale": self.cfg_scale,
-            "negative_prompt": self.negative_prompt,
-            "attempt": attempt,
-        }
-        # No seed in the key: Kling's API takes none, so the same question gets the same answer
-        # whatever the brief's seed (which changes with any edit of the brief).
-        key = cache_key(
-            self.name,
-            model,
-            prompt=prompt,
-            params=params,
-            inputs=[] if photo is None else [photo_key_input(photo)],
-        )
+        q = self._question(request, ctx, attempt)
         what = f"scene {request.scene_index} {request.spec.format.value}"
-        if (hit := runtime.cache.get(key)) is not None:
-            runtime.meter.cached(self.name, model, what=what)
+        if (hit := runtime.cache.get(q.key)) is not None:
+            runtime.meter.cached(self.name, q.model, what=what)
             return VideoClip(path=hit.path)
-        runtime.meter.check(self.name, model)
-
-        async def submit() -> str:
-            body: dict[str, Any] = {
-                "model_name": model,
-                "prompt": prompt,
-                "negative_prompt": self.negative_prompt,
-                "mode": self.mode,
-                "duration": str(seconds),
-                "external_task_id": f"reelforge-{key[:24]}-{secrets.token_hex(4)}",
-            }
-            if photo is None:
-                body["aspect_ratio"] = aspect
-            else:
-                jpeg = await asyncio.to_thread(reference_jpeg, photo, aspect)
-                body["image"] = _b64(jpeg)  # raw base64, no data: prefix (documented)
-            if self.cfg_scale is not None:
-                body["cfg_scale"] = self.cfg_scale
-            if callback := runtime.callback_url(self.name):
-                body["callback_url"] = callback
-            return await self.submit(kind, body)
-
-        async with runtime.cache.aclaim(key):
-            if (hit := runtime.cache.get(key)) is not None:
-                runtime.meter.cached(self.name, model, what=what)
+        runtime.meter.check(self.name, q.model)
+        async with runtime.cache.aclaim(q.key):
+            if (hit := runtime.cache.get(q.key)) is not None:
+                runtime.meter.cached(self.name, q.model, what=what)
                 return VideoClip(path=hit.path)
-            status = await run_task(
-                _Task(self, kind),
-                key,
-                submit,
-                journal=runtime.journal,
-                inbox=runtime.inbox,
-                poll_interval=runtime.poll_interval,
-                deadline=runtime.task_deadline,
-                sleep=self._sleep,
-            )
-            assert status.result_url is not None  # task_status guarantees it on success
-            workdir.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryDirectory(dir=workdir, prefix=".kling-") as tmp:
-                video = await fetch_result(
-                    self._connections.get(), status.result_url, Path(tmp) / "clip.mp4"
-                )
-                asset = runtime.cache.put(
-                    key,
-                    video,
-                    provider=self.name,
-                    model=model,
-                    meta={"task_id": status.task_id, "kind": kind, "prompt": prompt, **params},
-                )
-        runtime.meter.record(
-            self.name, model, status.duration or float(seconds), what=what, task_id=status.task_id
-        )
+            asset, status = await self._generate(q, workdir=workdir, runtime=runtime)
+        seconds = status.duration or float(q.params["duration"])
+        runtime.meter.record(self.name, q.model, seconds, what=what, task_id=status.task_id)
         return VideoClip(path=asset.path)
 
 

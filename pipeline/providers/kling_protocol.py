@@ -72,7 +72,6 @@ KLING_CODES: dict[int, str] = {
     5001: "Kling is temporarily unavailable (maintenance)",
     5002: "Kling timed out (a backlog)",
 }
-_REFUSALS = {1300, 1301}
 _RATE_LIMITS = {1302, 1303}
 
 _STATES = {

@@ -41,9 +41,7 @@ from pipeline.providers.errors import ProviderError, ProviderRateLimited, Provid
 from pipeline.providers.fetch import fetch_result
 from pipeline.providers.http import AsyncProviderClient, RetryPolicy
 from pipeline.providers.pexels_query import (
-    FRAMES,
     Orientation,
-    checked_orientation,
     fallback_queries,
     orientation_for,
     search_size,
@@ -59,13 +57,11 @@ from pipeline.providers.pexels_videos import (
     pick_file,
     rank_videos,
     read_videos,
-    stock_video,
 )
 from pipeline.providers.runtime import ProviderRuntime
-from pipeline.providers.sync import run_sync
 from pipeline.settings import ProviderSettings
 from pipeline.timeline import VideoClip
-from pipeline.visuals.port import ClipContext, ClipRequest, StockVideo
+from pipeline.visuals.port import ClipContext, ClipRequest
 
 __all__ = ["SEARCH_URL", "PexelsClips", "PexelsStock", "RateLimit"]
 
@@ -98,8 +94,8 @@ def _rate_limit(headers: httpx.Headers) -> RateLimit | None:
 
 
 class PexelsStock:
-    """Pexels video search as a :class:`~pipeline.visuals.port.StockSource` (``search``) and a
-    :class:`~pipeline.providers.runtime.SceneSource` (``make``) for stock scenes.
+    """Pexels video search as a :class:`~pipeline.providers.runtime.SceneSource` (``make``) for
+    stock scenes.
 
     Pexels is free; calls are still metered (``pexels`` rows of the price table, unit ``call``)
     so a job's report shows them.
@@ -207,32 +203,6 @@ class PexelsStock:
             return "Pexels allows 200 requests an hour and 20,000 a month by default"
         when = f", resets {known.reset:%Y-%m-%d %H:%M} UTC" if known.reset else ""
         return f"Pexels' last answer left {known.remaining} of {known.limit} requests{when}"
-
-    async def asearch(
-        self, keywords: str, *, orientation: str, min_duration: float, limit: int = 5
-    ) -> list[StockVideo]:
-        """:meth:`search` for coroutines; not cached (no runtime)."""
-        shape = checked_orientation(orientation)
-        width, height = FRAMES[shape]
-        async with self._session() as session:
-            _, body = await self._search_raw(session, self._params(keywords, shape, None))
-        out: list[StockVideo] = []
-        for video in rank_videos(parse_videos(body), shape, min_duration):
-            chosen = pick_file(video, width, height)
-            if chosen is None:
-                continue
-            out.append(stock_video(video, chosen))
-            if len(out) >= limit:
-                break
-        return out
-
-    def search(
-        self, keywords: str, *, orientation: str, min_duration: float, limit: int = 5
-    ) -> list[StockVideo]:
-        """Best matches first, each with the MP4 that covers a 1080p frame of ``orientation``."""
-        return run_sync(
-            self.asearch(keywords, orientation=orientation, min_duration=min_duration, limit=limit)
-        )
 
     def _read_search(self, asset: CachedAsset | None) -> list[PexelsVideo] | None:
         """A cached search younger than ``search_ttl``; None to search again."""
@@ -371,5 +341,5 @@ class PexelsStock:
         return asset
 
 
-# The clips stage's name for it (pipeline/providers/registry.py).
+# The clips stage's name for it (pipeline/wiring/ports.py).
 PexelsClips = PexelsStock

@@ -1,6 +1,5 @@
 """What to ask Pexels for a scene: a short stock-search query from its text, the orientation of
-its format, shorter queries to fall back on, and the size filter (or, for a plain search, the
-frame) its files must cover.
+its format, shorter queries to fall back on, and the size filter its files must cover.
 
 Search parameters (``query``, ``orientation=landscape|portrait|square``, ``size=large|medium|
 small``), from https://www.pexels.com/api/documentation/#videos-search.
@@ -14,9 +13,7 @@ from typing import Literal
 from pipeline.formats import Format, FormatSpec
 
 __all__ = [
-    "FRAMES",
     "Orientation",
-    "checked_orientation",
     "fallback_queries",
     "orientation_for",
     "search_size",
@@ -30,13 +27,6 @@ _ORIENTATION: dict[Format, Orientation] = {
     Format.V4X5: "portrait",
     Format.V1X1: "square",
     Format.V16X9: "landscape",
-}
-
-# The frame a file should cover when no format is known (the port's plain ``search``).
-FRAMES: dict[Orientation, tuple[int, int]] = {
-    "portrait": (1080, 1920),
-    "landscape": (1920, 1080),
-    "square": (1080, 1080),
 }
 
 
@@ -82,13 +72,6 @@ _HEAD_FIRST = frozenset({"it", "es", "fr", "pt", "ro", "ca"})
 def orientation_for(fmt: Format) -> Orientation:
     """Pexels' orientation filter for a placement format."""
     return _ORIENTATION[fmt]
-
-
-def checked_orientation(value: str) -> Orientation:
-    """``value`` if it is one of Pexels' orientations; ValueError if not."""
-    if value not in FRAMES:
-        raise ValueError(f"orientation must be portrait, landscape or square, not {value!r}")
-    return value
 
 
 def _words(text: str) -> list[str]:

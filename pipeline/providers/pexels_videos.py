@@ -23,7 +23,6 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from pipeline.providers.errors import ProviderError
 from pipeline.providers.pexels_query import Orientation
-from pipeline.visuals.port import StockVideo
 
 __all__ = [
     "PexelsFile",
@@ -35,7 +34,6 @@ __all__ = [
     "pick_file",
     "rank_videos",
     "read_videos",
-    "stock_video",
 ]
 
 _log = logging.getLogger(__name__)
@@ -166,16 +164,4 @@ def file_meta(video: PexelsVideo, chosen: PexelsFile) -> dict[str, Any]:
 def attribution(video: PexelsVideo) -> StockAttribution:
     return StockAttribution(
         video_id=video.id, author=video.user.name, author_url=video.user.url, page_url=video.url
-    )
-
-
-def stock_video(video: PexelsVideo, chosen: PexelsFile) -> StockVideo:
-    return StockVideo(
-        id=str(video.id),
-        url=chosen.link,
-        width=chosen.width or video.width,
-        height=chosen.height or video.height,
-        duration=video.duration,
-        page_url=video.url,
-        author=video.user.name,
     )

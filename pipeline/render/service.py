@@ -12,12 +12,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline import __version__
-from pipeline.creative import with_creatives
 from pipeline.delivery import poster, replace_dir
 from pipeline.manifest import Manifest, OutputEntry, VoiceLine
 from pipeline.media.graph import Output
 from pipeline.render import media
 from pipeline.render.compose import COMPOSE_MODE, compose, quality_check
+from pipeline.render.creatives import with_creatives
 from pipeline.render.plan import Plan, plan_render
 from pipeline.render.ports import Ports
 from pipeline.render.request import RenderRequest

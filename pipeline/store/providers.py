@@ -12,7 +12,7 @@ from uuid import UUID
 from psycopg.types.json import Jsonb
 
 from pipeline.store.database import Connection, Store
-from pipeline.store.queries import scalar, values
+from pipeline.store.queries import values
 
 __all__ = ["ProviderEventRepository", "ProviderEvents"]
 
@@ -30,15 +30,6 @@ class ProviderEventRepository(Protocol):
         subject: str | None = None,
         occurred_at: datetime | None = None,
         job_id: UUID | None = None,
-    ) -> bool: ...
-    def newer_exists(
-        self,
-        conn: Connection | None = None,
-        *,
-        provider: str,
-        event_id: str,
-        subject: str,
-        occurred_at: datetime,
     ) -> bool: ...
     def mark_processed(
         self, conn: Connection | None = None, *, provider: str, event_id: str
@@ -69,9 +60,9 @@ class ProviderEvents:
 
         Pass ``conn`` (a service transaction) to record in the same transaction as the handler's
         state change, so a crash between them cannot mark an event seen but unhandled.
-        ``subject`` (the provider task) and ``occurred_at`` let ``newer_exists`` spot stale
-        events; ``job_id`` is the job the callback was issued for (its worker reads only its
-        own callbacks).
+        ``subject`` is the provider task the event is about and ``occurred_at`` when it was
+        sent (or received); ``job_id`` is the job the callback was issued for (its worker reads
+        only its own callbacks, :meth:`task_callbacks`).
         """
         params = {
             "provider": provider,
@@ -83,26 +74,6 @@ class ProviderEvents:
         }
         with self._store.service(conn) as tx:
             return bool(values(tx, "providers/event_record", params))
-
-    def newer_exists(
-        self,
-        conn: Connection | None = None,
-        *,
-        provider: str,
-        event_id: str,
-        subject: str,
-        occurred_at: datetime,
-    ) -> bool:
-        """Whether a newer event about ``subject`` arrived first: then this one is stale (out of
-        order) and must not overwrite the state the newer one set."""
-        params = {
-            "provider": provider,
-            "event_id": event_id,
-            "subject": subject,
-            "occurred_at": occurred_at,
-        }
-        with self._store.service(conn) as tx:
-            return bool(scalar(tx, "providers/event_newer_exists", params))
 
     def mark_processed(
         self, conn: Connection | None = None, *, provider: str, event_id: str

@@ -12,9 +12,6 @@ from pipeline.visuals.port import (
     Credit,
     Fallback,
     GeneratedImage,
-    ImageGenerator,
-    StockSource,
-    StockVideo,
 )
 
 __all__ = [
@@ -26,10 +23,7 @@ __all__ = [
     "Credit",
     "Fallback",
     "GeneratedImage",
-    "ImageGenerator",
     "PhotoMotionClips",
-    "StockSource",
-    "StockVideo",
     "ken_burns",
     "offline_clips",
 ]

@@ -23,9 +23,6 @@ __all__ = [
     "Credit",
     "Fallback",
     "GeneratedImage",
-    "ImageGenerator",
-    "StockSource",
-    "StockVideo",
 ]
 
 
@@ -44,6 +41,7 @@ class ClipRequest(BaseModel):
     voice: Path | None = None  # that line's audio (WAV), for presenters who lip-sync to it
     seed: int | None = None  # fixed per scene, so a regenerated ad asks the same question
 
+
 class Fallback(BaseModel):
     """A scene the offline adapter made because its provider could not."""
 
@@ -55,7 +53,6 @@ class Fallback(BaseModel):
     reason: str
 
 
-
 class Credit(BaseModel):
     """Attribution a used asset's licence asks for (stock footage), for the manifest."""
 
@@ -65,7 +62,6 @@ class Credit(BaseModel):
     text: str  # e.g. "Video by Jane Doe on Pexels"
     author: str
     url: str  # the asset's page
-
 
 
 class ClipGenerator(Protocol):
@@ -106,42 +102,3 @@ class GeneratedImage(BaseModel):
     path: Path
     width: int
     height: int
-
-
-class ImageGenerator(Protocol):
-    """Text (and optionally a reference image) to a still image."""
-
-    def generate_image(
-        self,
-        prompt: str,
-        *,
-        width: int,
-        height: int,
-        workdir: Path,
-        seed: int | None = None,
-        reference: Path | None = None,
-    ) -> GeneratedImage:
-        """An image of about ``width`` x ``height`` (the provider's nearest size) under ``workdir``."""
-        ...
-
-
-class StockVideo(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    url: str  # the file to download
-    width: int
-    height: int
-    duration: float
-    page_url: str = ""  # attribution
-    author: str = ""
-
-
-class StockSource(Protocol):
-    """Searches a stock library for footage."""
-
-    def search(
-        self, keywords: str, *, orientation: str, min_duration: float, limit: int = 5
-    ) -> list[StockVideo]:
-        """Best matches first; ``orientation`` is "portrait", "landscape" or "square"."""
-        ...

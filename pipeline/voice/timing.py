@@ -5,19 +5,28 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from pipeline.voice._engine import WordEvent
 from pipeline.voice.model import WordTiming
 
-__all__ = ["MIN_PAUSE", "SILENCE_RMS", "align_words", "split_words"]
+__all__ = ["MIN_PAUSE", "SILENCE_RMS", "WordEvent", "align_words", "split_words"]
 
 _WORD = re.compile(r"\S+")
 _FRAME = 0.01  # seconds per energy frame
 SILENCE_RMS = 100.0  # int16 units, about -50 dBFS; eSpeak's pauses are digital zero
 MIN_PAUSE = 0.1  # shorter trailing silence (stop closures, word joins) stays in the word
+
+
+@dataclass(frozen=True, slots=True)
+class WordEvent:
+    """An espeakEVENT_WORD: where the word is in the text and when its sound starts."""
+
+    position: int  # 0-based character index into the text
+    length: int
+    start: float  # seconds
 
 
 def split_words(text: str) -> list[re.Match[str]]:

@@ -13,14 +13,13 @@ from pipeline.creative import (
     UTM_SOURCES,
     ad_name,
     campaign_slug,
-    creative_for,
     creative_id,
     creative_ids_in,
     landing_url,
-    with_creatives,
 )
 from pipeline.manifest import Manifest
 from pipeline.render import Ports, RenderResult
+from pipeline.render.creatives import creative_for, with_creatives
 from pipeline.templates.registry import get_template
 from pipeline.voice import FakeVoice
 from tests.conftest import BASE_BRIEF, PHOTOS

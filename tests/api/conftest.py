@@ -8,6 +8,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from fastapi import FastAPI
 from pipeline.api.app import create_app
 from pipeline.settings import ApiSettings, Settings, StoreSettings
 from pipeline.store import Store
+from pipeline.store.memory import ManualClock, MemoryRepositories
 from tests.store.conftest import *  # noqa: F403
 
 ISSUER = "https://test-project.supabase.co/auth/v1"
@@ -92,6 +94,18 @@ class ApiClient:
 @pytest.fixture
 def client(app: FastAPI) -> ApiClient:
     return ApiClient(app)
+
+
+@pytest.fixture
+def memory_repos() -> MemoryRepositories:
+    """In-memory repositories (no PostgreSQL) on a clock that moves 1 ms per reading."""
+    return MemoryRepositories(clock=ManualClock(step=timedelta(milliseconds=1)))
+
+
+@pytest.fixture
+def memory_client(settings: Settings, memory_repos: MemoryRepositories) -> ApiClient:
+    """A client of an app on ``memory_repos``, without a database."""
+    return ApiClient(create_app(settings=settings, repositories=memory_repos))
 
 
 def claims_for(user_id: uuid.UUID, **overrides: Any) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from pipeline.providers.fal import FalClips, FluxStills
 from pipeline.providers.fal_queue import FalQueue, app_id
 from pipeline.providers.flux import FalImages, flux_size
 from pipeline.providers.http import RetryPolicy
+from pipeline.providers.sync import run_sync
 from pipeline.providers.tasks import TaskJournal, TaskState
 from pipeline.settings import ProviderSettings
 from pipeline.timeline import StillClip
@@ -174,7 +175,12 @@ def test_a_missing_fal_key_is_named_when_the_adapter_is_built(
     with pytest.raises(BadInput, match="FAL_KEY: is not set"):
         FalImages.from_settings(ProviderSettings.from_env(os.environ))
     monkeypatch.setenv("FAL_KEY", KEY)
-    assert FalImages.from_settings(ProviderSettings.from_env(os.environ), model="fal-ai/flux/dev").steps == 28
+    assert (
+        FalImages.from_settings(
+            ProviderSettings.from_env(os.environ), model="fal-ai/flux/dev"
+        ).steps
+        == 28
+    )
 
 
 # -- video models on the queue ---------------------------------------------------------------
@@ -553,11 +559,13 @@ def test_fal_down_opens_the_breaker(tmp_path: Path) -> None:
 
 def test_flux_generates_an_image_of_the_requested_size(tmp_path: Path) -> None:
     fake = Recorder(FakeFal("fal-ai/flux", image_output(), ("COMPLETED",)))
-    flux = images(fake)
-    flux.runtime = runtime(tmp_path)
-    image = flux.generate_image(
-        "a cup on a marble table", width=1080, height=1920, workdir=tmp_path, seed=3
-    )
+    rt = runtime(tmp_path)
+    image = run_sync(
+        images(fake).image(
+            "a cup on a marble table", size=flux_size(1080, 1920), workdir=tmp_path, runtime=rt,
+            seed=3,
+        )
+    )  # fmt: skip
 
     (post,) = fake.sent("POST")
     assert str(post.url) == f"{QUEUE}/fal-ai/flux/schnell"
@@ -573,32 +581,30 @@ def test_flux_generates_an_image_of_the_requested_size(tmp_path: Path) -> None:
     with Image.open(image.path) as opened:
         assert opened.format == "PNG"
     assert (image.width, image.height) == (96, 160)  # what fal actually returned
-    assert flux.runtime.meter.usages[0].units == 1
+    (usage,) = rt.meter.usages
+    assert (usage.model, usage.units, usage.task_id) == ("fal-ai/flux/schnell", 1, "R1")
 
 
 def test_flux_dev_polls_under_the_flux_app(tmp_path: Path) -> None:
     fake = Recorder(FakeFal("fal-ai/flux", image_output(), ("COMPLETED",)))
     flux = images(fake, model="fal-ai/flux/dev")
-    flux.generate_image("a cup", width=1080, height=1080, workdir=tmp_path)
+    run_sync(
+        flux.image("a cup", size=flux_size(1080, 1080), workdir=tmp_path, runtime=runtime(tmp_path))
+    )
+    assert str(fake.sent("POST")[0].url) == f"{QUEUE}/fal-ai/flux/dev"
     assert json.loads(fake.sent("POST")[0].content)["num_inference_steps"] == 28
     assert fake.sent("GET", "/status")[0].url.path == "/fal-ai/flux/requests/R1/status"
-    assert (tmp_path / "provider-cache").is_dir()  # no runtime given: a cache in the workdir
 
 
 def test_an_image_flagged_by_the_safety_checker_is_a_refusal(tmp_path: Path) -> None:
     fake = Recorder(FakeFal("fal-ai/flux", image_output(nsfw=True), ("COMPLETED",)))
     with pytest.raises(ProviderRejected, match="safety checker flagged"):
-        images(fake).generate_image("x", width=512, height=512, workdir=tmp_path)
-    assert fake.sent("GET", "/files/") == []  # the black image is not downloaded
-
-
-def test_flux_takes_no_reference_image(tmp_path: Path) -> None:
-    fake = Recorder(FakeFal("fal-ai/flux", image_output()))
-    with pytest.raises(BadInput, match="takes no reference"):
-        images(fake).generate_image(
-            "x", width=512, height=512, workdir=tmp_path, reference=tmp_path / "a.png"
+        run_sync(
+            images(fake).image(
+                "x", size=flux_size(512, 512), workdir=tmp_path, runtime=runtime(tmp_path)
+            )
         )
-    assert fake.requests == []
+    assert fake.sent("GET", "/files/") == []  # the black image is not downloaded
 
 
 def test_a_flux_scene_is_a_moving_still_cached_per_aspect(tmp_path: Path) -> None:
@@ -624,7 +630,9 @@ def test_a_flux_scene_is_a_moving_still_cached_per_aspect(tmp_path: Path) -> Non
 
 def test_flux_stills_are_built_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FAL_KEY", KEY)
-    stills = FluxStills.from_settings(ProviderSettings.from_env(os.environ), model="fal-ai/flux/dev")
+    stills = FluxStills.from_settings(
+        ProviderSettings.from_env(os.environ), model="fal-ai/flux/dev"
+    )
     assert stills.model == "fal-ai/flux/dev" and stills.images.steps == 28
     monkeypatch.delenv("FAL_KEY")
     with pytest.raises(BadInput, match="FAL_KEY"):

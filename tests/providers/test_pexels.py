@@ -551,27 +551,43 @@ def test_from_settings_reads_the_key(
     monkeypatch.setenv("PEXELS_API_KEY", KEY)
     api = Pexels(mp4_bytes, page(PORTRAIT_LONG))
     stock = PexelsStock.from_settings(
-        ProviderSettings.from_env(os.environ), client=httpx.AsyncClient(transport=httpx.MockTransport(api))
+        ProviderSettings.from_env(os.environ),
+        client=httpx.AsyncClient(transport=httpx.MockTransport(api)),
     )
     assert (stock.name, stock.model) == ("pexels", "videos")
-    stock.search("coffee", orientation="portrait", min_duration=4)
+    Env(tmp_path, api).make(stock=stock)
     assert api.searches[0].headers["Authorization"] == KEY
 
 
-# -- the StockSource port ----------------------------------------------------------------------
+# -- ranking and attribution across a reply ---------------------------------------------------
 
 
-def test_sync_search_returns_stock_videos_best_first(tmp_path: Path, mp4_bytes: bytes) -> None:
+def test_a_reply_is_ranked_by_shape_then_length_and_each_pick_is_credited(
+    tmp_path: Path, mp4_bytes: bytes
+) -> None:
     api = Pexels(mp4_bytes, page(PORTRAIT_SHORT, LANDSCAPE, PORTRAIT_LONG))
     env = Env(tmp_path, api)
-    found = env.stock().search("coffee steam", orientation="portrait", min_duration=4, limit=5)
-    assert [v.id for v in found] == ["2499611", "1111"]
-    best = found[0]
-    assert (best.width, best.height, best.duration) == (1080, 1920, 22)
-    assert best.url.endswith("125004-hd_1080_1920_25fps.mp4")
-    assert best.author == "Joey Farina"
-    assert best.page_url == "https://www.pexels.com/video/coffee-2499611/"
+    stock = env.stock()
+    env.make(stock=stock)  # the long portrait video first ...
+    env.make(stock=stock, attempt=1)  # ... then the short one; the landscape one is not a pick
+    env.make(stock=stock, attempt=2)  # wraps round to the best
+    assert len(api.searches) == 1  # one search, answered from the cache after
     assert api.searches[0].url.params["orientation"] == "portrait"
-    assert "size" not in api.searches[0].url.params
-    with pytest.raises(ValueError, match="orientation"):
-        env.stock().search("coffee", orientation="diagonal", min_duration=1)
+    assert [r.url.path.rsplit("/", 1)[1] for r in api.downloads] == [
+        "125004-hd_1080_1920_25fps.mp4",
+        "111-hd_1080_1920_25fps.mp4",
+    ]
+    assert [(a.video_id, a.author, a.page_url, a.text) for a in stock.attributions] == [
+        (
+            2499611,
+            "Joey Farina",
+            "https://www.pexels.com/video/coffee-2499611/",
+            "Video by Joey Farina on Pexels",
+        ),
+        (
+            1111,
+            "Short Clip",
+            "https://www.pexels.com/video/coffee-1111/",
+            "Video by Short Clip on Pexels",
+        ),
+    ]

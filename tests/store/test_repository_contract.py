@@ -1097,9 +1097,6 @@ def test_a_provider_event_is_recorded_and_handled_once(repos: Repositories, a: u
     later = t0 + timedelta(minutes=1)
     assert providers.record(event_id="e2", payload={"s": "done"}, occurred_at=later, **task)
 
-    newer: dict[str, Any] = {"provider": "fal", "subject": "task-1"}
-    assert providers.newer_exists(event_id="e1", occurred_at=t0, **newer) is True
-    assert providers.newer_exists(event_id="e2", occurred_at=later, **newer) is False
     assert providers.mark_processed(provider="fal", event_id="e1") is True
     assert providers.mark_processed(provider="fal", event_id="e1") is False
     assert providers.mark_processed(provider="fal", event_id="nope") is False

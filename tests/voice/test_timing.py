@@ -4,8 +4,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from pipeline.voice._engine import WordEvent
-from pipeline.voice.timing import align_words
+from pipeline.voice.timing import WordEvent, align_words
 
 RATE = 1000  # one sample per ms keeps the arithmetic readable
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -127,24 +126,3 @@ def test_recording_in_a_rolled_back_transaction_leaves_the_event_unseen(store: S
     assert ProviderEvents(store).record(provider="stripe", event_id="evt_rb", payload={})
     assert ProviderEvents(store).mark_processed(provider="stripe", event_id="evt_rb")
     assert not ProviderEvents(store).mark_processed(provider="stripe", event_id="evt_rb")
-
-
-@pytest.mark.integration
-def test_an_older_event_arriving_after_a_newer_one_is_detected_as_stale(store: Store) -> None:
-    subject = f"sub_{uuid.uuid4().hex[:8]}"
-    newer, older = NOW, NOW - timedelta(minutes=1)
-    for event_id, at in (("evt_new", newer), ("evt_old", older)):
-        assert ProviderEvents(store).record(
-            provider="stripe",
-            event_id=event_id,
-            payload={},
-            subject=subject,
-            occurred_at=at,
-        )
-    stale = ProviderEvents(store).newer_exists(
-        provider="stripe", event_id="evt_old", subject=subject, occurred_at=older
-    )
-    fresh = ProviderEvents(store).newer_exists(
-        provider="stripe", event_id="evt_new", subject=subject, occurred_at=newer
-    )
-    assert (stale, fresh) == (True, False)

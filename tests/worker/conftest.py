@@ -1,4 +1,5 @@
-"""Worker fixtures: the store's per-test database, a funded user, a preview render payload."""
+"""Worker fixtures: the store's per-test database, a funded user, a preview render payload, and
+the same over in-memory repositories and blobs."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import copy
 import shutil
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +16,10 @@ import pytest
 
 from pipeline.render import Ports
 from pipeline.settings import Settings, StoreSettings
+from pipeline.storage import BlobStore, MemoryStore
 from pipeline.store import Repositories, Store
 from pipeline.store.credits import Credits
+from pipeline.store.memory import ManualClock, MemoryRepositories
 from pipeline.wiring import PortsFactory, blob_store, estimate
 from pipeline.worker import JobContext, job_request
 from tests.conftest import BASE_BRIEF, PHOTOS
@@ -82,3 +86,54 @@ def hold_of(payload: dict[str, Any], user: uuid.UUID, settings: Settings) -> int
     """The credits a job with ``payload`` holds: the one estimate."""
     request = job_request(payload, user_dir=settings.media_root / str(user), settings=settings)
     return estimate(request, settings).credits
+
+
+@pytest.fixture
+def memory_repos() -> MemoryRepositories:
+    """In-memory repositories, for the worker's rules without PostgreSQL; their clock moves 1 ms
+    per reading, so leases run out only when a test says so."""
+    return MemoryRepositories(clock=ManualClock(step=timedelta(milliseconds=1)))
+
+
+@pytest.fixture
+def memory_user(memory_repos: MemoryRepositories) -> uuid.UUID:
+    """A user of ``memory_repos``, without credits."""
+    return memory_repos.add_user()
+
+
+@pytest.fixture
+def memory_payload(media_root: Path, memory_user: uuid.UUID) -> dict[str, Any]:
+    """``payload`` for ``memory_user``: a preview job, its photo in the user's uploads."""
+    uploads = media_root / str(memory_user) / "uploads"
+    uploads.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(PHOTOS / "coffee.png", uploads / "coffee.png")
+    brief = copy.deepcopy(BASE_BRIEF)
+    brief["product"]["photos"] = ["uploads/coffee.png"]
+    return {"brief": brief, "formats": ["9x16"], "preview": True}
+
+
+@pytest.fixture
+def memory_blobs() -> MemoryStore:
+    return MemoryStore()
+
+
+@pytest.fixture
+def memory_context(
+    memory_repos: MemoryRepositories, settings: Settings, memory_blobs: MemoryStore
+) -> MakeContext:
+    """``context`` over ``memory_repos``, publishing into ``memory_blobs`` unless given
+    ``blobs``."""
+
+    def make(
+        worker: str = "w1",
+        *,
+        lease_seconds: int = 60,
+        ports: PortsFactory | None = None,
+        blobs: BlobStore | None = None,
+    ) -> JobContext:
+        return JobContext(
+            repos=memory_repos, settings=settings, blobs=blobs or memory_blobs, worker=worker,
+            lease_seconds=lease_seconds, ports=ports,
+        )  # fmt: skip
+
+    return make

@@ -1,17 +1,25 @@
-"""The process-wide libespeak-ng (ctypes over the espeakng-loader wheel), used under one lock."""
+"""eSpeak NG's helper program: speaks one line in a process of its own and exits.
+
+libespeak-ng is GPL-3.0 and reelforge is Apache-2.0, so the library is never loaded into
+reelforge's process: ``pipeline.voice.espeak`` runs this file as a separate program, hands it
+``{"text", "voice", "rate", "pcm"}`` as JSON on stdin, and reads back ``{"sample_rate",
+"words"}`` (the raw samples go to the file ``pcm``). A fresh process per line also makes the
+speech deterministic: the library keeps state (its echo buffer) from one call to the next.
+
+This file imports only the standard library and the espeakng-loader wheel (run with ``python
+-I``, it never imports reelforge). Exit codes: 0 spoken; 2 bad input ({"where", "problem"} on
+stdout); 1 the engine failed (the reason on stderr).
+"""
 
 from __future__ import annotations
 
 import ctypes
-import threading
-from dataclasses import dataclass
+import json
+import sys
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import espeakng_loader
-
-from pipeline.errors import BadInput, StageError
-
-__all__ = ["RawSpeech", "WordEvent", "data_path", "synthesize"]
 
 # Constants from espeak-ng's speak_lib.h.
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
@@ -53,7 +61,7 @@ _SynthCallback = ctypes.CFUNCTYPE(
 
 
 @dataclass(frozen=True, slots=True)
-class WordEvent:
+class _Word:
     """An espeakEVENT_WORD: where the word is in the text and when its sound starts."""
 
     position: int  # 0-based character index into the text
@@ -65,12 +73,7 @@ class WordEvent:
 class RawSpeech:
     pcm: bytes  # mono, native-endian int16
     sample_rate: int
-    words: tuple[WordEvent, ...]
-
-
-def data_path() -> Path:
-    """The espeak-ng-data folder shipped in the wheel."""
-    return Path(espeakng_loader.get_data_path())
+    words: tuple[_Word, ...]
 
 
 class _Engine:
@@ -98,14 +101,14 @@ class _Engine:
         lib.espeak_Synchronize.argtypes = ()
         lib.espeak_Synchronize.restype = ctypes.c_int
 
-        path = str(data_path()).encode()
+        path = espeakng_loader.get_data_path().encode()
         rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, path, _INITIALIZE_DONT_EXIT)
         if rate <= 0:
-            raise StageError("voice", f"espeak_Initialize failed ({rate})")
+            raise _Failed(f"espeak_Initialize failed ({rate})")
         self._lib = lib
         self.sample_rate: int = rate
         self._pcm: list[bytes] = []
-        self._words: list[WordEvent] = []
+        self._words: list[_Word] = []
         # The library keeps only the C pointer: hold the thunk so it is never collected.
         self._callback = _SynthCallback(self._on_synth)
         lib.espeak_SetSynthCallback(self._callback)
@@ -125,17 +128,16 @@ class _Engine:
             event = events[i]
             if event.type == _EVENT_WORD:
                 self._words.append(
-                    WordEvent(event.text_position - 1, event.length, event.audio_position / 1000)
+                    _Word(event.text_position - 1, event.length, event.audio_position / 1000)
                 )
             i += 1
         return 0  # 0 = keep synthesizing
 
     def run(self, text: str, voice: str, rate: int) -> RawSpeech:
         if self._lib.espeak_SetVoiceByName(voice.encode()) != _EE_OK:
-            raise BadInput("voice.name", f"eSpeak NG has no voice {voice!r}")
-        # Parameters are global to the library: set the rate on every call.
+            raise _BadInput("voice.name", f"eSpeak NG has no voice {voice!r}")
         if self._lib.espeak_SetParameter(_PARAM_RATE, rate, 0) != _EE_OK:
-            raise StageError("voice", f"eSpeak NG rejected rate {rate}")
+            raise _Failed(f"eSpeak NG rejected rate {rate}")
         self._pcm, self._words = [], []
         data = text.encode("utf-8") + b"\0"
         status = self._lib.espeak_Synth(
@@ -143,20 +145,38 @@ class _Engine:
         )
         self._lib.espeak_Synchronize()
         if status != _EE_OK:
-            raise StageError("voice", f"espeak_Synth failed ({status})")
+            raise _Failed(f"espeak_Synth failed ({status})")
         raw = RawSpeech(b"".join(self._pcm), self.sample_rate, tuple(self._words))
         self._pcm, self._words = [], []
         return raw
 
 
-_lock = threading.Lock()
-_engine: _Engine | None = None
+class _BadInput(Exception):
+    def __init__(self, where: str, problem: str) -> None:
+        super().__init__(problem)
+        self.where, self.problem = where, problem
 
 
-def synthesize(text: str, voice: str, rate: int) -> RawSpeech:
-    """Speak `text` with eSpeak voice `voice` at `rate` words per minute; thread-safe."""
-    global _engine
-    with _lock:  # libespeak-ng keeps all state in globals
-        if _engine is None:
-            _engine = _Engine()
-        return _engine.run(text, voice, rate)
+class _Failed(Exception):
+    pass
+
+
+def main() -> int:
+    """One request on stdin, the samples to its ``pcm`` file, the timings on stdout."""
+    request = json.loads(sys.stdin.read())
+    try:
+        raw = _Engine().run(str(request["text"]), str(request["voice"]), int(request["rate"]))
+    except _BadInput as exc:
+        print(json.dumps({"where": exc.where, "problem": exc.problem}))
+        return 2
+    except _Failed as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    Path(request["pcm"]).write_bytes(raw.pcm)
+    words = [asdict(w) for w in raw.words]
+    print(json.dumps({"sample_rate": raw.sample_rate, "words": words}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
