@@ -49,9 +49,14 @@ def _dispatch_webhooks(store: Store, stop: threading.Event, *, local_receivers: 
                 stop.wait(1.0)
 
 
-def dev_ready(settings: Settings) -> Settings:
+def dev_ready(settings: Settings, *, host: str, port: int) -> Settings:
     """The settings ``serve`` runs with: Supabase token verification when configured, else the
-    development tokens of ``reelforge token`` (and webhook receivers on this machine)."""
+    development tokens of ``reelforge token`` (and webhook receivers on this machine); links
+    start with REELFORGE_PUBLIC_URL, else with the address it listens on."""
+    if settings.service.public_url is None:
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        service = settings.service.model_copy(update={"public_url": f"http://{shown}:{port}"})
+        settings = settings.model_copy(update={"service": service})
     if settings.api is not None:
         return settings
     from pipeline.api.auth import dev_settings
@@ -64,9 +69,10 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
     import uvicorn
 
     from pipeline.api.app import create_app
+    from pipeline.wiring import signing_secret
     from pipeline.worker import LocalExecutor
 
-    settings = dev_ready(settings)
+    settings = dev_ready(settings, host=host, port=port)
     settings.media_root.mkdir(parents=True, exist_ok=True)
     store = open_store(settings.store)
     app = create_app(settings=settings, store=store)
@@ -85,6 +91,8 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
                         media_root=settings.media_root,
                         conninfo=store.conninfo,
                         cwd=Path.cwd(),
+                        # The workers reach the database by URL: they get the secret the same way.
+                        env={"REELFORGE_SIGNING_SECRET": signing_secret(settings)},
                     )
                 )
             dispatcher.start()

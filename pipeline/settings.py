@@ -37,6 +37,7 @@ __all__ = [
     "AnalyticsSettings",
     "ApiSettings",
     "ProviderSettings",
+    "ServiceSettings",
     "Settings",
     "StorageSettings",
     "StoreSettings",
@@ -255,8 +256,6 @@ class ProviderSettings(_Section):
     heygen_avatar_id: Optional = Field(default=None, validation_alias="HEYGEN_AVATAR_ID")
     heygen_voice_id: Optional = Field(default=None, validation_alias="HEYGEN_VOICE_ID")
 
-    # where providers can call back (the service's public base URL); None: poll only
-    callback_base_url: Optional = Field(default=None, validation_alias="REELFORGE_PUBLIC_URL")
     cache_dir: Path | None = Field(default=None, validation_alias="REELFORGE_PROVIDER_CACHE")
     prices_file: Path | None = Field(default=None, validation_alias="REELFORGE_PROVIDER_PRICES")
     # provider → its callback secrets (whsec_…), from REELFORGE_PROVIDER_SECRET_<NAME>
@@ -324,6 +323,39 @@ class AnalyticsSettings(_Section):
     )
 
 
+def _public_url(value: object) -> object:
+    value = _blank_is_none(value)
+    if isinstance(value, str):
+        text = value.strip().rstrip("/")
+        if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", text):
+            raise ValueError("must be an http(s) URL without a query, e.g. https://api.example.com")
+        return text
+    return value
+
+
+class ServiceSettings(_Section):
+    """How the service is reached and how its links are signed.
+
+    ``public_url`` is the base of every link the service hands out (download links, provider
+    callbacks): it comes from configuration, never from a request's ``Host`` header.
+    ``signing_secret`` signs download links and storage grants, so a link made in one process
+    verifies in any other; without it, the embedded default keeps one in REELFORGE_HOME."""
+
+    public_url: Annotated[str | None, BeforeValidator(_public_url)] = Field(
+        default=None, validation_alias="REELFORGE_PUBLIC_URL"
+    )
+    signing_secret: OptionalSecret = Field(
+        default=None, validation_alias="REELFORGE_SIGNING_SECRET"
+    )
+
+    @field_validator("signing_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().strip()) < _MIN_SECRET_CHARS:
+            raise ValueError(f"must be at least {_MIN_SECRET_CHARS} characters")
+        return value
+
+
 class Settings(BaseModel):
     """Everything configurable, one object. ``api`` is None when no Supabase verification is
     configured (the command line; ``reelforge serve`` then accepts development tokens)."""
@@ -339,6 +371,7 @@ class Settings(BaseModel):
     providers: ProviderSettings = Field(default_factory=ProviderSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
+    service: ServiceSettings = Field(default_factory=ServiceSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -354,6 +387,7 @@ class Settings(BaseModel):
             providers=ProviderSettings.from_env(env),
             storage=StorageSettings.from_env(env),
             analytics=AnalyticsSettings.from_env(env),
+            service=ServiceSettings.from_env(env),
         )
 
     @property
@@ -373,6 +407,16 @@ class Settings(BaseModel):
                 "(or SUPABASE_JWT_SECRET) to verify tokens",
             )  # fmt: skip
         return self.api
+
+    def require_public_url(self) -> str:
+        """The service's public base URL; BadInput naming the variable when it is not set."""
+        if self.service.public_url is None:
+            raise BadInput(
+                "REELFORGE_PUBLIC_URL",
+                "must be set to the API's public base URL (e.g. https://api.example.com): every "
+                "download link and provider callback starts with it",
+            )
+        return self.service.public_url
 
     def uploads(self, user_id: object) -> Path:
         """The folder a user's uploaded files live in: ``media_root/<user_id>/uploads``."""

@@ -19,7 +19,7 @@ from pipeline.brief import load_brief
 from pipeline.formats import Format
 from pipeline.manifest import Manifest
 from pipeline.render import RenderRequest
-from pipeline.settings import ApiSettings, Settings, StoreSettings
+from pipeline.settings import ApiSettings, ServiceSettings, Settings, StoreSettings
 from pipeline.store import Repositories, Store
 from pipeline.store.credits import Credits
 from pipeline.wiring import blob_store
@@ -42,6 +42,7 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(
         store=StoreSettings(home=tmp_path / "home"), media_root=tmp_path / "media",
         api=ApiSettings(jwt_secret=SECRET, issuer=ISSUER),
+        service=ServiceSettings(public_url="http://api.test"),
     )  # fmt: skip
 
 

@@ -102,12 +102,16 @@ def test_the_readme_documents_every_variable() -> None:
         AnalyticsSettings,
         ApiSettings,
         ProviderSettings,
+        ServiceSettings,
         StorageSettings,
         StoreSettings,
     )
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    sections = (StoreSettings, ApiSettings, ProviderSettings, StorageSettings, AnalyticsSettings)
+    sections = (
+        StoreSettings, ApiSettings, ProviderSettings, StorageSettings, AnalyticsSettings,
+        ServiceSettings,
+    )  # fmt: skip
     variables = {v for section in sections for v in section.variables()}
     variables |= {"REELFORGE_MEDIA_ROOT", f"{PROVIDER_SECRET_PREFIX}<NAME>"}
     assert sorted(v for v in variables if f"`{v}`" not in readme) == []

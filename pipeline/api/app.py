@@ -15,6 +15,7 @@ from pipeline.api.routes import (
     analytics,
     analytics_import,
     credits,
+    files,
     health,
     jobs,
     projects,
@@ -24,7 +25,7 @@ from pipeline.api.routes import (
 from pipeline.settings import Settings
 from pipeline.storage import BlobStore
 from pipeline.store import Repositories, Store
-from pipeline.wiring import PortsFactory, ports_factory
+from pipeline.wiring import PortsFactory, blob_store, ports_factory
 
 __all__ = ["create_app"]
 
@@ -55,6 +56,9 @@ def create_app(
     and answers 200, and provider callbacks, which run in one database transaction, answer 503.
     """
     api = settings.require_api()
+    if blobs is None:
+        settings.require_public_url()  # the base of every link the API hands out
+        blobs = blob_store(settings)
     if repositories is None:
         if store is None:
             raise TypeError("create_app needs a store, or the repositories to use without one")
@@ -69,16 +73,15 @@ def create_app(
     app.state.store = store
     app.state.repositories = repositories
     app.state.ports = ports or ports_factory(settings)
-    if blobs is not None:
-        app.state.blobs = blobs
+    app.state.blobs = blobs
     app.state.verifier = TokenVerifier(api)
     app.add_middleware(
         BodySizeLimit,
         limit=api.max_body_bytes,
-        paths={"/v1/analytics/imports": api.max_report_bytes},
+        paths={"/v1/analytics/imports": api.max_report_bytes, "/v1/files/": files.MAX_PUT_BYTES},
     )
     install_error_handlers(app)
-    for module in (health, projects, credits, jobs, webhooks, providers, analytics):
+    for module in (health, projects, credits, jobs, files, webhooks, providers, analytics):
         app.include_router(module.router)
     app.include_router(analytics_import.router)
 

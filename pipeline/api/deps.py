@@ -13,7 +13,7 @@ from pipeline.api.auth import InvalidToken, TokenVerifier
 from pipeline.settings import Settings
 from pipeline.storage import BlobStore
 from pipeline.store import Repositories, Store, StoreUnavailable
-from pipeline.wiring import PortsFactory, blob_store
+from pipeline.wiring import PortsFactory
 
 __all__ = [
     "BlobsDep",
@@ -59,13 +59,9 @@ def get_ports(request: Request) -> PortsFactory:
 
 
 def get_blobs(request: Request) -> BlobStore:
-    """``app.state.blobs`` if the app was given one, else the settings' blob store with local
-    links under this API's ``/v1/files``."""
-    blobs: BlobStore | None = getattr(request.app.state, "blobs", None)
-    if blobs is None:
-        base_url = str(request.base_url).rstrip("/") + "/v1"
-        blobs = blob_store(request.app.state.settings, base_url=base_url)
-        request.app.state.blobs = blobs
+    """The app's blob store: its links come from the settings' public URL, never from the
+    request (a forged ``Host`` header changes nothing)."""
+    blobs: BlobStore = request.app.state.blobs
     return blobs
 
 

@@ -10,7 +10,7 @@ from pipeline.wiring.brief import load_brief
 from pipeline.wiring.estimate import estimate
 from pipeline.wiring.ports import PortsFactory, build_ports, ports_factory
 from pipeline.wiring.runtime import Runtime, RuntimeKind, job_runtime, local_runtime
-from pipeline.wiring.storage import blob_store
+from pipeline.wiring.storage import blob_store, signing_key, signing_secret
 
 __all__ = [
     "PortsFactory",
@@ -23,4 +23,6 @@ __all__ = [
     "load_brief",
     "local_runtime",
     "ports_factory",
+    "signing_key",
+    "signing_secret",
 ]

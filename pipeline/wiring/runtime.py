@@ -102,7 +102,7 @@ def job_runtime(
         meter=UsageMeter(prices(settings), log=work_dir / USAGE_LOG),
         journal=TaskJournal(work_dir / TASK_JOURNAL),
         inbox=StoreInbox(events, job_id),
-        callback_base=settings.providers.callback_base_url,
+        callback_base=settings.service.public_url,
         job_id=str(job_id),
         callback_secrets=_callback_secrets(settings),
         check=check,

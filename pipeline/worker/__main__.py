@@ -14,7 +14,7 @@ from typing import cast
 from pipeline.settings import Settings
 from pipeline.store import Repositories, open_store
 from pipeline.store.database import EMBEDDED_DATABASE
-from pipeline.wiring import PortsFactory, blob_store
+from pipeline.wiring import PortsFactory, blob_store, signing_secret
 from pipeline.worker.executor import LocalExecutor
 from pipeline.worker.job import JobContext
 from pipeline.worker.loop import Worker
@@ -51,6 +51,7 @@ def _run_pool(args: argparse.Namespace, settings: Settings) -> int:
     executor = LocalExecutor(
         args.workers, media_root=settings.media_root, conninfo=conninfo, lease_seconds=args.lease,
         poll_seconds=args.poll, grace_seconds=args.grace, ports=args.ports,
+        env={"REELFORGE_SIGNING_SECRET": signing_secret(settings)},
     )  # fmt: skip
 
     def forward(signum: int, frame: FrameType | None) -> None:

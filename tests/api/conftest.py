@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi import FastAPI
 
 from pipeline.api.app import create_app
-from pipeline.settings import ApiSettings, Settings, StoreSettings
+from pipeline.settings import ApiSettings, ServiceSettings, Settings, StoreSettings
 from pipeline.store import Store
 from pipeline.store.memory import ManualClock, MemoryRepositories
 from tests.store.conftest import *  # noqa: F403
@@ -52,8 +52,9 @@ def settings(hs_secret: str, jwks: dict[str, Any], tmp_path: Path) -> Settings:
         jwt_secret=hs_secret, jwks=json.dumps(jwks), issuer=ISSUER, max_body_bytes=64 * 1024
     )
     return Settings(
-        store=StoreSettings(home=tmp_path / "home"), media_root=tmp_path / "media", api=api
-    )
+        store=StoreSettings(home=tmp_path / "home"), media_root=tmp_path / "media", api=api,
+        service=ServiceSettings(public_url="http://api.test"),
+    )  # fmt: skip
 
 
 @pytest.fixture

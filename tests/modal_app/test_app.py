@@ -162,6 +162,8 @@ def deployed_env(db_uri: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     monkeypatch.setenv("SUPABASE_JWT_SECRET", JWT_SECRET)
     monkeypatch.setenv("SUPABASE_JWT_ISSUER", "https://example.supabase.co/auth/v1")
     monkeypatch.setenv("REELFORGE_MEDIA_ROOT", str(tmp_path / "media"))
+    monkeypatch.setenv("REELFORGE_SIGNING_SECRET", "s" * 40)
+    monkeypatch.setenv("REELFORGE_PUBLIC_URL", "https://team--reelforge-api.modal.run")
     modal_app._settings.cache_clear()
     modal_app._store.cache_clear()
     yield

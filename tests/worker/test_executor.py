@@ -48,7 +48,8 @@ def _executor(
         poll_seconds=0.25,
         grace_seconds=grace,
         ports="tests.worker.ports:gated_ports" if gate else "tests.worker.ports:fake_ports",
-        env={GATE_ENV: str(gate)} if gate else None,
+        # A hosted database: the workers need the deployment's signing secret, as in production.
+        env={"REELFORGE_SIGNING_SECRET": "s" * 40} | ({GATE_ENV: str(gate)} if gate else {}),
         cwd=ROOT,
     )
     started.append(executor)

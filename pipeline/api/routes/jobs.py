@@ -1,4 +1,4 @@
-"""Render jobs: start one (with an Idempotency-Key), read, list, cancel, stream events, download."""
+"""Render jobs: start one (with an Idempotency-Key), read, list, cancel, stream events."""
 
 from __future__ import annotations
 
@@ -6,14 +6,13 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from starlette.exceptions import HTTPException
 
 from pipeline.api import events, idempotency, jobs
 from pipeline.api.deps import BlobsDep, CurrentUser, ReposDep, SettingsDep
 from pipeline.api.errors import problem_responses
 from pipeline.api.models import JobEventOut, JobIn, JobOut, JobPage
-from pipeline.storage import LocalFolderStore
 
 router = APIRouter(prefix="/v1", tags=["jobs"], responses=problem_responses(401, 404))
 
@@ -151,24 +150,3 @@ def job_events(
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
-
-
-@router.get(
-    "/files/{key:path}",
-    summary="Download an output by its signed URL",
-    response_class=FileResponse,
-    # Not an API operation: the URL is handed out, signed, in a job's outputs.
-    include_in_schema=False,
-)
-def download(
-    key: str,
-    blobs: BlobsDep,
-    expires: Annotated[str, Query()],
-    signature: Annotated[str, Query()],
-) -> FileResponse:
-    if not isinstance(blobs, LocalFolderStore) or not blobs.verify_signed(key, expires, signature):
-        raise HTTPException(404, "no such file, or the link expired")
-    path = blobs.path_for(key)
-    if not path.is_file():
-        raise HTTPException(404, "no such file, or the link expired")
-    return FileResponse(path)
