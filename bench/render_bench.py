@@ -29,12 +29,13 @@ def _case(formats: str, mode: str, preview: bool, out: Path) -> dict[str, object
     from pipeline.brief import load_brief
     from pipeline.formats import parse_formats
     from pipeline.render import Ports, RenderRequest, render
+    from pipeline.render.composer import LocalComposer
 
     start = time.perf_counter()
     request = RenderRequest(
         brief=load_brief(BRIEF), formats=tuple(parse_formats(formats)), preview=preview
     )
-    result = render(request, ports=Ports(), out_root=out, compose_mode=mode)
+    result = render(request, ports=Ports(composer=LocalComposer(mode)), out_root=out)
     wall = time.perf_counter() - start
     me = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)

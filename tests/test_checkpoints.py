@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-import pipeline.render.compose as render_module
+import pipeline.render.composer as render_module
 from pipeline.brief import load_brief
 from pipeline.formats import Format
 from pipeline.render import Ports

@@ -9,6 +9,10 @@ asset) and ``<k[:2]>/<k>.json`` what made it (written last, so an entry exists o
 are complete). ``claim(key)`` holds an exclusive lock per key across threads and processes
 (``fcntl.flock``), so two jobs asking for the same asset at once make one call: the second
 finds the first's result when it gets the lock.
+
+With a ``shared`` blob store (containers that see no common disk: Modal), the folder is this
+container's copy and the blob store holds every entry under ``cache/providers/``: a miss here is
+looked up there, and what is put here is put there too (the asset first, the record last).
 """
 
 from __future__ import annotations
@@ -27,7 +31,11 @@ from typing import IO, Any
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["CachedAsset", "ProviderCache", "cache_key"]
+from pipeline.storage import BlobNotFound, BlobStore
+
+__all__ = ["SHARED_PREFIX", "CachedAsset", "ProviderCache", "cache_key"]
+
+SHARED_PREFIX = "cache/providers/"
 
 _CHUNK = 1 << 20
 
@@ -81,8 +89,9 @@ class CachedAsset(BaseModel):
 
 
 class ProviderCache:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, shared: BlobStore | None = None) -> None:
         self.root = root
+        self.shared = shared
 
     def _dir(self, key: str) -> Path:
         if len(key) != 64 or not all(c in "0123456789abcdef" for c in key):
@@ -90,7 +99,30 @@ class ProviderCache:
         return self.root / key[:2]
 
     def get(self, key: str) -> CachedAsset | None:
-        """The complete entry for ``key``, or None."""
+        """The complete entry for ``key`` (fetched from the shared store if only it has it), or
+        None."""
+        found = self._local(key)
+        if found is None and self.shared is not None and self._fetch(key):
+            found = self._local(key)
+        return found
+
+    def _fetch(self, key: str) -> bool:
+        """Copies the shared entry for ``key`` here (asset first, record last); False if none."""
+        assert self.shared is not None
+        folder = self._dir(key)
+        folder.mkdir(parents=True, exist_ok=True)
+        record = folder / f".{key}.json.part"
+        try:
+            self.shared.get(f"{SHARED_PREFIX}{key}.json", record)
+            name = str(json.loads(record.read_text(encoding="utf-8"))["file"])
+            self.shared.get(f"{SHARED_PREFIX}{name}", folder / name)
+        except (BlobNotFound, ValueError, KeyError):
+            record.unlink(missing_ok=True)
+            return False
+        os.replace(record, folder / f"{key}.json")
+        return True
+
+    def _local(self, key: str) -> CachedAsset | None:
         meta_path = self._dir(key) / f"{key}.json"
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
@@ -135,7 +167,14 @@ class ProviderCache:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(record, f, ensure_ascii=False, default=str)
         os.replace(tmp, folder / f"{key}.json")
-        found = self.get(key)
+        if self.shared is not None:
+            types = {".json": "application/json", ".mp4": "video/mp4", ".png": "image/png"}
+            kind = types.get(suffix, "application/octet-stream")
+            self.shared.put(f"{SHARED_PREFIX}{name}", folder / name, content_type=kind)
+            self.shared.put(
+                f"{SHARED_PREFIX}{key}.json", folder / f"{key}.json", content_type="application/json"
+            )
+        found = self._local(key)
         assert found is not None
         return found
 

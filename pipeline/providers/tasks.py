@@ -104,12 +104,15 @@ class NoInbox:
 class TaskJournal:
     """Submitted task ids by cache key, in one JSON file written atomically.
 
-    Lives in the job's work folder, so every attempt of a job shares it.
+    Lives in the job's work folder, so every attempt of a job shares it; ``on_write`` is told
+    after every change (a container with no shared disk copies the file to the blob store, so
+    the next attempt anywhere resumes the same tasks instead of paying for new ones).
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, on_write: Callable[[Path], None] | None = None) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._on_write = on_write
 
     def _read(self) -> dict[str, dict[str, Any]]:
         try:
@@ -126,11 +129,7 @@ class TaskJournal:
         with self._lock:
             data = self._read()
             data[key] = {"provider": provider, "task_id": task_id, "at": time.time(), **extra}
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".journal.", suffix=".part")
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(data, f)
-            os.replace(tmp, self.path)
+            self._write(data)
 
     def forget(self, key: str) -> None:
         """A task that failed: the next attempt submits a new one."""
@@ -138,10 +137,16 @@ class TaskJournal:
             data = self._read()
             if data.pop(key, None) is None:
                 return
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".journal.", suffix=".part")
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(data, f)
-            os.replace(tmp, self.path)
+            self._write(data)
+
+    def _write(self, data: dict[str, dict[str, Any]]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".journal.", suffix=".part")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f)
+        os.replace(tmp, self.path)
+        if self._on_write is not None:
+            self._on_write(self.path)
 
 
 async def run_task(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import math
 import threading
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,13 +22,20 @@ class UsageMeter:
     providers reelforge uses), and :meth:`cached` when a cached asset stood in for a call.
     """
 
-    def __init__(self, prices: PriceTable | None = None, *, log: Path | None = None) -> None:
+    def __init__(
+        self,
+        prices: PriceTable | None = None,
+        *,
+        log: Path | None = None,
+        on_write: Callable[[Path], None] | None = None,
+    ) -> None:
         """``log``: a JSON-lines file that keeps every usage across attempts of a job (in the
         job's work folder); the usages already in it are loaded, so a resumed attempt still
         charges what an earlier one paid."""
         self.prices = prices or default_prices()
         self._lock = threading.Lock()
         self._log = log
+        self._on_write = on_write  # told after every usage logged (see TaskJournal)
         self._usages: list[Usage] = []
         if log is not None and log.is_file():
             text = log.read_text(encoding="utf-8")
@@ -84,6 +92,8 @@ class UsageMeter:
                 self._log.parent.mkdir(parents=True, exist_ok=True)
                 with self._log.open("a", encoding="utf-8") as f:
                     f.write(usage.model_dump_json() + "\n")
+                if self._on_write is not None:
+                    self._on_write(self._log)
 
     @property
     def usages(self) -> tuple[Usage, ...]:

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
-from functools import partial
+from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline.checkpoints import Checkpoints, checkpoint_key
@@ -18,15 +17,12 @@ from pipeline.media.graph import Output, build_args
 from pipeline.media.loudness import Loudness, measure_loudness
 from pipeline.media.probe import probe
 from pipeline.qc import check_output, enforce
+from pipeline.render.ports import Composer
 from pipeline.render.timelines import load_timeline_file, timeline_files, timeline_hash
 from pipeline.stages import StageClock
 from pipeline.timeline import Timeline
 
-__all__ = ["COMPOSE_MODE", "compose", "compose_file", "quality_check"]
-
-# Measured by bench/render_bench.py: sequential per-format runs are leaner, and not slower, than
-# one FFmpeg process encoding every format at once on two cores.
-COMPOSE_MODE = "per_format"
+__all__ = ["compose", "compose_file", "quality_check"]
 
 
 def _compose_key(out: Output, font: FontFile | None) -> str:
@@ -39,13 +35,6 @@ def _compose_key(out: Output, font: FontFile | None) -> str:
     return checkpoint_key("compose", args, [*timeline_files(tl), *extra])
 
 
-def _progress(clock: StageClock, done: float, total: float) -> Callable[[float], None]:
-    def advance(seconds: float) -> None:
-        clock.reporter.advanced("compose", min(1.0, (done + seconds) / total))
-
-    return advance
-
-
 def compose(
     timelines: Sequence[Timeline],
     *,
@@ -53,35 +42,30 @@ def compose(
     staging: Path,
     checkpoints: Checkpoints,
     clock: StageClock,
-    mode: str = COMPOSE_MODE,
+    composer: Composer,
     font: FontFile | None = None,
 ) -> list[Output]:
-    """Each timeline composed into ``staging/<format>.mp4``. With kept checkpoints, outputs are
-    composed in the work folder first and one made from the same inputs is reused."""
+    """Each timeline composed into ``staging/<format>.mp4`` by ``composer``. With kept
+    checkpoints, outputs are composed in the work folder first, and one made from the same
+    inputs by an earlier attempt is reused."""
     keep = checkpoints.keep
     outputs = [
         Output(tl, (work / f"composed-{tl.spec.format.value}-{tl.spec.width}.mp4") if keep
                else staging / f"{tl.spec.format.value}.mp4")
         for tl in timelines
     ]  # fmt: skip
-    duration = timelines[0].duration
-    if mode == "single":
-        run_ffmpeg(
-            build_args(outputs), stage="compose", total_seconds=duration,
-            on_progress=lambda t: clock.reporter.advanced("compose", min(1.0, t / duration)),
-        )  # fmt: skip
-        return _published(outputs, staging) if keep else outputs
-    total = duration * len(outputs)
-    for n, out in enumerate(outputs):
-        checkpoints.reuse(
-            out.path, _compose_key(out, font), label=f"compose:{out.timeline.spec.format.value}",
-            make=partial(_run, out, _progress(clock, n * duration, total)),
-        )  # fmt: skip
+    keys = {out.path: _compose_key(out, font) for out in outputs} if keep else {}
+    pending = [
+        out for out in outputs
+        if not keep or checkpoints.load(
+            out.path, keys[out.path], label=f"compose:{out.timeline.spec.format.value}"
+        ) is None
+    ]  # fmt: skip
+    if pending:
+        composer.compose(pending, lambda f: clock.reporter.advanced("compose", f))
+    for out in pending if keep else ():
+        checkpoints.save(out.path, keys[out.path])
     return _published(outputs, staging) if keep else outputs
-
-
-def _run(out: Output, on_progress: Callable[[float], None]) -> None:
-    run_ffmpeg(build_args([out]), stage="compose", on_progress=on_progress)
 
 
 def _published(outputs: Sequence[Output], staging: Path) -> list[Output]:

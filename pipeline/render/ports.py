@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
+from pipeline.media.graph import Output
 from pipeline.palette import KMeansPalette, PaletteExtractor
+from pipeline.render.composer import LocalComposer
 from pipeline.script import OfflineScriptWriter, ScriptWriter
 from pipeline.usage import UsageLog
 from pipeline.visuals import ClipFactory, ClipGenerator, offline_clips
 from pipeline.voice import EspeakVoice, Transcriber, VoiceSynth
 
-__all__ = ["Ports"]
+__all__ = ["Composer", "Ports"]
+
+
+class Composer(Protocol):
+    """Turns timelines into MP4s: FFmpeg in this process, or fanned out over containers."""
+
+    mode: str  # recorded in the manifest ("per_format", "single", "fan_out")
+
+    def compose(self, outputs: Sequence[Output], progress: Callable[[float], None]) -> None:
+        """Writes every ``output.path`` from its timeline; ``progress`` takes 0..1."""
+        ...
 
 
 @dataclass
@@ -26,3 +40,4 @@ class Ports:
     clips: ClipGenerator | None = None  # a ready adapter; else made by clip_factory
     clip_factory: ClipFactory = offline_clips  # from the render's photos and brand
     meter: UsageLog | None = None  # what the provider adapters above spent, for the manifest
+    composer: Composer = field(default_factory=LocalComposer)

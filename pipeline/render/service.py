@@ -16,7 +16,7 @@ from pipeline.delivery import poster, replace_dir
 from pipeline.manifest import Manifest, OutputEntry, VoiceLine
 from pipeline.media.graph import Output
 from pipeline.render import media
-from pipeline.render.compose import COMPOSE_MODE, compose, quality_check
+from pipeline.render.compose import compose, quality_check
 from pipeline.render.creatives import with_creatives
 from pipeline.render.plan import Plan, plan_render
 from pipeline.render.ports import Ports
@@ -51,13 +51,12 @@ def render(
     ports: Ports,
     out_root: Path,
     reporter: Reporter | None = None,
-    compose_mode: str = COMPOSE_MODE,
 ) -> RenderResult:
     """Renders ``request`` into ``out_root/<sku>/``. If ``out_root`` did not exist and the render
     fails, it is removed."""
     created = not out_root.exists()
     try:
-        return _render(request, ports, out_root, StageClock(reporter), compose_mode)
+        return _render(request, ports, out_root, StageClock(reporter))
     except BaseException:
         if created and out_root.exists() and not any(out_root.iterdir()):
             out_root.rmdir()
@@ -65,7 +64,7 @@ def render(
 
 
 def _render(
-    request: RenderRequest, ports: Ports, out_root: Path, clock: StageClock, mode: str
+    request: RenderRequest, ports: Ports, out_root: Path, clock: StageClock
 ) -> RenderResult:
     plan = plan_render(request, ports, clock)
     with workspace(out_root, plan.brief.product.sku, request.work_dir) as space:
@@ -73,14 +72,15 @@ def _render(
         with clock.stage("compose"):
             outputs = compose(
                 timelines, work=space.work, staging=space.staging,
-                checkpoints=space.checkpoints, clock=clock, mode=mode, font=plan.inputs.font,
+                checkpoints=space.checkpoints, clock=clock, composer=ports.composer,
+                font=plan.inputs.font,
             )  # fmt: skip
             if request.export_timeline is not None:
                 export_timelines(timelines, request.export_timeline)
         with clock.stage("qc"):
             entries = quality_check(outputs, audible=made.soundtrack.audible, draft=request.preview)
         with clock.stage("deliver"):
-            manifest = _manifest(plan, ports, made, entries, clock, space, mode)
+            manifest = _manifest(plan, ports, made, entries, clock, space)
             final = _deliver(plan, outputs, manifest, space, out_root)
     manifest = manifest.model_copy(update={"stages": dict(clock.seconds)})
     (final / "manifest.json").write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
@@ -114,7 +114,6 @@ def _manifest(
     entries: list[OutputEntry],
     clock: StageClock,
     space: Workspace,
-    mode: str,
 ) -> Manifest:
     request, generator = plan.request, made.visuals.generator
     record = request.brief_record
@@ -131,7 +130,8 @@ def _manifest(
         sku=plan.brief.product.sku, template=plan.template.name, preview=request.preview,
         palette=plan.palette, script=plan.script, script_hash=plan.script_hash,
         scripts=plan.scripts, chosen_option=plan.option, prompts=plan.prompts,
-        voice=made.lines, outputs=tuple(entries), compose_mode=mode, stages=dict(clock.seconds),
+        voice=made.lines, outputs=tuple(entries), compose_mode=ports.composer.mode,
+        stages=dict(clock.seconds),
         soundtrack_lufs=(
             round(made.soundtrack.loudness.integrated, 2) if made.soundtrack.audible else None
         ),

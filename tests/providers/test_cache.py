@@ -204,3 +204,22 @@ def test_a_json_asset_does_not_collide_with_its_record(tmp_path: Path) -> None:
     again = cache.get(key)
     assert again is not None and again.path.read_text(encoding="utf-8") == '{"scripts": []}'
     assert again.meta == {"tokens": 10}
+
+
+def test_containers_with_no_common_disk_share_entries_through_the_blob_store(
+    tmp_path: Path,
+) -> None:
+    from pipeline.storage import MemoryStore
+
+    shared = MemoryStore()
+    here = ProviderCache(tmp_path / "container-a", shared=shared)
+    there = ProviderCache(tmp_path / "container-b", shared=shared)
+    key = cache_key("kling", "v2", prompt="a cup")
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"video bytes")
+    here.put(key, clip, provider="kling", model="v2", meta={"task_id": "t1"})
+    found = there.get(key)
+    assert found is not None and found.path.read_bytes() == b"video bytes"
+    assert found.path.is_relative_to(tmp_path / "container-b")
+    assert found.meta == {"task_id": "t1"} and found.provider == "kling"
+    assert there.get(cache_key("kling", "v2", prompt="another cup")) is None
