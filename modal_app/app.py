@@ -1,8 +1,15 @@
-"""reelforge on Modal: the API, per-job render workers, scene and palette functions, the sweeper.
+"""reelforge on Modal: the API, the job workers, the render and its fan-outs, the sweeper.
 
 Deploy with ``modal deploy modal_app/app.py``; render one brief in the cloud with
 ``modal run modal_app/app.py --brief examples/espresso/brief.yaml``. See modal_app/README.md.
-Importing this module does no network I/O: the Secret and Volume are looked up at deploy time.
+Importing this module does no network I/O: the Secrets are looked up at deploy time.
+
+Least privilege: only ``web``, ``render_job`` and ``sweeper`` hold the 'reelforge' secret (the
+database, Supabase's service key, the signing secret). The functions that decode untrusted media
+(``render_media``, ``generate_scene``, ``compose_format``) and fetch untrusted URLs
+(``fetch_assets``) hold none of it: they reach the blob store with a storage grant through the
+API, and only the render holds the provider keys ('reelforge-providers') it pays with. Files
+cross containers through Supabase Storage, never through a shared disk.
 """
 
 from __future__ import annotations
@@ -10,15 +17,16 @@ from __future__ import annotations
 import functools
 import tempfile
 from pathlib import Path
-from typing import Any
 from uuid import UUID
 
 import modal
 
 MINUTES = 60
-MEDIA_DIR = "/media"
 LEASE_SECONDS = 120  # render lease; the worker heartbeats well inside it
 APP_NAME = "reelforge"
+# The API's label: its URL is https://<workspace>--reelforge-api.modal.run, the base of every link
+# the service hands out and of provider callbacks (REELFORGE_PUBLIC_URL overrides it).
+API_LABEL = "reelforge-api"
 
 # The runtime dependencies of pyproject.toml, pinned to the versions the tests run against.
 PINNED = (
@@ -37,7 +45,6 @@ PINNED = (
     "psycopg[binary]==3.3.9",
     "psycopg-pool==3.3.3",
     "pydantic==2.14.3",
-    "pydantic-settings==2.16.3",
     "pyjwt[crypto]==2.15.1",
     "pyyaml==6.0.3",
     "rich==15.0.0",
@@ -51,41 +58,50 @@ PINNED = (
 image = (
     modal.Image.debian_slim(python_version="3.11")
     .uv_pip_install(*PINNED)
-    .env({"REELFORGE_MEDIA_ROOT": MEDIA_DIR, "REELFORGE_HOME": "/tmp/reelforge"})
+    .env({"REELFORGE_HOME": "/tmp/reelforge"})
     # Last, so code changes do not rebuild the layers above. The default ignore keeps only .py
     # files; the packages need their .sql, .yaml and .json files too.
     .add_local_python_source("pipeline", "modal_app", ignore=["**/__pycache__", "**/*.pyc"])
 )
 
-# DATABASE_URL, SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY, SUPABASE_JWT_ISSUER and
-# SUPABASE_JWKS or SUPABASE_JWT_SECRET, plus provider keys as they arrive (README).
-secret = modal.Secret.from_name("reelforge")
-media = modal.Volume.from_name("reelforge-media", create_if_missing=True)
+# 'reelforge': DATABASE_URL, SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY, SUPABASE_JWT_ISSUER,
+# SUPABASE_JWKS (or SUPABASE_JWT_SECRET), REELFORGE_SIGNING_SECRET. 'reelforge-providers': the
+# provider keys and choices (OPENROUTER_API_KEY, KLING_ACCESS_KEY ...). See modal_app/README.md.
+service = modal.Secret.from_name("reelforge")
+providers = modal.Secret.from_name("reelforge-providers")
 
-app = modal.App(APP_NAME, image=image, secrets=[secret])
+app = modal.App(APP_NAME, image=image)
 
 with image.imports():  # type: ignore[no-untyped-call]
     import httpx
     from fastapi import FastAPI
 
     from modal_app.bundle import BriefBundle, render_bundle
-    from modal_app.scenes import MapClips, SceneAsset, SceneTask, palette_of, render_scene
+    from modal_app.compose import ComposeTask, compose_timeline
+    from modal_app.media import RenderOutcome, RenderTask, render_media
+    from modal_app.renderer import ModalRenderer
+    from modal_app.scenes import SceneAsset, SceneTask, render_scene
     from modal_app.sweep import sweep
     from pipeline.api.app import create_app
     from pipeline.download import download
-    from pipeline.egress import PublicOnlyTransport
     from pipeline.render import Ports, RenderRequest
     from pipeline.settings import Settings
+    from pipeline.storage.granted import GrantedStore
     from pipeline.store import Repositories, Store, StoreConfigError, open_store
-    from pipeline.visuals import ClipContext, ClipGenerator
+    from pipeline.webhooks.transport import delivery_transport
     from pipeline.wiring import RuntimeKind, blob_store, build_ports, local_runtime
     from pipeline.worker import JobContext, Worker
 
 
 @functools.cache
 def _settings() -> Settings:
-    """The container's settings, from the 'reelforge' secret and the image's environment."""
-    return Settings.from_env()
+    """The container's settings, from its secrets and the image's environment; in a deployed
+    container, links start with the API's own URL unless REELFORGE_PUBLIC_URL says otherwise."""
+    settings = Settings.from_env()
+    if settings.service.public_url is None and not modal.is_local():
+        service = settings.service.model_copy(update={"public_url": web.get_web_url()})
+        settings = settings.model_copy(update={"service": service})
+    return settings
 
 
 @functools.cache
@@ -97,47 +113,46 @@ def _store() -> Store:
     return open_store(settings.store)
 
 
-@app.function(volumes={MEDIA_DIR: media}, timeout=5 * MINUTES, scaledown_window=15 * MINUTES)
+@app.function(secrets=[service], timeout=5 * MINUTES, scaledown_window=15 * MINUTES)
 @modal.concurrent(max_inputs=32)
-@modal.asgi_app(label="reelforge-api")
+@modal.asgi_app(label=API_LABEL)
 def web() -> FastAPI:
     """The same FastAPI app as ``reelforge serve``; long work is queued, never done in a request."""
     return create_app(settings=_settings(), store=_store())
 
 
 @app.function(
-    cpu=2.0,
-    memory=4096,
-    # generative providers take minutes per clip (a HeyGen presenter up to 40): one attempt may
-    # wait that long; a lost container's job is reclaimed and resumes its provider tasks
+    secrets=[service],
+    cpu=0.5,
+    memory=1024,
+    # the render may wait minutes per provider clip (a HeyGen presenter up to 40); a lost
+    # container's job is reclaimed and resumes its provider tasks
     timeout=60 * MINUTES,
     retries=modal.Retries(
         max_retries=2, backoff_coefficient=2.0, initial_delay=5.0, max_delay=60.0
     ),
-    volumes={MEDIA_DIR: media},
 )
 def render_job(job_id: str) -> dict[str, str] | None:
-    """Claims and runs the job it was spawned for (by the sweeper's ModalExecutor), the same way
-    local workers claim: under a lease, attempts counted; nothing when another worker has it."""
-    if not modal.is_local():
-        media.reload()  # see the uploads the API wrote
-    try:
-        settings = _settings()
-        context = JobContext(
-            repos=Repositories.postgres(_store()), settings=settings, blobs=blob_store(settings),
-            worker="", lease_seconds=LEASE_SECONDS, offline_clips=_map_clips,
-        )  # fmt: skip
-        job = Worker(context).run_once(UUID(job_id))
-    finally:
-        if not modal.is_local():
-            media.commit()
+    """Claims and runs the job it was spawned for (by the sweeper), the same way local workers
+    claim: under a lease, attempts counted; the render itself runs in ``render_media``."""
+    settings = _settings()
+    blobs = blob_store(settings)
+    context = JobContext(
+        repos=Repositories.postgres(_store()), settings=settings, blobs=blobs, worker="",
+        lease_seconds=LEASE_SECONDS,
+        renderer=ModalRenderer(render_media_call.spawn, blobs=blobs, settings=settings),
+    )  # fmt: skip
+    job = Worker(context).run_once(UUID(job_id))
     return None if job is None else {"job_id": str(job.id), "state": str(job.state)}
 
 
-def _map_clips(ctx: ClipContext) -> ClipGenerator:
-    """Offline scene assets fan out over ``generate_scene.map``, one container per scene and
-    format; provider scenes (the brief's or settings' choice) run in this container, async."""
-    return MapClips(generate_scene.map, ctx)
+@app.function(secrets=[providers], cpu=2.0, memory=4096, timeout=60 * MINUTES)
+def render_media_call(task: RenderTask) -> RenderOutcome:
+    """A job's render, without the database or storage keys: see modal_app/media.py."""
+    return render_media(
+        task, store=GrantedStore(task["api_url"], task["grant"]), settings=_settings(),
+        map_scenes=generate_scene.map, map_compose=compose_format.map,
+    )  # fmt: skip
 
 
 @app.function(
@@ -147,14 +162,19 @@ def _map_clips(ctx: ClipContext) -> ClipGenerator:
     retries=modal.Retries(max_retries=2, initial_delay=1.0),
 )
 def generate_scene(task: SceneTask) -> SceneAsset:
-    """One scene's asset in one format; fan out with ``generate_scene.map(tasks)``."""
-    return render_scene(task)
+    """One scene's still in one format; fanned out with ``generate_scene.map(tasks)``."""
+    return render_scene(task, GrantedStore(task["api_url"], task["grant"]))
 
 
-@app.function(cpu=1.0, memory=1024, timeout=5 * MINUTES)
-def extract_palette(images: list[bytes], locale: str) -> dict[str, Any]:
-    """The brand palette of product photos, colour names in ``locale`` (a Palette as JSON)."""
-    return palette_of(images, locale)
+@app.function(
+    cpu=2.0,
+    memory=4096,
+    timeout=30 * MINUTES,
+    retries=modal.Retries(max_retries=1, initial_delay=1.0),
+)
+def compose_format(task: ComposeTask) -> str:
+    """One format's MP4 from its timeline; fanned out with ``compose_format.map(tasks)``."""
+    return compose_timeline(task, GrantedStore(task["api_url"], task["grant"]))
 
 
 @app.function(cpu=0.5, memory=1024, timeout=5 * MINUTES)
@@ -165,19 +185,21 @@ def fetch_assets(urls: list[str]) -> list[bytes]:
         return [download(url, Path(scratch)).read_bytes() for url in urls]
 
 
-@app.function(schedule=modal.Period(minutes=1), timeout=5 * MINUTES, max_containers=1)
+@app.function(
+    secrets=[service], schedule=modal.Period(minutes=1), timeout=5 * MINUTES, max_containers=1
+)
 def sweeper() -> dict[str, int]:
     """Every minute: release orphan holds, spawn a render per runnable job (queued, or lease
     expired), and deliver due webhooks once."""
+    api = _settings().api
+    local = api is not None and api.webhook_allow_http_localhost  # development deployments only
     with httpx.Client(
-        transport=PublicOnlyTransport(), timeout=15.0, follow_redirects=False
+        transport=delivery_transport(local_receivers=local), timeout=15.0, follow_redirects=False
     ) as client:
         report = sweep(
-            repos=Repositories.postgres(_store()),
-            spawn=render_job.spawn,
-            client=client,
+            repos=Repositories.postgres(_store()), spawn=render_job.spawn, client=client,
             worker="modal-sweeper",
-        )
+        )  # fmt: skip
     return {
         "released_holds": report.released_holds,
         "dispatched_jobs": report.dispatched_jobs,
@@ -185,7 +207,7 @@ def sweeper() -> dict[str, int]:
     }
 
 
-@app.function(cpu=2.0, memory=4096, timeout=30 * MINUTES)
+@app.function(secrets=[providers], cpu=2.0, memory=4096, timeout=30 * MINUTES)
 def render_brief_remote(bundle: BriefBundle) -> dict[str, bytes]:
     """Renders a packed request without the queue or credits (``modal run``), with the providers
     its brief and the secret's keys choose, as ``reelforge render`` would; returns the files."""

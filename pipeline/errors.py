@@ -16,6 +16,8 @@ Each class's docstring is its default message.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = ["BadInput", "BriefError", "MediaError", "QCError", "ReelforgeError", "StageError"]
 
 
@@ -28,6 +30,18 @@ class ReelforgeError(Exception):
     @property
     def message(self) -> str:
         return str(self.args[0])
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled whole, whatever the subclass's constructor takes: an error raised in another
+        process (a Modal container) arrives as the same class with the same fields."""
+        return (_rebuilt, (type(self), self.args, self.__dict__))
+
+
+def _rebuilt(cls: type[ReelforgeError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 class BadInput(ReelforgeError):

@@ -131,6 +131,7 @@ def clip_context(plan: Plan) -> ClipContext:
         product_name=brief.product.name,
         price=format_price(brief.product.price, brief.product.currency, brief.brand.language),
         logo=inputs.logo, photo_paths=brief.product.photos, sku=brief.product.sku,
+        logo_path=brief.brand.logo,
     )  # fmt: skip
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from PIL import Image
 
@@ -26,7 +27,7 @@ from pipeline.templates.model import Template
 from pipeline.templates.registry import get_template
 from pipeline.timeline import Encode
 
-__all__ = ["Inputs", "Plan", "ScriptOptions", "plan_render", "write_scripts"]
+__all__ = ["Inputs", "Plan", "ScriptOptions", "load_logo", "plan_render", "write_scripts"]
 
 PREVIEW_SHORT_SIDE = 360
 PREVIEW_FPS = 15  # a draft checks composition and timing; half the frames, half the work
@@ -83,18 +84,21 @@ def preview_spec(spec: FormatSpec) -> FormatSpec:
     return spec.scaled(width)
 
 
+def load_logo(path: Path) -> Image.Image:
+    """The brand logo under the image limits, its transparency kept for the end card."""
+    logo = load_rgb(path, field="brand.logo")
+    with contextlib.suppress(OSError), Image.open(path) as raw:
+        if raw.mode in ("RGBA", "LA", "P") and raw.size[0] * raw.size[1] <= 40_000_000:
+            logo = raw.convert("RGBA")
+    return logo
+
+
 def load_inputs(brief: Brief) -> Inputs:
     """Decodes the photos and logo (under the image limits), loads the font, probes the music."""
     photos = tuple(
         load_rgb(p, field=f"product.photos[{i}]") for i, p in enumerate(brief.product.photos)
     )
-    logo = None
-    if brief.brand.logo is not None:
-        logo = load_rgb(brief.brand.logo, field="brand.logo")
-        with contextlib.suppress(OSError):
-            raw = Image.open(brief.brand.logo)
-            if raw.mode in ("RGBA", "LA", "P") and raw.size[0] * raw.size[1] <= 40_000_000:
-                logo = raw.convert("RGBA")  # keep the logo's transparency on the end card
+    logo = load_logo(brief.brand.logo) if brief.brand.logo is not None else None
     font = load_brand_font(brief.brand.font) if brief.brand.font else default_caption_font()
     if brief.music is not None:
         _check_music(brief)

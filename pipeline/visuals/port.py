@@ -91,6 +91,7 @@ class ClipContext:
     logo: Image.Image | None
     photo_paths: Sequence[Path] = ()  # the photos' files, for providers that take a reference
     sku: str = ""
+    logo_path: Path | None = None  # the logo's file, for adapters that draw elsewhere
 
 
 ClipFactory = Callable[[ClipContext], ClipGenerator]

@@ -102,7 +102,7 @@ def build_ports(brief: Brief, settings: Settings, runtime: Runtime) -> Ports:
     providers, provider = settings.providers, runtime.provider
     offline = runtime.offline or offline_clips
     clips = chosen["clips"]
-    return Ports(
+    ports = Ports(
         writer=_writer(chosen["script"], providers, provider),
         voice=_voice(chosen["voice"], providers, provider),
         transcriber=_transcriber(chosen["transcriber"], providers, provider),
@@ -111,6 +111,9 @@ def build_ports(brief: Brief, settings: Settings, runtime: Runtime) -> Ports:
             _scene_source(clips, providers), provider, offline, brief.providers.fallback
         ),
     )  # fmt: skip
+    if runtime.composer is not None:
+        ports.composer = runtime.composer
+    return ports
 
 
 def ports_factory(settings: Settings) -> PortsFactory:

@@ -17,6 +17,7 @@ from pipeline.providers.prices import PriceTable, default_prices
 from pipeline.providers.runtime import ProviderRuntime
 from pipeline.providers.tasks import TaskJournal
 from pipeline.providers.usage import UsageMeter
+from pipeline.render.ports import Composer
 from pipeline.settings import Settings
 from pipeline.store.providers import ProviderEventRepository
 from pipeline.visuals import ClipFactory
@@ -47,6 +48,7 @@ class Runtime:
     kind: RuntimeKind
     provider: ProviderRuntime  # the cache, meter, task journal and callbacks the adapters share
     offline: ClipFactory | None = None  # None: offline scenes are drawn in this process
+    composer: Composer | None = None  # None: FFmpeg in this process
 
 
 def prices(settings: Settings) -> PriceTable:

@@ -24,7 +24,7 @@ from pipeline.errors import BadInput, ReelforgeError
 from pipeline.pricing import charge_for
 from pipeline.providers.errors import ProviderRejected
 from pipeline.providers.usage import UsageMeter
-from pipeline.render import RenderRequest, RenderResult, render
+from pipeline.render import RenderRequest, RenderResult
 from pipeline.settings import Settings
 from pipeline.storage import BlobStore
 from pipeline.store import (
@@ -39,10 +39,11 @@ from pipeline.store import (
 )
 from pipeline.usage import UsageLog
 from pipeline.visuals import ClipFactory
-from pipeline.wiring import PortsFactory, estimate, job_runtime, ports_factory
+from pipeline.wiring import PortsFactory, estimate
 from pipeline.wiring.runtime import USAGE_LOG, prices
 from pipeline.worker.control import CANCELED, SHUTDOWN, JobAborted, JobControl
 from pipeline.worker.lease import Heartbeat, StageReporter, lost_reason, renew
+from pipeline.worker.renderer import LocalRenderer, RenderCall, Renderer
 
 __all__ = ["JobContext", "hold_key", "job_request", "run_job"]
 
@@ -53,7 +54,8 @@ _TYPES = {".mp4": "video/mp4", ".png": "image/png", ".json": "application/json"}
 @dataclass(frozen=True)
 class JobContext:
     """What a worker gives every job it runs. ``ports``: a factory standing in for the
-    composition root (tests); ``offline_clips``: how offline scenes are drawn (Modal fans out)."""
+    composition root (tests); ``offline_clips``: how offline scenes are drawn; ``renderer``:
+    where the render runs (this process, or a Modal container without secrets)."""
 
     repos: Repositories
     settings: Settings
@@ -62,6 +64,7 @@ class JobContext:
     lease_seconds: int = 60
     ports: PortsFactory | None = None
     offline_clips: ClipFactory | None = None
+    renderer: Renderer = field(default_factory=LocalRenderer)
 
 
 def hold_key(job_id: UUID) -> str:
@@ -171,14 +174,14 @@ def _produce(a: _Attempt, reporter: StageReporter) -> RenderResult:
     """The render, into this attempt's private folder, over the job's checkpoints."""
     assert a.request is not None
     ctx = a.ctx
-    runtime = job_runtime(
-        ctx.settings, events=ctx.repos.providers, job_id=a.job.id, work_dir=a.work_dir,
-        check=a.control.check, offline=ctx.offline_clips,
-    )  # fmt: skip
-    ports = (ctx.ports or ports_factory(ctx.settings))(a.request, runtime)
-    a.meter = ports.meter
     request = a.request.model_copy(update={"work_dir": a.work_dir, "owner": a.job.user_id})
-    return render(request, ports=ports, out_root=a.root, reporter=reporter)
+    call = RenderCall(
+        request=request, job=a.job, out_root=a.root, reporter=reporter, control=a.control,
+        settings=ctx.settings, events=ctx.repos.providers, ports=ctx.ports,
+        offline=ctx.offline_clips,
+    )  # fmt: skip
+    result, a.meter = ctx.renderer.render(call)
+    return result
 
 
 def _publish(a: _Attempt, result: RenderResult) -> dict[str, float]:

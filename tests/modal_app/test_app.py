@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import subprocess
 import sys
 import uuid
@@ -15,24 +14,16 @@ import anyio
 import httpx
 import pytest
 import yaml
-from PIL import Image
 
 import modal_app.app as modal_app
 from modal_app.bundle import pack_request, write_outputs
 from pipeline.brief import load_brief
-from pipeline.formats import FORMATS, Format
-from pipeline.palette import NAMED_COLOURS, KMeansPalette
 from pipeline.render import RenderRequest
 from pipeline.store import Repositories
 from pipeline.store.jobs import Jobs
-from pipeline.visuals import ClipRequest
 
 ROOT = Path(__file__).resolve().parents[2]
 PHOTOS = ROOT / "examples" / "photos"
-# Modal warns that a local call does not see the function's Volume; the tests give it a folder.
-LOCAL_VOLUME = pytest.mark.filterwarnings(
-    r"ignore:The \w+ function is executing locally and will not have access:UserWarning"
-)
 JWT_SECRET = "modal-tests-" + "k" * 40
 
 NO_NETWORK = """
@@ -56,23 +47,21 @@ def test_module_imports_without_network_or_warnings() -> None:
     assert result.stdout.strip() == "True"
 
 
-def _photo_bytes(*names: str) -> list[bytes]:
-    return [(PHOTOS / name).read_bytes() for name in names]
-
-
-SECRET = "modal.Secret.from_name('reelforge')"
+SERVICE = ["modal.Secret.from_name('reelforge')"]
+PROVIDERS = ["modal.Secret.from_name('reelforge-providers')"]
 
 
 @pytest.mark.parametrize(
-    ("function", "cpu", "memory", "timeout", "retries", "schedule", "volumes"),
+    ("function", "cpu", "memory", "timeout", "retries", "schedule", "secrets"),
     [
-        ("web", None, None, 300, None, None, ["/media"]),
-        ("render_job", 2.0, 4096, 3600, 2, None, ["/media"]),
+        ("web", None, None, 300, None, None, SERVICE),
+        ("render_job", 0.5, 1024, 3600, 2, None, SERVICE),
+        ("render_media_call", 2.0, 4096, 3600, None, None, PROVIDERS),
         ("generate_scene", 1.0, 2048, 600, 2, None, []),
-        ("extract_palette", 1.0, 1024, 300, None, None, []),
+        ("compose_format", 2.0, 4096, 1800, 1, None, []),
         ("fetch_assets", 0.5, 1024, 300, None, None, []),
-        ("sweeper", None, None, 300, None, "Period(minutes=1)", []),
-        ("render_brief_remote", 2.0, 4096, 1800, None, None, []),
+        ("sweeper", None, None, 300, None, "Period(minutes=1)", SERVICE),
+        ("render_brief_remote", 2.0, 4096, 1800, None, None, PROVIDERS),
     ],
 )
 def test_function_is_registered_with_its_configuration(
@@ -82,16 +71,14 @@ def test_function_is_registered_with_its_configuration(
     timeout: int,
     retries: int | None,
     schedule: str | None,
-    volumes: list[str],
+    secrets: list[str],
 ) -> None:
     info = getattr(modal_app, function).info()  # offline: a locally defined function's own spec
     assert (info.cpu, info.memory_mib, info.timeout) == (cpu, memory, timeout)
     assert info.max_retries == retries
     assert info.schedule == schedule
-    assert sorted(info.volumes) == volumes
-    for mount in info.volumes.values():
-        assert mount.name == "reelforge-media"
-    assert info.secrets == [SECRET]
+    assert info.volumes == {}, "files cross containers through the blob store only"
+    assert info.secrets == secrets, "least privilege: only the secrets the function uses"
 
 
 def test_web_is_a_concurrent_asgi_endpoint() -> None:
@@ -100,59 +87,6 @@ def test_web_is_a_concurrent_asgi_endpoint() -> None:
     assert info.concurrency_info is not None
     assert info.concurrency_info.max_inputs == 32
     assert modal_app.render_job.info().web_info is None
-
-
-def test_extract_palette_names_five_swatches_in_italian() -> None:
-    blobs = _photo_bytes("coffee.png", "chelsea.png")
-    palette = modal_app.extract_palette.local(blobs, "it")
-    swatches = palette["swatches"]
-    assert len(swatches) == 5
-    italian = {c.it for c in NAMED_COLOURS}
-    assert all(s["name"] in italian for s in swatches)
-    images = [Image.open(io.BytesIO(b)).convert("RGB") for b in blobs]
-    expected = KMeansPalette().extract(images, locale="it")
-    assert [s["hex"] for s in swatches] == [s.hex for s in expected.swatches]
-
-
-def test_extract_palette_rejects_bytes_that_are_not_an_image() -> None:
-    with pytest.raises(Exception, match=r"images\[0\]"):
-        modal_app.extract_palette.local([b"not an image"], "en")
-
-
-def _task(kind: str, photo: int | None, text: str = "") -> dict[str, Any]:
-    request = ClipRequest(
-        scene_index=1,
-        kind=kind,
-        photo=photo,
-        text=text,
-        prompt="a cup on a table",
-        duration=2.0,
-        spec=FORMATS[Format.V9X16].scaled(360),
-    )
-    return {
-        "request": request.model_dump(mode="json"),
-        "photos": _photo_bytes("coffee.png"),
-        "palette": ["#1f2f58", "#f4f0e2", "#c66b4a", "#9caf88", "#3b4044"],
-        "locale": "en",
-        "product_name": "Aurora Espresso Cup",
-        "price": "$24.90",
-    }
-
-
-def test_generate_scene_prepares_a_photo_still_with_motion() -> None:
-    asset = modal_app.generate_scene.local(_task("photo", 0))
-    clip = asset["clip"]
-    assert clip["kind"] == "still"
-    assert clip["motion"] is not None
-    with Image.open(io.BytesIO(asset["image_bytes"])) as still:
-        assert still.format == "PNG"
-        assert still.size == (clip["width"], clip["height"])
-
-
-def test_generate_scene_draws_a_text_card_at_the_format_size() -> None:
-    asset = modal_app.generate_scene.local(_task("text_card", None, "Keeps espresso hot"))
-    with Image.open(io.BytesIO(asset["image_bytes"])) as still:
-        assert still.size == (360, 640)
 
 
 @pytest.fixture
@@ -173,7 +107,6 @@ def deployed_env(db_uri: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     modal_app._settings.cache_clear()
 
 
-@LOCAL_VOLUME
 @pytest.mark.usefixtures("deployed_env")
 def test_web_serves_the_api_health_and_readiness() -> None:
     api = modal_app.web.local()  # the FastAPI instance Modal would serve
@@ -195,7 +128,6 @@ def test_store_refuses_to_start_an_embedded_database_in_a_container() -> None:
         modal_app._store()
 
 
-@LOCAL_VOLUME
 @pytest.mark.usefixtures("deployed_env")
 def test_render_job_returns_none_when_nothing_is_runnable() -> None:
     assert modal_app.render_job.local(str(uuid.uuid4())) is None

@@ -1,4 +1,5 @@
-"""Scene assets fan out through a ``map`` (Modal's ``generate_scene.map``) and render the same ad."""
+"""Scene stills fan out through a ``map`` (Modal's ``generate_scene.map``): every input goes to
+the blob store once by content, each task draws its still from the keys, and the ad is the same."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from modal_app.scenes import MapClips, SceneAsset, SceneTask, render_scene
 from pipeline.brief import load_brief
 from pipeline.formats import Format
 from pipeline.render import Ports
+from pipeline.storage import LocalFolderStore
 from pipeline.voice import FakeVoice
 from tests.rendering import render_ad
 
@@ -22,23 +24,29 @@ WriteBrief = Callable[[dict[str, Any]], Path]
 def test_render_fans_scenes_out_through_map(
     tmp_path: Path, write_brief: WriteBrief, brief_data: dict[str, Any]
 ) -> None:
+    store = LocalFolderStore(tmp_path / "blobs", url_secret=b"k" * 32)
     batches: list[int] = []
 
     def local_map(tasks: list[SceneTask]) -> Iterable[SceneAsset]:
         batches.append(len(tasks))
-        return [render_scene(t) for t in tasks]  # what each container would run
+        return [render_scene(t, store) for t in tasks]  # what each container runs
 
+    def clips(ctx: Any) -> MapClips:
+        return MapClips(local_map, ctx, store=store, grant="g", api_url="http://api", prefix="work/j")
+
+    brief_data["brand"]["logo"] = "photos/chelsea.png"
     brief = load_brief(write_brief(brief_data))
     options: dict[str, Any] = {"preview": True, "formats": (Format.V9X16, Format.V1X1)}
     mapped = render_ad(
-        brief, tmp_path / "mapped", **options,
-        ports=Ports(voice=FakeVoice(), clip_factory=lambda ctx: MapClips(local_map, ctx)),
-    )  # fmt: skip
+        brief, tmp_path / "mapped", **options, ports=Ports(voice=FakeVoice(), clip_factory=clips)
+    )
     scenes = len(mapped.manifest.script.scenes)
     assert batches == [2 * scenes], "one map call for every scene of every format"
+    media = sorted(p.name for p in (tmp_path / "blobs" / "work" / "j" / "media").iterdir())
+    assert len(media) == 3, "the photo, the logo and the font, each uploaded once"
     assert all(o.qc.passed for o in mapped.manifest.outputs)
     local = render_ad(brief, tmp_path / "local", **options, ports=Ports(voice=FakeVoice()))
     assert mapped.manifest.palette == local.manifest.palette
-    assert [o.duration for o in mapped.manifest.outputs] == [
-        o.duration for o in local.manifest.outputs
-    ]
+    for fmt in ("9x16", "1x1"):
+        mapped_still = mapped.out_dir / f"{fmt}.png"
+        assert mapped_still.read_bytes() == (local.out_dir / f"{fmt}.png").read_bytes()

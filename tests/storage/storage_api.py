@@ -62,6 +62,10 @@ class FakeStorageApi:
         rest = path.removeprefix(PREFIX)
         if request.method == "POST" and rest.startswith("sign/"):
             return self._sign(rest.removeprefix("sign/"), json.loads(request.content))
+        if request.method == "GET" and rest.startswith("sign/"):
+            if not request.url.params.get("token", "").startswith("tok-"):
+                return storage_error({**NOT_FOUND, "statusCode": "400", "code": "InvalidJWT"})
+            return self._download(rest.removeprefix("sign/"))
         if request.method == "GET" and rest.startswith("info/"):
             return self._info(rest.removeprefix("info/"))
         if request.method == "POST":
