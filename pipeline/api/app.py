@@ -12,8 +12,10 @@ from pipeline.api.auth import TokenVerifier
 from pipeline.api.errors import PROBLEM_JSON, install_error_handlers
 from pipeline.api.limits import BodySizeLimit
 from pipeline.api.routes import (
+    admin,
     analytics,
     analytics_import,
+    billing,
     credits,
     health,
     jobs,
@@ -36,6 +38,8 @@ TAGS = [
     {"name": "webhooks", "description": "Endpoints that receive signed job events."},
     {"name": "providers", "description": "Signed callbacks from generative providers."},
     {"name": "analytics", "description": "Ad performance: report, chart, template mix, costs."},
+    {"name": "billing", "description": "Credit purchases: Stripe's signed webhook."},
+    {"name": "admin", "description": "The service's operator (admin token): credit grants."},
 ]
 
 
@@ -78,7 +82,7 @@ def create_app(
         paths={"/v1/analytics/imports": api.max_report_bytes},
     )
     install_error_handlers(app)
-    for module in (health, projects, credits, jobs, webhooks, providers, analytics):
+    for module in (health, projects, credits, jobs, webhooks, providers, analytics, billing, admin):
         app.include_router(module.router)
     app.include_router(analytics_import.router)
 
