@@ -220,16 +220,18 @@ def test_tampered_stale_or_unsigned_requests_are_400_and_change_nothing(shop: Sh
     assert shop.repos.billing.events() == []
 
 
-def test_a_signed_body_that_is_not_json_is_400(shop: Shop) -> None:
+@pytest.mark.parametrize("body", ["not json", "[]", "42", "null", '"evt"'])
+def test_a_signed_body_that_is_not_a_json_object_is_400(shop: Shop, body: str) -> None:
     t = int(time.time())
-    header = stripe.WebhookSignature.generate_signature_header("not json", SECRET, timestamp=t)
+    header = stripe.WebhookSignature.generate_signature_header(body, SECRET, timestamp=t)
 
-    response = shop.client.post(URL, content=b"not json", headers={"Stripe-Signature": header})
+    response = shop.client.post(URL, content=body.encode(), headers={"Stripe-Signature": header})
 
     assert (response.status_code, response.json()["detail"]) == (
         400,
         "the body is not a JSON event",
     )
+    assert shop.repos.billing.events() == []
 
 
 def test_an_event_for_an_unknown_user_is_recorded_answered_200_and_logged(
