@@ -134,3 +134,21 @@ def test_a_purchase_that_cannot_be_credited_is_not_recorded_either(
 
     assert admin.execute("select count(*) from public.billing_events").fetchone() == (0,)
     assert _ledger(admin, user_a) == []
+
+
+def test_the_dev_user_gets_the_dev_grant_once_beside_the_starting_grant(
+    store: Store, admin: Admin
+) -> None:
+    # `reelforge token` and `serve` on the embedded database: the user is created like any
+    # other (so the starting grant applies), then gets the development grant, once.
+    from pipeline.serve import DEV_GRANT, ensure_dev_user
+
+    Credits(store).set_starting_grant(25)
+    user = ensure_dev_user(store, "Dev@Example.com")
+    assert ensure_dev_user(store, "dev@example.com") == user
+
+    assert _ledger(admin, user) == [
+        (25, "starting grant", "starting-grant"),
+        (DEV_GRANT, "grant", f"dev-grant:{user}"),
+    ]
+    assert Credits(store).balance(user_id=user) == 25 + DEV_GRANT
