@@ -54,6 +54,27 @@ def test_a_user_signing_up_gets_the_starting_grant_once(store: Store, admin: Adm
     assert Credits(store).balance(user_id=user) == 25
 
 
+def test_the_grant_needs_no_privilege_of_the_role_creating_users(
+    store: Store, admin: Admin
+) -> None:
+    # On Supabase, supabase_auth_admin inserts into auth.users and may not touch reelforge's
+    # tables or functions: the trigger's function runs as its owner (security definer).
+    role = f"auth_admin_{uuid.uuid4().hex[:8]}"
+    admin.execute(f"create role {role} nologin")
+    try:
+        admin.execute(f"grant usage on schema auth to {role}")
+        admin.execute(f"grant insert on auth.users to {role}")
+        Credits(store).set_starting_grant(40)
+        user = uuid.uuid4()
+        with admin.transaction():
+            admin.execute(f"set local role {role}")
+            admin.execute("insert into auth.users (id) values (%s)", (user,))
+        assert _ledger(admin, user) == [(40, "starting grant", "starting-grant")]
+    finally:
+        admin.execute(f"drop owned by {role}")
+        admin.execute(f"drop role {role}")
+
+
 def test_with_the_grant_off_a_new_user_gets_no_account(store: Store, admin: Admin) -> None:
     user = uuid.uuid4()
 
