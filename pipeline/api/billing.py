@@ -5,8 +5,9 @@ What a purchase is. A front end's server creates the Checkout Session with
 ``client_reference_id`` = the buyer's Supabase user id and ``metadata.credits`` = the credits
 bought (a whole number as a string, as Stripe keeps metadata). Metadata is set with the secret
 key, so a customer cannot change it. The session is credited once, when Stripe says it is paid:
-``checkout.session.completed`` with ``payment_status`` "paid" (or "no_payment_required", a 100%
-discount, which Stripe's fulfilment guide also fulfils), or, for delayed payment methods,
+``checkout.session.completed`` with ``payment_status`` "paid" (or "no_payment_required" in
+``payment`` mode: a 100% discount, which Stripe's fulfilment guide also fulfils; in setup or
+subscription mode it means nothing was bought), or, for delayed payment methods,
 ``checkout.session.async_payment_succeeded``. Every other event type is recorded as ignored.
 
 Every verified event is answered 200 once recorded, whatever its outcome, because Stripe retries
@@ -34,11 +35,11 @@ _log = logging.getLogger("pipeline.api.billing")
 PAID_EVENTS: Final = frozenset(
     {"checkout.session.completed", "checkout.session.async_payment_succeeded"}
 )
-_PAID_STATUSES: Final = frozenset({"paid", "no_payment_required"})
 _CREDITS: Final = re.compile(r"[1-9][0-9]{0,9}")
 _MAX_CREDITS: Final = 1_000_000_000
 _MAX_SESSION_ID: Final = 184  # its ledger key, "stripe:checkout:<id>", fits 200 characters
 _MAX_TEXT: Final = 255
+_MAX_DETAIL: Final = 500
 
 
 class StripeRejected(ValueError):
@@ -107,17 +108,25 @@ def checkout_payment(event: dict[str, Any]) -> CheckoutPayment:
         checkout_session=session_id if 1 <= len(session_id) <= _MAX_SESSION_ID else None,
         client_reference_id=reference,
         user_id=_user(reference),
-        amount_total=amount if isinstance(amount, int) else None,
+        amount_total=amount if _bigint(amount) else None,
         currency=currency if isinstance(currency, str) and re.fullmatch("[a-z]{3}", currency) else None,
         credits=_credits(session.get("metadata")),
     )  # fmt: skip
-    return _why_not(payment, session.get("payment_status"))
+    return _why_not(payment, session.get("payment_status"), session.get("mode"))
 
 
-def _why_not(payment: CheckoutPayment, status: object) -> CheckoutPayment:
+def _bigint(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63
+
+
+def _paid(status: object, mode: object) -> bool:
+    return status == "paid" or (status == "no_payment_required" and mode == "payment")
+
+
+def _why_not(payment: CheckoutPayment, status: object, mode: object) -> CheckoutPayment:
     """The payment as given if it is a paid purchase; else with the outcome saying why not."""
-    if payment.event_type == "checkout.session.completed" and status not in _PAID_STATUSES:
-        outcome, detail = BillingOutcome.NOT_PAID, f"payment_status is {status!r}"
+    if payment.event_type == "checkout.session.completed" and not _paid(status, mode):
+        outcome, detail = BillingOutcome.NOT_PAID, f"payment_status is {status!r} ({mode} mode)"
     elif payment.checkout_session is None:
         outcome, detail = BillingOutcome.INVALID, "the Checkout Session id is empty or too long"
     elif payment.credits is None:
@@ -125,7 +134,7 @@ def _why_not(payment: CheckoutPayment, status: object) -> CheckoutPayment:
         detail = f"metadata.credits is missing or not a whole number from 1 to {_MAX_CREDITS}"
     else:
         return payment
-    return payment.model_copy(update={"outcome": outcome, "detail": detail})
+    return payment.model_copy(update={"outcome": outcome, "detail": detail[:_MAX_DETAIL]})
 
 
 def _log_outcome(event: BillingEvent) -> None:

@@ -64,6 +64,7 @@ def checkout_event(
     session_id: str = "cs_test_a1B2c3D4e5F6g7H8i9J0",
     credits: str | None = "500",
     payment_status: str = "paid",
+    mode: str = "payment",
 ) -> dict[str, Any]:
     """A Checkout Session event in the shape of Stripe's API reference (2025 API version)."""
     session = {
@@ -78,7 +79,7 @@ def checkout_event(
         "customer_details": {"email": "buyer@example.com", "name": "Ada Buyer"},
         "livemode": False,
         "metadata": {} if credits is None else {"credits": credits},
-        "mode": "payment",
+        "mode": mode,
         "payment_intent": "pi_3Q1w2E3r4T5y6U7i",
         "payment_status": payment_status,
         "status": "complete",
@@ -188,6 +189,28 @@ def test_a_delayed_payment_is_credited_when_it_succeeds(shop: Shop) -> None:
 
     assert paid.json()["outcome"] == "credited"
     assert _balance(shop, buyer) == 500
+
+
+@pytest.mark.parametrize(
+    ("payment_status", "mode", "outcome"),
+    [
+        ("no_payment_required", "payment", "credited"),  # a 100% discount: bought all the same
+        ("no_payment_required", "setup", "not_paid"),  # a card saved, nothing bought
+        ("no_payment_required", "subscription", "not_paid"),  # a free trial
+        ("unpaid", "payment", "not_paid"),
+    ],
+)
+def test_only_a_paid_or_fully_discounted_purchase_is_credited(
+    shop: Shop, payment_status: str, mode: str, outcome: str
+) -> None:
+    buyer = shop.new_user()
+
+    response = post(
+        shop, checkout_event("evt_status", buyer, payment_status=payment_status, mode=mode)
+    )
+
+    assert response.json()["outcome"] == outcome
+    assert _balance(shop, buyer) == (500 if outcome == "credited" else 0)
 
 
 def _rejections(buyer: uuid.UUID) -> list[tuple[str, bytes, dict[str, str]]]:
