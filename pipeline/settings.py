@@ -36,6 +36,7 @@ __all__ = [
     "PROVIDER_SECRET_PREFIX",
     "AnalyticsSettings",
     "ApiSettings",
+    "BillingSettings",
     "ProviderSettings",
     "ServiceSettings",
     "Settings",
@@ -356,6 +357,44 @@ class ServiceSettings(_Section):
         return value
 
 
+def _real_token(variable: str, token: str) -> str:
+    """A shared secret worth the name: not a placeholder, at least 32 characters."""
+    if token.lower() in _PLACEHOLDERS or len(token) < _MIN_SECRET_CHARS:
+        raise ValueError(
+            f"{variable} is a placeholder or shorter than {_MIN_SECRET_CHARS} characters"
+        )
+    return token
+
+
+class BillingSettings(_Section):
+    """How credits arrive from outside a user's own requests: Stripe's signed webhook and the
+    service's admin token. Unset, the matching route answers 404 (it is off)."""
+
+    stripe_webhook_secret: OptionalSecret = Field(
+        default=None, validation_alias="STRIPE_WEBHOOK_SECRET",
+        description="the whsec_ signing secret of the Stripe webhook endpoint",
+    )  # fmt: skip
+    admin_tokens: tuple[SecretStr, ...] = Field(
+        default=(), validation_alias="REELFORGE_ADMIN_TOKEN",
+        description="bearer token(s) of the admin routes, space-separated while one rotates",
+    )  # fmt: skip
+
+    @field_validator("stripe_webhook_secret")
+    @classmethod
+    def _whsec(cls, value: SecretStr | None) -> SecretStr | None:
+        # An API key (sk_..., rk_...) pasted here would be a leaked key and verify nothing.
+        if value is not None and not value.get_secret_value().strip().startswith("whsec_"):
+            raise ValueError("STRIPE_WEBHOOK_SECRET must be the endpoint's whsec_ signing secret")
+        return value
+
+    @field_validator("admin_tokens", mode="before")
+    @classmethod
+    def _tokens(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(_real_token("REELFORGE_ADMIN_TOKEN", t) for t in value.split())
+        return value
+
+
 class Settings(BaseModel):
     """Everything configurable, one object. ``api`` is None when no Supabase verification is
     configured (the command line; ``reelforge serve`` then accepts development tokens)."""
@@ -372,6 +411,7 @@ class Settings(BaseModel):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)
+    billing: BillingSettings = Field(default_factory=BillingSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -388,6 +428,7 @@ class Settings(BaseModel):
             storage=StorageSettings.from_env(env),
             analytics=AnalyticsSettings.from_env(env),
             service=ServiceSettings.from_env(env),
+            billing=BillingSettings.from_env(env),
         )
 
     @property

@@ -174,7 +174,8 @@ def test_every_command_is_registered_on_the_root_app() -> None:
     assert {c.name for c in app.registered_commands} == {
         "render", "demo", "compose", "token", "serve", "providers", "templates",
     }  # fmt: skip
-    assert set(groups) == {"db", "analytics"}
+    assert set(groups) == {"db", "analytics", "credits"}
+    assert {c.name for c in groups["credits"].registered_commands} == {"grant", "balance", "config"}
     assert {c.name for c in groups["db"].registered_commands} == {"migrate", "status"}
     assert {c.name for c in groups["analytics"].registered_commands} == {
         "import", "pull-meta", "pull-google", "creatives", "report", "recommend", "costs",

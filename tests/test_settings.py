@@ -31,6 +31,9 @@ JUNK = {
     "CALLBACK_BASE_URL": "https://junk.example",
     "BUCKET": "junk",
     "PROVIDER_SECRET_KLING": "whsec_junk",
+    "ADMIN_TOKEN": "a" * 40,
+    "WEBHOOK_SECRET": "whsec_junk",
+    "stripe_webhook_secret": "whsec_lowercase",
 }
 
 
@@ -51,6 +54,8 @@ def test_every_setting_comes_from_its_documented_variable(tmp_path: Path) -> Non
         "FAL_KEY": "fal-key",
         "REELFORGE_CLIP_PROVIDER": "fal",
         "REELFORGE_PROVIDER_SECRET_KLING": "whsec_a whsec_b",
+        "STRIPE_WEBHOOK_SECRET": "whsec_test_secret",
+        "REELFORGE_ADMIN_TOKEN": "t" * 32 + " " + "u" * 40,
     }
     settings = Settings.from_env(env)
     assert settings.home == tmp_path / "home"
@@ -63,6 +68,10 @@ def test_every_setting_comes_from_its_documented_variable(tmp_path: Path) -> Non
     assert settings.providers.key("fal") == "fal-key"
     assert settings.providers.clip_provider == "fal"
     assert settings.providers.callback_secrets == {"kling": ("whsec_a", "whsec_b")}
+    secret = settings.billing.stripe_webhook_secret
+    assert secret is not None and secret.get_secret_value() == "whsec_test_secret"
+    tokens = [t.get_secret_value() for t in settings.billing.admin_tokens]
+    assert tokens == ["t" * 32, "u" * 40]
 
 
 def test_without_reelforge_home_the_platform_folder_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -80,6 +89,9 @@ def test_without_reelforge_home_the_platform_folder_is_used(monkeypatch: pytest.
         ("SUPABASE_JWT_SECRET", "changeme", "placeholder"),
         ("REELFORGE_CREDIT_CURRENCY", "dollars", "pattern"),
         ("SUPABASE_URL", "https://ref.supabase.co", "SUPABASE_SERVICE_ROLE_KEY is missing"),
+        ("STRIPE_WEBHOOK_SECRET", "sk_live_" + "k" * 40, "must be the endpoint's whsec_"),
+        ("REELFORGE_ADMIN_TOKEN", "changeme", "placeholder or shorter than 32"),
+        ("REELFORGE_ADMIN_TOKEN", "a" * 40 + " short", "placeholder or shorter than 32"),
     ],
 )
 def test_a_malformed_value_names_its_variable(variable: str, value: str, problem: str) -> None:
@@ -101,6 +113,7 @@ def test_the_readme_documents_every_variable() -> None:
         PROVIDER_SECRET_PREFIX,
         AnalyticsSettings,
         ApiSettings,
+        BillingSettings,
         ProviderSettings,
         ServiceSettings,
         StorageSettings,
@@ -110,7 +123,7 @@ def test_the_readme_documents_every_variable() -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     sections = (
         StoreSettings, ApiSettings, ProviderSettings, StorageSettings, AnalyticsSettings,
-        ServiceSettings,
+        ServiceSettings, BillingSettings,
     )  # fmt: skip
     variables = {v for section in sections for v in section.variables()}
     variables |= {"REELFORGE_MEDIA_ROOT", f"{PROVIDER_SECRET_PREFIX}<NAME>"}

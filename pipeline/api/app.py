@@ -12,8 +12,10 @@ from pipeline.api.auth import TokenVerifier
 from pipeline.api.errors import PROBLEM_JSON, install_error_handlers
 from pipeline.api.limits import BodySizeLimit
 from pipeline.api.routes import (
+    admin,
     analytics,
     analytics_import,
+    billing,
     credits,
     files,
     health,
@@ -37,6 +39,8 @@ TAGS = [
     {"name": "webhooks", "description": "Endpoints that receive signed job events."},
     {"name": "providers", "description": "Signed callbacks from generative providers."},
     {"name": "analytics", "description": "Ad performance: report, chart, template mix, costs."},
+    {"name": "billing", "description": "Credit purchases: Stripe's signed webhook."},
+    {"name": "admin", "description": "The service's operator (admin token): credit grants."},
 ]
 
 
@@ -81,7 +85,9 @@ def create_app(
         paths={"/v1/analytics/imports": api.max_report_bytes, "/v1/files/": files.MAX_PUT_BYTES},
     )
     install_error_handlers(app)
-    for module in (health, projects, credits, jobs, files, webhooks, providers, analytics):
+    for module in (
+        health, projects, credits, jobs, files, webhooks, providers, analytics, billing, admin,
+    ):  # fmt: skip
         app.include_router(module.router)
     app.include_router(analytics_import.router)
 

@@ -1,10 +1,13 @@
-"""Supabase JWTs verified locally (ES256/RS256 by JWKS ``kid``, legacy HS256), and dev tokens."""
+"""Supabase JWTs verified locally (ES256/RS256 by JWKS ``kid``, legacy HS256), dev tokens, and
+the service's admin token."""
 
 from __future__ import annotations
 
+import hmac
 import os
 import secrets
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 from uuid import UUID
@@ -19,6 +22,7 @@ __all__ = [
     "DEV_ISSUER",
     "InvalidToken",
     "TokenVerifier",
+    "admin_token_matches",
     "dev_secret",
     "dev_settings",
     "mint_dev_token",
@@ -133,3 +137,14 @@ def mint_dev_token(email: str, *, home: Path, lifetime_seconds: int = 24 * 3600)
         "exp": now + lifetime_seconds,
     }
     return jwt.encode(claims, dev_secret(home), algorithm="HS256")
+
+
+def admin_token_matches(presented: str, tokens: Sequence[str]) -> bool:
+    """Whether ``presented`` is one of the admin tokens. Each comparison takes constant time and
+    every token is compared, so timing tells neither how much of a guess was right nor which
+    token (during a rotation) it was close to."""
+    given = presented.encode()
+    matched = False
+    for token in tokens:
+        matched |= hmac.compare_digest(given, token.encode())
+    return matched

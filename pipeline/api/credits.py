@@ -1,17 +1,24 @@
-"""Credits over the API: the caller's ledger in pages, and estimates before a render."""
+"""Credits over the API: the caller's ledger in pages, estimates before a render, and grants by
+the service's operator."""
 
 from __future__ import annotations
 
+import logging
 from uuid import UUID
 
+from pipeline.api.billing_models import GrantIn, GrantOut
 from pipeline.api.cursor import decode_ledger_cursor, encode_cursor
+from pipeline.api.errors import IdempotencyMismatch
 from pipeline.api.models import EstimateIn, EstimateOut, LedgerItem, LedgerPage
+from pipeline.errors import BadInput
 from pipeline.render import RenderRequest
 from pipeline.settings import Settings
-from pipeline.store import Repositories
+from pipeline.store import KeyReused, Repositories, UnknownUser
 from pipeline.wiring import estimate as estimate_render
 
-__all__ = ["estimate", "ledger_page"]
+__all__ = ["estimate", "grant", "ledger_page"]
+
+_log = logging.getLogger("pipeline.api.credits")
 
 
 def ledger_page(
@@ -42,3 +49,28 @@ def estimate(
         credits=cost.credits, items=list(cost.items), balance=credits,
         affordable=credits >= cost.credits,
     )  # fmt: skip
+
+
+def grant(*, repos: Repositories, body: GrantIn, key: str) -> tuple[GrantOut, bool]:
+    """Grants once per (user, key): the grant and whether it was a replay of an earlier one.
+    The ledger's own idempotency key makes it once, so a retried request (a timeout, a double
+    click in an admin tool) never adds credits twice; the same key with another amount or
+    reason is refused (IdempotencyMismatch), an unknown user is BadInput naming ``user_id``."""
+    try:
+        found = repos.credits.grant(
+            user_id=body.user_id, amount=body.amount, reason=body.reason, key=key
+        )
+    except UnknownUser:
+        raise BadInput("user_id", f"no user {body.user_id}") from None
+    except KeyReused:
+        raise IdempotencyMismatch() from None
+    entry = found.entry
+    if not found.replayed:
+        _log.info("admin grant: %d credits to %s (%s), key %r", entry.delta, entry.user_id,
+                  entry.reason, key)  # fmt: skip
+    out = GrantOut(
+        user_id=entry.user_id, ledger_id=entry.id, credits=entry.delta,
+        balance_after=entry.balance_after, reason=entry.reason, idempotency_key=key,
+        created_at=entry.created_at,
+    )  # fmt: skip
+    return out, found.replayed

@@ -1,5 +1,5 @@
-"""Dependencies for routes: the settings, store, repositories, the ports factory, the blob store
-and the current user, as Annotated aliases."""
+"""Dependencies for routes: the settings, store, repositories, the ports factory, the blob store,
+the current user and the admin caller, as Annotated aliases."""
 
 from __future__ import annotations
 
@@ -8,14 +8,16 @@ from uuid import UUID
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException
 
-from pipeline.api.auth import InvalidToken, TokenVerifier
+from pipeline.api.auth import InvalidToken, TokenVerifier, admin_token_matches
 from pipeline.settings import Settings
 from pipeline.storage import BlobStore
 from pipeline.store import Repositories, Store, StoreUnavailable
 from pipeline.wiring import PortsFactory
 
 __all__ = [
+    "AdminCaller",
     "BlobsDep",
     "CurrentUser",
     "OptionalStoreDep",
@@ -27,6 +29,11 @@ __all__ = [
 
 # auto_error=False: a missing token is ours to report, as a 401 problem.
 _bearer = HTTPBearer(auto_error=False, description="a Supabase access token (JWT)")
+_admin_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="AdminToken",
+    description="the service's admin token (REELFORGE_ADMIN_TOKEN); a user's JWT is refused",
+)
 
 
 def get_settings(request: Request) -> Settings:
@@ -76,6 +83,20 @@ def current_user(
     return verifier.verify(credentials.credentials)
 
 
+def admin_caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_admin_bearer)],
+) -> None:
+    """Lets the service's operator through: the bearer token must be REELFORGE_ADMIN_TOKEN (or
+    one of them while it rotates). No token configured: the admin routes are off (404)."""
+    settings: Settings = request.app.state.settings
+    tokens = [t.get_secret_value() for t in settings.billing.admin_tokens]
+    if not tokens:
+        raise HTTPException(404, "the admin API is off: REELFORGE_ADMIN_TOKEN is not set")
+    if credentials is None or not admin_token_matches(credentials.credentials, tokens):
+        raise InvalidToken("the admin token is missing or wrong")
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
 OptionalStoreDep = Annotated[Store | None, Depends(get_optional_store)]
@@ -83,3 +104,4 @@ ReposDep = Annotated[Repositories, Depends(get_repositories)]
 PortsDep = Annotated[PortsFactory, Depends(get_ports)]
 BlobsDep = Annotated[BlobStore, Depends(get_blobs)]
 CurrentUser = Annotated[UUID, Depends(current_user)]
+AdminCaller = Annotated[None, Depends(admin_caller)]

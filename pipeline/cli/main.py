@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from pipeline.cli import analytics, catalogue, db, render, report, service
+from pipeline.cli import analytics, catalogue, credits, db, render, report, service
 
 __all__ = ["app"]
 
@@ -20,6 +20,14 @@ def _db() -> typer.Typer:
     group = _group("The database: migrate, status.")
     group.command("migrate")(db.migrate_command)
     group.command("status")(db.status_command)
+    return group
+
+
+def _credits() -> typer.Typer:
+    group = _group("Credits: grant, balance, config (the starting grant).")
+    group.command("grant")(credits.grant_command)
+    group.command("balance")(credits.balance_command)
+    group.command("config")(credits.config_command)
     return group
 
 
@@ -52,6 +60,7 @@ def _app() -> typer.Typer:
     root.command("templates")(catalogue.templates_command)
     root.add_typer(_db(), name="db")
     root.add_typer(_analytics(), name="analytics")
+    root.add_typer(_credits(), name="credits")
     return root
 
 

@@ -1,6 +1,6 @@
 """The credits repository: grants and refunds, holds before paid work, settlement with the
-actual cost, releases, the balance and the append-only ledger. Credits move only through the SQL
-functions of migration 0002."""
+actual cost, releases, the balance and the append-only ledger, and the starting grant new users
+get. Credits move only through the SQL functions of migrations 0002 and 0012."""
 
 from __future__ import annotations
 
@@ -8,11 +8,16 @@ from typing import Protocol
 from uuid import UUID
 
 from pipeline.store.database import Store
-from pipeline.store.errors import StoreInputError
-from pipeline.store.models import CreditHold, LedgerEntry
-from pipeline.store.queries import fetch, one, scalar, values
+from pipeline.store.errors import KeyReused, StoreInputError
+from pipeline.store.models import CreditGrant, CreditHold, LedgerEntry
+from pipeline.store.queries import fetch, fetch_dicts, one, scalar, values
 
-__all__ = ["CreditRepository", "Credits"]
+__all__ = ["GRANT_KEY_PREFIX", "MAX_GRANT_KEY", "CreditRepository", "Credits", "checked_grant"]
+
+# Service grants keep their keys apart from the ledger's other keys (purchases, the starting
+# grant, the development grant): a key chosen by an operator can never replay a purchase.
+GRANT_KEY_PREFIX = "grant:"
+MAX_GRANT_KEY = 200 - len(GRANT_KEY_PREFIX)  # the ledger's keys are at most 200 characters
 
 
 class CreditRepository(Protocol):
@@ -34,6 +39,23 @@ class CreditRepository(Protocol):
     def release_orphans(self) -> int: ...
     def balance(self, *, user_id: UUID, as_user: bool = False) -> int: ...
     def ledger(self, *, user_id: UUID, before: int | None, limit: int) -> list[LedgerEntry]: ...
+    def grant(self, *, user_id: UUID, amount: int, reason: str, key: str) -> CreditGrant: ...
+    def starting_grant(self) -> int: ...
+    def set_starting_grant(self, amount: int) -> int: ...
+
+
+def checked_grant(found: CreditGrant, *, amount: int, reason: str, key: str) -> CreditGrant:
+    """The grant, unless its key had already taken effect with another amount or reason: then
+    KeyReused, as an Idempotency-Key reused with another body is refused, not silently
+    answered with the first request's result."""
+    entry = found.entry
+    if found.replayed and (entry.delta, entry.reason) != (amount, reason):
+        problem = (
+            f"{key!r} was already used for a grant of {entry.delta} credits "
+            f"({entry.reason!r}) to this user"
+        )
+        raise KeyReused("idempotency key", problem)
+    return found
 
 
 def _credits(where: str, name: str, value: object) -> int:
@@ -122,3 +144,30 @@ class Credits:
         params = {"user_id": user_id, "before": before, "limit": limit}
         with self._store.as_user(user_id) as conn:
             return fetch(conn, "credits/ledger", params, LedgerEntry)
+
+    def grant(self, *, user_id: UUID, amount: int, reason: str, key: str) -> CreditGrant:
+        """Grants ``amount`` (positive) once per (user, key); a replayed key returns the first
+        entry with ``replayed`` set, and KeyReused if it asked for another amount or reason."""
+        params = {
+            "user_id": user_id,
+            "amount": _credits("grant_credits", "amount", amount),
+            "reason": reason,
+            "key": key,
+        }
+        with self._store.as_service() as conn:
+            row = one(fetch_dicts(conn, "credits/grant", params), "grant_credits")
+        replayed = bool(row.pop("replayed"))
+        found = CreditGrant(entry=LedgerEntry.model_validate(row), replayed=replayed)
+        return checked_grant(found, amount=amount, reason=reason, key=key)
+
+    def starting_grant(self) -> int:
+        """The credits each new user is granted when created (0: none)."""
+        with self._store.as_service() as conn:
+            return int(scalar(conn, "credits/starting_grant", {}) or 0)
+
+    def set_starting_grant(self, amount: int) -> int:
+        """Sets the starting grant for users created from now on (0 turns it off); returns it.
+        Users created before are not granted anything by the change."""
+        params = {"amount": _credits("app_config", "starting_grant", amount)}
+        with self._store.as_service() as conn:
+            return int(one(values(conn, "credits/set_starting_grant", params), "app_config"))

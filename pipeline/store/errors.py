@@ -6,7 +6,8 @@
      │         ├── InsufficientCredits
      │         ├── UnknownUser
      │         ├── NotFound       unknown hold, job or row
-     │         └── CostAboveHold
+     │         ├── CostAboveHold
+     │         └── KeyReused      an idempotency key already took effect with other values
      └── StoreError               the database failed or refused (CLI exit 1, HTTP 5xx/409)
           ├── StoreConfigError    DATABASE_URL or the data folder is unusable
           ├── StoreUnavailable    the database cannot be reached or started
@@ -34,6 +35,7 @@ __all__ = [
     "CostAboveHold",
     "HoldResolved",
     "InsufficientCredits",
+    "KeyReused",
     "LeaseLost",
     "MigrationError",
     "NotFound",
@@ -108,6 +110,10 @@ class NotFound(StoreInputError):
 
 class CostAboveHold(StoreInputError):
     """The actual cost exceeds the hold."""
+
+
+class KeyReused(StoreInputError):
+    """The idempotency key was already used with other values."""
 
 
 _INPUT_CODES: dict[str, type[StoreInputError]] = {

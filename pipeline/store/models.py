@@ -1,5 +1,6 @@
 """Frozen result models for the store's rows: projects, jobs and their events and outputs, credit
-holds and ledger entries, idempotency keys, webhook endpoints and deliveries, creatives."""
+holds, ledger entries and grants, payment events, idempotency keys, webhook endpoints and
+deliveries, creatives."""
 
 from __future__ import annotations
 
@@ -14,7 +15,11 @@ from pipeline.creative import CreativeAttributes
 
 __all__ = [
     "AssetCost",
+    "BillingEvent",
+    "BillingOutcome",
+    "CheckoutPayment",
     "ClaimedDelivery",
+    "CreditGrant",
     "CreditHold",
     "DeliveryStatus",
     "HoldStatus",
@@ -157,6 +162,66 @@ class LedgerEntry(_Row):
     hold_id: UUID | None
     idempotency_key: str | None
     created_at: datetime
+
+
+class CreditGrant(_Row):
+    """A grant by the service: its ledger entry, and whether its key had already taken effect
+    (``replayed``: the entry is the first grant's, and nothing changed)."""
+
+    entry: LedgerEntry
+    replayed: bool
+
+
+class BillingOutcome(StrEnum):
+    """What a payment event did, as ``billing_events.outcome``."""
+
+    CREDITED = "credited"
+    ALREADY_CREDITED = "already_credited"  # another event of the same checkout session credited
+    UNKNOWN_USER = "unknown_user"  # the payment names no existing user: recorded, not credited
+    NOT_PAID = "not_paid"  # the session is not paid (yet): an async payment may follow
+    INVALID = "invalid"  # the session lacks what a purchase needs (credits, its id)
+    IGNORED = "ignored"  # an event type reelforge does not act on
+
+
+class CheckoutPayment(BaseModel):
+    """A verified payment event as the store records it. ``outcome`` None asks the store to
+    credit ``credits`` to ``user_id`` once per checkout session; any other outcome is recorded
+    as given (with ``detail``) and credits nothing."""
+
+    model_config = ConfigDict(frozen=True)
+
+    provider: str = "stripe"
+    event_id: str
+    event_type: str
+    livemode: bool = False
+    checkout_session: str | None = None
+    client_reference_id: str | None = None
+    user_id: UUID | None = None
+    credits: int | None = None
+    amount_total: int | None = None
+    currency: str | None = None
+    outcome: BillingOutcome | None = None
+    detail: str | None = None
+
+
+class BillingEvent(_Row):
+    """A recorded payment event; ``duplicate`` when this delivery repeated a recorded one."""
+
+    id: int
+    provider: str
+    event_id: str
+    event_type: str
+    livemode: bool
+    checkout_session: str | None
+    client_reference_id: str | None
+    credits: int | None
+    amount_total: int | None
+    currency: str | None
+    outcome: BillingOutcome
+    detail: str | None
+    ledger_id: int | None
+    received_at: datetime
+    duplicate: bool = False
 
 
 class Migration(_Row):

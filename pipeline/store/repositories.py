@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.store.analytics import Analytics, AnalyticsRepository
+from pipeline.store.billing import Billing, BillingRepository
 from pipeline.store.credits import CreditRepository, Credits
 from pipeline.store.database import Store
 from pipeline.store.idempotency import Idempotency, IdempotencyRepository
@@ -30,6 +31,7 @@ class Repositories:
     analytics: AnalyticsRepository
     idempotency: IdempotencyRepository
     users: UserRepository
+    billing: BillingRepository
 
     @classmethod
     def postgres(cls, store: Store) -> Repositories:
@@ -44,4 +46,5 @@ class Repositories:
             analytics=analytics,
             idempotency=Idempotency(store),
             users=Users(store),
+            billing=Billing(store),
         )

@@ -22,6 +22,8 @@ def test_every_operation_has_a_tag_a_response_model_and_problem_errors(client: A
         "/v1/credits",
         "/v1/credits/ledger",
         "/v1/estimates",
+        "/v1/admin/credits/grants",
+        "/v1/billing/stripe/webhook",
     }
     for path, method, op in operations:
         assert op.get("tags"), f"{method} {path} has no tag"
@@ -45,3 +47,18 @@ def test_every_operation_has_a_tag_a_response_model_and_problem_errors(client: A
         ]
     )
     assert "HTTPBearer" in schema["components"]["securitySchemes"]
+
+
+def test_the_admin_and_billing_routes_document_their_own_credentials(client: ApiClient) -> None:
+    schema = client.get("/openapi.json").json()
+    grant = schema["paths"]["/v1/admin/credits/grants"]["post"]
+    webhook = schema["paths"]["/v1/billing/stripe/webhook"]["post"]
+
+    assert grant["security"] == [{"AdminToken": []}]
+    schemes = schema["components"]["securitySchemes"]
+    assert "REELFORGE_ADMIN_TOKEN" in schemes["AdminToken"]["description"]
+    assert {p["name"] for p in grant["parameters"]} == {"Idempotency-Key"}
+    assert set(grant["responses"]) >= {"201", "400", "401", "404", "422"}
+    assert "security" not in webhook  # Stripe's signature, not a bearer token
+    assert {p["name"] for p in webhook["parameters"]} == {"Stripe-Signature"}
+    assert set(webhook["responses"]) >= {"200", "400", "404"}

@@ -422,6 +422,58 @@ begin
 end
 $$;
 
+CREATE TABLE public.credit_ledger (
+    id bigint NOT NULL,
+    user_id uuid NOT NULL,
+    delta bigint NOT NULL,
+    balance_after bigint NOT NULL,
+    reason text NOT NULL,
+    hold_id uuid,
+    idempotency_key text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT credit_ledger_balance_after_check CHECK ((balance_after >= 0)),
+    CONSTRAINT credit_ledger_delta_check CHECK ((delta <> 0)),
+    CONSTRAINT credit_ledger_idempotency_key_check CHECK (((length(idempotency_key) >= 1) AND (length(idempotency_key) <= 200))),
+    CONSTRAINT credit_ledger_reason_check CHECK (((length(reason) >= 1) AND (length(reason) <= 200)))
+);
+
+ALTER TABLE ONLY public.credit_ledger FORCE ROW LEVEL SECURITY;
+
+CREATE FUNCTION public.grant_credits(p_user uuid, p_amount bigint, p_reason text, p_key text, OUT entry public.credit_ledger, OUT replayed boolean) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform public.check_credit_amount(p_amount, 'amount');
+  if p_key is null or length(p_key) not between 1 and 194 then
+    raise exception 'grant key must be 1 to 194 characters' using errcode = '22023';
+  end if;
+  -- The account lock orders concurrent grants: the second sees the first's entry.
+  perform public.lock_credit_account(p_user);
+  select * into entry from public.credit_ledger l
+    where l.user_id = p_user and l.idempotency_key = 'grant:' || p_key;
+  replayed := found;
+  if not replayed then
+    entry := public.safe_adjust_credits(p_user, p_amount, p_reason, 'grant:' || p_key);
+  end if;
+end
+$$;
+
+CREATE FUNCTION public.grant_starting_credits(p_user uuid) RETURNS public.credit_ledger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_amount bigint;
+begin
+  select c.starting_grant into v_amount from public.app_config c where c.id;
+  if coalesce(v_amount, 0) = 0 then
+    return null;
+  end if;
+  return public.safe_adjust_credits(p_user, v_amount, 'starting grant', 'starting-grant');
+end
+$$;
+
 CREATE FUNCTION public.heartbeat_job(p_job uuid, p_worker text, p_lease_seconds integer DEFAULT 60, p_progress real DEFAULT NULL::real) RETURNS public.jobs
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
@@ -601,6 +653,81 @@ begin
 end
 $$;
 
+CREATE TABLE public.billing_events (
+    id bigint NOT NULL,
+    provider text NOT NULL,
+    event_id text NOT NULL,
+    event_type text NOT NULL,
+    livemode boolean DEFAULT false NOT NULL,
+    checkout_session text,
+    client_reference_id text,
+    credits bigint,
+    amount_total bigint,
+    currency text,
+    outcome text NOT NULL,
+    detail text,
+    ledger_id bigint,
+    received_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT billing_events_checkout_session_check CHECK (((length(checkout_session) >= 1) AND (length(checkout_session) <= 184))),
+    CONSTRAINT billing_events_client_reference_id_check CHECK (((length(client_reference_id) >= 1) AND (length(client_reference_id) <= 255))),
+    CONSTRAINT billing_events_credits_check CHECK (((credits >= 1) AND (credits <= 1000000000))),
+    CONSTRAINT billing_events_currency_check CHECK ((currency ~ '^[a-z]{3}$'::text)),
+    CONSTRAINT billing_events_detail_check CHECK (((length(detail) >= 1) AND (length(detail) <= 500))),
+    CONSTRAINT billing_events_event_id_check CHECK (((length(event_id) >= 1) AND (length(event_id) <= 255))),
+    CONSTRAINT billing_events_event_type_check CHECK (((length(event_type) >= 1) AND (length(event_type) <= 255))),
+    CONSTRAINT billing_events_outcome_check CHECK ((outcome = ANY (ARRAY['credited'::text, 'already_credited'::text, 'unknown_user'::text, 'not_paid'::text, 'invalid'::text, 'ignored'::text]))),
+    CONSTRAINT billing_events_provider_check CHECK ((provider = 'stripe'::text))
+);
+
+ALTER TABLE ONLY public.billing_events FORCE ROW LEVEL SECURITY;
+
+CREATE FUNCTION public.record_billing_event(p_provider text, p_event_id text, p_event_type text, p_livemode boolean, p_session text, p_client_reference text, p_user uuid, p_credits bigint, p_amount_total bigint, p_currency text, p_outcome text, p_detail text, OUT event public.billing_events, OUT duplicate boolean) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_entry public.credit_ledger;
+  v_key text := p_provider || ':checkout:' || p_session;
+begin
+  if p_outcome is null and (p_session is null or p_credits is null) then
+    raise exception 'a purchase needs a checkout session and credits' using errcode = '22023';
+  end if;
+  insert into public.billing_events (provider, event_id, event_type, livemode, checkout_session,
+      client_reference_id, credits, amount_total, currency, outcome, detail)
+    values (p_provider, p_event_id, p_event_type, coalesce(p_livemode, false), p_session,
+      p_client_reference, p_credits, p_amount_total, p_currency,
+      coalesce(p_outcome, 'credited'), p_detail)
+    on conflict (provider, event_id) do nothing
+    returning * into event;
+  duplicate := not found;
+  if duplicate then
+    select * into strict event from public.billing_events b
+      where b.provider = p_provider and b.event_id = p_event_id;
+    return;
+  end if;
+  if p_outcome is not null then
+    return;
+  end if;
+  if p_user is null or not exists (select 1 from auth.users u where u.id = p_user) then
+    update public.billing_events set outcome = 'unknown_user',
+        detail = 'no user ' || coalesce(p_client_reference, '(no client_reference_id)')
+      where id = event.id returning * into event;
+    return;
+  end if;
+  perform public.lock_credit_account(p_user);
+  select * into v_entry from public.credit_ledger l
+    where l.user_id = p_user and l.idempotency_key = v_key;
+  if found then
+    update public.billing_events set outcome = 'already_credited', ledger_id = v_entry.id
+      where id = event.id returning * into event;
+    return;
+  end if;
+  v_entry := public.safe_adjust_credits(p_user, p_credits, 'purchase', v_key);
+  update public.billing_events set ledger_id = v_entry.id
+    where id = event.id returning * into event;
+end
+$$;
+
 CREATE FUNCTION public.record_webhook_attempt(p_delivery uuid, p_worker text, p_status_code integer, p_error text, p_next_attempt_at timestamp with time zone, p_now timestamp with time zone DEFAULT now(), p_disable_after integer DEFAULT 5) RETURNS public.webhook_deliveries
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
@@ -693,23 +820,6 @@ begin
 end
 $$;
 
-CREATE TABLE public.credit_ledger (
-    id bigint NOT NULL,
-    user_id uuid NOT NULL,
-    delta bigint NOT NULL,
-    balance_after bigint NOT NULL,
-    reason text NOT NULL,
-    hold_id uuid,
-    idempotency_key text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT credit_ledger_balance_after_check CHECK ((balance_after >= 0)),
-    CONSTRAINT credit_ledger_delta_check CHECK ((delta <> 0)),
-    CONSTRAINT credit_ledger_idempotency_key_check CHECK (((length(idempotency_key) >= 1) AND (length(idempotency_key) <= 200))),
-    CONSTRAINT credit_ledger_reason_check CHECK (((length(reason) >= 1) AND (length(reason) <= 200)))
-);
-
-ALTER TABLE ONLY public.credit_ledger FORCE ROW LEVEL SECURITY;
-
 CREATE FUNCTION public.safe_adjust_credits(p_user uuid, p_amount bigint, p_reason text, p_idempotency_key text) RETURNS public.credit_ledger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
@@ -777,6 +887,19 @@ begin
       values (v_hold.user_id, v_hold.amount - p_actual, v_balance, 'hold remainder', p_hold);
   end if;
   return v_hold;
+end
+$$;
+
+CREATE FUNCTION public.starting_grant_trigger() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if coalesce((to_jsonb(new) ->> 'is_anonymous')::boolean, false) then
+    return null;
+  end if;
+  perform public.grant_starting_credits(new.id);
+  return null;
 end
 $$;
 
@@ -876,6 +999,16 @@ CREATE TABLE public.analytics_imports (
 
 ALTER TABLE ONLY public.analytics_imports FORCE ROW LEVEL SECURITY;
 
+CREATE TABLE public.app_config (
+    id boolean DEFAULT true NOT NULL,
+    starting_grant bigint DEFAULT 0 NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT app_config_id_check CHECK (id),
+    CONSTRAINT app_config_starting_grant_check CHECK (((starting_grant >= 0) AND (starting_grant <= 1000000000)))
+);
+
+ALTER TABLE ONLY public.app_config FORCE ROW LEVEL SECURITY;
+
 CREATE TABLE public.assets (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     user_id uuid NOT NULL,
@@ -895,6 +1028,15 @@ CREATE TABLE public.assets (
 );
 
 ALTER TABLE ONLY public.assets FORCE ROW LEVEL SECURITY;
+
+CREATE SEQUENCE public.billing_events_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+ALTER SEQUENCE public.billing_events_id_seq OWNED BY public.billing_events.id;
 
 CREATE TABLE public.brand_kits (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
@@ -1106,6 +1248,8 @@ CREATE TABLE reelforge.schema_migrations (
     applied_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
+ALTER TABLE ONLY public.billing_events ALTER COLUMN id SET DEFAULT nextval('public.billing_events_id_seq'::regclass);
+
 ALTER TABLE ONLY public.credit_ledger ALTER COLUMN id SET DEFAULT nextval('public.credit_ledger_id_seq'::regclass);
 
 ALTER TABLE ONLY public.job_events ALTER COLUMN id SET DEFAULT nextval('public.job_events_id_seq'::regclass);
@@ -1127,11 +1271,20 @@ ALTER TABLE ONLY public.analytics_imports
 ALTER TABLE ONLY public.analytics_imports
     ADD CONSTRAINT analytics_imports_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY public.app_config
+    ADD CONSTRAINT app_config_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY public.assets
     ADD CONSTRAINT assets_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY public.assets
     ADD CONSTRAINT assets_user_id_key_key UNIQUE (user_id, key);
+
+ALTER TABLE ONLY public.billing_events
+    ADD CONSTRAINT billing_events_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.billing_events
+    ADD CONSTRAINT billing_events_provider_event_id_key UNIQUE (provider, event_id);
 
 ALTER TABLE ONLY public.brand_kits
     ADD CONSTRAINT brand_kits_id_user_id_key UNIQUE (id, user_id);
@@ -1209,6 +1362,8 @@ CREATE INDEX ad_performance_creative ON public.ad_performance USING btree (user_
 
 CREATE INDEX analytics_imports_user ON public.analytics_imports USING btree (user_id, created_at DESC);
 
+CREATE INDEX billing_events_session ON public.billing_events USING btree (provider, checkout_session) WHERE (checkout_session IS NOT NULL);
+
 CREATE INDEX creatives_job ON public.creatives USING btree (job_id) WHERE (job_id IS NOT NULL);
 
 CREATE UNIQUE INDEX credit_ledger_idempotency ON public.credit_ledger USING btree (user_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
@@ -1235,6 +1390,10 @@ CREATE INDEX webhook_deliveries_due ON public.webhook_deliveries USING btree (ne
 
 CREATE INDEX webhook_deliveries_endpoint_pending ON public.webhook_deliveries USING btree (endpoint_id) WHERE (status = 'pending'::text);
 
+CREATE TRIGGER reelforge_starting_grant AFTER INSERT ON auth.users FOR EACH ROW EXECUTE FUNCTION public.starting_grant_trigger();
+
+CREATE TRIGGER reelforge_starting_grant_on_conversion AFTER UPDATE ON auth.users FOR EACH ROW WHEN ((((to_jsonb(old.*) ->> 'is_anonymous'::text) = 'true'::text) AND ((to_jsonb(new.*) ->> 'is_anonymous'::text) IS DISTINCT FROM 'true'::text))) EXECUTE FUNCTION public.starting_grant_trigger();
+
 CREATE TRIGGER credit_ledger_append_only BEFORE DELETE OR UPDATE ON public.credit_ledger FOR EACH ROW EXECUTE FUNCTION public.forbid_change();
 
 CREATE TRIGGER job_events_append_only BEFORE DELETE OR UPDATE ON public.job_events FOR EACH ROW EXECUTE FUNCTION public.forbid_change();
@@ -1255,6 +1414,9 @@ ALTER TABLE ONLY public.analytics_imports
 
 ALTER TABLE ONLY public.assets
     ADD CONSTRAINT assets_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.billing_events
+    ADD CONSTRAINT billing_events_ledger_id_fkey FOREIGN KEY (ledger_id) REFERENCES public.credit_ledger(id) ON DELETE SET NULL;
 
 ALTER TABLE ONLY public.brand_kits
     ADD CONSTRAINT brand_kits_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
@@ -1327,9 +1489,13 @@ ALTER TABLE public.analytics_imports ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY analytics_imports_owner ON public.analytics_imports TO authenticated USING ((( SELECT auth.uid() AS uid) = user_id)) WITH CHECK ((( SELECT auth.uid() AS uid) = user_id));
 
+ALTER TABLE public.app_config ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE public.assets ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY assets_owner ON public.assets TO authenticated USING ((( SELECT auth.uid() AS uid) = user_id)) WITH CHECK ((( SELECT auth.uid() AS uid) = user_id));
+
+ALTER TABLE public.billing_events ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.brand_kits ENABLE ROW LEVEL SECURITY;
 

@@ -32,6 +32,7 @@ from pipeline.store import (
     HoldStatus,
     InsufficientCredits,
     JobState,
+    KeyReused,
     LeaseLost,
     NotFound,
     Repositories,
@@ -40,7 +41,13 @@ from pipeline.store import (
     UnknownUser,
 )
 from pipeline.store.memory import ManualClock, MemoryRepositories
-from pipeline.store.models import DeliveryStatus, IdempotencyRecord, KeyClaim
+from pipeline.store.models import (
+    BillingOutcome,
+    CheckoutPayment,
+    DeliveryStatus,
+    IdempotencyRecord,
+    KeyClaim,
+)
 from pipeline.webhooks import generate_secret
 
 T = TypeVar("T")
@@ -301,6 +308,203 @@ def test_holds_of_failed_or_canceled_jobs_are_released_as_orphans(
     assert detail is not None and detail.hold is not None
     assert (detail.hold.id, detail.hold.status) == (orphan.id, HoldStatus.RELEASED)
     assert repos.credits.release(hold_id=kept.id).status == HoldStatus.RELEASED
+
+
+# --- Grants and purchases -----------------------------------------------------------------------
+
+
+def test_the_starting_grant_is_given_once_to_each_new_user(
+    repos: Repositories, a: uuid.UUID
+) -> None:
+    assert repos.credits.starting_grant() == 0  # off until configured
+    assert repos.credits.set_starting_grant(50) == 50 == repos.credits.starting_grant()
+    new = uuid.uuid4()
+
+    def create(_: int) -> None:
+        repos.users.ensure_local(user_id=new, email="new@example.com")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:  # a user "created" eight times at once
+        list(pool.map(create, range(8)))
+    create(0)
+
+    entries = repos.credits.ledger(user_id=new, before=None, limit=100)
+    assert [(e.delta, e.reason, e.idempotency_key) for e in entries] == [
+        (50, "starting grant", "starting-grant")
+    ]
+    assert repos.credits.balance(user_id=new) == 50 == _ledger_sum(repos, new)
+    assert repos.credits.balance(user_id=a) == 0  # created before: the change grants nothing
+    assert repos.credits.set_starting_grant(0) == 0
+    later = uuid.uuid4()
+    repos.users.ensure_local(user_id=later, email="later@example.com")
+    assert repos.credits.ledger(user_id=later, before=None, limit=100) == []
+
+
+def test_the_starting_grant_is_bounded(repos: Repositories) -> None:
+    repos.credits.set_starting_grant(7)
+    for amount in (-1, 10**9 + 1):
+        with pytest.raises(StoreInputError, match="app_config_starting_grant_check"):
+            repos.credits.set_starting_grant(amount)
+    with pytest.raises(StoreInputError, match="must be an integer"):
+        repos.credits.set_starting_grant(2.5)  # type: ignore[arg-type]
+
+    assert repos.credits.starting_grant() == 7
+
+
+def test_a_grant_takes_effect_once_per_key_and_says_when_it_was_replayed(
+    repos: Repositories, a: uuid.UUID, b: uuid.UUID
+) -> None:
+    first = repos.credits.grant(user_id=a, amount=100, reason="promo", key="k1")
+    again = repos.credits.grant(user_id=a, amount=100, reason="promo", key="k1")
+    other_user = repos.credits.grant(user_id=b, amount=100, reason="promo", key="k1")
+    # Grant keys live apart from the ledger's other keys: a plain "k1" is another entry.
+    plain = repos.credits.adjust(user_id=a, amount=1, reason="refund", idempotency_key="k1")
+
+    assert (first.replayed, again.replayed, other_user.replayed) == (False, True, False)
+    assert again.entry == first.entry
+    assert (first.entry.delta, first.entry.reason, first.entry.idempotency_key) == (
+        100, "promo", "grant:k1",
+    )  # fmt: skip
+    assert plain.id != first.entry.id
+    for amount, reason in [(99, "promo"), (100, "other")]:
+        with pytest.raises(KeyReused, match="'k1' was already used for a grant of 100"):
+            repos.credits.grant(user_id=a, amount=amount, reason=reason, key="k1")
+    assert repos.credits.balance(user_id=a) == 101 == _ledger_sum(repos, a)
+    assert repos.credits.balance(user_id=b) == 100
+
+
+def test_grants_refuse_unknown_users_bad_amounts_and_keys(
+    repos: Repositories, a: uuid.UUID
+) -> None:
+    stranger = uuid.uuid4()
+    with pytest.raises(UnknownUser, match=f"unknown user {stranger}"):
+        repos.credits.grant(user_id=stranger, amount=1, reason="grant", key="k")
+    for amount, key, where, message in [
+        (0, "k", "check_credit_amount", "between 1 and 1000000000"),
+        (-5, "k", "check_credit_amount", "between 1 and 1000000000"),
+        (10**9 + 1, "k", "check_credit_amount", "between 1 and 1000000000"),
+        (5, "", "grant_credits", "grant key must be 1 to 194 characters"),
+        (5, "k" * 195, "grant_credits", "grant key must be 1 to 194 characters"),
+    ]:
+        with pytest.raises(StoreInputError, match=message) as refused:
+            repos.credits.grant(user_id=a, amount=amount, reason="grant", key=key)
+        assert (refused.value.where, refused.value.sqlstate) == (where, "22023")
+
+    assert repos.credits.grant(user_id=a, amount=5, reason="grant", key="k" * 194).entry.delta == 5
+    assert repos.credits.balance(user_id=a) == 5
+
+
+def test_concurrent_grants_with_one_key_credit_once(repos: Repositories, a: uuid.UUID) -> None:
+    def grant(_: int) -> tuple[int, bool]:
+        found = repos.credits.grant(user_id=a, amount=30, reason="grant", key="once")
+        return found.entry.id, found.replayed
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(grant, range(16)))
+
+    assert len({entry for entry, _ in results}) == 1
+    assert sorted(replayed for _, replayed in results) == [False] + [True] * 15
+    assert repos.credits.balance(user_id=a) == 30 == _ledger_sum(repos, a)
+
+
+def _payment(event_id: str, user: uuid.UUID | None, **changes: Any) -> CheckoutPayment:
+    values: dict[str, Any] = {
+        "event_id": event_id,
+        "event_type": "checkout.session.completed",
+        "checkout_session": "cs_test_1",
+        "client_reference_id": str(user) if user else "someone",
+        "user_id": user,
+        "credits": 500,
+        "amount_total": 1900,
+        "currency": "usd",
+    }
+    return CheckoutPayment(**(values | changes))
+
+
+def test_a_purchase_is_credited_once_per_event_and_once_per_session(
+    repos: Repositories, a: uuid.UUID
+) -> None:
+    first = repos.billing.record(_payment("evt_1", a))
+    again = repos.billing.record(_payment("evt_1", a))
+    async_paid = repos.billing.record(
+        _payment("evt_2", a, event_type="checkout.session.async_payment_succeeded")
+    )
+
+    assert (first.outcome, first.duplicate, first.ledger_id is not None) == (
+        BillingOutcome.CREDITED, False, True,
+    )  # fmt: skip
+    assert again == first.model_copy(update={"duplicate": True})
+    assert (async_paid.outcome, async_paid.ledger_id) == (
+        BillingOutcome.ALREADY_CREDITED,
+        first.ledger_id,
+    )
+    (entry,) = repos.credits.ledger(user_id=a, before=None, limit=100)
+    assert (entry.id, entry.delta, entry.reason, entry.idempotency_key) == (
+        first.ledger_id, 500, "purchase", "stripe:checkout:cs_test_1",
+    )  # fmt: skip
+    assert [e.event_id for e in repos.billing.events(checkout_session="cs_test_1")] == [
+        "evt_2",
+        "evt_1",
+    ]
+    assert repos.billing.events(checkout_session="cs_other") == []
+    assert repos.credits.balance(user_id=a) == 500 == _ledger_sum(repos, a)
+
+
+def test_the_same_purchase_event_five_times_at_once_credits_once(
+    repos: Repositories, a: uuid.UUID
+) -> None:
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        records = list(pool.map(lambda _: repos.billing.record(_payment("evt_p", a)), range(5)))
+
+    assert sorted(r.duplicate for r in records) == [False, True, True, True, True]
+    assert {(r.id, r.outcome) for r in records} == {(records[0].id, BillingOutcome.CREDITED)}
+    assert repos.credits.balance(user_id=a) == 500 == _ledger_sum(repos, a)
+    assert len(repos.billing.events()) == 1
+
+
+def test_payments_for_no_known_user_or_without_a_purchase_are_recorded_only(
+    repos: Repositories, a: uuid.UUID
+) -> None:
+    stranger = uuid.uuid4()
+    unknown = repos.billing.record(_payment("evt_u1", stranger))
+    no_uuid = repos.billing.record(_payment("evt_u2", None, client_reference_id="not-a-user"))
+    ignored = repos.billing.record(
+        CheckoutPayment(event_id="evt_i", event_type="invoice.paid", outcome=BillingOutcome.IGNORED)
+    )
+    unpaid = repos.billing.record(
+        _payment("evt_n", a, outcome=BillingOutcome.NOT_PAID, detail="payment_status unpaid")
+    )
+
+    assert (unknown.outcome, unknown.detail, unknown.ledger_id) == (
+        BillingOutcome.UNKNOWN_USER, f"no user {stranger}", None,
+    )  # fmt: skip
+    assert (no_uuid.outcome, no_uuid.detail) == (BillingOutcome.UNKNOWN_USER, "no user not-a-user")
+    assert (ignored.outcome, ignored.checkout_session, ignored.credits) == (
+        BillingOutcome.IGNORED, None, None,
+    )  # fmt: skip
+    assert (unpaid.outcome, unpaid.detail, unpaid.ledger_id) == (
+        BillingOutcome.NOT_PAID, "payment_status unpaid", None,
+    )  # fmt: skip
+    assert repos.credits.balance(user_id=a) == 0 == repos.credits.balance(user_id=stranger)
+    # The session was never credited: its paid event, when it comes, credits it.
+    paid = repos.billing.record(_payment("evt_n2", a))
+    assert (paid.outcome, repos.credits.balance(user_id=a)) == (BillingOutcome.CREDITED, 500)
+
+
+def test_payment_records_refuse_what_the_table_would(repos: Repositories, a: uuid.UUID) -> None:
+    with pytest.raises(StoreInputError, match="needs a checkout session and credits") as refused:
+        repos.billing.record(_payment("evt_x", a, credits=None))
+    assert (refused.value.where, refused.value.sqlstate) == ("record_billing_event", "22023")
+    for changes, constraint in [
+        ({"credits": 0, "outcome": BillingOutcome.INVALID}, "billing_events_credits_check"),
+        ({"currency": "USD"}, "billing_events_currency_check"),
+        ({"event_id": "e" * 256}, "billing_events_event_id_check"),
+        ({"checkout_session": "c" * 185}, "billing_events_checkout_session_check"),
+    ]:
+        with pytest.raises(StoreInputError, match=constraint):
+            repos.billing.record(_payment("evt_y", a).model_copy(update=changes))
+
+    assert repos.billing.events() == []
+    assert repos.credits.balance(user_id=a) == 0
 
 
 # --- Jobs ---------------------------------------------------------------------------------------

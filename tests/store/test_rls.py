@@ -119,7 +119,9 @@ def test_anon_can_read_no_table(store: Store, user_a: uuid.UUID, db_uri: str) ->
             conn.execute(sql.SQL("select * from {}").format(sql.Identifier("public", name)))
 
     with psycopg.connect(db_uri, autocommit=True) as conn:
-        for name in TENANT_TABLES + TENANT_VIEWS + ("provider_events",):
+        for name in (
+            TENANT_TABLES + TENANT_VIEWS + ("provider_events", "app_config", "billing_events")
+        ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 select_as_anon(conn, name)
 

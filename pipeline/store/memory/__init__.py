@@ -4,7 +4,9 @@ row-level security of the migrations) and the same models and errors.
 
 Emulated:
   - credits: the balance never goes negative, a hold resolves once, a settle charges at most the
-    hold and returns the rest, sum(ledger) = balance, one effect per idempotency key;
+    hold and returns the rest, sum(ledger) = balance, one effect per idempotency key; grants that
+    say whether they were replayed; the starting grant the auth.users trigger gives a new user;
+  - payment events recorded once per event id, each purchase credited once per checkout session;
   - the queue: claim order, leases that run out by the injected clock, attempts and
     max_attempts, every transition with its NotFound/LeaseLost, the events each SQL function
     appends, dedupe keys, wake-ups on enqueue, retry and release;
@@ -29,7 +31,8 @@ Not emulated:
 
 Layout: ``state`` holds the tables, the lock and the clock; one module per repository
 (``credits``, ``projects``, ``jobs`` with the queue's transitions in ``queue``, ``webhooks`` with
-the ``outbox`` the jobs also write, ``providers``, ``idempotency``, ``users``, ``analytics``);
+the ``outbox`` the jobs also write, ``providers``, ``idempotency``, ``users``, ``analytics``,
+``billing``);
 ``repositories`` bundles them.
 """
 

@@ -1,5 +1,5 @@
-"""The credits repository in memory: balances, holds and the ledger, as migration 0002's
-functions keep them."""
+"""The credits repository in memory: balances, holds, the ledger and the starting grant, as the
+functions of migrations 0002 and 0012 keep them."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from uuid import UUID
 
-from pipeline.store.credits import _credits
+from pipeline.store.credits import MAX_GRANT_KEY, _credits, checked_grant
 from pipeline.store.errors import (
     CostAboveHold,
     HoldResolved,
@@ -17,11 +17,12 @@ from pipeline.store.errors import (
     UnknownUser,
 )
 from pipeline.store.memory.state import State, argument, check, job_of, row_limit
-from pipeline.store.models import CreditHold, HoldStatus, JobState, LedgerEntry
+from pipeline.store.models import CreditGrant, CreditHold, HoldStatus, JobState, LedgerEntry
 
-__all__ = ["MemoryCredits"]
+__all__ = ["STARTING_GRANT_KEY", "MemoryCredits"]
 
 _MAX_CREDITS = 1_000_000_000
+STARTING_GRANT_KEY = "starting-grant"
 
 
 def _amount(where: str, amount: int) -> None:
@@ -73,6 +74,13 @@ class MemoryCredits:
         self._st.ledger.append(entry)
         return entry
 
+    def keyed(self, user_id: UUID, key: str) -> LedgerEntry | None:
+        """The user's ledger entry under ``key``, if any (the caller holds the lock)."""
+        for entry in self._st.ledger:
+            if entry.user_id == user_id and entry.idempotency_key == key:
+                return entry
+        return None
+
     def adjust(
         self, *, user_id: UUID, amount: int, reason: str, idempotency_key: str
     ) -> LedgerEntry:
@@ -84,9 +92,8 @@ class MemoryCredits:
         argument(ok, where, "idempotency key must be 1 to 200 characters")
         with self._st.lock:
             balance = self._account(user_id)
-            for entry in self._st.ledger:
-                if entry.user_id == user_id and entry.idempotency_key == idempotency_key:
-                    return entry
+            if (entry := self.keyed(user_id, idempotency_key)) is not None:
+                return entry
             if balance + amount < 0:
                 problem = f"insufficient credits: balance {balance}, adjustment {amount}"
                 raise InsufficientCredits(where, problem, sqlstate="RF001")
@@ -217,3 +224,44 @@ class MemoryCredits:
                 if e.user_id == user_id and (before is None or e.id < before)
             ]
         return mine[: row_limit(limit)]
+
+    def grant(self, *, user_id: UUID, amount: int, reason: str, key: str) -> CreditGrant:
+        """``grant_credits``: once per (user, ``grant:`` key), saying whether it was replayed."""
+        where = "grant_credits"
+        _amount("amount", _credits(where, "amount", amount))
+        ok = 1 <= len(key) <= MAX_GRANT_KEY
+        argument(ok, where, f"grant key must be 1 to {MAX_GRANT_KEY} characters")
+        ledger_key = f"grant:{key}"
+        with self._st.lock:
+            self._account(user_id)
+            first = self.keyed(user_id, ledger_key)
+            entry = first or self.adjust(
+                user_id=user_id, amount=amount, reason=reason, idempotency_key=ledger_key
+            )
+        found = CreditGrant(entry=entry, replayed=first is not None)
+        return checked_grant(found, amount=amount, reason=reason, key=key)
+
+    def grant_starting(self, user_id: UUID) -> LedgerEntry | None:
+        """``grant_starting_credits``: the configured starting grant, once per user (None while
+        it is 0). The users repository calls it when it creates a user, as the trigger does."""
+        with self._st.lock:
+            amount = self._st.starting_grant
+            if amount == 0:
+                return None
+            return self.adjust(
+                user_id=user_id, amount=amount, reason="starting grant",
+                idempotency_key=STARTING_GRANT_KEY,
+            )  # fmt: skip
+
+    def starting_grant(self) -> int:
+        """``app_config.starting_grant``."""
+        with self._st.lock:
+            return self._st.starting_grant
+
+    def set_starting_grant(self, amount: int) -> int:
+        """Sets ``app_config.starting_grant`` (its CHECK: 0 to a billion)."""
+        _credits("app_config", "starting_grant", amount)
+        check(0 <= amount <= _MAX_CREDITS, "app_config", "app_config_starting_grant_check")
+        with self._st.lock:
+            self._st.starting_grant = amount
+            return amount

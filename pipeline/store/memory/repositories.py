@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from pipeline.store.memory.analytics import MemoryAnalytics
+from pipeline.store.memory.billing import MemoryBilling
 from pipeline.store.memory.credits import MemoryCredits
 from pipeline.store.memory.idempotency import MemoryIdempotency
 from pipeline.store.memory.jobs import MemoryJobs
@@ -33,15 +34,17 @@ class MemoryRepositories(Repositories):
     def __init__(self, *, clock: Clock | None = None) -> None:
         st = State(clock or utc_now)
         analytics = MemoryAnalytics(st)
+        credits = MemoryCredits(st)
         members: dict[str, object] = {
             "projects": MemoryProjects(st),
             "jobs": MemoryJobs(st, analytics=analytics),
-            "credits": MemoryCredits(st),
+            "credits": credits,
             "webhooks": MemoryWebhooks(st),
             "providers": MemoryProviderEvents(st),
             "analytics": analytics,
             "idempotency": MemoryIdempotency(st),
-            "users": MemoryUsers(st),
+            "users": MemoryUsers(st, credits),
+            "billing": MemoryBilling(st, credits),
             "clock": st.clock,
             "_state": st,
         }
@@ -49,8 +52,10 @@ class MemoryRepositories(Repositories):
             object.__setattr__(self, name, value)
 
     def add_user(self, user_id: UUID | None = None, *, email: str | None = None) -> UUID:
-        """A known user (a new id unless given), as a row in ``auth.users`` would be."""
+        """A known user (a new id unless given), as a row in ``auth.users`` would be: a new one
+        gets the starting grant, as the insert trigger gives it."""
         user_id = user_id or uuid.uuid4()
-        with self._state.lock:
-            self._state.users.setdefault(user_id, email)
+        users = self.users
+        assert isinstance(users, MemoryUsers)
+        users.insert(user_id, email)
         return user_id

@@ -17,6 +17,7 @@ from uuid import UUID
 from pipeline.creative import CreativeAttributes
 from pipeline.store.errors import StoreInputError
 from pipeline.store.models import (
+    BillingEvent,
     CreditHold,
     Job,
     JobEvent,
@@ -202,6 +203,7 @@ class State:
     clock: Clock
     lock: threading.RLock = field(default_factory=threading.RLock)
     users: dict[UUID, str | None] = field(default_factory=dict)
+    starting_grant: int = 0  # app_config.starting_grant
     balances: dict[UUID, int] = field(default_factory=dict)
     holds: dict[UUID, CreditHold] = field(default_factory=dict)
     ledger: list[LedgerEntry] = field(default_factory=list)
@@ -213,6 +215,7 @@ class State:
     deliveries: dict[UUID, DeliveryRow] = field(default_factory=dict)
     keys: dict[tuple[UUID, str], KeyRow] = field(default_factory=dict)
     provider_events: list[ProviderEventRow] = field(default_factory=list)
+    billing_events: list[BillingEvent] = field(default_factory=list)
     creatives: dict[tuple[UUID, str], CreativeRow] = field(default_factory=dict)
     performance: dict[tuple[Any, ...], Row] = field(default_factory=dict)
     imports: dict[UUID, Row] = field(default_factory=dict)
