@@ -51,6 +51,8 @@ def test_every_setting_comes_from_its_documented_variable(tmp_path: Path) -> Non
         "FAL_KEY": "fal-key",
         "REELFORGE_CLIP_PROVIDER": "fal",
         "REELFORGE_PROVIDER_SECRET_KLING": "whsec_a whsec_b",
+        "REELFORGE_UPLOAD_MAX_LOGO_BYTES": "2048",
+        "REELFORGE_CORS_ORIGINS": "https://app.example.com, http://localhost:5173",
     }
     settings = Settings.from_env(env)
     assert settings.home == tmp_path / "home"
@@ -63,6 +65,9 @@ def test_every_setting_comes_from_its_documented_variable(tmp_path: Path) -> Non
     assert settings.providers.key("fal") == "fal-key"
     assert settings.providers.clip_provider == "fal"
     assert settings.providers.callback_secrets == {"kling": ("whsec_a", "whsec_b")}
+    assert settings.upload_limits.cap("logo") == 2048
+    assert settings.upload_limits.cap("photo") == 25 * 1024 * 1024
+    assert settings.cors.origins == ("https://app.example.com", "http://localhost:5173")
 
 
 def test_without_reelforge_home_the_platform_folder_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -80,6 +85,9 @@ def test_without_reelforge_home_the_platform_folder_is_used(monkeypatch: pytest.
         ("SUPABASE_JWT_SECRET", "changeme", "placeholder"),
         ("REELFORGE_CREDIT_CURRENCY", "dollars", "pattern"),
         ("SUPABASE_URL", "https://ref.supabase.co", "SUPABASE_SERVICE_ROLE_KEY is missing"),
+        ("REELFORGE_CORS_ORIGINS", "https://app.example.com/path", "not an origin"),
+        ("REELFORGE_CORS_ORIGINS", "*", "not an origin"),
+        ("REELFORGE_UPLOAD_MAX_MUSIC_BYTES", "12", "greater than or equal"),
     ],
 )
 def test_a_malformed_value_names_its_variable(variable: str, value: str, problem: str) -> None:
@@ -101,13 +109,18 @@ def test_the_readme_documents_every_variable() -> None:
         PROVIDER_SECRET_PREFIX,
         AnalyticsSettings,
         ApiSettings,
+        CorsSettings,
         ProviderSettings,
         StorageSettings,
         StoreSettings,
+        UploadSettings,
     )
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    sections = (StoreSettings, ApiSettings, ProviderSettings, StorageSettings, AnalyticsSettings)
+    sections = (
+        StoreSettings, ApiSettings, ProviderSettings, StorageSettings, AnalyticsSettings,
+        UploadSettings, CorsSettings,
+    )  # fmt: skip
     variables = {v for section in sections for v in section.variables()}
     variables |= {"REELFORGE_MEDIA_ROOT", f"{PROVIDER_SECRET_PREFIX}<NAME>"}
     assert sorted(v for v in variables if f"`{v}`" not in readme) == []
