@@ -6,12 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.store.analytics import Analytics, AnalyticsRepository
+from pipeline.store.api_keys import ApiKeyRepository, ApiKeys
 from pipeline.store.credits import CreditRepository, Credits
 from pipeline.store.database import Store
 from pipeline.store.idempotency import Idempotency, IdempotencyRepository
 from pipeline.store.jobs import JobRepository, Jobs
 from pipeline.store.projects import ProjectRepository, Projects
 from pipeline.store.providers import ProviderEventRepository, ProviderEvents
+from pipeline.store.uploads import UploadRepository, Uploads
 from pipeline.store.users import UserRepository, Users
 from pipeline.store.webhooks import WebhookRepository, Webhooks
 
@@ -30,6 +32,8 @@ class Repositories:
     analytics: AnalyticsRepository
     idempotency: IdempotencyRepository
     users: UserRepository
+    uploads: UploadRepository
+    api_keys: ApiKeyRepository
 
     @classmethod
     def postgres(cls, store: Store) -> Repositories:
@@ -44,4 +48,6 @@ class Repositories:
             analytics=analytics,
             idempotency=Idempotency(store),
             users=Users(store),
+            uploads=Uploads(store),
+            api_keys=ApiKeys(store),
         )

@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from pipeline.store.memory.analytics import MemoryAnalytics
+from pipeline.store.memory.api_keys import MemoryApiKeys
 from pipeline.store.memory.credits import MemoryCredits
 from pipeline.store.memory.idempotency import MemoryIdempotency
 from pipeline.store.memory.jobs import MemoryJobs
 from pipeline.store.memory.projects import MemoryProjects
 from pipeline.store.memory.providers import MemoryProviderEvents
 from pipeline.store.memory.state import Clock, State, utc_now
+from pipeline.store.memory.uploads import MemoryUploads
 from pipeline.store.memory.users import MemoryUsers
 from pipeline.store.memory.webhooks import MemoryWebhooks
 from pipeline.store.repositories import Repositories
@@ -42,6 +44,8 @@ class MemoryRepositories(Repositories):
             "analytics": analytics,
             "idempotency": MemoryIdempotency(st),
             "users": MemoryUsers(st),
+            "uploads": MemoryUploads(st),
+            "api_keys": MemoryApiKeys(st),
             "clock": st.clock,
             "_state": st,
         }
