@@ -13,7 +13,9 @@ from pipeline.uploads import check_upload, safe_name
 from tests.upload_corpus import bad_files, good_files
 
 
-@pytest.mark.parametrize(("kind", "name", "data", "suffix"), good_files(), ids=lambda v: str(v)[:20])
+@pytest.mark.parametrize(
+    ("kind", "name", "data", "suffix"), good_files(), ids=lambda v: str(v)[:20]
+)
 def test_every_accepted_format_passes_with_its_stored_suffix(
     tmp_path: Path, kind: str, name: str, data: bytes, suffix: str
 ) -> None:

@@ -122,7 +122,14 @@ def bad_files() -> list[tuple[str, str, str, bytes, str, str]]:
         ("text as font", "font", "Brand.ttf", b"not a font at all", "file", "not a TrueType"),
         ("png as music", "music", "song.mp3", PHOTO.read_bytes(), "file", "single-file audio"),
         ("wav as photo", "photo", "cup.png", wav, "file", "not a supported image"),
-        ("lying png", "photo", "cup.png", image_bytes("JPEG"), "file", "named .png but holds a JPEG"),
+        (
+            "lying png",
+            "photo",
+            "cup.png",
+            image_bytes("JPEG"),
+            "file",
+            "named .png but holds a JPEG",
+        ),
         ("lying mp3", "music", "song.mp3", wav, "file", "named .mp3 but holds WAV"),
         ("video as music", "music", "clip.mp4", _video_bytes(), "file", "video"),
     ]

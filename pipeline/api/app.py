@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from starlette.middleware.cors import CORSMiddleware
 
 from pipeline.api.auth import TokenVerifier
 from pipeline.api.errors import PROBLEM_JSON, install_error_handlers
@@ -14,13 +15,16 @@ from pipeline.api.limits import BodySizeLimit
 from pipeline.api.routes import (
     analytics,
     analytics_import,
+    api_keys,
     credits,
     health,
     jobs,
     projects,
     providers,
+    uploads,
     webhooks,
 )
+from pipeline.download import DownloadPolicy
 from pipeline.settings import Settings
 from pipeline.storage import BlobStore
 from pipeline.store import Repositories, Store
@@ -31,12 +35,19 @@ __all__ = ["create_app"]
 TAGS = [
     {"name": "health", "description": "Liveness and readiness probes."},
     {"name": "projects", "description": "Briefs, their script options and the chosen one."},
+    {"name": "uploads", "description": "Photos, logos, fonts, music and voice-overs for briefs."},
     {"name": "credits", "description": "Balance, ledger and cost estimates."},
     {"name": "jobs", "description": "Render jobs: start (idempotent), follow (SSE), read, cancel."},
     {"name": "webhooks", "description": "Endpoints that receive signed job events."},
     {"name": "providers", "description": "Signed callbacks from generative providers."},
     {"name": "analytics", "description": "Ad performance: report, chart, template mix, costs."},
+    {"name": "api-keys", "description": "Keys for server-to-server calls, beside Supabase tokens."},
 ]
+# What a browser page of an allowed origin may send and read.
+_CORS_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID"]
+_CORS_EXPOSED = ["Idempotent-Replayed", "WWW-Authenticate"]
+# Multipart framing around the file of an upload.
+_MULTIPART_SLACK = 64 * 1024
 
 
 def create_app(
@@ -46,10 +57,12 @@ def create_app(
     repositories: Repositories | None = None,
     ports: PortsFactory | None = None,
     blobs: BlobStore | None = None,
+    downloads: DownloadPolicy | None = None,
 ) -> FastAPI:
     """A new app; the caller owns ``store`` and closes it. ``settings.api`` must be set (token
     verification); ``repositories`` default to the PostgreSQL ones over ``store``, ``ports`` to
-    the composition root's, ``blobs`` to the settings' blob store.
+    the composition root's, ``blobs`` to the settings' blob store, ``downloads`` (how a brief's
+    https URLs are fetched) to the SSRF-safe default.
 
     Without a store (``repositories`` given, e.g. in memory) ``/ready`` has no database to ask
     and answers 200, and provider callbacks, which run in one database transaction, answer 503.
@@ -71,14 +84,26 @@ def create_app(
     app.state.ports = ports or ports_factory(settings)
     if blobs is not None:
         app.state.blobs = blobs
+    app.state.downloads = downloads
     app.state.verifier = TokenVerifier(api)
     app.add_middleware(
         BodySizeLimit,
         limit=api.max_body_bytes,
-        paths={"/v1/analytics/imports": api.max_report_bytes},
+        paths={
+            "/v1/analytics/imports": api.max_report_bytes,
+            "/v1/uploads": settings.upload_limits.largest + _MULTIPART_SLACK,
+        },
     )
+    if settings.cors.origins:
+        # Outermost: refusals (401, 413) carry the headers too, so the page can read them.
+        app.add_middleware(
+            CORSMiddleware, allow_origins=list(settings.cors.origins),
+            allow_methods=["GET", "POST", "PATCH", "DELETE"], allow_headers=_CORS_HEADERS,
+            expose_headers=_CORS_EXPOSED, max_age=600,
+        )  # fmt: skip
     install_error_handlers(app)
-    for module in (health, projects, credits, jobs, webhooks, providers, analytics):
+    routers = (health, projects, uploads, credits, jobs, webhooks, providers, analytics, api_keys)
+    for module in routers:
         app.include_router(module.router)
     app.include_router(analytics_import.router)
 

@@ -6,7 +6,7 @@ status  cause
 402     InsufficientCredits
 404     unknown id, or another user's id (never 403)
 409     a concurrent change won, or the same Idempotency-Key is still running
-413     body over the size limit
+413     body over the size limit, or an upload over its kind's cap (``field``: file)
 422     invalid body or brief (``field`` names it), Idempotency-Key reused with another body
 503     the database is unreachable
 500     anything else, without internals
@@ -36,6 +36,7 @@ from pipeline.store.errors import (
 __all__ = [
     "PROBLEM_JSON",
     "BodyTooLarge",
+    "ContentTooLarge",
     "IdempotencyInProgress",
     "IdempotencyMismatch",
     "Problem",
@@ -102,6 +103,10 @@ class BodyTooLarge(HTTPException):
 
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"the request body is larger than {limit} bytes")
+
+
+class ContentTooLarge(BadInput):
+    """One field's content is over its size cap (413, naming the field)."""
 
 
 class IdempotencyInProgress(Conflict):
@@ -193,6 +198,8 @@ def _bad_input(request: Request, exc: Exception) -> JSONResponse:
         return problem_response(404, exc.problem)
     if isinstance(exc, InsufficientCredits):
         return problem_response(402, exc.problem)
+    if isinstance(exc, ContentTooLarge):
+        return problem_response(413, exc.message, field=exc.where)
     return problem_response(422, exc.message, field=exc.where)
 
 

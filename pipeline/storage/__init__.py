@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from pipeline.errors import BadInput
+from pipeline.storage.copies import local_copy
 from pipeline.storage.fake import MemoryStore
 from pipeline.storage.local import LocalFolderStore
 from pipeline.storage.port import (
@@ -34,6 +35,7 @@ __all__ = [
     "StorageError",
     "StoredBlob",
     "SupabaseStore",
+    "local_copy",
     "make_store",
     "validate_key",
 ]
