@@ -177,6 +177,7 @@ def sweeper() -> dict[str, int]:
             spawn=render_job.spawn,
             client=client,
             worker="modal-sweeper",
+            blobs=blob_store(_settings()),
         )
     return {
         "released_holds": report.released_holds,

@@ -12,6 +12,7 @@ from uuid import UUID
 import httpx
 
 from pipeline.settings import Settings
+from pipeline.storage import BlobStore
 from pipeline.store import Repositories, Store, open_store
 from pipeline.store.users import local_user_id
 
@@ -34,7 +35,9 @@ def ensure_dev_user(store: Store, email: str) -> UUID:
     return user_id
 
 
-def _dispatch_webhooks(store: Store, stop: threading.Event, *, local_receivers: bool) -> None:
+def _dispatch_webhooks(
+    store: Store, stop: threading.Event, *, local_receivers: bool, blobs: BlobStore
+) -> None:
     from pipeline.egress import PublicOnlyTransport
     from pipeline.store.webhooks import Webhooks
     from pipeline.webhooks import Dispatcher
@@ -43,7 +46,9 @@ def _dispatch_webhooks(store: Store, stop: threading.Event, *, local_receivers: 
     # development, where a receiver on this machine is the point. No redirects, a 15 s timeout.
     transport = None if local_receivers else PublicOnlyTransport()
     with httpx.Client(transport=transport, timeout=15.0, follow_redirects=False) as client:
-        dispatcher = Dispatcher(Webhooks(store), client, worker=f"serve-{os.getpid()}")
+        dispatcher = Dispatcher(
+            Webhooks(store), client, worker=f"serve-{os.getpid()}", blobs=blobs
+        )
         while not stop.is_set():
             if not dispatcher.run_once():
                 stop.wait(1.0)
@@ -64,6 +69,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
     import uvicorn
 
     from pipeline.api.app import create_app
+    from pipeline.wiring import blob_store
     from pipeline.worker import LocalExecutor
 
     settings = dev_ready(settings)
@@ -72,9 +78,12 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
     app = create_app(settings=settings, store=store)
     local = settings.require_api().webhook_allow_http_localhost
     stop = threading.Event()
+    # Links in webhooks point at this API's downloads (its public URL when one is set).
+    public = settings.providers.callback_base_url or f"http://{host}:{port}"
+    blobs = blob_store(settings, base_url=public.rstrip("/") + "/v1")
     dispatcher = threading.Thread(
-        target=_dispatch_webhooks, args=(store, stop), kwargs={"local_receivers": local},
-        daemon=True,
+        target=_dispatch_webhooks, args=(store, stop),
+        kwargs={"local_receivers": local, "blobs": blobs}, daemon=True,
     )  # fmt: skip
     try:
         with contextlib.ExitStack() as stack:

@@ -64,3 +64,41 @@ $$;
 
 grant select on public.uploads, public.api_keys to authenticated;
 grant select, insert, update, delete on public.uploads, public.api_keys to service_role;
+
+-- The job.delivered webhook names its outputs: format, size, length and the blob key of each
+-- recorded render, and the job's stable API path. Signed links expire, so none is written here:
+-- the dispatcher signs fresh ones from these keys each time it sends (a retry a day later still
+-- carries working links) and leaves the keys out of what it sends.
+create or replace function public.job_state_webhook() returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if new.state in ('delivered', 'failed', 'canceled') and new.state is distinct from old.state then
+    perform public.enqueue_webhook(
+      new.user_id,
+      'job.' || new.state::text,
+      jsonb_build_object(
+        'job_id', new.id,
+        'project_id', new.project_id,
+        'state', new.state,
+        'error', new.error,
+        'attempts', new.attempts,
+        'finished_at', new.finished_at,
+        'job_url', '/v1/jobs/' || new.id::text,
+        'outputs', case when new.state = 'delivered' then coalesce(
+          (select jsonb_agg(jsonb_build_object(
+                    'format', r.format, 'width', r.width, 'height', r.height,
+                    'duration_s', r.duration_s, 'key', r.path) order by r.format)
+             from public.renders r where r.job_id = new.id),
+          '[]'::jsonb) else '[]'::jsonb end
+      ),
+      'msg_job_' || replace(new.id::text, '-', '') || '_' || new.state::text
+    );
+  end if;
+  return null;
+end
+$$;
+
+revoke all on function public.job_state_webhook() from public, anon, authenticated;

@@ -518,7 +518,14 @@ begin
         'state', new.state,
         'error', new.error,
         'attempts', new.attempts,
-        'finished_at', new.finished_at
+        'finished_at', new.finished_at,
+        'job_url', '/v1/jobs/' || new.id::text,
+        'outputs', case when new.state = 'delivered' then coalesce(
+          (select jsonb_agg(jsonb_build_object(
+                    'format', r.format, 'width', r.width, 'height', r.height,
+                    'duration_s', r.duration_s, 'key', r.path) order by r.format)
+             from public.renders r where r.job_id = new.id),
+          '[]'::jsonb) else '[]'::jsonb end
       ),
       'msg_job_' || replace(new.id::text, '-', '') || '_' || new.state::text
     );

@@ -776,6 +776,8 @@ def test_a_finished_job_writes_one_delivery_per_subscribed_enabled_endpoint(
         "state": "delivered",
         "error": None,
         "attempts": 1,
+        "job_url": f"/v1/jobs/{job.id}",
+        "outputs": [],
     }
     assert hooks.deliveries(user_id=b) == []
     # The same event again (a retried step) adds nothing.
@@ -1367,3 +1369,27 @@ def test_an_api_key_works_until_revoked_and_only_its_owner_lists_or_revokes_it(
     assert keys.list(user_id=a) == []
     with pytest.raises(StoreInputError, match="api_keys"):
         keys.create(user_id=a, name="ci", prefix="sk_live_AbCd", secret_hash="7" * 64)
+
+
+def test_a_delivered_jobs_webhook_names_its_outputs_by_blob_key(
+    repos: Repositories, a: uuid.UUID
+) -> None:
+    repos.webhooks.create_endpoint(user_id=a, url="https://example.com/h", secret=generate_secret())
+    job = repos.jobs.enqueue(user_id=a, kind="render")
+    assert repos.jobs.claim(worker="w1") is not None
+    outputs = [_output("9x16", "rf-ffff916"), _output("1x1", "rf-ffff11")]
+    repos.jobs.record_outputs(
+        user_id=a, job_id=job.id, project_id=None, outputs=outputs, out_dir=Path(f"{a}/{job.id}"),
+        preview=False,
+    )  # fmt: skip
+    repos.jobs.complete(job_id=job.id, worker="w1")
+
+    [delivery] = repos.webhooks.deliveries(user_id=a)
+
+    assert delivery.payload["job_url"] == f"/v1/jobs/{job.id}"
+    assert delivery.payload["outputs"] == [
+        {"format": "1x1", "width": 120, "height": 120, "duration_s": 8.0,
+         "key": f"{a}/{job.id}/ad_1x1.mp4"},
+        {"format": "9x16", "width": 1080, "height": 1920, "duration_s": 8.0,
+         "key": f"{a}/{job.id}/ad_9x16.mp4"},
+    ]  # fmt: skip
