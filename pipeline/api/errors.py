@@ -8,6 +8,7 @@ status  cause
 409     a concurrent change won, or the same Idempotency-Key is still running
 413     body over the size limit, or an upload over its kind's cap (``field``: file)
 422     invalid body or brief (``field`` names it), Idempotency-Key reused with another body
+501     a feature this deployment does not offer (signed uploads without Supabase Storage)
 503     the database is unreachable
 500     anything else, without internals
 """
@@ -59,6 +60,7 @@ _TITLES: Final = {
     413: "Content too large",
     422: "Invalid input",
     500: "Internal server error",
+    501: "Not implemented",
     503: "Service unavailable",
 }
 _SLUGS: Final = {
@@ -70,6 +72,7 @@ _SLUGS: Final = {
     413: "content-too-large",
     422: "invalid-input",
     500: "internal",
+    501: "not-implemented",
     503: "unavailable",
 }
 

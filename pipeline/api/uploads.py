@@ -13,9 +13,10 @@ import hashlib
 import re
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, Final
 from uuid import UUID
@@ -25,13 +26,19 @@ from starlette.exceptions import HTTPException
 
 from pipeline.api.cursor import decode_job_cursor, encode_cursor
 from pipeline.api.errors import ContentTooLarge
-from pipeline.api.upload_models import REF_PREFIX, Deleted, UploadOut, UploadPage
+from pipeline.api.upload_models import (
+    REF_PREFIX,
+    Deleted,
+    SignedUploadOut,
+    UploadOut,
+    UploadPage,
+)
 from pipeline.brief import file_refs
 from pipeline.download import DownloadPolicy
 from pipeline.egress import BlockedURL
-from pipeline.errors import BriefError
+from pipeline.errors import BadInput, BriefError
 from pipeline.settings import Settings
-from pipeline.storage import BlobStore, local_copy
+from pipeline.storage import BlobNotFound, BlobStore, SignedUploads, local_copy
 from pipeline.store import NotFound, Repositories
 from pipeline.store.models import Upload
 from pipeline.uploads import check_upload, kind_family, safe_name
@@ -39,6 +46,8 @@ from pipeline.uploads import check_upload, kind_family, safe_name
 __all__ = [
     "CHUNK",
     "BriefFiles",
+    "begin_signed",
+    "complete_signed",
     "delete_upload",
     "fetch_urls",
     "list_uploads",
@@ -82,6 +91,27 @@ def _digest(path: Path) -> str:
     return sha.hexdigest()
 
 
+@dataclass(frozen=True)
+class _Stored:
+    key: str
+    sha256: str
+    size: int
+    content_type: str
+
+
+def _check_and_put(
+    blobs: BlobStore, user_id: UUID, kind: str, path: Path, name: str | None, field: str
+) -> _Stored:
+    """The file checked as ``kind`` (BadInput naming ``field`` before anything is stored), then
+    put under its content address unless already there."""
+    checked = check_upload(path, kind, name=name, field=field)
+    sha256 = _digest(path)
+    key = f"{user_id}/uploads/{sha256}{checked.extension}"
+    if not blobs.exists(key):
+        blobs.put(key, path, content_type=checked.content_type)
+    return _Stored(key, sha256, path.stat().st_size, checked.content_type)
+
+
 def store_checked(
     *,
     repos: Repositories,
@@ -93,19 +123,14 @@ def store_checked(
     field: str = "file",
     name_is_claim: bool = True,
 ) -> Upload:
-    """The file at ``path`` checked as ``kind`` (BadInput naming ``field`` before anything is
-    stored), put under its content address unless already there, and recorded; the same bytes
-    of the same kind give the upload recorded before. ``name_is_claim``: the name's suffix
-    must agree with the bytes (a user's file name; not a URL's, which servers negotiate)."""
+    """The file at ``path`` checked, stored by its content and recorded; the same bytes of the
+    same kind give the upload recorded before. ``name_is_claim``: the name's suffix must agree
+    with the bytes (a user's file name; not a URL's, which servers negotiate)."""
     shown = safe_name(name)
-    checked = check_upload(path, kind, name=shown if name_is_claim else None, field=field)
-    sha256 = _digest(path)
-    key = f"{user_id}/uploads/{sha256}{checked.extension}"
-    if not blobs.exists(key):
-        blobs.put(key, path, content_type=checked.content_type)
+    stored = _check_and_put(blobs, user_id, kind, path, shown if name_is_claim else None, field)
     return repos.uploads.record(
-        user_id=user_id, kind=kind, key=key, sha256=sha256, size=path.stat().st_size,
-        content_type=checked.content_type, original_name=shown,
+        user_id=user_id, kind=kind, key=stored.key, sha256=stored.sha256, size=stored.size,
+        content_type=stored.content_type, original_name=shown,
     )  # fmt: skip
 
 
@@ -307,3 +332,74 @@ def fetch_urls(
             )  # fmt: skip
             box[key] = f"{REF_PREFIX}{upload.id}"
     return out
+
+
+_NO_SIGNED = (
+    "signed uploads need Supabase Storage (SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY); "
+    "send the file to POST /v1/uploads instead"
+)
+
+
+def begin_signed(
+    *, repos: Repositories, blobs: BlobStore, settings: Settings, user_id: UUID, kind: str,
+    name: str | None,
+) -> SignedUploadOut:  # fmt: skip
+    """A pending upload and a signed URL for the browser to PUT the file to, at a staging key
+    in the user's folder; nothing counts until it is completed (and checked)."""
+    if not isinstance(blobs, SignedUploads):
+        raise HTTPException(501, _NO_SIGNED)
+    staging = f"{user_id}/staging/{uuid.uuid4()}"
+    pending = repos.uploads.create_pending(
+        user_id=user_id, kind=kind, key=staging, original_name=safe_name(name)
+    )
+    try:
+        signed = blobs.signed_upload(staging)
+    except BaseException:
+        repos.uploads.delete(user_id=user_id, upload_id=pending.id)
+        raise
+    return SignedUploadOut(
+        id=pending.id, kind=kind, url=signed.url, token=signed.token,
+        path=signed.path, max_bytes=settings.upload_limits.cap(kind),
+        complete_url=f"/v1/uploads/{pending.id}/complete",
+    )  # fmt: skip
+
+
+def complete_signed(
+    *, repos: Repositories, blobs: BlobStore, settings: Settings, user_id: UUID, upload_id: UUID
+) -> UploadOut:
+    """The browser's upload checked exactly as a direct one, moved to its content address and
+    recorded; a refused file is removed with its pending upload, so nothing of it stays.
+    Completing again returns the upload."""
+    upload = repos.uploads.get(user_id=user_id, upload_id=upload_id)
+    if upload is None:
+        raise NotFound("upload", "no such upload")
+    if upload.state == "ready":
+        return UploadOut.of(upload)
+    if not isinstance(blobs, SignedUploads):
+        raise HTTPException(501, _NO_SIGNED)
+    cap = settings.upload_limits.cap(upload.kind)
+    try:
+        size = blobs.size(upload.key)
+    except BlobNotFound:
+        raise BadInput("file", "nothing was uploaded to the signed URL yet") from None
+    try:
+        with scratch() as path:
+            too_big = ContentTooLarge("file", f"is larger than {cap} bytes, the cap for this kind")
+            if size > cap:
+                raise too_big
+            blobs.get(upload.key, path)
+            if path.stat().st_size > cap:  # grown since it was measured
+                raise too_big
+            stored = _check_and_put(blobs, user_id, upload.kind, path, upload.original_name, "file")
+    except BadInput:
+        repos.uploads.delete(user_id=user_id, upload_id=upload_id)
+        raise
+    finally:
+        blobs.delete(upload.key)
+    done = repos.uploads.complete(
+        user_id=user_id, upload_id=upload_id, key=stored.key, sha256=stored.sha256,
+        size=stored.size, content_type=stored.content_type,
+    )  # fmt: skip
+    if done is None:
+        raise NotFound("upload", "no such pending upload")
+    return UploadOut.of(done)

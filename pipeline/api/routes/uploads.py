@@ -11,7 +11,14 @@ from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from pipeline.api import uploads
 from pipeline.api.deps import BlobsDep, CurrentUser, ReposDep, SettingsDep
 from pipeline.api.errors import problem_responses
-from pipeline.api.upload_models import Deleted, UploadKindName, UploadOut, UploadPage
+from pipeline.api.upload_models import (
+    Deleted,
+    SignedUploadIn,
+    SignedUploadOut,
+    UploadKindName,
+    UploadOut,
+    UploadPage,
+)
 
 router = APIRouter(prefix="/v1/uploads", tags=["uploads"], responses=problem_responses(401))
 
@@ -45,6 +52,42 @@ def create_upload(
         repos=repos, blobs=blobs, settings=settings, user_id=user, kind=kind, source=file.file,
         name=file.filename,
     )  # fmt: skip
+
+
+@router.post(
+    "/signed",
+    status_code=status.HTTP_201_CREATED,
+    summary="Begin a browser upload straight to storage (Supabase Storage only)",
+    description=(
+        "Returns a signed URL: PUT the file's bytes to it (or give `path` and `token` to "
+        "supabase-js `uploadToSignedUrl`), then POST `complete_url`, which checks the file "
+        "exactly as POST /v1/uploads does. 501 when the API stores files locally."
+    ),
+    responses=problem_responses(400, 413, 422, 501),
+)
+def begin_signed_upload(
+    body: SignedUploadIn, user: CurrentUser, repos: ReposDep, blobs: BlobsDep, settings: SettingsDep
+) -> SignedUploadOut:
+    return uploads.begin_signed(
+        repos=repos, blobs=blobs, settings=settings, user_id=user, kind=body.kind, name=body.name
+    )
+
+
+@router.post(
+    "/{upload_id}/complete",
+    summary="Complete a browser upload: check the file and record it",
+    description=(
+        _CHECKS + " A refused file is deleted from storage with its pending upload; begin "
+        "again. The upload of the same bytes, if you had one, is returned instead."
+    ),
+    responses=problem_responses(404, 413, 422, 501),
+)
+def complete_signed_upload(
+    upload_id: UUID, user: CurrentUser, repos: ReposDep, blobs: BlobsDep, settings: SettingsDep
+) -> UploadOut:
+    return uploads.complete_signed(
+        repos=repos, blobs=blobs, settings=settings, user_id=user, upload_id=upload_id
+    )
 
 
 @router.get("", summary="List uploads, newest first", responses=problem_responses(422))
