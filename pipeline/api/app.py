@@ -86,21 +86,7 @@ def create_app(
         app.state.blobs = blobs
     app.state.downloads = downloads
     app.state.verifier = TokenVerifier(api)
-    app.add_middleware(
-        BodySizeLimit,
-        limit=api.max_body_bytes,
-        paths={
-            "/v1/analytics/imports": api.max_report_bytes,
-            "/v1/uploads": settings.upload_limits.largest + _MULTIPART_SLACK,
-        },
-    )
-    if settings.cors.origins:
-        # Outermost: refusals (401, 413) carry the headers too, so the page can read them.
-        app.add_middleware(
-            CORSMiddleware, allow_origins=list(settings.cors.origins),
-            allow_methods=["GET", "POST", "PATCH", "DELETE"], allow_headers=_CORS_HEADERS,
-            expose_headers=_CORS_EXPOSED, max_age=600,
-        )  # fmt: skip
+    _add_middleware(app, settings)
     install_error_handlers(app)
     routers = (health, projects, uploads, credits, jobs, webhooks, providers, analytics, api_keys)
     for module in routers:
@@ -122,6 +108,26 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    """Body limits (uploads get their largest cap), then CORS for the configured origins."""
+    api = settings.require_api()
+    app.add_middleware(
+        BodySizeLimit,
+        limit=api.max_body_bytes,
+        paths={
+            "/v1/analytics/imports": api.max_report_bytes,
+            "/v1/uploads": settings.upload_limits.largest + _MULTIPART_SLACK,
+        },
+    )
+    if settings.cors.origins:
+        # Outermost: refusals (401, 413) carry the headers too, so the page can read them.
+        app.add_middleware(
+            CORSMiddleware, allow_origins=list(settings.cors.origins),
+            allow_methods=["GET", "POST", "PATCH", "DELETE"], allow_headers=_CORS_HEADERS,
+            expose_headers=_CORS_EXPOSED, max_age=600,
+        )  # fmt: skip
 
 
 def _problem_media_types(schema: dict[str, Any]) -> dict[str, Any]:
