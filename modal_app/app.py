@@ -199,6 +199,7 @@ def sweeper() -> dict[str, int]:
         report = sweep(
             repos=Repositories.postgres(_store()), spawn=render_job.spawn, client=client,
             worker="modal-sweeper",
+            blobs=blob_store(_settings()),
         )  # fmt: skip
     return {
         "released_holds": report.released_holds,

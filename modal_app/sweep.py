@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from pipeline.storage import BlobStore
 from pipeline.store import Repositories
 from pipeline.webhooks import Dispatcher
 from pipeline.worker import ModalExecutor
@@ -30,16 +31,18 @@ def sweep(
     client: httpx.Client,
     worker: str,
     limit: int = MAX_DISPATCH,
+    blobs: BlobStore | None = None,
 ) -> SweepReport:
     """One tick: one spawned render call per runnable job, then one webhook dispatch pass.
 
     A spawned call claims *some* runnable job, not necessarily the one it was spawned for; one
-    call per runnable job still drains the queue.
+    call per runnable job still drains the queue. ``blobs``: where delivered outputs live,
+    so their webhooks carry freshly signed links.
     """
     released = repos.credits.release_orphans()
     executor = ModalExecutor(spawn)
     jobs = repos.jobs.runnable(limit=limit)
     for job_id in jobs:
         executor.submit(job_id)
-    attempts = Dispatcher(repos.webhooks, client, worker=worker).run_once()
+    attempts = Dispatcher(repos.webhooks, client, worker=worker, blobs=blobs).run_once()
     return SweepReport(released, len(jobs), len(attempts))

@@ -19,6 +19,7 @@ from pipeline.errors import BadInput
 __all__ = [
     "DEFAULT_CAPTION_FACE",
     "FontFile",
+    "check_font",
     "default_caption_font",
     "fonts_dir_for",
     "foreign_font_selections",
@@ -108,6 +109,12 @@ def _inspect(path: Path, where: str) -> FontFile:
 def default_caption_font() -> FontFile:
     """Red Hat Display ExtraBold from the font-rhd wheel (family "Red Hat Display ExtraBold")."""
     return _inspect(_font_dir() / DEFAULT_CAPTION_FACE, "font")
+
+
+def check_font(path: Path, where: str) -> FontFile:
+    """Validate an untrusted .ttf/.otf as a caption font (as :func:`load_brand_font` does), with
+    errors naming ``where``: an uploaded font is refused when a brief naming it would be."""
+    return _inspect(path, where)
 
 
 def load_brand_font(path: Path | str) -> FontFile:

@@ -12,6 +12,7 @@ from uuid import UUID
 import httpx
 
 from pipeline.settings import Settings
+from pipeline.storage import BlobStore
 from pipeline.store import Repositories, Store, open_store
 from pipeline.store.users import local_user_id
 
@@ -34,16 +35,20 @@ def ensure_dev_user(store: Store, email: str) -> UUID:
     return user_id
 
 
-def _dispatch_webhooks(store: Store, stop: threading.Event, *, local_receivers: bool) -> None:
-    from pipeline.egress import PublicOnlyTransport
+def _dispatch_webhooks(
+    store: Store, stop: threading.Event, *, local_receivers: bool, blobs: BlobStore
+) -> None:
     from pipeline.store.webhooks import Webhooks
     from pipeline.webhooks import Dispatcher
+    from pipeline.webhooks.transport import delivery_transport
 
     # Endpoint URLs come from tenants: only public HTTPS addresses are reached, except in local
     # development, where a receiver on this machine is the point. No redirects, a 15 s timeout.
-    transport = None if local_receivers else PublicOnlyTransport()
+    transport = delivery_transport(local_receivers=local_receivers)
     with httpx.Client(transport=transport, timeout=15.0, follow_redirects=False) as client:
-        dispatcher = Dispatcher(Webhooks(store), client, worker=f"serve-{os.getpid()}")
+        dispatcher = Dispatcher(
+            Webhooks(store), client, worker=f"serve-{os.getpid()}", blobs=blobs
+        )
         while not stop.is_set():
             if not dispatcher.run_once():
                 stop.wait(1.0)
@@ -78,9 +83,10 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
     app = create_app(settings=settings, store=store)
     local = settings.require_api().webhook_allow_http_localhost
     stop = threading.Event()
+    blobs = app.state.blobs  # links in webhooks point at this API's downloads
     dispatcher = threading.Thread(
-        target=_dispatch_webhooks, args=(store, stop), kwargs={"local_receivers": local},
-        daemon=True,
+        target=_dispatch_webhooks, args=(store, stop),
+        kwargs={"local_receivers": local, "blobs": blobs}, daemon=True,
     )  # fmt: skip
     try:
         with contextlib.ExitStack() as stack:

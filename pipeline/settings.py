@@ -34,14 +34,17 @@ from pipeline.errors import BadInput
 __all__ = [
     "MIB",
     "PROVIDER_SECRET_PREFIX",
+    "UPLOAD_KINDS",
     "AnalyticsSettings",
     "ApiSettings",
     "BillingSettings",
+    "CorsSettings",
     "ProviderSettings",
     "ServiceSettings",
     "Settings",
     "StorageSettings",
     "StoreSettings",
+    "UploadSettings",
     "default_home",
 ]
 
@@ -393,6 +396,67 @@ class BillingSettings(_Section):
         if isinstance(value, str):
             return tuple(_real_token("REELFORGE_ADMIN_TOKEN", t) for t in value.split())
         return value
+UPLOAD_KINDS = ("photo", "logo", "font", "music", "voice_over")
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
+
+
+class UploadSettings(_Section):
+    """The size cap of each kind of upload (``POST /v1/uploads``, signed uploads and files a
+    brief names by URL): a photo is an ad's main material, a logo a small mark, music and a
+    voice-over a few minutes of compressed audio."""
+
+    max_photo_bytes: int = Field(
+        default=25 * MIB, ge=1024, le=512 * MIB, validation_alias="REELFORGE_UPLOAD_MAX_PHOTO_BYTES"
+    )
+    max_logo_bytes: int = Field(
+        default=10 * MIB, ge=1024, le=512 * MIB, validation_alias="REELFORGE_UPLOAD_MAX_LOGO_BYTES"
+    )
+    max_font_bytes: int = Field(
+        default=10 * MIB, ge=1024, le=512 * MIB, validation_alias="REELFORGE_UPLOAD_MAX_FONT_BYTES"
+    )
+    max_music_bytes: int = Field(
+        default=50 * MIB, ge=1024, le=512 * MIB, validation_alias="REELFORGE_UPLOAD_MAX_MUSIC_BYTES"
+    )
+    max_voice_over_bytes: int = Field(
+        default=50 * MIB, ge=1024, le=512 * MIB,
+        validation_alias="REELFORGE_UPLOAD_MAX_VOICE_OVER_BYTES",
+    )  # fmt: skip
+
+    def cap(self, kind: str) -> int:
+        """The byte cap of an upload kind (one of :data:`UPLOAD_KINDS`)."""
+        value: int = getattr(self, f"max_{kind}_bytes")
+        return value
+
+    @property
+    def largest(self) -> int:
+        """The largest cap: what a multipart body may carry at most (plus its framing)."""
+        return max(self.cap(kind) for kind in UPLOAD_KINDS)
+
+
+def _origins(value: object) -> object:
+    if isinstance(value, str):
+        return tuple(v for v in re.split(r"[\s,]+", value.strip()) if v)
+    return value
+
+
+class CorsSettings(_Section):
+    """The browser origins allowed to call the API (``REELFORGE_CORS_ORIGINS``, comma- or
+    space-separated, each ``scheme://host[:port]``); none by default, so no browser page of
+    another origin can read a response."""
+
+    origins: Annotated[tuple[str, ...], BeforeValidator(_origins)] = Field(
+        default=(), validation_alias="REELFORGE_CORS_ORIGINS"
+    )
+
+    @field_validator("origins")
+    @classmethod
+    def _exact_origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in value:
+            if not _ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin like https://app.example.com (no path, no '*')"
+                )
+        return tuple(o.lower() for o in value)
 
 
 class Settings(BaseModel):
@@ -412,6 +476,8 @@ class Settings(BaseModel):
     analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)
     billing: BillingSettings = Field(default_factory=BillingSettings)
+    upload_limits: UploadSettings = Field(default_factory=UploadSettings)
+    cors: CorsSettings = Field(default_factory=CorsSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -429,6 +495,8 @@ class Settings(BaseModel):
             analytics=AnalyticsSettings.from_env(env),
             service=ServiceSettings.from_env(env),
             billing=BillingSettings.from_env(env),
+            upload_limits=UploadSettings.from_env(env),
+            cors=CorsSettings.from_env(env),
         )
 
     @property

@@ -56,6 +56,8 @@ def test_every_setting_comes_from_its_documented_variable(tmp_path: Path) -> Non
         "REELFORGE_PROVIDER_SECRET_KLING": "whsec_a whsec_b",
         "STRIPE_WEBHOOK_SECRET": "whsec_test_secret",
         "REELFORGE_ADMIN_TOKEN": "t" * 32 + " " + "u" * 40,
+        "REELFORGE_UPLOAD_MAX_LOGO_BYTES": "2048",
+        "REELFORGE_CORS_ORIGINS": "https://app.example.com, http://localhost:5173",
     }
     settings = Settings.from_env(env)
     assert settings.home == tmp_path / "home"
@@ -72,6 +74,9 @@ def test_every_setting_comes_from_its_documented_variable(tmp_path: Path) -> Non
     assert secret is not None and secret.get_secret_value() == "whsec_test_secret"
     tokens = [t.get_secret_value() for t in settings.billing.admin_tokens]
     assert tokens == ["t" * 32, "u" * 40]
+    assert settings.upload_limits.cap("logo") == 2048
+    assert settings.upload_limits.cap("photo") == 25 * 1024 * 1024
+    assert settings.cors.origins == ("https://app.example.com", "http://localhost:5173")
 
 
 def test_without_reelforge_home_the_platform_folder_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -92,6 +97,9 @@ def test_without_reelforge_home_the_platform_folder_is_used(monkeypatch: pytest.
         ("STRIPE_WEBHOOK_SECRET", "sk_live_" + "k" * 40, "must be the endpoint's whsec_"),
         ("REELFORGE_ADMIN_TOKEN", "changeme", "placeholder or shorter than 32"),
         ("REELFORGE_ADMIN_TOKEN", "a" * 40 + " short", "placeholder or shorter than 32"),
+        ("REELFORGE_CORS_ORIGINS", "https://app.example.com/path", "not an origin"),
+        ("REELFORGE_CORS_ORIGINS", "*", "not an origin"),
+        ("REELFORGE_UPLOAD_MAX_MUSIC_BYTES", "12", "greater than or equal"),
     ],
 )
 def test_a_malformed_value_names_its_variable(variable: str, value: str, problem: str) -> None:
@@ -114,16 +122,19 @@ def test_the_readme_documents_every_variable() -> None:
         AnalyticsSettings,
         ApiSettings,
         BillingSettings,
+        CorsSettings,
         ProviderSettings,
         ServiceSettings,
         StorageSettings,
         StoreSettings,
+        UploadSettings,
     )
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     sections = (
         StoreSettings, ApiSettings, ProviderSettings, StorageSettings, AnalyticsSettings,
         ServiceSettings, BillingSettings,
+        UploadSettings, CorsSettings,
     )  # fmt: skip
     variables = {v for section in sections for v in section.variables()}
     variables |= {"REELFORGE_MEDIA_ROOT", f"{PROVIDER_SECRET_PREFIX}<NAME>"}

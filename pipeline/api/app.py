@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from starlette.middleware.cors import CORSMiddleware
 
 from pipeline.api.auth import TokenVerifier
 from pipeline.api.errors import PROBLEM_JSON, install_error_handlers
@@ -15,6 +16,7 @@ from pipeline.api.routes import (
     admin,
     analytics,
     analytics_import,
+    api_keys,
     billing,
     credits,
     files,
@@ -22,8 +24,10 @@ from pipeline.api.routes import (
     jobs,
     projects,
     providers,
+    uploads,
     webhooks,
 )
+from pipeline.download import DownloadPolicy
 from pipeline.settings import Settings
 from pipeline.storage import BlobStore
 from pipeline.store import Repositories, Store
@@ -34,6 +38,7 @@ __all__ = ["create_app"]
 TAGS = [
     {"name": "health", "description": "Liveness and readiness probes."},
     {"name": "projects", "description": "Briefs, their script options and the chosen one."},
+    {"name": "uploads", "description": "Photos, logos, fonts, music and voice-overs for briefs."},
     {"name": "credits", "description": "Balance, ledger and cost estimates."},
     {"name": "jobs", "description": "Render jobs: start (idempotent), follow (SSE), read, cancel."},
     {"name": "webhooks", "description": "Endpoints that receive signed job events."},
@@ -41,7 +46,13 @@ TAGS = [
     {"name": "analytics", "description": "Ad performance: report, chart, template mix, costs."},
     {"name": "billing", "description": "Credit purchases: Stripe's signed webhook."},
     {"name": "admin", "description": "The service's operator (admin token): credit grants."},
+    {"name": "api-keys", "description": "Keys for server-to-server calls, beside Supabase tokens."},
 ]
+# What a browser page of an allowed origin may send and read.
+_CORS_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID"]
+_CORS_EXPOSED = ["Idempotent-Replayed", "WWW-Authenticate"]
+# Multipart framing around the file of an upload.
+_MULTIPART_SLACK = 64 * 1024
 
 
 def create_app(
@@ -51,10 +62,12 @@ def create_app(
     repositories: Repositories | None = None,
     ports: PortsFactory | None = None,
     blobs: BlobStore | None = None,
+    downloads: DownloadPolicy | None = None,
 ) -> FastAPI:
     """A new app; the caller owns ``store`` and closes it. ``settings.api`` must be set (token
     verification); ``repositories`` default to the PostgreSQL ones over ``store``, ``ports`` to
-    the composition root's, ``blobs`` to the settings' blob store.
+    the composition root's, ``blobs`` to the settings' blob store, ``downloads`` (how a brief's
+    https URLs are fetched) to the SSRF-safe default.
 
     Without a store (``repositories`` given, e.g. in memory) ``/ready`` has no database to ask
     and answers 200, and provider callbacks, which run in one database transaction, answer 503.
@@ -78,16 +91,15 @@ def create_app(
     app.state.repositories = repositories
     app.state.ports = ports or ports_factory(settings)
     app.state.blobs = blobs
+    app.state.downloads = downloads
     app.state.verifier = TokenVerifier(api)
-    app.add_middleware(
-        BodySizeLimit,
-        limit=api.max_body_bytes,
-        paths={"/v1/analytics/imports": api.max_report_bytes, "/v1/files/": files.MAX_PUT_BYTES},
-    )
+    _add_middleware(app, settings)
     install_error_handlers(app)
-    for module in (
-        health, projects, credits, jobs, files, webhooks, providers, analytics, billing, admin,
-    ):  # fmt: skip
+    routers = (
+        health, projects, uploads, credits, jobs, files, webhooks, providers, analytics, api_keys,
+        billing, admin,
+    )  # fmt: skip
+    for module in routers:
         app.include_router(module.router)
     app.include_router(analytics_import.router)
 
@@ -106,6 +118,27 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    """Body limits (uploads get their largest cap), then CORS for the configured origins."""
+    api = settings.require_api()
+    app.add_middleware(
+        BodySizeLimit,
+        limit=api.max_body_bytes,
+        paths={
+            "/v1/analytics/imports": api.max_report_bytes,
+            "/v1/uploads": settings.upload_limits.largest + _MULTIPART_SLACK,
+            "/v1/files/": files.MAX_PUT_BYTES,
+        },
+    )
+    if settings.cors.origins:
+        # Outermost: refusals (401, 413) carry the headers too, so the page can read them.
+        app.add_middleware(
+            CORSMiddleware, allow_origins=list(settings.cors.origins),
+            allow_methods=["GET", "POST", "PATCH", "DELETE"], allow_headers=_CORS_HEADERS,
+            expose_headers=_CORS_EXPOSED, max_age=600,
+        )  # fmt: skip
 
 
 def _problem_media_types(schema: dict[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,9 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
 
+from pipeline.api import api_keys
 from pipeline.api.auth import InvalidToken, TokenVerifier, admin_token_matches
+from pipeline.download import DEFAULT_POLICY, DownloadPolicy
 from pipeline.settings import Settings
 from pipeline.storage import BlobStore
 from pipeline.store import Repositories, Store, StoreUnavailable
@@ -20,6 +22,7 @@ __all__ = [
     "AdminCaller",
     "BlobsDep",
     "CurrentUser",
+    "DownloadsDep",
     "OptionalStoreDep",
     "PortsDep",
     "ReposDep",
@@ -28,7 +31,10 @@ __all__ = [
 ]
 
 # auto_error=False: a missing token is ours to report, as a 401 problem.
-_bearer = HTTPBearer(auto_error=False, description="a Supabase access token (JWT)")
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="a Supabase access token (JWT), or an API key (`rf_live_...`, POST /v1/api-keys)",
+)
 _admin_bearer = HTTPBearer(
     auto_error=False,
     scheme_name="AdminToken",
@@ -72,13 +78,22 @@ def get_blobs(request: Request) -> BlobStore:
     return blobs
 
 
+def get_downloads(request: Request) -> DownloadPolicy:
+    """How a brief's URLs are fetched: ``app.state.downloads``, else the SSRF-safe default."""
+    policy: DownloadPolicy = getattr(request.app.state, "downloads", None) or DEFAULT_POLICY
+    return policy
+
+
 def current_user(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> UUID:
-    """The user id of the request's bearer token; InvalidToken (401) otherwise."""
+    """The user id of the request's bearer token (a Supabase JWT or an API key, which then
+    acts as its user in every way); InvalidToken (401) otherwise."""
     if credentials is None:
         raise InvalidToken("a bearer token is required")
+    if api_keys.is_api_key(credentials.credentials):
+        return api_keys.authenticate(repos=get_repositories(request), key=credentials.credentials)
     verifier: TokenVerifier = request.app.state.verifier
     return verifier.verify(credentials.credentials)
 
@@ -103,5 +118,6 @@ OptionalStoreDep = Annotated[Store | None, Depends(get_optional_store)]
 ReposDep = Annotated[Repositories, Depends(get_repositories)]
 PortsDep = Annotated[PortsFactory, Depends(get_ports)]
 BlobsDep = Annotated[BlobStore, Depends(get_blobs)]
+DownloadsDep = Annotated[DownloadPolicy, Depends(get_downloads)]
 CurrentUser = Annotated[UUID, Depends(current_user)]
 AdminCaller = Annotated[None, Depends(admin_caller)]

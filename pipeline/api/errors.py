@@ -6,8 +6,9 @@ status  cause
 402     InsufficientCredits
 404     unknown id, or another user's id (never 403)
 409     a concurrent change won, or the same Idempotency-Key is still running
-413     body over the size limit
+413     body over the size limit, or an upload over its kind's cap (``field``: file)
 422     invalid body or brief (``field`` names it), Idempotency-Key reused with another body
+501     a feature this deployment does not offer (signed uploads without Supabase Storage)
 503     the database is unreachable
 500     anything else, without internals
 """
@@ -36,6 +37,7 @@ from pipeline.store.errors import (
 __all__ = [
     "PROBLEM_JSON",
     "BodyTooLarge",
+    "ContentTooLarge",
     "IdempotencyInProgress",
     "IdempotencyMismatch",
     "Problem",
@@ -58,6 +60,7 @@ _TITLES: Final = {
     413: "Content too large",
     422: "Invalid input",
     500: "Internal server error",
+    501: "Not implemented",
     503: "Service unavailable",
 }
 _SLUGS: Final = {
@@ -69,6 +72,7 @@ _SLUGS: Final = {
     413: "content-too-large",
     422: "invalid-input",
     500: "internal",
+    501: "not-implemented",
     503: "unavailable",
 }
 
@@ -102,6 +106,10 @@ class BodyTooLarge(HTTPException):
 
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"the request body is larger than {limit} bytes")
+
+
+class ContentTooLarge(BadInput):
+    """One field's content is over its size cap (413, naming the field)."""
 
 
 class IdempotencyInProgress(Conflict):
@@ -193,6 +201,8 @@ def _bad_input(request: Request, exc: Exception) -> JSONResponse:
         return problem_response(404, exc.problem)
     if isinstance(exc, InsufficientCredits):
         return problem_response(402, exc.problem)
+    if isinstance(exc, ContentTooLarge):
+        return problem_response(413, exc.message, field=exc.where)
     return problem_response(422, exc.message, field=exc.where)
 
 

@@ -22,6 +22,7 @@ from pipeline.api.models import (
     ProjectOut,
 )
 from pipeline.api.outputs import output, stage_seconds
+from pipeline.api.uploads import BriefFiles
 from pipeline.brief import Brief
 from pipeline.errors import BadInput
 from pipeline.render import RenderRequest
@@ -53,7 +54,7 @@ def dedupe_key(idempotency_key: str) -> str:
     return "idem:" + hashlib.sha256(idempotency_key.encode()).hexdigest()
 
 
-def _request(project: ProjectOut, body: JobIn, uploads: Path) -> RenderRequest:
+def _request(project: ProjectOut, body: JobIn, files: BriefFiles) -> RenderRequest:
     """The render the user asked for: the project's brief with its files in their uploads, and
     the script of the chosen option (``body.option``, else the project's choice, else 1) as the
     project shows it."""
@@ -62,7 +63,7 @@ def _request(project: ProjectOut, body: JobIn, uploads: Path) -> RenderRequest:
     if not 1 <= option <= len(project.script_options):
         raise BadInput("option", f"must be between 1 and {len(project.script_options)}")
     return RenderRequest(
-        brief=projects.resolve_uploads(brief, uploads),
+        brief=projects.resolve_uploads(brief, files),
         script=project.script_options[option - 1], option=option,
         formats=tuple(body.formats) if body.formats is not None else None, preview=body.preview,
     ).checked()  # fmt: skip
@@ -75,16 +76,20 @@ def create_job(
     project_id: UUID,
     body: JobIn,
     settings: Settings,
+    blobs: BlobStore,
     idempotency_key: str,
 ) -> JobOut:
     """Queues a render of the project's brief and chosen (or given) script option; a job the
     balance cannot cover is refused now (the worker's hold would fail it later, after the user
-    has moved on), at exactly the estimate the worker holds."""
+    has moved on), at exactly the estimate the worker holds.
+
+    The payload names the brief's files relative to the user's folder, and under ``files``
+    the blob key of each upload among them, so a worker on any machine fetches them."""
     project = projects.get_project(repos=repos, user_id=user_id, project_id=project_id)
     if project.status == "archived":
         raise BadInput("project", "an archived project cannot be rendered")
-    uploads = settings.uploads(user_id)
-    request = _request(project, body, uploads)
+    files = BriefFiles(repos=repos, blobs=blobs, settings=settings, user_id=user_id)
+    request = _request(project, body, files)
     hold = estimate(request, settings).credits
     balance = repos.credits.balance(user_id=user_id)
     if balance < hold:
@@ -93,12 +98,14 @@ def create_job(
         )
     # File names relative to the user's media folder, which is the worker's base.
     relative = request.brief.map_files(
-        lambda _, path: Path("uploads") / path.relative_to(uploads.resolve())
+        lambda _, path: Path("uploads") / path.relative_to(files.folder.resolve())
     )
+    payload = request.model_copy(update={"brief": relative}).to_payload()
+    if files.keys:
+        payload["files"] = files.keys
     job = repos.jobs.enqueue(
-        user_id=user_id, kind="render",
-        payload=request.model_copy(update={"brief": relative}).to_payload(),
-        project_id=project_id, dedupe_key=dedupe_key(idempotency_key),
+        user_id=user_id, kind="render", payload=payload, project_id=project_id,
+        dedupe_key=dedupe_key(idempotency_key),
     )  # fmt: skip
     return _detail(job, stages={}, outputs=[], cost=None)
 

@@ -3,61 +3,62 @@ written through the render service with the providers the brief and settings cho
 
 from __future__ import annotations
 
-from pathlib import Path
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import PurePosixPath
 from typing import Any
 from uuid import UUID
 
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException
 
+from pipeline.api.cursor import decode_job_cursor, encode_cursor
 from pipeline.api.models import ProjectOut, ProjectPatch
-from pipeline.brief import Brief
+from pipeline.api.upload_models import Deleted, ProjectPage, ProjectSummary
+from pipeline.api.uploads import BriefFiles, fetch_urls, forget, parse_ref
+from pipeline.brief import Brief, file_refs
+from pipeline.download import DownloadPolicy
 from pipeline.errors import BadInput, BriefError
 from pipeline.images import load_rgb
 from pipeline.render import RenderRequest
 from pipeline.render import write_scripts as render_scripts
 from pipeline.script import Script
 from pipeline.settings import Settings
+from pipeline.storage import BlobStore, StorageError
 from pipeline.store import Conflict, NotFound, Repositories
 from pipeline.store.models import Project
 from pipeline.wiring import PortsFactory, local_runtime
 
 __all__ = [
+    "ProjectContext",
     "create_project",
+    "delete_project",
     "get_project",
+    "list_projects",
     "merge_patch",
+    "resolve_uploads",
     "update_project",
     "write_scripts",
 ]
 
 _EDITABLE = frozenset({"draft", "scripted"})
+_log = logging.getLogger("pipeline.api")
 
 
-def _upload(uploads: Path, where: str, name: Path) -> Path:
-    # Only names inside the user's own folder: no absolute paths, no '..', no symlinks out.
-    if name.is_absolute() or ".." in name.parts or not name.parts:
-        raise BriefError(where, "must be a file name relative to your uploads folder")
-    root = uploads.resolve()
-    path = (root / name).resolve()
-    if not path.is_relative_to(root):
-        raise BriefError(where, "must be a file name relative to your uploads folder")
-    if not path.is_file():
-        raise BriefError(where, f"no uploaded file named {name.as_posix()!r}")
-    if path.stat().st_size == 0:
-        raise BriefError(where, f"uploaded file {name.as_posix()!r} is empty")
-    return path
-
-
-def resolve_uploads(brief: Brief, uploads: Path) -> Brief:
-    """The brief with every file name resolved inside ``uploads``; BriefError names the field."""
-    return brief.map_files(lambda where, name: _upload(uploads, where, name))
+def resolve_uploads(brief: Brief, files: BriefFiles) -> Brief:
+    """The brief with every file resolved to a local file through ``files`` (an upload
+    reference or a name in the user's uploads folder); BriefError names the field."""
+    return brief.map_files(files)
 
 
 def write_scripts(
-    brief: Brief, *, uploads: Path, settings: Settings, ports: PortsFactory
+    brief: Brief, *, files: BriefFiles, settings: Settings, ports: PortsFactory
 ) -> tuple[Script, ...]:
     """The brief's script options, written by the render service exactly as a render writes
     them: palette from its photos, then the writer the brief and settings choose."""
-    local = resolve_uploads(brief, uploads)
+    local = resolve_uploads(brief, files)
     photos = []
     for i, (path, name) in enumerate(zip(local.product.photos, brief.product.photos, strict=True)):
         where = f"product.photos[{i}]"
@@ -84,14 +85,37 @@ def _fields(brief: Brief, scripts: tuple[Script, ...] | list[Script]) -> dict[st
     }
 
 
-def create_project(
-    *, repos: Repositories, user_id: UUID, brief: Brief, settings: Settings, ports: PortsFactory
-) -> ProjectOut:
-    """Writes the script options and stores the project as the user."""
-    _one_ad(brief)
-    uploads = settings.uploads(user_id)
-    scripts = write_scripts(brief, uploads=uploads, settings=settings, ports=ports)
-    return _out(repos.projects.create(user_id=user_id, **_fields(brief, scripts)))
+@dataclass(frozen=True)
+class ProjectContext:
+    """What creating or editing a project needs besides the brief: where its files are, how
+    its URLs are fetched, and how its scripts are written."""
+
+    repos: Repositories
+    blobs: BlobStore
+    settings: Settings
+    ports: PortsFactory
+    downloads: DownloadPolicy
+    user_id: UUID
+
+    def files(self) -> BriefFiles:
+        return BriefFiles(
+            repos=self.repos, blobs=self.blobs, settings=self.settings, user_id=self.user_id
+        )
+
+    def fetched(self, data: Any) -> Any:
+        """The raw brief with its https URLs fetched into uploads (``upload:<id>``)."""
+        return fetch_urls(
+            data, repos=self.repos, blobs=self.blobs, settings=self.settings,
+            user_id=self.user_id, policy=self.downloads,
+        )  # fmt: skip
+
+
+def create_project(ctx: ProjectContext, data: Any) -> ProjectOut:
+    """Fetches the brief's URLs into uploads, validates it, writes the script options and
+    stores the project as the user."""
+    brief = _validate_brief(ctx.fetched(data), prefix="")
+    scripts = write_scripts(brief, files=ctx.files(), settings=ctx.settings, ports=ctx.ports)
+    return _out(ctx.repos.projects.create(user_id=ctx.user_id, **_fields(brief, scripts)))
 
 
 def get_project(*, repos: Repositories, user_id: UUID, project_id: UUID) -> ProjectOut:
@@ -112,11 +136,11 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return result
 
 
-def _field(loc: tuple[int | str, ...]) -> str:
-    out = "brief"
+def _field(loc: tuple[int | str, ...], prefix: str) -> str:
+    out = prefix
     for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return out
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "brief"
 
 
 def _one_ad(brief: Brief) -> None:
@@ -128,7 +152,7 @@ def _one_ad(brief: Brief) -> None:
         )
 
 
-def _validate_brief(data: dict[str, Any]) -> Brief:
+def _validate_brief(data: Any, *, prefix: str = "brief") -> Brief:
     try:
         brief = Brief.model_validate(data)
     except ValidationError as exc:
@@ -136,21 +160,14 @@ def _validate_brief(data: dict[str, Any]) -> Brief:
         kind = err["type"]
         problem = {"extra_forbidden": "unknown field", "missing": "required field is missing"}
         message = problem.get(kind) or str(err["msg"]).removeprefix("Value error, ")
-        raise BriefError(_field(tuple(err["loc"])), message) from None
+        raise BriefError(_field(tuple(err["loc"]), prefix), message) from None
     _one_ad(brief)
     return brief
 
 
-def update_project(
-    *,
-    repos: Repositories,
-    user_id: UUID,
-    project_id: UUID,
-    patch: ProjectPatch,
-    settings: Settings,
-    ports: PortsFactory,
-) -> ProjectOut:
+def update_project(ctx: ProjectContext, project_id: UUID, patch: ProjectPatch) -> ProjectOut:
     """Applies the patch if the project is still editable and unchanged since it was read."""
+    repos, user_id = ctx.repos, ctx.user_id
     current = get_project(repos=repos, user_id=user_id, project_id=project_id)
     if current.status not in _EDITABLE:
         raise Conflict(f"project: a {current.status} project cannot be edited")
@@ -158,9 +175,8 @@ def update_project(
     scripts: list[Script] | tuple[Script, ...] = current.script_options
     chosen = current.chosen_script
     if patch.brief is not None:
-        brief = _validate_brief(merge_patch(current.brief, patch.brief))
-        uploads = settings.uploads(user_id)
-        scripts = write_scripts(brief, uploads=uploads, settings=settings, ports=ports)
+        brief = _validate_brief(ctx.fetched(merge_patch(current.brief, patch.brief)))
+        scripts = write_scripts(brief, files=ctx.files(), settings=ctx.settings, ports=ctx.ports)
         chosen = None
     if "chosen_script" in patch.model_fields_set:
         chosen = patch.chosen_script
@@ -176,3 +192,61 @@ def update_project(
     if updated is None:
         raise Conflict("project: changed by another request; read it again")
     return _out(updated)
+
+
+def list_projects(
+    *, repos: Repositories, user_id: UUID, cursor: str | None, limit: int
+) -> ProjectPage:
+    """Up to ``limit`` projects, newest first, after ``cursor``."""
+    before = decode_job_cursor(cursor) if cursor is not None else None
+    rows = repos.projects.page(user_id=user_id, before=before, limit=limit + 1)
+    items = [ProjectSummary.model_validate(r.model_dump()) for r in rows[:limit]]
+    last = items[-1] if len(rows) > limit else None
+    return ProjectPage(
+        items=items,
+        next_cursor=encode_cursor(last.created_at.isoformat(), str(last.id)) if last else None,
+    )
+
+
+def _output_keys(render_paths: list[str]) -> list[str]:
+    """Every blob a worker published for the outputs: each video, its poster, the manifest."""
+    keys: set[str] = set()
+    for path in render_paths:
+        video = PurePosixPath(path)
+        keys |= {str(video), str(video.with_suffix(".png")), str(video.parent / "manifest.json")}
+    return sorted(keys)
+
+
+def delete_project(ctx: ProjectContext, project_id: UUID) -> Deleted:
+    """Deletes the user's project: its jobs' outputs leave the blob store, the uploads its brief
+    names go unless another of the user's projects names them, and its jobs stay (without
+    the project or the brief) because their credit holds and ledger entries are money history.
+    409 while one of its jobs has not ended."""
+    repos, user_id = ctx.repos, ctx.user_id
+    try:
+        gone = repos.projects.delete(user_id=user_id, project_id=project_id)
+    except Conflict:
+        raise HTTPException(409, "a job of this project has not ended: cancel it first") from None
+    if gone is None:
+        raise NotFound("project", "no such project")
+    for key in _output_keys(gone.render_paths):
+        _quietly(partial(ctx.blobs.delete, key), key)
+    for where, box, key in file_refs(gone.brief):
+        upload_id = parse_ref(where, str(box[key])) if isinstance(box[key], str) else None
+        if upload_id is None or repos.projects.using(user_id=user_id, ref=str(box[key])):
+            continue
+        remove = partial(
+            forget, repos=repos, blobs=ctx.blobs, settings=ctx.settings, user_id=user_id,
+            upload_id=upload_id,
+        )  # fmt: skip
+        _quietly(remove, f"upload {upload_id}")
+    return Deleted(id=project_id)
+
+
+def _quietly(action: Callable[[], object], what: str) -> None:
+    """A cleanup step after the project row is gone: a storage failure leaves an orphan blob
+    (logged), never a half-deleted project."""
+    try:
+        action()
+    except (StorageError, BadInput) as exc:
+        _log.warning("project deletion: could not remove %s: %s", what, exc)

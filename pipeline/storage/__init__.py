@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from pipeline.errors import BadInput
+from pipeline.storage.copies import local_copy
 from pipeline.storage.fake import MemoryStore
 from pipeline.storage.local import LocalFolderStore
 from pipeline.storage.port import (
@@ -15,6 +16,8 @@ from pipeline.storage.port import (
     MAX_URL_LIFETIME,
     BlobNotFound,
     BlobStore,
+    SignedUpload,
+    SignedUploads,
     StorageError,
     StoredBlob,
     validate_key,
@@ -31,9 +34,12 @@ __all__ = [
     "BlobStore",
     "LocalFolderStore",
     "MemoryStore",
+    "SignedUpload",
+    "SignedUploads",
     "StorageError",
     "StoredBlob",
     "SupabaseStore",
+    "local_copy",
     "make_store",
     "validate_key",
 ]

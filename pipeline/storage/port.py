@@ -16,6 +16,8 @@ __all__ = [
     "MAX_URL_LIFETIME",
     "BlobNotFound",
     "BlobStore",
+    "SignedUpload",
+    "SignedUploads",
     "StorageError",
     "StoredBlob",
     "validate_content_type",
@@ -95,6 +97,29 @@ class BlobStore(Protocol):
 
     def exists(self, key: str) -> bool:
         """Whether a blob is stored under `key`."""
+        ...
+
+
+class SignedUpload(BaseModel):
+    """Where a browser uploads one object itself: ``url`` (``token`` inside it) for ``path``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    url: str
+    token: str
+    path: str
+
+
+@runtime_checkable
+class SignedUploads(Protocol):
+    """A store a browser can upload to directly (Supabase Storage); the local folder cannot."""
+
+    def signed_upload(self, key: str) -> SignedUpload:
+        """A URL that accepts one upload to `key` without other credentials."""
+        ...
+
+    def size(self, key: str) -> int:
+        """The stored object's size in bytes, read without downloading it."""
         ...
 
 

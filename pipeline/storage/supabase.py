@@ -16,6 +16,7 @@ from pipeline.errors import BadInput
 from pipeline.storage._files import digest_file, write_atomically
 from pipeline.storage.port import (
     BlobNotFound,
+    SignedUpload,
     StorageError,
     StoredBlob,
     validate_content_type,
@@ -128,6 +129,24 @@ class SupabaseStore:
         except BlobNotFound:
             return False
         return True
+
+    def signed_upload(self, key: str) -> SignedUpload:
+        """A signed upload URL for `key` (Storage's ``POST /object/upload/sign``): a browser
+        PUTs the file there, or hands ``token`` to supabase-js ``uploadToSignedUrl``."""
+        validate_key(key)
+        with _translated("sign upload", key):
+            signed = self._files().create_signed_upload_url(key)
+        return SignedUpload(url=signed["signed_url"], token=signed["token"], path=signed["path"])
+
+    def size(self, key: str) -> int:
+        """The object's size from Storage's ``GET /object/info`` (the file is not fetched)."""
+        validate_key(key)
+        with _translated("info", key):
+            info = self._files().info(key)
+            size = info.get("size")
+            if size is None:  # older Storage versions keep it in the metadata
+                size = info["metadata"]["size"]
+            return int(size)
 
     def _files(self) -> SyncBucketProxy:
         # Looked up per call: supabase-py drops its storage client when the auth state changes.

@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pipeline.creative import CreativeAttributes
 
 __all__ = [
+    "ApiKey",
+    "ApiKeyOwner",
     "AssetCost",
     "BillingEvent",
     "BillingOutcome",
@@ -33,8 +35,12 @@ __all__ = [
     "LedgerEntry",
     "Migration",
     "Project",
+    "ProjectDeletion",
+    "ProjectListing",
     "Render",
     "StoredCreative",
+    "Upload",
+    "UploadDeletion",
     "WebhookDelivery",
     "WebhookEndpoint",
 ]
@@ -244,6 +250,70 @@ class Project(_Row):
     chosen_script: int | None
     created_at: datetime
     updated_at: datetime
+
+
+class ProjectListing(_Row):
+    """A project as a list shows it: no brief or script options."""
+
+    id: UUID
+    name: str
+    status: str
+    chosen_script: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProjectDeletion(_Row):
+    """What deleting a project removed: its brief (for the uploads it names), the jobs detached
+    from it (kept, with their credit holds and ledger entries, as money history) and the blob
+    keys of their recorded outputs, which the caller removes from the blob store."""
+
+    brief: dict[str, Any]
+    job_ids: list[UUID]
+    render_paths: list[str]
+
+
+class Upload(_Row):
+    """A user's uploaded file: ``ready`` once its content was checked and stored under ``key``;
+    ``pending`` while a browser's signed upload to a staging key is not completed yet."""
+
+    id: UUID
+    user_id: UUID
+    kind: str
+    state: str
+    key: str
+    sha256: str | None
+    size: int | None
+    content_type: str | None
+    original_name: str | None
+    created_at: datetime
+
+
+class UploadDeletion(_Row):
+    """A deleted upload, and whether another upload of the user still names its blob (the same
+    bytes under another kind): only when none does may the blob go."""
+
+    upload: Upload
+    key_in_use: bool
+
+
+class ApiKey(_Row):
+    """An API key as its owner sees it: never the key, only its first characters."""
+
+    id: UUID
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiKeyOwner(_Row):
+    """Whose an active key is, with the stored hash for a constant-time comparison."""
+
+    id: UUID
+    user_id: UUID
+    secret_hash: str
 
 
 class IdempotencyRecord(_Row):

@@ -10,8 +10,9 @@ from uuid import UUID
 from psycopg.types.json import Jsonb
 
 from pipeline.store.database import Connection, Store
-from pipeline.store.models import Project
-from pipeline.store.queries import fetch, one, scalar
+from pipeline.store.errors import Conflict
+from pipeline.store.models import Project, ProjectDeletion, ProjectListing
+from pipeline.store.queries import execute, fetch, first, one, scalar, values
 
 __all__ = ["ProjectRepository", "Projects"]
 
@@ -49,6 +50,11 @@ class ProjectRepository(Protocol):
         script_options: list[dict[str, Any]],
         chosen_script: int,
     ) -> UUID: ...
+    def page(
+        self, *, user_id: UUID, before: tuple[datetime, UUID] | None, limit: int
+    ) -> list[ProjectListing]: ...
+    def using(self, *, user_id: UUID, ref: str, except_id: UUID | None = None) -> list[UUID]: ...
+    def delete(self, *, user_id: UUID, project_id: UUID) -> ProjectDeletion | None: ...
 
 
 class Projects:
@@ -128,3 +134,38 @@ class Projects:
         }
         project_id: UUID = scalar(conn, "projects/insert_delivered", params)
         return project_id
+
+    def page(
+        self, *, user_id: UUID, before: tuple[datetime, UUID] | None, limit: int
+    ) -> list[ProjectListing]:
+        """Up to ``limit`` of the user's projects, newest first, older than ``before`` (the
+        (created_at, id) of the last project of the previous page)."""
+        before_at, before_id = before if before is not None else (None, None)
+        params = {"user_id": user_id, "before_at": before_at, "before_id": before_id,
+                  "limit": limit}  # fmt: skip
+        with self._store.as_user(user_id) as conn:
+            return fetch(conn, "projects/list", params, ProjectListing)
+
+    def using(self, *, user_id: UUID, ref: str, except_id: UUID | None = None) -> list[UUID]:
+        """The user's projects (but ``except_id``) whose brief names ``ref`` as a value, oldest
+        first: who still needs an upload."""
+        params = {"user_id": user_id, "ref": ref, "except_id": except_id}
+        with self._store.as_user(user_id) as conn:
+            return values(conn, "projects/using", params)
+
+    def delete(self, *, user_id: UUID, project_id: UUID) -> ProjectDeletion | None:
+        """Deletes the user's project in one service transaction: its jobs' recorded outputs go,
+        its jobs stay (credit holds and the ledger point at them: money history) without the
+        project or its brief. None if there is no such project; Conflict while one of its jobs
+        has not ended (cancel it first)."""
+        params = {"id": project_id, "user_id": user_id}
+        with self._store.as_service() as conn:
+            row = first(conn, "projects/lock", params)
+            if row is None:
+                return None
+            if scalar(conn, "projects/active_jobs", params):
+                raise Conflict("project: a job of this project is still running; cancel it first")
+            paths = values(conn, "projects/delete_renders", params)
+            jobs = values(conn, "projects/detach_jobs", params)
+            execute(conn, "projects/delete", params)
+        return ProjectDeletion(brief=row[0], job_ids=jobs, render_paths=sorted(paths))

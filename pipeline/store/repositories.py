@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.store.analytics import Analytics, AnalyticsRepository
+from pipeline.store.api_keys import ApiKeyRepository, ApiKeys
 from pipeline.store.billing import Billing, BillingRepository
 from pipeline.store.credits import CreditRepository, Credits
 from pipeline.store.database import Store
@@ -13,6 +14,7 @@ from pipeline.store.idempotency import Idempotency, IdempotencyRepository
 from pipeline.store.jobs import JobRepository, Jobs
 from pipeline.store.projects import ProjectRepository, Projects
 from pipeline.store.providers import ProviderEventRepository, ProviderEvents
+from pipeline.store.uploads import UploadRepository, Uploads
 from pipeline.store.users import UserRepository, Users
 from pipeline.store.webhooks import WebhookRepository, Webhooks
 
@@ -32,6 +34,8 @@ class Repositories:
     idempotency: IdempotencyRepository
     users: UserRepository
     billing: BillingRepository
+    uploads: UploadRepository
+    api_keys: ApiKeyRepository
 
     @classmethod
     def postgres(cls, store: Store) -> Repositories:
@@ -47,4 +51,6 @@ class Repositories:
             idempotency=Idempotency(store),
             users=Users(store),
             billing=Billing(store),
+            uploads=Uploads(store),
+            api_keys=ApiKeys(store),
         )

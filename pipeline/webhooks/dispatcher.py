@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import random
 import socket
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 
+from pipeline.errors import BadInput
+from pipeline.storage import BlobStore, StorageError
 from pipeline.store import LeaseLost
 from pipeline.store.models import ClaimedDelivery, DeliveryStatus
 from pipeline.store.webhooks import WebhookRepository
@@ -19,9 +23,10 @@ from pipeline.webhooks.clock import Clock, SystemClock
 from pipeline.webhooks.retry import RetryPolicy
 from pipeline.webhooks.signing import webhook_headers
 
-__all__ = ["TIMEOUT_SECONDS", "Attempt", "Dispatcher"]
+__all__ = ["TIMEOUT_SECONDS", "URL_SECONDS", "Attempt", "Dispatcher", "payload_body", "with_links"]
 
 TIMEOUT_SECONDS = 15.0
+URL_SECONDS = 24 * 3600  # a receiver that queues its work still finds the links alive
 _log = logging.getLogger(__name__)
 
 
@@ -36,12 +41,41 @@ class Attempt:
     error: str | None
 
 
-def payload_body(delivery: ClaimedDelivery) -> bytes:
-    """The JSON body: ``{"type", "timestamp", "data"}`` as Standard Webhooks suggests."""
+def with_links(
+    payload: dict[str, Any], blobs: BlobStore | None, now: datetime, *, seconds: int = URL_SECONDS
+) -> dict[str, Any]:
+    """The payload as sent: each output's blob ``key`` (recorded by the job-state trigger)
+    replaced by a signed ``url`` fresh at send time and its ``url_expires_at`` (null without a
+    blob store, or once the file is gone). The keys stay internal; ``job_url`` gives fresh
+    links any time (GET, with an API key)."""
+    outputs = payload.get("outputs")
+    if not isinstance(outputs, list):
+        return payload
+    sent = []
+    for output in outputs:
+        if not isinstance(output, dict):
+            continue
+        item = {k: v for k, v in output.items() if k != "key"}
+        url: str | None = None
+        key = output.get("key")
+        if blobs is not None and isinstance(key, str):
+            with contextlib.suppress(StorageError, BadInput):
+                url = blobs.signed_url(key, expires_in=seconds)
+        expires = (now + timedelta(seconds=seconds)).replace(microsecond=0) if url else None
+        sent.append(item | {"url": url, "url_expires_at": expires.isoformat() if expires else None})
+    return payload | {"outputs": sent}
+
+
+def payload_body(
+    delivery: ClaimedDelivery, blobs: BlobStore | None = None, now: datetime | None = None
+) -> bytes:
+    """The JSON body: ``{"type", "timestamp", "data"}`` as Standard Webhooks suggests, its
+    outputs with links signed now (:func:`with_links`)."""
+    data = with_links(delivery.payload, blobs, now or datetime.now(UTC))
     envelope = {
         "type": delivery.event_type,
         "timestamp": delivery.created_at.isoformat(),
-        "data": delivery.payload,
+        "data": data,
     }
     return json.dumps(envelope, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
@@ -51,7 +85,8 @@ class Dispatcher:
 
     ``client`` is the one seam to the network. Endpoint URLs are tenant-supplied, so in
     production it must refuse internal addresses (an SSRF-guarding transport); redirects are
-    never followed whatever the client's own setting.
+    never followed whatever the client's own setting. ``blobs``: the store whose signed links
+    a delivered job's outputs carry, made fresh for each attempt.
     """
 
     def __init__(
@@ -64,6 +99,7 @@ class Dispatcher:
         worker: str | None = None,
         lease_seconds: int = 60,
         rng: random.Random | None = None,
+        blobs: BlobStore | None = None,
     ) -> None:
         self.webhooks = webhooks
         self.client = client
@@ -72,6 +108,7 @@ class Dispatcher:
         self.worker = worker or f"webhooks@{socket.gethostname()}:{os.getpid()}"
         self.lease_seconds = lease_seconds
         self._rng = rng or random.Random()
+        self.blobs = blobs
 
     def run_once(self, *, limit: int = 100) -> list[Attempt]:
         """Attempts each delivery due now, at most ``limit``; returns what happened to each."""
@@ -113,7 +150,7 @@ class Dispatcher:
 
     def _post(self, delivery: ClaimedDelivery) -> tuple[int | None, str | None]:
         """POSTs one attempt; returns the status code and, unless it was a 2xx, an error."""
-        body = payload_body(delivery)
+        body = payload_body(delivery, self.blobs, self.clock.now())
         timestamp = int(self.clock.now().timestamp())
         headers = webhook_headers(
             secrets=delivery.signing_secrets,

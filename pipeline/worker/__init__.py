@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pipeline.worker.control import JobAborted, JobControl
 from pipeline.worker.executor import Executor, LocalExecutor, ModalExecutor
-from pipeline.worker.job import JobContext, hold_key, job_request, run_job
+from pipeline.worker.job import JobContext, fetch_uploads, hold_key, job_request, run_job
 from pipeline.worker.loop import Worker, worker_name
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "LocalExecutor",
     "ModalExecutor",
     "Worker",
+    "fetch_uploads",
     "hold_key",
     "job_request",
     "run_job",

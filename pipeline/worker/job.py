@@ -14,10 +14,11 @@ What a resumed attempt (lease expired, retry, shutdown release) reuses:
 from __future__ import annotations
 
 import contextlib
+import re
 import shutil
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from uuid import UUID
 
 from pipeline.errors import BadInput, ReelforgeError
@@ -26,7 +27,7 @@ from pipeline.providers.errors import ProviderRejected
 from pipeline.providers.usage import UsageMeter
 from pipeline.render import RenderRequest, RenderResult
 from pipeline.settings import Settings
-from pipeline.storage import BlobStore
+from pipeline.storage import BlobStore, local_copy, validate_key
 from pipeline.store import (
     CreditHold,
     HoldStatus,
@@ -45,7 +46,7 @@ from pipeline.worker.control import CANCELED, SHUTDOWN, JobAborted, JobControl
 from pipeline.worker.lease import Heartbeat, StageReporter, lost_reason, renew
 from pipeline.worker.renderer import LocalRenderer, RenderCall, Renderer
 
-__all__ = ["JobContext", "hold_key", "job_request", "run_job"]
+__all__ = ["JobContext", "fetch_uploads", "hold_key", "job_request", "run_job"]
 
 _ENDED = (JobState.DELIVERED, JobState.FAILED, JobState.CANCELED)
 _TYPES = {".mp4": "video/mp4", ".png": "image/png", ".json": "application/json"}
@@ -70,6 +71,34 @@ class JobContext:
 def hold_key(job_id: UUID) -> str:
     """One hold per job, whatever the attempt: a resumed job gets its first hold back."""
     return f"job:{job_id}:render"
+
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def fetch_uploads(
+    payload: dict[str, object], *, user_dir: Path, user_id: UUID, blobs: BlobStore
+) -> None:
+    """The uploads a payload names under ``files`` (``"uploads/<sha256>.<ext>"`` → blob key)
+    fetched from the blob store into the user's uploads folder, each checked against the
+    SHA-256 its content address names. BadInput unless every key is one of this user's uploads
+    and lands at exactly its own name: a payload never reaches another user's files."""
+    files = payload.get("files")
+    if files is None:
+        return
+    if not isinstance(files, dict):
+        raise BadInput("payload.files", "must map file names to blob keys")
+    for rel, key in files.items():
+        where = f"payload.files[{rel!r}]"
+        name = PurePosixPath(str(key)).name
+        stem = name.split(".", 1)[0]
+        if (
+            not isinstance(key, str) or key != f"{user_id}/uploads/{name}"
+            or rel != f"uploads/{name}" or not _SHA256.fullmatch(stem)
+        ):  # fmt: skip
+            raise BadInput(where, "must name one of your uploads")
+        validate_key(key)
+        local_copy(blobs, key, user_dir / "uploads" / name, sha256=stem)
 
 
 def job_request(payload: dict[str, object], *, user_dir: Path, settings: Settings) -> RenderRequest:
@@ -145,6 +174,7 @@ def _prepare(a: _Attempt) -> None:
     """The request in the payload, then the hold, before any paid work (the same key on every
     attempt returns the first hold)."""
     settings = a.ctx.settings
+    fetch_uploads(a.job.payload, user_dir=a.user_dir, user_id=a.job.user_id, blobs=a.ctx.blobs)
     a.request = job_request(a.job.payload, user_dir=a.user_dir, settings=settings)
     a.keys = _keys(a.prefix, a.request)
     a.hold = a.ctx.repos.credits.hold(

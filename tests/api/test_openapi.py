@@ -24,7 +24,29 @@ def test_every_operation_has_a_tag_a_response_model_and_problem_errors(client: A
         "/v1/estimates",
         "/v1/admin/credits/grants",
         "/v1/billing/stripe/webhook",
+        "/v1/uploads",
+        "/v1/uploads/signed",
+        "/v1/uploads/{upload_id}",
+        "/v1/uploads/{upload_id}/complete",
+        "/v1/api-keys",
+        "/v1/api-keys/{key_id}",
     }
+    paths = schema["paths"]
+    assert {"get", "post"} <= set(paths["/v1/projects"]) and "delete" in paths[
+        "/v1/projects/{project_id}"
+    ]
+    # Every new route says how it fails, as problem+json.
+    for path, method, codes in [
+        ("/v1/uploads", "post", {"401", "413", "422"}),
+        ("/v1/uploads/{upload_id}", "delete", {"401", "404", "409"}),
+        ("/v1/uploads/signed", "post", {"401", "422", "501"}),
+        ("/v1/uploads/{upload_id}/complete", "post", {"404", "413", "422", "501"}),
+        ("/v1/projects/{project_id}", "delete", {"401", "404", "409"}),
+        ("/v1/api-keys/{key_id}", "delete", {"401", "404"}),
+    ]:
+        assert codes <= set(paths[path][method]["responses"]), (method, path)
+    brief = paths["/v1/projects"]["post"]["requestBody"]["content"]["application/json"]
+    assert brief["schema"]["$ref"] == "#/components/schemas/Brief"
     for path, method, op in operations:
         assert op.get("tags"), f"{method} {path} has no tag"
         success = next(c for c in op["responses"] if c.startswith("2"))

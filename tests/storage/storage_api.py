@@ -53,6 +53,7 @@ class FakeStorageApi:
     buckets: set[str] = field(default_factory=lambda: {"media"})
     objects: dict[tuple[str, str], tuple[bytes, str]] = field(default_factory=dict)
     requests: list[httpx.Request] = field(default_factory=list)
+    upload_tokens: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
@@ -60,6 +61,8 @@ class FakeStorageApi:
         path = request.url.path
         assert path.startswith(PREFIX), path
         rest = path.removeprefix(PREFIX)
+        if rest.startswith("upload/sign/"):
+            return self._signed_upload(rest.removeprefix("upload/sign/"), request)
         if request.method == "POST" and rest.startswith("sign/"):
             return self._sign(rest.removeprefix("sign/"), json.loads(request.content))
         if request.method == "GET" and rest.startswith("sign/"):
@@ -146,6 +149,34 @@ class FakeStorageApi:
             200,
             json={"signedURL": f"/object/sign/{bucket}/{name}?token=tok-{body['expiresIn']}"},
         )
+
+    def _signed_upload(self, rest: str, request: httpx.Request) -> httpx.Response:
+        """``POST /object/upload/sign/{bucket}/{name}`` (service key) answers
+        ``{"url": "/object/upload/sign/{bucket}/{name}?token=..."}``; ``PUT`` to that URL (no
+        other credentials) stores the body once, answering ``{"Key": "{bucket}/{name}"}``."""
+        found = self._split(rest)
+        if isinstance(found, httpx.Response):
+            return found
+        bucket, name = found
+        if request.method == "POST":
+            token = f"upload-{len(self.upload_tokens)}"
+            self.upload_tokens[token] = found
+            return httpx.Response(
+                200, json={"url": f"/object/upload/sign/{bucket}/{name}?token={token}"}
+            )
+        if self.upload_tokens.get(request.url.params.get("token", "")) != found:
+            return storage_error(
+                {"statusCode": "400", "code": "InvalidJWT", "error": "invalid_jwt",
+                 "message": "invalid signature"}
+            )  # fmt: skip
+        if found in self.objects:
+            return storage_error(
+                {"statusCode": "409", "code": "KeyAlreadyExists", "error": "Duplicate",
+                 "message": "The resource already exists"}
+            )  # fmt: skip
+        content_type = request.headers.get("content-type", "application/octet-stream")
+        self.objects[found] = (request.content, content_type)
+        return httpx.Response(200, json={"Key": f"{bucket}/{name}"})
 
     def _delete(self, bucket: str, body: dict[str, list[str]]) -> httpx.Response:
         removed = []

@@ -570,7 +570,14 @@ begin
         'state', new.state,
         'error', new.error,
         'attempts', new.attempts,
-        'finished_at', new.finished_at
+        'finished_at', new.finished_at,
+        'job_url', '/v1/jobs/' || new.id::text,
+        'outputs', case when new.state = 'delivered' then coalesce(
+          (select jsonb_agg(jsonb_build_object(
+                    'format', r.format, 'width', r.width, 'height', r.height,
+                    'duration_s', r.duration_s, 'key', r.path) order by r.format)
+             from public.renders r where r.job_id = new.id),
+          '[]'::jsonb) else '[]'::jsonb end
       ),
       'msg_job_' || replace(new.id::text, '-', '') || '_' || new.state::text
     );
@@ -999,6 +1006,22 @@ CREATE TABLE public.analytics_imports (
 
 ALTER TABLE ONLY public.analytics_imports FORCE ROW LEVEL SECURITY;
 
+CREATE TABLE public.api_keys (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    name text NOT NULL,
+    prefix text NOT NULL,
+    secret_hash text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_used_at timestamp with time zone,
+    revoked_at timestamp with time zone,
+    CONSTRAINT api_keys_name_check CHECK (((length(name) >= 1) AND (length(name) <= 100))),
+    CONSTRAINT api_keys_prefix_check CHECK ((prefix ~ '^rf_live_[A-Za-z0-9_-]{4}$'::text)),
+    CONSTRAINT api_keys_secret_hash_check CHECK ((secret_hash ~ '^[0-9a-f]{64}$'::text))
+);
+
+ALTER TABLE ONLY public.api_keys FORCE ROW LEVEL SECURITY;
+
 CREATE TABLE public.app_config (
     id boolean DEFAULT true NOT NULL,
     starting_grant bigint DEFAULT 0 NOT NULL,
@@ -1219,6 +1242,30 @@ CREATE SEQUENCE public.provider_events_id_seq
 
 ALTER SEQUENCE public.provider_events_id_seq OWNED BY public.provider_events.id;
 
+CREATE TABLE public.uploads (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    kind text NOT NULL,
+    state text DEFAULT 'ready'::text NOT NULL,
+    key text NOT NULL,
+    sha256 text,
+    size bigint,
+    content_type text,
+    original_name text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT uploads_content_type_check CHECK ((content_type ~ '^[a-z0-9][a-z0-9.+-]*/[a-z0-9][a-z0-9.+-]*$'::text)),
+    CONSTRAINT uploads_key_check CHECK (((length(key) >= 1) AND (length(key) <= 512))),
+    CONSTRAINT uploads_key_owner CHECK (starts_with(key, ((user_id)::text || '/'::text))),
+    CONSTRAINT uploads_kind_check CHECK ((kind = ANY (ARRAY['photo'::text, 'logo'::text, 'font'::text, 'music'::text, 'voice_over'::text]))),
+    CONSTRAINT uploads_original_name_check CHECK (((length(original_name) >= 1) AND (length(original_name) <= 255))),
+    CONSTRAINT uploads_ready_complete CHECK (((state = 'ready'::text) = ((sha256 IS NOT NULL) AND (size IS NOT NULL) AND (content_type IS NOT NULL)))),
+    CONSTRAINT uploads_sha256_check CHECK ((sha256 ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT uploads_size_check CHECK ((size > 0)),
+    CONSTRAINT uploads_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'ready'::text])))
+);
+
+ALTER TABLE ONLY public.uploads FORCE ROW LEVEL SECURITY;
+
 CREATE TABLE public.webhook_endpoints (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     user_id uuid DEFAULT auth.uid() NOT NULL,
@@ -1270,6 +1317,15 @@ ALTER TABLE ONLY public.analytics_imports
 
 ALTER TABLE ONLY public.analytics_imports
     ADD CONSTRAINT analytics_imports_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.api_keys
+    ADD CONSTRAINT api_keys_id_user_id_key UNIQUE (id, user_id);
+
+ALTER TABLE ONLY public.api_keys
+    ADD CONSTRAINT api_keys_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.api_keys
+    ADD CONSTRAINT api_keys_secret_hash_key UNIQUE (secret_hash);
 
 ALTER TABLE ONLY public.app_config
     ADD CONSTRAINT app_config_pkey PRIMARY KEY (id);
@@ -1343,6 +1399,12 @@ ALTER TABLE ONLY public.renders
 ALTER TABLE ONLY public.renders
     ADD CONSTRAINT renders_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY public.uploads
+    ADD CONSTRAINT uploads_id_user_id_key UNIQUE (id, user_id);
+
+ALTER TABLE ONLY public.uploads
+    ADD CONSTRAINT uploads_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY public.webhook_deliveries
     ADD CONSTRAINT webhook_deliveries_once UNIQUE (endpoint_id, webhook_id);
 
@@ -1361,6 +1423,8 @@ ALTER TABLE ONLY reelforge.schema_migrations
 CREATE INDEX ad_performance_creative ON public.ad_performance USING btree (user_id, creative_id);
 
 CREATE INDEX analytics_imports_user ON public.analytics_imports USING btree (user_id, created_at DESC);
+
+CREATE INDEX api_keys_user ON public.api_keys USING btree (user_id, created_at DESC);
 
 CREATE INDEX billing_events_session ON public.billing_events USING btree (provider, checkout_session) WHERE (checkout_session IS NOT NULL);
 
@@ -1385,6 +1449,12 @@ CREATE INDEX jobs_user ON public.jobs USING btree (user_id, created_at DESC);
 CREATE INDEX provider_events_subject ON public.provider_events USING btree (provider, subject, occurred_at) WHERE (subject IS NOT NULL);
 
 CREATE INDEX provider_events_task ON public.provider_events USING btree (provider, subject, job_id) WHERE (subject IS NOT NULL);
+
+CREATE INDEX uploads_key ON public.uploads USING btree (user_id, key);
+
+CREATE UNIQUE INDEX uploads_same_bytes ON public.uploads USING btree (user_id, kind, sha256) WHERE (state = 'ready'::text);
+
+CREATE INDEX uploads_user ON public.uploads USING btree (user_id, created_at DESC, id DESC);
 
 CREATE INDEX webhook_deliveries_due ON public.webhook_deliveries USING btree (next_attempt_at) WHERE (status = 'pending'::text);
 
@@ -1411,6 +1481,9 @@ ALTER TABLE ONLY public.ad_performance
 
 ALTER TABLE ONLY public.analytics_imports
     ADD CONSTRAINT analytics_imports_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.api_keys
+    ADD CONSTRAINT api_keys_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.assets
     ADD CONSTRAINT assets_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
@@ -1472,6 +1545,9 @@ ALTER TABLE ONLY public.renders
 ALTER TABLE ONLY public.renders
     ADD CONSTRAINT renders_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY public.uploads
+    ADD CONSTRAINT uploads_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY public.webhook_deliveries
     ADD CONSTRAINT webhook_deliveries_endpoint_id_user_id_fkey FOREIGN KEY (endpoint_id, user_id) REFERENCES public.webhook_endpoints(id, user_id) ON DELETE CASCADE;
 
@@ -1488,6 +1564,10 @@ CREATE POLICY ad_performance_owner ON public.ad_performance TO authenticated USI
 ALTER TABLE public.analytics_imports ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY analytics_imports_owner ON public.analytics_imports TO authenticated USING ((( SELECT auth.uid() AS uid) = user_id)) WITH CHECK ((( SELECT auth.uid() AS uid) = user_id));
+
+ALTER TABLE public.api_keys ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY api_keys_owner ON public.api_keys TO authenticated USING ((( SELECT auth.uid() AS uid) = user_id)) WITH CHECK ((( SELECT auth.uid() AS uid) = user_id));
 
 ALTER TABLE public.app_config ENABLE ROW LEVEL SECURITY;
 
@@ -1538,6 +1618,10 @@ ALTER TABLE public.provider_events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.renders ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY renders_owner ON public.renders TO authenticated USING ((( SELECT auth.uid() AS uid) = user_id)) WITH CHECK ((( SELECT auth.uid() AS uid) = user_id));
+
+ALTER TABLE public.uploads ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY uploads_owner ON public.uploads TO authenticated USING ((( SELECT auth.uid() AS uid) = user_id)) WITH CHECK ((( SELECT auth.uid() AS uid) = user_id));
 
 ALTER TABLE public.webhook_deliveries ENABLE ROW LEVEL SECURITY;
 

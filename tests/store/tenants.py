@@ -13,6 +13,7 @@ from pipeline.store.jobs import Jobs
 TENANT_TABLES = (
     "ad_performance",
     "analytics_imports",
+    "api_keys",
     "assets",
     "brand_kits",
     "credit_accounts",
@@ -24,6 +25,7 @@ TENANT_TABLES = (
     "jobs",
     "projects",
     "renders",
+    "uploads",
     "webhook_deliveries",
     "webhook_endpoints",
 )
@@ -93,4 +95,15 @@ def seed_tenant(store: Store, user_id: uuid.UUID) -> None:
             " values (%s, 'rf-c0ffee', 'meta_csv', current_date, current_date, 'USD', 100, 3,"
             " 1.5, %s)",
             (user_id, imported[0]),
+        )
+        conn.execute(
+            "insert into public.uploads (user_id, kind, key, sha256, size, content_type)"
+            " values (%s, 'photo', %s || '/uploads/' || repeat('b', 64) || '.png', repeat('b', 64),"
+            " 10, 'image/png')",
+            (user_id, str(user_id)),
+        )
+        conn.execute(
+            "insert into public.api_keys (user_id, name, prefix, secret_hash)"
+            " values (%s, 'ci', 'rf_live_abcd', encode(sha256(%s::text::bytea), 'hex'))",
+            (user_id, str(user_id)),
         )

@@ -27,6 +27,7 @@ from pipeline.creative import CreativeAttributes
 from pipeline.manifest import OutputEntry
 from pipeline.qc import QCReport
 from pipeline.store import (
+    Conflict,
     CostAboveHold,
     HoldResolved,
     HoldStatus,
@@ -979,6 +980,8 @@ def test_a_finished_job_writes_one_delivery_per_subscribed_enabled_endpoint(
         "state": "delivered",
         "error": None,
         "attempts": 1,
+        "job_url": f"/v1/jobs/{job.id}",
+        "outputs": [],
     }
     assert hooks.deliveries(user_id=b) == []
     # The same event again (a retried step) adds nothing.
@@ -1399,3 +1402,198 @@ def test_ensure_local_makes_a_user_once(repos: Repositories) -> None:
     repos.users.ensure_local(user_id=user, email="dev@example.com")
 
     assert repos.jobs.enqueue(user_id=user, kind="render").user_id == user
+
+
+# --- Projects: pages, references, deletion ------------------------------------------------------
+
+
+def test_projects_page_newest_first_and_references_are_found_anywhere_in_a_brief(
+    repos: Repositories, a: uuid.UUID, b: uuid.UUID
+) -> None:
+    ref = f"upload:{uuid.uuid4()}"
+    made = [
+        repos.projects.create(user_id=a, name=f"P{i}", brief=brief, script_options=[])
+        for i, brief in enumerate(
+            [{"product": {"photos": [ref]}}, {"brand": {"logo": ref}}, {"product": {"photos": []}}]
+        )
+    ]
+    repos.projects.create(user_id=b, name="B", brief={"music": ref}, script_options=[])
+
+    first = repos.projects.page(user_id=a, before=None, limit=2)
+    rest = repos.projects.page(user_id=a, before=(first[-1].created_at, first[-1].id), limit=2)
+
+    assert [p.name for p in first + rest] == ["P2", "P1", "P0"]
+    assert repos.projects.using(user_id=a, ref=ref) == [made[0].id, made[1].id]
+    assert repos.projects.using(user_id=a, ref=ref, except_id=made[0].id) == [made[1].id]
+    assert repos.projects.using(user_id=a, ref=ref + "0") == []
+
+
+def test_deleting_a_project_keeps_its_jobs_and_credit_history_and_names_its_outputs(
+    repos: Repositories, a: uuid.UUID, b: uuid.UUID, tmp_path: Path
+) -> None:
+    _fund(repos, a, 20)
+    project = repos.projects.create(user_id=a, name="Cup", brief={"k": "v"}, script_options=[])
+    job = repos.jobs.enqueue(user_id=a, kind="render", project_id=project.id, payload={"x": 1})
+    repos.jobs.record_outputs(
+        user_id=a, job_id=job.id, project_id=project.id, outputs=[_output("9x16", "rf-dddd916")],
+        out_dir=tmp_path, preview=False,
+    )  # fmt: skip
+    held = repos.credits.hold(user_id=a, amount=5, job_id=job.id)
+    with pytest.raises(Conflict, match="still running"):
+        repos.projects.delete(user_id=a, project_id=project.id)
+    assert repos.projects.delete(user_id=b, project_id=project.id) is None  # not B's
+    repos.jobs.cancel(job_id=job.id)
+
+    deleted = repos.projects.delete(user_id=a, project_id=project.id)
+
+    assert deleted is not None
+    assert (deleted.brief, deleted.job_ids) == ({"k": "v"}, [job.id])
+    assert deleted.render_paths == [str(tmp_path / "ad_9x16.mp4")]
+    assert repos.projects.get(user_id=a, project_id=project.id) is None
+    kept = repos.jobs.get(job_id=job.id, user_id=a)
+    assert kept is not None and (kept.project_id, kept.payload) == (None, {})
+    assert repos.jobs.renders(job_id=job.id) == []
+    assert repos.credits.release(hold_id=held.id).status == HoldStatus.RELEASED
+    assert _ledger_sum(repos, a) == repos.credits.balance(user_id=a) == 20
+    assert [c.project_id for c in repos.analytics.creatives(user_id=a)] == [None]
+    assert repos.projects.delete(user_id=a, project_id=project.id) is None
+
+
+# --- Uploads ------------------------------------------------------------------------------------
+
+
+def _upload(repos: Repositories, user: uuid.UUID, kind: str = "photo", sha: str = "a") -> Any:
+    return repos.uploads.record(
+        user_id=user, kind=kind, key=f"{user}/uploads/{sha * 64}.png", sha256=sha * 64, size=10,
+        content_type="image/png", original_name="cup.png",
+    )  # fmt: skip
+
+
+def test_the_same_bytes_of_one_kind_are_one_upload_seen_only_by_its_user(
+    repos: Repositories, a: uuid.UUID, b: uuid.UUID
+) -> None:
+    photo = _upload(repos, a)
+    again = _upload(repos, a)
+    logo = _upload(repos, a, kind="logo")
+    other = _upload(repos, a, sha="c")
+    theirs = _upload(repos, b)
+
+    assert again == photo and logo.id != photo.id and theirs.id != photo.id
+    assert (photo.state, photo.size, photo.original_name) == ("ready", 10, "cup.png")
+    assert repos.uploads.get(user_id=a, upload_id=photo.id) == photo
+    assert repos.uploads.get(user_id=b, upload_id=photo.id) is None
+    first = repos.uploads.page(user_id=a, before=None, limit=2)
+    rest = repos.uploads.page(user_id=a, before=(first[-1].created_at, first[-1].id), limit=5)
+    assert [u.id for u in first + rest] == [other.id, logo.id, photo.id]
+    with pytest.raises(StoreInputError, match="uploads"):  # a key in another user's folder
+        repos.uploads.record(
+            user_id=a, kind="photo", key=f"{b}/uploads/x.png", sha256="e" * 64, size=1,
+            content_type="image/png", original_name=None,
+        )  # fmt: skip
+    with pytest.raises(StoreInputError, match="uploads"):
+        _upload(repos, a, kind="video")
+
+
+def test_deleting_an_upload_says_whether_another_still_names_its_blob(
+    repos: Repositories, a: uuid.UUID, b: uuid.UUID
+) -> None:
+    photo = _upload(repos, a)
+    logo = _upload(repos, a, kind="logo")  # the same bytes: the same blob key
+
+    assert repos.uploads.delete(user_id=b, upload_id=photo.id) is None
+    first = repos.uploads.delete(user_id=a, upload_id=photo.id)
+    last = repos.uploads.delete(user_id=a, upload_id=logo.id)
+
+    assert first is not None and (first.upload, first.key_in_use) == (photo, True)
+    assert last is not None and (last.upload, last.key_in_use) == (logo, False)
+    assert repos.uploads.delete(user_id=a, upload_id=photo.id) is None
+    assert repos.uploads.page(user_id=a, before=None, limit=10) == []
+
+
+def test_a_pending_upload_completes_once_or_becomes_the_earlier_upload_of_its_bytes(
+    repos: Repositories, a: uuid.UUID, b: uuid.UUID
+) -> None:
+    staging = f"{a}/staging/one"
+    pending = repos.uploads.create_pending(
+        user_id=a, kind="photo", key=staging, original_name="cup.png"
+    )
+    done: dict[str, Any] = {
+        "key": f"{a}/uploads/{'f' * 64}.png", "sha256": "f" * 64, "size": 7,
+        "content_type": "image/png",
+    }  # fmt: skip
+    assert (pending.state, pending.sha256) == ("pending", None)
+    assert repos.uploads.page(user_id=a, before=None, limit=10) == []  # not listed yet
+    assert repos.uploads.complete(user_id=b, upload_id=pending.id, **done) is None
+
+    ready = repos.uploads.complete(user_id=a, upload_id=pending.id, **done)
+    again = repos.uploads.complete(user_id=a, upload_id=pending.id, **done)
+    twin = repos.uploads.create_pending(user_id=a, kind="photo", key=staging, original_name=None)
+    same = repos.uploads.complete(user_id=a, upload_id=twin.id, **done)
+
+    assert ready is not None and (ready.id, ready.state, ready.key) == (
+        pending.id,
+        "ready",
+        done["key"],
+    )
+    assert again is None  # completed already
+    assert same == ready
+    assert repos.uploads.get(user_id=a, upload_id=twin.id) is None
+    with pytest.raises(StoreInputError, match="uploads"):
+        repos.uploads.create_pending(
+            user_id=a, kind="photo", key=f"{b}/staging/x", original_name=None
+        )
+
+
+# --- API keys -----------------------------------------------------------------------------------
+
+
+def test_an_api_key_works_until_revoked_and_only_its_owner_lists_or_revokes_it(
+    repos: Repositories, a: uuid.UUID, b: uuid.UUID
+) -> None:
+    keys = repos.api_keys
+    digest = "9" * 64
+    made = keys.create(user_id=a, name="ci", prefix="rf_live_AbC_", secret_hash=digest)
+    assert made.last_used_at is None and made.revoked_at is None
+
+    owner = keys.authenticate(secret_hash=digest)
+
+    assert owner is not None and (owner.id, owner.user_id, owner.secret_hash) == (
+        made.id,
+        a,
+        digest,
+    )
+    [listed] = keys.list(user_id=a)
+    assert listed.id == made.id and listed.last_used_at is not None
+    assert keys.list(user_id=b) == []
+    assert keys.authenticate(secret_hash="8" * 64) is None
+    assert keys.revoke(user_id=b, key_id=made.id) is False
+    assert keys.revoke(user_id=a, key_id=made.id) is True
+    assert keys.authenticate(secret_hash=digest) is None
+    assert keys.revoke(user_id=a, key_id=made.id) is False
+    assert keys.list(user_id=a) == []
+    with pytest.raises(StoreInputError, match="api_keys"):
+        keys.create(user_id=a, name="ci", prefix="sk_live_AbCd", secret_hash="7" * 64)
+
+
+def test_a_delivered_jobs_webhook_names_its_outputs_by_blob_key(
+    repos: Repositories, a: uuid.UUID
+) -> None:
+    repos.webhooks.create_endpoint(user_id=a, url="https://example.com/h", secret=generate_secret())
+    job = repos.jobs.enqueue(user_id=a, kind="render")
+    assert repos.jobs.claim(worker="w1") is not None
+    outputs = [_output("9x16", "rf-ffff916"), _output("1x1", "rf-ffff11")]
+    repos.jobs.record_outputs(
+        user_id=a, job_id=job.id, project_id=None, outputs=outputs, out_dir=Path(f"{a}/{job.id}"),
+        preview=False,
+    )  # fmt: skip
+    repos.jobs.complete(job_id=job.id, worker="w1")
+
+    [delivery] = repos.webhooks.deliveries(user_id=a)
+
+    assert delivery.payload["job_url"] == f"/v1/jobs/{job.id}"
+    assert delivery.payload["outputs"] == [
+        {"format": "1x1", "width": 120, "height": 120, "duration_s": 8.0,
+         "key": f"{a}/{job.id}/ad_1x1.mp4"},
+        {"format": "9x16", "width": 1080, "height": 1920, "duration_s": 8.0,
+         "key": f"{a}/{job.id}/ad_9x16.mp4"},
+    ]  # fmt: skip

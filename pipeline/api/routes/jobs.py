@@ -60,6 +60,7 @@ def create_job(
     user: CurrentUser,
     repos: ReposDep,
     settings: SettingsDep,
+    blobs: BlobsDep,
     key: IdempotencyKey,
 ) -> Response:
     def run() -> tuple[int, Any]:
@@ -69,6 +70,7 @@ def create_job(
             project_id=project_id,
             body=body,
             settings=settings,
+            blobs=blobs,
             idempotency_key=key,
         )
         return status.HTTP_201_CREATED, job.model_dump(mode="json")

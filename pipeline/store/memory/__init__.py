@@ -13,8 +13,12 @@ Emulated:
   - the outbox the job-state trigger writes on delivered/failed/canceled (one delivery per
     subscribed enabled endpoint, webhook-id ``msg_job_<job>_<state>``), webhook claims under a
     lease, attempts, disabling endpoints;
-  - idempotency keys, provider events, projects with ``updated_at`` as their version, renders
-    once per format, creatives, performance imports (all rows or none);
+  - idempotency keys, provider events, projects with ``updated_at`` as their version (pages,
+    references in briefs, deletion keeping jobs and their credit history), renders once per
+    format, creatives, performance imports (all rows or none);
+  - uploads (one ready upload per user, kind and SHA-256; keys only in the owner's folder;
+    pending signed uploads) and API keys (hashes unique, revocation at once, last use marked at
+    most once a minute);
   - what a user may see, as row-level security decides it;
   - the check and foreign-key constraints a caller can hit, as StoreInputError.
 
@@ -32,7 +36,7 @@ Not emulated:
 Layout: ``state`` holds the tables, the lock and the clock; one module per repository
 (``credits``, ``projects``, ``jobs`` with the queue's transitions in ``queue``, ``webhooks`` with
 the ``outbox`` the jobs also write, ``providers``, ``idempotency``, ``users``, ``analytics``,
-``billing``);
+``billing``, ``uploads``, ``api_keys``);
 ``repositories`` bundles them.
 """
 

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from pipeline.store.errors import UnknownUser
 from pipeline.store.memory.state import DeliveryRow, State, argument, check, json_time, jsonb
-from pipeline.store.models import DeliveryStatus, Job, WebhookDelivery
+from pipeline.store.models import DeliveryStatus, Job, JobState, WebhookDelivery
 
 __all__ = ["enqueue_webhook", "job_payload"]
 
@@ -79,8 +79,17 @@ def enqueue_webhook(
     return made
 
 
-def job_payload(job: Job) -> dict[str, Any]:
-    """The body the ``jobs_state_webhook`` trigger builds."""
+def job_payload(st: State, job: Job) -> dict[str, Any]:
+    """The body the ``jobs_state_webhook`` trigger builds (migration 0011): a delivered job's
+    outputs by format, with their blob keys."""
+    renders = sorted(
+        (r.render for r in st.renders if r.job_id == job.id), key=lambda r: r.format
+    )
+    outputs = [
+        {"format": r.format, "width": r.width, "height": r.height, "duration_s": r.duration_s,
+         "key": r.path}
+        for r in renders
+    ] if job.state == JobState.DELIVERED else []  # fmt: skip
     return {
         "job_id": str(job.id),
         "project_id": None if job.project_id is None else str(job.project_id),
@@ -88,4 +97,6 @@ def job_payload(job: Job) -> dict[str, Any]:
         "error": job.error,
         "attempts": job.attempts,
         "finished_at": json_time(job.finished_at),
+        "job_url": f"/v1/jobs/{job.id}",
+        "outputs": outputs,
     }

@@ -26,7 +26,7 @@ def update_job(st: State, job: Job, now: datetime, **changes: Any) -> Job:
     st.jobs[job.id] = new
     if new.state in FINISHED and new.state != job.state:
         webhook_id = f"msg_job_{new.id.hex}_{new.state}"
-        enqueue_webhook(st, new.user_id, f"job.{new.state}", job_payload(new), webhook_id, now)
+        enqueue_webhook(st, new.user_id, f"job.{new.state}", job_payload(st, new), webhook_id, now)
     return new
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from pipeline.store.memory.analytics import MemoryAnalytics
+from pipeline.store.memory.api_keys import MemoryApiKeys
 from pipeline.store.memory.billing import MemoryBilling
 from pipeline.store.memory.credits import MemoryCredits
 from pipeline.store.memory.idempotency import MemoryIdempotency
@@ -14,6 +15,7 @@ from pipeline.store.memory.jobs import MemoryJobs
 from pipeline.store.memory.projects import MemoryProjects
 from pipeline.store.memory.providers import MemoryProviderEvents
 from pipeline.store.memory.state import Clock, State, utc_now
+from pipeline.store.memory.uploads import MemoryUploads
 from pipeline.store.memory.users import MemoryUsers
 from pipeline.store.memory.webhooks import MemoryWebhooks
 from pipeline.store.repositories import Repositories
@@ -45,6 +47,8 @@ class MemoryRepositories(Repositories):
             "idempotency": MemoryIdempotency(st),
             "users": MemoryUsers(st, credits),
             "billing": MemoryBilling(st, credits),
+            "uploads": MemoryUploads(st),
+            "api_keys": MemoryApiKeys(st),
             "clock": st.clock,
             "_state": st,
         }

@@ -17,6 +17,7 @@ from uuid import UUID
 from pipeline.creative import CreativeAttributes
 from pipeline.store.errors import StoreInputError
 from pipeline.store.models import (
+    ApiKey,
     BillingEvent,
     CreditHold,
     Job,
@@ -25,6 +26,7 @@ from pipeline.store.models import (
     LedgerEntry,
     Project,
     Render,
+    Upload,
     WebhookDelivery,
     WebhookEndpoint,
 )
@@ -34,6 +36,7 @@ __all__ = [
     "FORMAT",
     "URL",
     "WORKING",
+    "ApiKeyRow",
     "Clock",
     "CreativeRow",
     "DeliveryRow",
@@ -189,6 +192,13 @@ class ProviderEventRow:
 
 
 @dataclass
+class ApiKeyRow:
+    user_id: UUID
+    secret_hash: str
+    key: ApiKey
+
+
+@dataclass
 class CreativeRow:
     attributes: CreativeAttributes
     job_id: UUID | None
@@ -222,6 +232,8 @@ class State:
     import_locks: dict[UUID, threading.Lock] = field(default_factory=dict)
     listeners: list[queue.SimpleQueue[UUID]] = field(default_factory=list)
     serials: dict[str, Iterator[int]] = field(default_factory=dict)
+    uploads: dict[UUID, Upload] = field(default_factory=dict)
+    api_keys: dict[UUID, ApiKeyRow] = field(default_factory=dict)
 
     def now(self) -> datetime:
         return self.clock()
