@@ -11,6 +11,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from pipeline.store.connection import connect_options
 from pipeline.store.errors import MigrationError, StoreUnavailable
 from pipeline.store.models import Migration
 from pipeline.store.queries import query
@@ -57,10 +58,10 @@ def migration_files(migrations_dir: Path | None = None) -> list[MigrationFile]:
 
 
 def _connect(conninfo: str, connect_timeout: float) -> psycopg.Connection[Any]:
+    # The runner repeats its own queries once per migration: without the connection options'
+    # prepare_threshold=None, psycopg would prepare them by name from the sixth file on.
     try:
-        return psycopg.connect(
-            conninfo, autocommit=True, connect_timeout=max(1, round(connect_timeout))
-        )
+        return psycopg.connect(conninfo, **connect_options(connect_timeout))
     except psycopg.Error as exc:
         raise StoreUnavailable(f"cannot connect to the database to migrate: {exc}") from exc
 
