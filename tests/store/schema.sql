@@ -275,6 +275,44 @@ begin
 end
 $$;
 
+CREATE FUNCTION public.close_credit_account() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_closed uuid := gen_random_uuid();
+  v_balance bigint := old.balance;
+  v_hold public.credit_holds;
+begin
+  if not public.user_is_gone(old.user_id) then
+    raise exception 'the credit account of user % closes only when the user is deleted',
+      old.user_id using errcode = '42501';
+  end if;
+  -- The ledger first: its key to the holds includes the user id that is about to go.
+  update public.credit_ledger set user_id = null, idempotency_key = null, closed_account = v_closed
+    where user_id = old.user_id;
+  for v_hold in
+    update public.credit_holds
+      set status = 'released', resolved_at = now(), user_id = null, job_id = null,
+          idempotency_key = null, closed_account = v_closed
+      where user_id = old.user_id and status = 'held'
+      returning *
+  loop
+    v_balance := v_balance + v_hold.amount;
+    insert into public.credit_ledger (closed_account, delta, balance_after, reason, hold_id)
+      values (v_closed, v_hold.amount, v_balance, 'hold released: account closed', v_hold.id);
+  end loop;
+  update public.credit_holds
+    set user_id = null, job_id = null, idempotency_key = null, closed_account = v_closed
+    where user_id = old.user_id;
+  if v_balance > 0 then
+    insert into public.credit_ledger (closed_account, delta, balance_after, reason)
+      values (v_closed, -v_balance, 0, 'account closed');
+  end if;
+  return old;
+end
+$$;
+
 CREATE FUNCTION public.complete_job(p_job uuid, p_worker text, p_state public.job_state DEFAULT 'delivered'::public.job_state) RETURNS public.jobs
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
@@ -294,6 +332,33 @@ begin
     where id = p_job returning * into v_job;
   perform public.add_job_event(v_job, 'state');
   return v_job;
+end
+$$;
+
+CREATE FUNCTION public.credit_ledger_guard() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if tg_op = 'UPDATE' and old.user_id is not null and new.user_id is null
+     and new.closed_account is not null and new.idempotency_key is null
+     and (new.id, new.delta, new.balance_after, new.reason, new.hold_id, new.created_at)
+         is not distinct from
+         (old.id, old.delta, old.balance_after, old.reason, old.hold_id, old.created_at)
+     and public.user_is_gone(old.user_id) then
+    return new;
+  end if;
+  raise exception '% is append-only', tg_table_name using errcode = '42501';
+end
+$$;
+
+CREATE FUNCTION public.delete_job_provider_events() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  delete from public.provider_events where job_id = old.id;
+  return old;
 end
 $$;
 
@@ -449,7 +514,7 @@ $$;
 
 CREATE TABLE public.credit_holds (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
-    user_id uuid NOT NULL,
+    user_id uuid,
     job_id uuid,
     amount bigint NOT NULL,
     status public.hold_status DEFAULT 'held'::public.hold_status NOT NULL,
@@ -457,11 +522,13 @@ CREATE TABLE public.credit_holds (
     idempotency_key text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     resolved_at timestamp with time zone,
+    closed_account uuid,
     CONSTRAINT credit_holds_amount_check CHECK ((amount > 0)),
     CONSTRAINT credit_holds_check CHECK (((settled_amount >= 0) AND (settled_amount <= amount))),
     CONSTRAINT credit_holds_check1 CHECK (((status = 'held'::public.hold_status) = (resolved_at IS NULL))),
     CONSTRAINT credit_holds_check2 CHECK (((status = 'settled'::public.hold_status) = (settled_amount IS NOT NULL))),
-    CONSTRAINT credit_holds_idempotency_key_check CHECK (((length(idempotency_key) >= 1) AND (length(idempotency_key) <= 200)))
+    CONSTRAINT credit_holds_idempotency_key_check CHECK (((length(idempotency_key) >= 1) AND (length(idempotency_key) <= 200))),
+    CONSTRAINT credit_holds_owner CHECK ((((user_id IS NULL) = (closed_account IS NOT NULL)) AND ((user_id IS NOT NULL) OR (status <> 'held'::public.hold_status))))
 );
 
 ALTER TABLE ONLY public.credit_holds FORCE ROW LEVEL SECURITY;
@@ -500,6 +567,18 @@ begin
   insert into public.credit_ledger (user_id, delta, balance_after, reason, hold_id)
     values (p_user, -p_amount, v_account.balance, 'hold', v_hold.id);
   return v_hold;
+end
+$$;
+
+CREATE FUNCTION public.job_events_guard() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if tg_op = 'DELETE' and public.user_is_gone(old.user_id) then
+    return old;
+  end if;
+  raise exception '% is append-only', tg_table_name using errcode = '42501';
 end
 $$;
 
@@ -695,16 +774,18 @@ $$;
 
 CREATE TABLE public.credit_ledger (
     id bigint NOT NULL,
-    user_id uuid NOT NULL,
+    user_id uuid,
     delta bigint NOT NULL,
     balance_after bigint NOT NULL,
     reason text NOT NULL,
     hold_id uuid,
     idempotency_key text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    closed_account uuid,
     CONSTRAINT credit_ledger_balance_after_check CHECK ((balance_after >= 0)),
     CONSTRAINT credit_ledger_delta_check CHECK ((delta <> 0)),
     CONSTRAINT credit_ledger_idempotency_key_check CHECK (((length(idempotency_key) >= 1) AND (length(idempotency_key) <= 200))),
+    CONSTRAINT credit_ledger_owner CHECK (((user_id IS NULL) = (closed_account IS NOT NULL))),
     CONSTRAINT credit_ledger_reason_check CHECK (((length(reason) >= 1) AND (length(reason) <= 200)))
 );
 
@@ -807,6 +888,13 @@ begin
     v_job, 'claimed', format('%s, attempt %s of %s', p_worker, v_job.attempts, v_job.max_attempts));
   return v_job;
 end
+$$;
+
+CREATE FUNCTION public.user_is_gone(p_user uuid) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select p_user is not null and not exists (select 1 from auth.users where id = p_user);
 $$;
 
 CREATE TABLE auth.users (
@@ -1211,6 +1299,8 @@ CREATE INDEX analytics_imports_user ON public.analytics_imports USING btree (use
 
 CREATE INDEX creatives_job ON public.creatives USING btree (job_id) WHERE (job_id IS NOT NULL);
 
+CREATE INDEX credit_ledger_closed ON public.credit_ledger USING btree (closed_account, id) WHERE (closed_account IS NOT NULL);
+
 CREATE UNIQUE INDEX credit_ledger_idempotency ON public.credit_ledger USING btree (user_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
 
 CREATE INDEX credit_ledger_user ON public.credit_ledger USING btree (user_id, id);
@@ -1235,9 +1325,13 @@ CREATE INDEX webhook_deliveries_due ON public.webhook_deliveries USING btree (ne
 
 CREATE INDEX webhook_deliveries_endpoint_pending ON public.webhook_deliveries USING btree (endpoint_id) WHERE (status = 'pending'::text);
 
-CREATE TRIGGER credit_ledger_append_only BEFORE DELETE OR UPDATE ON public.credit_ledger FOR EACH ROW EXECUTE FUNCTION public.forbid_change();
+CREATE TRIGGER credit_accounts_close BEFORE DELETE ON public.credit_accounts FOR EACH ROW EXECUTE FUNCTION public.close_credit_account();
 
-CREATE TRIGGER job_events_append_only BEFORE DELETE OR UPDATE ON public.job_events FOR EACH ROW EXECUTE FUNCTION public.forbid_change();
+CREATE TRIGGER credit_ledger_append_only BEFORE DELETE OR UPDATE ON public.credit_ledger FOR EACH ROW EXECUTE FUNCTION public.credit_ledger_guard();
+
+CREATE TRIGGER job_events_append_only BEFORE DELETE OR UPDATE ON public.job_events FOR EACH ROW EXECUTE FUNCTION public.job_events_guard();
+
+CREATE TRIGGER jobs_provider_events BEFORE DELETE ON public.jobs FOR EACH ROW EXECUTE FUNCTION public.delete_job_provider_events();
 
 CREATE TRIGGER jobs_state_webhook AFTER UPDATE OF state ON public.jobs FOR EACH ROW EXECUTE FUNCTION public.job_state_webhook();
 
@@ -1272,16 +1366,16 @@ ALTER TABLE ONLY public.credit_accounts
     ADD CONSTRAINT credit_accounts_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.credit_holds
-    ADD CONSTRAINT credit_holds_job_id_user_id_fkey FOREIGN KEY (job_id, user_id) REFERENCES public.jobs(id, user_id) ON DELETE CASCADE;
+    ADD CONSTRAINT credit_holds_job_id_user_id_fkey FOREIGN KEY (job_id, user_id) REFERENCES public.jobs(id, user_id) ON DELETE SET NULL (job_id);
 
 ALTER TABLE ONLY public.credit_holds
-    ADD CONSTRAINT credit_holds_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.credit_accounts(user_id) ON DELETE CASCADE;
+    ADD CONSTRAINT credit_holds_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.credit_accounts(user_id);
 
 ALTER TABLE ONLY public.credit_ledger
-    ADD CONSTRAINT credit_ledger_hold_id_user_id_fkey FOREIGN KEY (hold_id, user_id) REFERENCES public.credit_holds(id, user_id) ON DELETE CASCADE;
+    ADD CONSTRAINT credit_ledger_hold_id_user_id_fkey FOREIGN KEY (hold_id, user_id) REFERENCES public.credit_holds(id, user_id);
 
 ALTER TABLE ONLY public.credit_ledger
-    ADD CONSTRAINT credit_ledger_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.credit_accounts(user_id) ON DELETE CASCADE;
+    ADD CONSTRAINT credit_ledger_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.credit_accounts(user_id);
 
 ALTER TABLE ONLY public.idempotency_keys
     ADD CONSTRAINT idempotency_keys_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
