@@ -75,7 +75,9 @@ CREATE TABLE public.jobs (
     finished_at timestamp with time zone,
     CONSTRAINT jobs_attempts_check CHECK ((attempts >= 0)),
     CONSTRAINT jobs_dedupe_key_check CHECK (((length(dedupe_key) >= 1) AND (length(dedupe_key) <= 200))),
+    CONSTRAINT jobs_finished_state CHECK (((finished_at IS NOT NULL) = (state = ANY (ARRAY['delivered'::public.job_state, 'failed'::public.job_state, 'canceled'::public.job_state])))),
     CONSTRAINT jobs_kind_check CHECK (((length(kind) >= 1) AND (length(kind) <= 100))),
+    CONSTRAINT jobs_lease_state CHECK ((((lease_owner IS NULL) = (lease_expires_at IS NULL)) AND ((lease_owner IS NOT NULL) = (state = ANY (ARRAY['planning'::public.job_state, 'generating'::public.job_state, 'composing'::public.job_state, 'qc'::public.job_state]))))),
     CONSTRAINT jobs_max_attempts_check CHECK (((max_attempts >= 1) AND (max_attempts <= 100))),
     CONSTRAINT jobs_progress_check CHECK (((progress >= (0)::double precision) AND (progress <= (1)::double precision)))
 );
@@ -114,6 +116,17 @@ begin
   return v_job;
 end
 $$;
+
+CREATE FUNCTION public.are_webhook_events(p_events text[]) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+  select coalesce(cardinality(p_events) <= 50, false)
+    and not exists (
+      select 1 from unnest(p_events) as e
+      where e is null or length(e) > 100 or e !~ '^[a-z0-9][a-z0-9_.\-]*$'
+    )
+$_$;
 
 CREATE FUNCTION public.cancel_job(p_job uuid) RETURNS public.jobs
     LANGUAGE plpgsql SECURITY DEFINER
@@ -570,6 +583,27 @@ begin
 end
 $$;
 
+CREATE FUNCTION public.is_webhook_secret(p_secret text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+  select coalesce(
+    p_secret ~ '^whsec_([A-Za-z0-9+/]{4})+$|^whsec_([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)$'
+    and (length(p_secret) - 6) / 4 * 3 - (length(p_secret) - length(rtrim(p_secret, '=')))
+        between 24 and 64,
+    false)
+$_$;
+
+CREATE FUNCTION public.is_webhook_url(p_url text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+  select coalesce(
+    length(p_url) <= 2048
+    and p_url ~* '^(https://[^/?#@[:space:][:cntrl:]]+|http://(localhost|127\.0\.0\.1)(:[0-9]{1,5})?)([/?#][^[:space:][:cntrl:]]*)?$',
+    false)
+$_$;
+
 CREATE FUNCTION public.job_events_guard() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
@@ -677,6 +711,40 @@ begin
       p_worker, p_job, v_job.state, coalesce(v_job.lease_owner, 'none') using errcode = 'RF007';
   end if;
   return v_job;
+end
+$$;
+
+CREATE FUNCTION public.quarantine_webhook_delivery(p_delivery uuid, p_worker text, p_reason text, p_now timestamp with time zone DEFAULT now()) RETURNS public.webhook_deliveries
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_delivery public.webhook_deliveries;
+begin
+  if p_reason is null or length(p_reason) = 0 then
+    raise exception 'a quarantine needs a reason' using errcode = '22023';
+  end if;
+  -- Endpoint before delivery, the order record_webhook_attempt locks them in.
+  perform 1 from public.webhook_endpoints
+    where id = (select endpoint_id from public.webhook_deliveries where id = p_delivery)
+    for update;
+  select * into v_delivery from public.webhook_deliveries where id = p_delivery for update;
+  if not found then
+    raise exception 'unknown webhook delivery %', coalesce(p_delivery::text, 'null')
+      using errcode = 'RF006';
+  end if;
+  if v_delivery.status <> 'pending' or v_delivery.lease_owner is distinct from p_worker then
+    raise exception 'worker % does not hold webhook delivery % (status %, owner %)',
+      p_worker, p_delivery, v_delivery.status, coalesce(v_delivery.lease_owner, 'none')
+      using errcode = 'RF007';
+  end if;
+  update public.webhook_deliveries
+    set status = 'failed', lease_owner = null, last_status_code = null,
+        last_error = left(p_reason, 1000)
+    where id = p_delivery returning * into v_delivery;
+  perform public.disable_webhook_endpoint(
+    v_delivery.endpoint_id, left(p_reason, 500), coalesce(p_now, now()));
+  return v_delivery;
 end
 $$;
 
@@ -1179,10 +1247,11 @@ CREATE TABLE public.webhook_endpoints (
     disabled_at timestamp with time zone,
     failed_deliveries_in_row integer DEFAULT 0 NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT webhook_endpoints_deliverable CHECK (((NOT enabled) OR (public.is_webhook_secret(secret) AND ((previous_secret IS NULL) OR public.is_webhook_secret(previous_secret)) AND public.is_webhook_url(url) AND public.are_webhook_events(events)))),
     CONSTRAINT webhook_endpoints_failed_deliveries_in_row_check CHECK ((failed_deliveries_in_row >= 0)),
     CONSTRAINT webhook_endpoints_previous_secret_check CHECK ((length(previous_secret) >= 24)),
     CONSTRAINT webhook_endpoints_secret_check CHECK ((length(secret) >= 24)),
-    CONSTRAINT webhook_endpoints_url_check CHECK ((url ~ '^https?://'::text))
+    CONSTRAINT webhook_endpoints_url_check CHECK ((url ~* '^https?://'::text))
 );
 
 ALTER TABLE ONLY public.webhook_endpoints FORCE ROW LEVEL SECURITY;
@@ -1257,11 +1326,17 @@ ALTER TABLE ONLY public.jobs
 ALTER TABLE ONLY public.jobs
     ADD CONSTRAINT jobs_pkey PRIMARY KEY (id);
 
+ALTER TABLE public.projects
+    ADD CONSTRAINT projects_brief_shape CHECK (((jsonb_typeof(brief) = 'object'::text) AND (octet_length((brief)::text) <= 4194304))) NOT VALID;
+
 ALTER TABLE ONLY public.projects
     ADD CONSTRAINT projects_id_user_id_key UNIQUE (id, user_id);
 
 ALTER TABLE ONLY public.projects
     ADD CONSTRAINT projects_pkey PRIMARY KEY (id);
+
+ALTER TABLE public.projects
+    ADD CONSTRAINT projects_script_options_shape CHECK (((jsonb_typeof(script_options) = 'array'::text) AND (octet_length((script_options)::text) <= 4194304))) NOT VALID;
 
 ALTER TABLE ONLY public.provider_events
     ADD CONSTRAINT provider_events_pkey PRIMARY KEY (id);
@@ -1289,6 +1364,9 @@ ALTER TABLE ONLY public.webhook_endpoints
 
 ALTER TABLE ONLY public.webhook_endpoints
     ADD CONSTRAINT webhook_endpoints_pkey PRIMARY KEY (id);
+
+ALTER TABLE public.webhook_endpoints
+    ADD CONSTRAINT webhook_endpoints_rotation CHECK (((previous_secret IS NULL) = (previous_secret_expires_at IS NULL))) NOT VALID;
 
 ALTER TABLE ONLY reelforge.schema_migrations
     ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (version);

@@ -773,6 +773,28 @@ def test_webhook_endpoints_are_created_listed_and_deleted(
         hooks.create_endpoint(user_id=a, url="https://example.com", secret="short")
 
 
+def test_an_enabled_endpoint_needs_a_whsec_secret_and_an_https_url(
+    repos: Repositories, a: uuid.UUID
+) -> None:
+    """What the dispatcher trusts (migration 0010), refused at the source."""
+    hooks = repos.webhooks
+    for url, secret in [
+        ("https://example.com/h", "a-plain-password-of-forty-characters!!"),
+        ("https://example.com/h", "whsec_" + "A" * 100),
+        ("http://example.com/h", generate_secret()),
+        ("https://user:pw@example.com/h", generate_secret()),
+        ("https://exa mple.com/h", generate_secret()),
+    ]:
+        with pytest.raises(StoreInputError, match="webhook_endpoints"):
+            hooks.create_endpoint(user_id=a, url=url, secret=secret)
+    ok = hooks.create_endpoint(user_id=a, url="HTTPS://Example.com/h", secret=generate_secret(24))
+    with pytest.raises(StoreInputError, match="webhook_endpoints_deliverable"):
+        hooks.rotate_secret(
+            user_id=a, endpoint_id=ok.id, secret="a-plain-password-of-forty-characters!!"
+        )
+    assert hooks.endpoints(user_id=a) == [ok]
+
+
 def test_a_finished_job_writes_one_delivery_per_subscribed_enabled_endpoint(
     backend: Backend, repos: Repositories, a: uuid.UUID, b: uuid.UUID
 ) -> None:
