@@ -70,3 +70,10 @@ alter table auth.users owner to supabase_auth_admin;
 grant usage on schema auth to anon, authenticated, service_role, supabase_auth_admin;
 grant execute on function auth.uid(), auth.role(), auth.jwt() to anon, authenticated, service_role;
 grant select, insert, update, delete on auth.users to service_role;
+
+-- As on Supabase, whatever the migrating role creates in public is granted in full to the API
+-- roles unless a migration revokes it; so the tests see what tenants would see there.
+grant usage on schema public to anon, authenticated, service_role;
+alter default privileges in schema public grant all on tables to anon, authenticated, service_role;
+alter default privileges in schema public grant all on sequences to anon, authenticated, service_role;
+alter default privileges in schema public grant all on functions to anon, authenticated, service_role;

@@ -51,6 +51,18 @@ grant insert (user_id, creative_id, source, ad_key, period_start, period_end, pl
           thruplays, import_id, imported_at)
   on public.ad_performance to authenticated;
 
+-- On Supabase the service role also holds, by default, every privilege on every table the
+-- migrations create, not only what they grant it. TRUNCATE empties a table without firing its
+-- row triggers, so it would erase the ledger past its append-only guard: only the owner may
+-- truncate, and the ledger and job events are never updated or deleted by the service role.
+revoke truncate, references, trigger on public.brand_kits, public.projects, public.jobs,
+  public.job_events, public.assets, public.renders, public.credit_accounts, public.credit_holds,
+  public.credit_ledger, public.idempotency_keys, public.webhook_endpoints,
+  public.webhook_deliveries, public.provider_events, public.creatives, public.analytics_imports,
+  public.ad_performance
+  from service_role;
+revoke update, delete on public.credit_ledger, public.job_events from service_role;
+
 -- A Standard Webhooks secret as signing.py reads it: whsec_ and padded base64 of 24 to 64 bytes.
 create function public.is_webhook_secret(p_secret text) returns boolean
 language sql

@@ -137,6 +137,17 @@ def test_a_tenant_may_write_exactly_the_columns_the_api_writes(admin: Admin) -> 
     assert truncatable == []
 
 
+def test_only_the_owner_may_truncate_a_table(admin: Admin) -> None:
+    """TRUNCATE skips row triggers: the ledger's append-only guard among them."""
+    rows = admin.execute(
+        "select r.rolname, c.relname from pg_class c, pg_roles r"
+        " where c.relnamespace = 'public'::regnamespace and c.relkind = 'r'"
+        " and r.rolname in ('anon', 'authenticated', 'service_role', 'supabase_auth_admin')"
+        " and has_table_privilege(r.oid, c.oid, 'TRUNCATE')"
+    ).fetchall()
+    assert rows == []
+
+
 def _outcome(store: Store, user: uuid.UUID, statement: str, params: dict[str, Any]) -> str:
     """'denied' (42501), 'check' (23514), another SQLSTATE, or the rows touched."""
     try:
