@@ -16,7 +16,8 @@ import sys
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Final, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -32,6 +33,7 @@ from pydantic import (
 from pipeline.errors import BadInput
 
 __all__ = [
+    "JWKS_PATH",
     "MIB",
     "PROVIDER_SECRET_PREFIX",
     "UPLOAD_KINDS",
@@ -46,9 +48,12 @@ __all__ = [
     "StoreSettings",
     "UploadSettings",
     "default_home",
+    "supabase_jwks_url",
 ]
 
 MIB = 1024 * 1024
+# Where a Supabase project publishes its JWT signing keys (Supabase Auth's JWKS endpoint).
+JWKS_PATH: Final = "/auth/v1/.well-known/jwks.json"
 PROVIDER_SECRET_PREFIX = "REELFORGE_PROVIDER_SECRET_"
 # Secrets copied from docs and .env examples, including Supabase's self-hosting default.
 _PLACEHOLDERS = frozenset(
@@ -93,7 +98,11 @@ class _Section(BaseModel):
 
     @classmethod
     def variables(cls) -> set[str]:
-        return {f.validation_alias for f in cls.model_fields.values() if isinstance(f.validation_alias, str)}
+        return {
+            f.validation_alias
+            for f in cls.model_fields.values()
+            if isinstance(f.validation_alias, str)
+        }
 
     @classmethod
     def from_env(cls: type[S], env: Mapping[str, str], **given: Any) -> S:
@@ -109,7 +118,11 @@ def _named(section: type[_Section], exc: ValidationError) -> BadInput:
     err = exc.errors()[0]
     loc = err["loc"][0] if err["loc"] else ""
     field = section.model_fields.get(str(loc))
-    where = field.validation_alias if field is not None and isinstance(field.validation_alias, str) else str(loc)
+    where = (
+        field.validation_alias
+        if field is not None and isinstance(field.validation_alias, str)
+        else str(loc)
+    )
     return BadInput(where or section.__name__, str(err["msg"]).removeprefix("Value error, "))
 
 
@@ -170,6 +183,11 @@ class ApiSettings(_Section):
         validation_alias="SUPABASE_JWKS",
         description="public JWK set (inline JSON or a file path) for ES256/RS256 tokens",
     )
+    jwks_url: str | None = Field(
+        default=None,
+        description="the project's JWKS endpoint, from SUPABASE_URL (read once, by "
+        "StorageSettings): its keys are fetched, cached and refreshed",
+    )
     issuer: str = Field(
         validation_alias="SUPABASE_JWT_ISSUER",
         min_length=1,
@@ -210,8 +228,11 @@ class ApiSettings(_Section):
 
     @model_validator(mode="after")
     def _some_key(self) -> ApiSettings:
-        if self.jwt_secret is None and self.jwks is None:
-            raise ValueError("set SUPABASE_JWT_SECRET or SUPABASE_JWKS to verify tokens")
+        if self.jwt_secret is None and self.jwks is None and self.jwks_url is None:
+            raise ValueError(
+                "set SUPABASE_JWT_SECRET or SUPABASE_JWKS (or SUPABASE_URL, whose JWKS endpoint is "
+                "fetched) to verify tokens"
+            )
         return self
 
     @classmethod
@@ -254,7 +275,9 @@ class ProviderSettings(_Section):
     image_model: Optional = Field(default=None, validation_alias="REELFORGE_IMAGE_MODEL")
     voice_model: Optional = Field(default=None, validation_alias="REELFORGE_VOICE_MODEL")
     # ElevenLabs voice id per brand locale, "en=21m00Tcm4TlvDq8ikWAM,it=…"; None: the default voice
-    elevenlabs_voices: Optional = Field(default=None, validation_alias="REELFORGE_ELEVENLABS_VOICES")
+    elevenlabs_voices: Optional = Field(
+        default=None, validation_alias="REELFORGE_ELEVENLABS_VOICES"
+    )
 
     # the HeyGen presenter's avatar and text-to-speech voice (ids from `GET /v2/avatars`, `/v2/voices`)
     heygen_avatar_id: Optional = Field(default=None, validation_alias="HEYGEN_AVATAR_ID")
@@ -287,6 +310,21 @@ class ProviderSettings(_Section):
             if variable.startswith(PROVIDER_SECRET_PREFIX) and _NAME.fullmatch(name) and found:
                 secrets[name] = found
         return super().from_env(env, callback_secrets=secrets, **given)
+
+
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1"})
+
+
+def supabase_jwks_url(supabase_url: str | None) -> str | None:
+    """The JWKS endpoint of the project at ``supabase_url``; it must be https (http only for
+    the CLI's local stack on localhost), since the keys fetched there decide who is who."""
+    if supabase_url is None:
+        return None
+    parts = urlsplit(supabase_url.strip())
+    local = parts.scheme == "http" and (parts.hostname or "") in _LOCAL_HOSTS
+    if not parts.hostname or not (parts.scheme == "https" or local):
+        raise BadInput("SUPABASE_URL", "must be the project's https URL (http only to localhost)")
+    return parts._replace(path=parts.path.rstrip("/") + JWKS_PATH, query="", fragment="").geturl()
 
 
 class StorageSettings(_Section):
@@ -486,12 +524,16 @@ class Settings(BaseModel):
         env = dict(os.environ if env is None else env)
         store = StoreSettings.from_env(env)
         media = Path(env.get("REELFORGE_MEDIA_ROOT", "").strip() or store.home / "media")
+        storage = StorageSettings.from_env(env)
+        api = None
+        if ApiSettings.configured(env):
+            api = ApiSettings.from_env(env, jwks_url=supabase_jwks_url(storage.supabase_url))
         return cls(
             store=store,
             media_root=media,
-            api=ApiSettings.from_env(env) if ApiSettings.configured(env) else None,
+            api=api,
             providers=ProviderSettings.from_env(env),
-            storage=StorageSettings.from_env(env),
+            storage=storage,
             analytics=AnalyticsSettings.from_env(env),
             service=ServiceSettings.from_env(env),
             billing=BillingSettings.from_env(env),
@@ -513,7 +555,7 @@ class Settings(BaseModel):
         if self.api is None:
             raise BadInput(
                 "SUPABASE_JWT_ISSUER", "the API needs SUPABASE_JWT_ISSUER and SUPABASE_JWKS "
-                "(or SUPABASE_JWT_SECRET) to verify tokens",
+                "(or SUPABASE_URL, or SUPABASE_JWT_SECRET) to verify tokens",
             )  # fmt: skip
         return self.api
 

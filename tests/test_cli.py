@@ -176,7 +176,9 @@ def test_every_command_is_registered_on_the_root_app() -> None:
     }  # fmt: skip
     assert set(groups) == {"db", "analytics", "credits"}
     assert {c.name for c in groups["credits"].registered_commands} == {"grant", "balance", "config"}
-    assert {c.name for c in groups["db"].registered_commands} == {"migrate", "status"}
+    assert {c.name for c in groups["db"].registered_commands} == {
+        "migrate", "status", "sync-supabase",
+    }  # fmt: skip
     assert {c.name for c in groups["analytics"].registered_commands} == {
         "import", "pull-meta", "pull-google", "creatives", "report", "recommend", "costs",
     }  # fmt: skip

@@ -1,5 +1,5 @@
-"""Supabase JWTs verified locally (ES256/RS256 by JWKS ``kid``, legacy HS256), dev tokens, and
-the service's admin token."""
+"""Supabase JWTs verified locally (ES256/RS256 by JWKS ``kid``: a static SUPABASE_JWKS, the
+project's JWKS endpoint, or both; legacy HS256), dev tokens, and the service's admin token."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ import hmac
 import os
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Final
 from uuid import UUID
 
+import httpx
 import jwt
 
+from pipeline.api.jwks import ASYMMETRIC, RemoteJwks, usable_keys
 from pipeline.errors import BadInput
 from pipeline.settings import ApiSettings
 from pipeline.store.users import local_user_id
@@ -30,7 +32,6 @@ __all__ = [
 
 DEV_ISSUER: Final = "reelforge-dev"
 DEV_SECRET_FILE: Final = "dev-jwt-secret"
-_ASYMMETRIC: Final = frozenset({"ES256", "RS256"})
 _REQUIRED_CLAIMS: Final = ["exp", "sub", "aud", "iss"]
 
 
@@ -42,15 +43,27 @@ class InvalidToken(BadInput):
 
 
 class TokenVerifier:
-    """Verifies a bearer token against the settings' keys and returns its user id."""
+    """Verifies a bearer token against the settings' keys and returns its user id.
 
-    def __init__(self, settings: ApiSettings) -> None:
+    A static ``SUPABASE_JWKS`` is consulted first and needs no network (offline use); with
+    ``SUPABASE_URL`` set, a kid it lacks is looked up in the project's JWKS, fetched through
+    ``jwks_transport`` (the network by default) and cached (see :mod:`pipeline.api.jwks`).
+    """
+
+    def __init__(
+        self,
+        settings: ApiSettings,
+        *,
+        jwks_transport: httpx.BaseTransport | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
-        self._keys: dict[str, jwt.PyJWK] = {}
-        if settings.jwks is not None:
-            for key in jwt.PyJWKSet.from_dict(settings.jwks).keys:
-                if key.key_id and key.algorithm_name in _ASYMMETRIC:
-                    self._keys[key.key_id] = key
+        self._keys = usable_keys(settings.jwks) if settings.jwks is not None else {}
+        self.remote = (
+            RemoteJwks(settings.jwks_url, transport=jwks_transport, clock=clock)
+            if settings.jwks_url
+            else None
+        )
         self._issuer = settings.issuer
         self._audience = settings.audience
         self._leeway = settings.leeway_seconds
@@ -63,13 +76,21 @@ class TokenVerifier:
         alg = header.get("alg")
         if alg == "HS256" and self._secret is not None:
             return self._secret, alg
-        if alg in _ASYMMETRIC:
-            key = self._keys.get(str(header.get("kid")))
+        if alg in ASYMMETRIC:
+            key = self._signing_key(header.get("kid"))
             # The key's own algorithm decides: a token cannot pick a weaker one for a known kid.
             if key is not None and key.algorithm_name == alg:
                 return key.key, alg
             raise InvalidToken("the token's signing key is unknown")
         raise InvalidToken(f"the token's algorithm {alg!r} is not accepted")
+
+    def _signing_key(self, kid: object) -> jwt.PyJWK | None:
+        if not isinstance(kid, str) or not kid or len(kid) > 200:
+            return None
+        key = self._keys.get(kid)
+        if key is None and self.remote is not None:
+            key = self.remote.key(kid)
+        return key
 
     def verify(self, token: str) -> UUID:
         """The user id (``sub``) of a valid token; InvalidToken otherwise."""

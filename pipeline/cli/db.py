@@ -1,8 +1,9 @@
-"""``reelforge db migrate | status``: apply the migrations and show which are applied."""
+"""``reelforge db migrate | status | sync-supabase``: apply the migrations, show which are
+applied, and regenerate the Supabase CLI's copy of them."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     from pipeline.settings import StoreSettings
     from pipeline.store.models import Migration
 
-__all__ = ["migrate_command", "status_command"]
+__all__ = ["migrate_command", "status_command", "sync_supabase_command"]
 
 
 def _conninfo(settings: StoreSettings) -> tuple[str, str]:
@@ -73,3 +74,28 @@ def status_command() -> None:
     Console().print(table)
     if any(m.applied_at is None for m in status):
         raise typer.Exit(3)
+
+
+CheckOption = Annotated[
+    bool,
+    typer.Option("--check", help="Change nothing; exit 1 if supabase/migrations is out of date."),
+]
+
+
+def sync_supabase_command(check: CheckOption = False) -> None:
+    """Write supabase/migrations (for supabase db push, db reset, Branching) from sql/migrations."""
+    from pipeline.store.supabase_sync import SUPABASE_DIR, sync
+
+    try:
+        report = sync(check=check)
+    except ReelforgeError as exc:
+        raise fail(exc) from exc
+    verb = ("would write", "would remove") if check else ("wrote", "removed")
+    for name in report.written:
+        console.print(f"{verb[0]} supabase/migrations/{name}", highlight=False)
+    for name in report.removed:
+        console.print(f"{verb[1]} supabase/migrations/{name}", highlight=False)
+    if not report.changed:
+        console.print(f"{SUPABASE_DIR / 'migrations'}: up to date", highlight=False)
+    elif check:
+        raise typer.Exit(1)

@@ -17,9 +17,10 @@ def _group(help: str) -> typer.Typer:
 
 
 def _db() -> typer.Typer:
-    group = _group("The database: migrate, status.")
+    group = _group("The database: migrate, status, the Supabase CLI's copy of the migrations.")
     group.command("migrate")(db.migrate_command)
     group.command("status")(db.status_command)
+    group.command("sync-supabase")(db.sync_supabase_command)
     return group
 
 

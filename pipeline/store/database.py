@@ -12,6 +12,7 @@ import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from pipeline.settings import StoreSettings
+from pipeline.store.connection import connect_options, is_transaction_pooler
 from pipeline.store.embedded import EmbeddedServer, start_embedded
 from pipeline.store.errors import StoreConfigError, StoreUnavailable, from_driver
 from pipeline.store.queries import query
@@ -40,13 +41,20 @@ def describe_target(conninfo: str) -> str:
 
 
 class Store:
-    """A pool of connections to one database; every unit of work is one transaction."""
+    """A pool of connections to one database; every unit of work is one transaction.
+
+    ``prepared_statements`` lets psycopg prepare repeated queries: only for a server reached
+    directly (the embedded one), never through a pooler. ``listen`` says whether LISTEN/NOTIFY
+    reaches this session; by default, unless the connection string names Supavisor's
+    transaction mode (see :func:`is_transaction_pooler`), where workers poll instead.
+    """
 
     def __init__(
         self,
         conninfo: str,
         *,
-        pooler: bool = False,
+        prepared_statements: bool = False,
+        listen: bool | None = None,
         connect_timeout: float = 5.0,
         min_size: int = 1,
         max_size: int = 10,
@@ -54,15 +62,12 @@ class Store:
     ) -> None:
         self.target = describe_target(conninfo)
         self.server = server
+        self.listens = not is_transaction_pooler(conninfo) if listen is None else listen
         self._conninfo = conninfo
         self._timeout = connect_timeout
-        # Supabase's transaction pooler cannot keep prepared statements.
-        self._connect_kwargs: dict[str, Any] = {
-            "autocommit": True,
-            "connect_timeout": max(1, round(connect_timeout)),
-        }
-        if pooler:
-            self._connect_kwargs["prepare_threshold"] = None
+        self._connect_kwargs = connect_options(
+            connect_timeout, prepared_statements=prepared_statements
+        )
         self.check()
         self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
             conninfo,
@@ -95,7 +100,7 @@ class Store:
             ) from exc
 
     def connect(self) -> psycopg.Connection[Any]:
-        """A dedicated autocommit connection outside the pool (LISTEN, migrations)."""
+        """A dedicated autocommit connection outside the pool (LISTEN), with the pool's options."""
         try:
             return psycopg.connect(self._conninfo, **self._connect_kwargs)
         except psycopg.Error as exc:
@@ -175,7 +180,7 @@ def open_store(settings: StoreSettings, *, migrate: bool | None = None) -> Store
         run_migrations(conninfo=conninfo, connect_timeout=settings.connect_timeout)
     return Store(
         conninfo,
-        pooler=server is None,
+        prepared_statements=server is not None,
         connect_timeout=settings.connect_timeout,
         min_size=settings.pool_min_size,
         max_size=settings.pool_max_size,

@@ -13,6 +13,7 @@ from typing import Any
 
 import psycopg
 
+from pipeline.store.connection import connect_options
 from pipeline.store.errors import StoreConfigError, StoreUnavailable
 from pipeline.store.queries import query
 
@@ -38,7 +39,7 @@ class EmbeddedServer:
 
     def ensure_database(self, database: str) -> str:
         """Creates the database if missing and returns its URI."""
-        with psycopg.connect(self.admin_uri, autocommit=True) as conn:
+        with psycopg.connect(self.admin_uri, **connect_options(5.0)) as conn:
             exists = conn.execute(query("server/database_exists"), {"name": database}).fetchone()
             if exists is None:
                 conn.execute(

@@ -3,6 +3,7 @@ fail, release, cancel), a job's events, and its published outputs."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
@@ -36,7 +37,18 @@ JOBS_CHANNEL = "reelforge_jobs"
 
 
 class JobWakeups:
-    """A LISTEN connection on the jobs channel; ``wait`` returns the next woken job id or None."""
+    """Wake-ups of enqueued jobs: ``wait`` returns the next woken job id, or None after
+    ``timeout`` seconds. This base hears nothing and only waits (polling): what a worker gets
+    when the store cannot LISTEN (Supavisor's transaction mode drops the session, and with it
+    the subscription, after every transaction)."""
+
+    def wait(self, timeout: float) -> UUID | None:
+        time.sleep(max(0.0, timeout))
+        return None
+
+
+class _ListeningWakeups(JobWakeups):
+    """A LISTEN connection on the jobs channel."""
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -402,13 +414,17 @@ class Jobs:
 
     @contextmanager
     def wakeups(self) -> Iterator[JobWakeups]:
-        """Listens for enqueued jobs on a dedicated connection, so local workers wake at once."""
+        """Listens for enqueued jobs on a dedicated connection, so local workers wake at once;
+        polls instead when the store cannot LISTEN (behind a transaction pooler)."""
+        if not self._store.listens:
+            yield JobWakeups()
+            return
         with self._store.connect() as conn:
             try:
                 conn.execute(query("jobs/listen"))
             except psycopg.Error as exc:
                 raise from_driver(exc, where="job wakeups") from exc
-            yield JobWakeups(conn)
+            yield _ListeningWakeups(conn)
 
     @contextmanager
     def _transaction(self, user_id: UUID | None) -> Iterator[Connection]:

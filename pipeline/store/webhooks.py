@@ -56,6 +56,9 @@ class WebhookRepository(Protocol):
         next_attempt_at: datetime | None,
         disable_after: int = 5,
     ) -> WebhookDelivery: ...
+    def quarantine(
+        self, *, delivery_id: UUID, worker: str, now: datetime, reason: str
+    ) -> WebhookDelivery: ...
 
 
 class Webhooks:
@@ -176,3 +179,14 @@ class Webhooks:
         with self._store.as_service() as conn:
             rows = fetch(conn, "webhooks/delivery_record_attempt", params, WebhookDelivery)
         return one(rows, "webhooks/delivery_record_attempt")
+
+    def quarantine(
+        self, *, delivery_id: UUID, worker: str, now: datetime, reason: str
+    ) -> WebhookDelivery:
+        """Fails the worker's delivery, which cannot be attempted at all (its endpoint's secret
+        or URL is unusable), and disables the endpoint, both with ``reason`` (migration 0010).
+        Raises LeaseLost if the worker no longer holds it."""
+        params = {"delivery_id": delivery_id, "worker": worker, "now": now, "reason": reason}
+        with self._store.as_service() as conn:
+            rows = fetch(conn, "webhooks/delivery_quarantine", params, WebhookDelivery)
+        return one(rows, "webhooks/delivery_quarantine")

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from pipeline.store.models import ClaimedDelivery, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from pipeline.webhooks.clock import Clock, FakeClock, SystemClock
-from pipeline.webhooks.dispatcher import TIMEOUT_SECONDS, Attempt, Dispatcher
+from pipeline.webhooks.dispatcher import (
+    BAD_SECRET,
+    TIMEOUT_SECONDS,
+    Attempt,
+    Dispatcher,
+    Undeliverable,
+)
 from pipeline.webhooks.inbound import TOLERANCE_SECONDS, WebhookRejected, verify_inbound
 from pipeline.webhooks.retry import DEFAULT_SCHEDULE, RetryPolicy
 from pipeline.webhooks.signing import (
@@ -18,6 +24,7 @@ from pipeline.webhooks.signing import (
 )
 
 __all__ = [
+    "BAD_SECRET",
     "DEFAULT_SCHEDULE",
     "SECRET_PREFIX",
     "TIMEOUT_SECONDS",
@@ -31,6 +38,7 @@ __all__ = [
     "InvalidSecret",
     "RetryPolicy",
     "SystemClock",
+    "Undeliverable",
     "WebhookDelivery",
     "WebhookEndpoint",
     "WebhookRejected",

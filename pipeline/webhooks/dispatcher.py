@@ -21,13 +21,28 @@ from pipeline.store.models import ClaimedDelivery, DeliveryStatus
 from pipeline.store.webhooks import WebhookRepository
 from pipeline.webhooks.clock import Clock, SystemClock
 from pipeline.webhooks.retry import RetryPolicy
-from pipeline.webhooks.signing import webhook_headers
+from pipeline.webhooks.signing import InvalidSecret, webhook_headers
 
-__all__ = ["TIMEOUT_SECONDS", "URL_SECONDS", "Attempt", "Dispatcher", "payload_body", "with_links"]
+__all__ = [
+    "BAD_SECRET", "TIMEOUT_SECONDS", "URL_SECONDS", "Attempt", "Dispatcher", "Undeliverable",
+    "payload_body", "with_links",
+]  # fmt: skip
 
 TIMEOUT_SECONDS = 15.0
 URL_SECONDS = 24 * 3600  # a receiver that queues its work still finds the links alive
+BAD_SECRET = (
+    "the endpoint's signing secret is not a whsec_ secret (stored before reelforge checked "
+    "secrets): rotate it, then re-enable the endpoint"
+)
 _log = logging.getLogger(__name__)
+
+
+class Undeliverable(Exception):
+    """A delivery that cannot be attempted at all: its endpoint's secret or URL is unusable."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -111,7 +126,12 @@ class Dispatcher:
         self.blobs = blobs
 
     def run_once(self, *, limit: int = 100) -> list[Attempt]:
-        """Attempts each delivery due now, at most ``limit``; returns what happened to each."""
+        """Attempts each delivery due now, at most ``limit``; returns what happened to each.
+
+        One tenant's delivery never stops the others': an endpoint that cannot be sent to is
+        disabled with the reason, and any other failure of one attempt is logged and the
+        delivery left to its lease, after which it is due again.
+        """
         attempts: list[Attempt] = []
         while len(attempts) < limit:
             delivery = self.webhooks.claim(
@@ -121,11 +141,26 @@ class Dispatcher:
             )
             if delivery is None:
                 break
-            attempts.append(self._attempt(delivery))
+            attempts.append(self._attempt_guarded(delivery))
         return attempts
 
+    def _attempt_guarded(self, delivery: ClaimedDelivery) -> Attempt:
+        try:
+            return self._attempt(delivery)
+        except Exception as exc:  # the dispatcher is shared: one bad row must not stop it
+            _log.exception(
+                "webhook delivery %s (endpoint %s): attempt failed unexpectedly; due again when "
+                "its lease ends",
+                delivery.id,
+                delivery.endpoint_id,
+            )
+            return Attempt(str(delivery.id), delivery.webhook_id, None, None, repr(exc)[:500])
+
     def _attempt(self, delivery: ClaimedDelivery) -> Attempt:
-        status_code, error = self._post(delivery)
+        try:
+            status_code, error = self._post(delivery)
+        except Undeliverable as exc:
+            return self._quarantine(delivery, exc.reason)
         now = self.clock.now()
         next_attempt_at: datetime | None = None
         if error is not None:
@@ -148,16 +183,35 @@ class Dispatcher:
             return Attempt(str(delivery.id), delivery.webhook_id, None, status_code, error)
         return Attempt(str(delivery.id), delivery.webhook_id, settled.status, status_code, error)
 
+    def _quarantine(self, delivery: ClaimedDelivery, reason: str) -> Attempt:
+        """Fails the delivery and disables its endpoint, both with ``reason``, and logs it."""
+        _log.warning(
+            "webhook endpoint %s of user %s disabled: %s", delivery.endpoint_id, delivery.user_id,
+            reason,
+        )  # fmt: skip
+        try:
+            settled = self.webhooks.quarantine(
+                delivery_id=delivery.id, worker=self.worker, now=self.clock.now(), reason=reason
+            )
+        except LeaseLost as exc:
+            _log.warning("webhook delivery %s: %s", delivery.id, exc)
+            return Attempt(str(delivery.id), delivery.webhook_id, None, None, reason)
+        return Attempt(str(delivery.id), delivery.webhook_id, settled.status, None, reason)
+
     def _post(self, delivery: ClaimedDelivery) -> tuple[int | None, str | None]:
-        """POSTs one attempt; returns the status code and, unless it was a 2xx, an error."""
+        """POSTs one attempt; returns the status code and, unless it was a 2xx, an error.
+        Undeliverable when the endpoint's secret or URL cannot be used at all."""
         body = payload_body(delivery, self.blobs, self.clock.now())
         timestamp = int(self.clock.now().timestamp())
-        headers = webhook_headers(
-            secrets=delivery.signing_secrets,
-            msg_id=delivery.webhook_id,
-            timestamp=timestamp,
-            body=body,
-        )
+        try:
+            headers = webhook_headers(
+                secrets=delivery.signing_secrets,
+                msg_id=delivery.webhook_id,
+                timestamp=timestamp,
+                body=body,
+            )
+        except InvalidSecret:
+            raise Undeliverable(BAD_SECRET) from None
         try:
             # Streamed and never read: only the status matters, and the body may be huge.
             with self.client.stream(
@@ -171,6 +225,8 @@ class Dispatcher:
                 code = response.status_code
         except httpx.TimeoutException:
             return None, f"timed out after {TIMEOUT_SECONDS:g} s"
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+            raise Undeliverable(f"the endpoint's URL cannot be used: {exc}"[:500]) from None
         except httpx.HTTPError as exc:
             return None, f"{type(exc).__name__}: {exc}"[:500]
         if 200 <= code < 300:

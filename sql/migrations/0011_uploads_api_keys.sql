@@ -53,7 +53,9 @@ begin
   foreach t in array array['uploads', 'api_keys'] loop
     execute format('alter table public.%I enable row level security', t);
     execute format('alter table public.%I force row level security', t);
-    execute format('revoke all on table public.%I from public, anon, authenticated', t);
+    -- Supabase grants every privilege on a new table to its API roles (service_role too, with
+    -- TRUNCATE, which skips row triggers): nothing but what is granted below.
+    execute format('revoke all on table public.%I from public, anon, authenticated, service_role', t);
     execute format(
       'create policy %I on public.%I as permissive for all to authenticated '
       'using ((select auth.uid()) = user_id) with check ((select auth.uid()) = user_id)',

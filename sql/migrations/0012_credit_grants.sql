@@ -46,15 +46,16 @@ begin
   foreach t in array array['app_config', 'billing_events'] loop
     execute format('alter table public.%I enable row level security', t);
     execute format('alter table public.%I force row level security', t);
-    -- Supabase grants everything on new tables to anon and authenticated by default.
-    execute format('revoke all on table public.%I from public, anon, authenticated', t);
+    -- Supabase grants everything on new tables to its API roles by default (service_role too,
+    -- with TRUNCATE, which skips row triggers): nothing but what is granted below.
+    execute format('revoke all on table public.%I from public, anon, authenticated, service_role', t);
   end loop;
 end
 $$;
 grant select, update on public.app_config to service_role;
 -- Billing events are written only by record_billing_event, in the transaction that credits.
 grant select on public.billing_events to service_role;
-revoke all on sequence public.billing_events_id_seq from public, anon, authenticated;
+revoke all on sequence public.billing_events_id_seq from public, anon, authenticated, service_role;
 
 -- The starting grant of one user: the configured amount under the key 'starting-grant', or null
 -- while the grant is 0 (off). Calling it again returns the first entry and changes nothing.

@@ -65,6 +65,8 @@ def test_create_shows_the_secret_once_and_list_never(
         ({"url": "example.com/hooks"}, "url"),
         ({"url": "https://user:pw@example.com/hooks"}, "url"),
         ({"url": "https:///nohost"}, "url"),
+        ({"url": "https://exa mple.com/hooks"}, "url"),
+        ({"url": "https://example.com/ho\u0000oks"}, "url"),
         ({"url": URL, "events": ["Job Delivered"]}, "events[0]"),
         ({"url": URL, "extra": 1}, "extra"),
         ({}, "url"),

@@ -75,7 +75,9 @@ CREATE TABLE public.jobs (
     finished_at timestamp with time zone,
     CONSTRAINT jobs_attempts_check CHECK ((attempts >= 0)),
     CONSTRAINT jobs_dedupe_key_check CHECK (((length(dedupe_key) >= 1) AND (length(dedupe_key) <= 200))),
+    CONSTRAINT jobs_finished_state CHECK (((finished_at IS NOT NULL) = (state = ANY (ARRAY['delivered'::public.job_state, 'failed'::public.job_state, 'canceled'::public.job_state])))),
     CONSTRAINT jobs_kind_check CHECK (((length(kind) >= 1) AND (length(kind) <= 100))),
+    CONSTRAINT jobs_lease_state CHECK ((((lease_owner IS NULL) = (lease_expires_at IS NULL)) AND ((lease_owner IS NOT NULL) = (state = ANY (ARRAY['planning'::public.job_state, 'generating'::public.job_state, 'composing'::public.job_state, 'qc'::public.job_state]))))),
     CONSTRAINT jobs_max_attempts_check CHECK (((max_attempts >= 1) AND (max_attempts <= 100))),
     CONSTRAINT jobs_progress_check CHECK (((progress >= (0)::double precision) AND (progress <= (1)::double precision)))
 );
@@ -114,6 +116,17 @@ begin
   return v_job;
 end
 $$;
+
+CREATE FUNCTION public.are_webhook_events(p_events text[]) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+  select coalesce(cardinality(p_events) <= 50, false)
+    and not exists (
+      select 1 from unnest(p_events) as e
+      where e is null or length(e) > 100 or e !~ '^[a-z0-9][a-z0-9_.\-]*$'
+    )
+$_$;
 
 CREATE FUNCTION public.cancel_job(p_job uuid) RETURNS public.jobs
     LANGUAGE plpgsql SECURITY DEFINER
@@ -275,6 +288,44 @@ begin
 end
 $$;
 
+CREATE FUNCTION public.close_credit_account() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_closed uuid := gen_random_uuid();
+  v_balance bigint := old.balance;
+  v_hold public.credit_holds;
+begin
+  if not public.user_is_gone(old.user_id) then
+    raise exception 'the credit account of user % closes only when the user is deleted',
+      old.user_id using errcode = '42501';
+  end if;
+  -- The ledger first: its key to the holds includes the user id that is about to go.
+  update public.credit_ledger set user_id = null, idempotency_key = null, closed_account = v_closed
+    where user_id = old.user_id;
+  for v_hold in
+    update public.credit_holds
+      set status = 'released', resolved_at = now(), user_id = null, job_id = null,
+          idempotency_key = null, closed_account = v_closed
+      where user_id = old.user_id and status = 'held'
+      returning *
+  loop
+    v_balance := v_balance + v_hold.amount;
+    insert into public.credit_ledger (closed_account, delta, balance_after, reason, hold_id)
+      values (v_closed, v_hold.amount, v_balance, 'hold released: account closed', v_hold.id);
+  end loop;
+  update public.credit_holds
+    set user_id = null, job_id = null, idempotency_key = null, closed_account = v_closed
+    where user_id = old.user_id;
+  if v_balance > 0 then
+    insert into public.credit_ledger (closed_account, delta, balance_after, reason)
+      values (v_closed, -v_balance, 0, 'account closed');
+  end if;
+  return old;
+end
+$$;
+
 CREATE FUNCTION public.complete_job(p_job uuid, p_worker text, p_state public.job_state DEFAULT 'delivered'::public.job_state) RETURNS public.jobs
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
@@ -294,6 +345,33 @@ begin
     where id = p_job returning * into v_job;
   perform public.add_job_event(v_job, 'state');
   return v_job;
+end
+$$;
+
+CREATE FUNCTION public.credit_ledger_guard() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if tg_op = 'UPDATE' and old.user_id is not null and new.user_id is null
+     and new.closed_account is not null and new.idempotency_key is null
+     and (new.id, new.delta, new.balance_after, new.reason, new.hold_id, new.created_at)
+         is not distinct from
+         (old.id, old.delta, old.balance_after, old.reason, old.hold_id, old.created_at)
+     and public.user_is_gone(old.user_id) then
+    return new;
+  end if;
+  raise exception '% is append-only', tg_table_name using errcode = '42501';
+end
+$$;
+
+CREATE FUNCTION public.delete_job_provider_events() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  delete from public.provider_events where job_id = old.id;
+  return old;
 end
 $$;
 
@@ -424,16 +502,18 @@ $$;
 
 CREATE TABLE public.credit_ledger (
     id bigint NOT NULL,
-    user_id uuid NOT NULL,
+    user_id uuid,
     delta bigint NOT NULL,
     balance_after bigint NOT NULL,
     reason text NOT NULL,
     hold_id uuid,
     idempotency_key text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    closed_account uuid,
     CONSTRAINT credit_ledger_balance_after_check CHECK ((balance_after >= 0)),
     CONSTRAINT credit_ledger_delta_check CHECK ((delta <> 0)),
     CONSTRAINT credit_ledger_idempotency_key_check CHECK (((length(idempotency_key) >= 1) AND (length(idempotency_key) <= 200))),
+    CONSTRAINT credit_ledger_owner CHECK (((user_id IS NULL) = (closed_account IS NOT NULL))),
     CONSTRAINT credit_ledger_reason_check CHECK (((length(reason) >= 1) AND (length(reason) <= 200)))
 );
 
@@ -501,7 +581,7 @@ $$;
 
 CREATE TABLE public.credit_holds (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
-    user_id uuid NOT NULL,
+    user_id uuid,
     job_id uuid,
     amount bigint NOT NULL,
     status public.hold_status DEFAULT 'held'::public.hold_status NOT NULL,
@@ -509,11 +589,13 @@ CREATE TABLE public.credit_holds (
     idempotency_key text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     resolved_at timestamp with time zone,
+    closed_account uuid,
     CONSTRAINT credit_holds_amount_check CHECK ((amount > 0)),
     CONSTRAINT credit_holds_check CHECK (((settled_amount >= 0) AND (settled_amount <= amount))),
     CONSTRAINT credit_holds_check1 CHECK (((status = 'held'::public.hold_status) = (resolved_at IS NULL))),
     CONSTRAINT credit_holds_check2 CHECK (((status = 'settled'::public.hold_status) = (settled_amount IS NOT NULL))),
-    CONSTRAINT credit_holds_idempotency_key_check CHECK (((length(idempotency_key) >= 1) AND (length(idempotency_key) <= 200)))
+    CONSTRAINT credit_holds_idempotency_key_check CHECK (((length(idempotency_key) >= 1) AND (length(idempotency_key) <= 200))),
+    CONSTRAINT credit_holds_owner CHECK ((((user_id IS NULL) = (closed_account IS NOT NULL)) AND ((user_id IS NOT NULL) OR (status <> 'held'::public.hold_status))))
 );
 
 ALTER TABLE ONLY public.credit_holds FORCE ROW LEVEL SECURITY;
@@ -552,6 +634,39 @@ begin
   insert into public.credit_ledger (user_id, delta, balance_after, reason, hold_id)
     values (p_user, -p_amount, v_account.balance, 'hold', v_hold.id);
   return v_hold;
+end
+$$;
+
+CREATE FUNCTION public.is_webhook_secret(p_secret text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+  select coalesce(
+    p_secret ~ '^whsec_([A-Za-z0-9+/]{4})+$|^whsec_([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)$'
+    and (length(p_secret) - 6) / 4 * 3 - (length(p_secret) - length(rtrim(p_secret, '=')))
+        between 24 and 64,
+    false)
+$_$;
+
+CREATE FUNCTION public.is_webhook_url(p_url text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+  select coalesce(
+    length(p_url) <= 2048
+    and p_url ~* '^(https://[^/?#@[:space:][:cntrl:]]+|http://(localhost|127\.0\.0\.1)(:[0-9]{1,5})?)([/?#][^[:space:][:cntrl:]]*)?$',
+    false)
+$_$;
+
+CREATE FUNCTION public.job_events_guard() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if tg_op = 'DELETE' and public.user_is_gone(old.user_id) then
+    return old;
+  end if;
+  raise exception '% is append-only', tg_table_name using errcode = '42501';
 end
 $$;
 
@@ -657,6 +772,40 @@ begin
       p_worker, p_job, v_job.state, coalesce(v_job.lease_owner, 'none') using errcode = 'RF007';
   end if;
   return v_job;
+end
+$$;
+
+CREATE FUNCTION public.quarantine_webhook_delivery(p_delivery uuid, p_worker text, p_reason text, p_now timestamp with time zone DEFAULT now()) RETURNS public.webhook_deliveries
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_delivery public.webhook_deliveries;
+begin
+  if p_reason is null or length(p_reason) = 0 then
+    raise exception 'a quarantine needs a reason' using errcode = '22023';
+  end if;
+  -- Endpoint before delivery, the order record_webhook_attempt locks them in.
+  perform 1 from public.webhook_endpoints
+    where id = (select endpoint_id from public.webhook_deliveries where id = p_delivery)
+    for update;
+  select * into v_delivery from public.webhook_deliveries where id = p_delivery for update;
+  if not found then
+    raise exception 'unknown webhook delivery %', coalesce(p_delivery::text, 'null')
+      using errcode = 'RF006';
+  end if;
+  if v_delivery.status <> 'pending' or v_delivery.lease_owner is distinct from p_worker then
+    raise exception 'worker % does not hold webhook delivery % (status %, owner %)',
+      p_worker, p_delivery, v_delivery.status, coalesce(v_delivery.lease_owner, 'none')
+      using errcode = 'RF007';
+  end if;
+  update public.webhook_deliveries
+    set status = 'failed', lease_owner = null, last_status_code = null,
+        last_error = left(p_reason, 1000)
+    where id = p_delivery returning * into v_delivery;
+  perform public.disable_webhook_endpoint(
+    v_delivery.endpoint_id, left(p_reason, 500), coalesce(p_now, now()));
+  return v_delivery;
 end
 $$;
 
@@ -937,6 +1086,13 @@ begin
     v_job, 'claimed', format('%s, attempt %s of %s', p_worker, v_job.attempts, v_job.max_attempts));
   return v_job;
 end
+$$;
+
+CREATE FUNCTION public.user_is_gone(p_user uuid) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select p_user is not null and not exists (select 1 from auth.users where id = p_user);
 $$;
 
 CREATE TABLE auth.users (
@@ -1280,10 +1436,11 @@ CREATE TABLE public.webhook_endpoints (
     disabled_at timestamp with time zone,
     failed_deliveries_in_row integer DEFAULT 0 NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT webhook_endpoints_deliverable CHECK (((NOT enabled) OR (public.is_webhook_secret(secret) AND ((previous_secret IS NULL) OR public.is_webhook_secret(previous_secret)) AND public.is_webhook_url(url) AND public.are_webhook_events(events)))),
     CONSTRAINT webhook_endpoints_failed_deliveries_in_row_check CHECK ((failed_deliveries_in_row >= 0)),
     CONSTRAINT webhook_endpoints_previous_secret_check CHECK ((length(previous_secret) >= 24)),
     CONSTRAINT webhook_endpoints_secret_check CHECK ((length(secret) >= 24)),
-    CONSTRAINT webhook_endpoints_url_check CHECK ((url ~ '^https?://'::text))
+    CONSTRAINT webhook_endpoints_url_check CHECK ((url ~* '^https?://'::text))
 );
 
 ALTER TABLE ONLY public.webhook_endpoints FORCE ROW LEVEL SECURITY;
@@ -1378,11 +1535,17 @@ ALTER TABLE ONLY public.jobs
 ALTER TABLE ONLY public.jobs
     ADD CONSTRAINT jobs_pkey PRIMARY KEY (id);
 
+ALTER TABLE public.projects
+    ADD CONSTRAINT projects_brief_shape CHECK (((jsonb_typeof(brief) = 'object'::text) AND (octet_length((brief)::text) <= 4194304))) NOT VALID;
+
 ALTER TABLE ONLY public.projects
     ADD CONSTRAINT projects_id_user_id_key UNIQUE (id, user_id);
 
 ALTER TABLE ONLY public.projects
     ADD CONSTRAINT projects_pkey PRIMARY KEY (id);
+
+ALTER TABLE public.projects
+    ADD CONSTRAINT projects_script_options_shape CHECK (((jsonb_typeof(script_options) = 'array'::text) AND (octet_length((script_options)::text) <= 4194304))) NOT VALID;
 
 ALTER TABLE ONLY public.provider_events
     ADD CONSTRAINT provider_events_pkey PRIMARY KEY (id);
@@ -1417,6 +1580,9 @@ ALTER TABLE ONLY public.webhook_endpoints
 ALTER TABLE ONLY public.webhook_endpoints
     ADD CONSTRAINT webhook_endpoints_pkey PRIMARY KEY (id);
 
+ALTER TABLE public.webhook_endpoints
+    ADD CONSTRAINT webhook_endpoints_rotation CHECK (((previous_secret IS NULL) = (previous_secret_expires_at IS NULL))) NOT VALID;
+
 ALTER TABLE ONLY reelforge.schema_migrations
     ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (version);
 
@@ -1429,6 +1595,8 @@ CREATE INDEX api_keys_user ON public.api_keys USING btree (user_id, created_at D
 CREATE INDEX billing_events_session ON public.billing_events USING btree (provider, checkout_session) WHERE (checkout_session IS NOT NULL);
 
 CREATE INDEX creatives_job ON public.creatives USING btree (job_id) WHERE (job_id IS NOT NULL);
+
+CREATE INDEX credit_ledger_closed ON public.credit_ledger USING btree (closed_account, id) WHERE (closed_account IS NOT NULL);
 
 CREATE UNIQUE INDEX credit_ledger_idempotency ON public.credit_ledger USING btree (user_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
 
@@ -1464,9 +1632,13 @@ CREATE TRIGGER reelforge_starting_grant AFTER INSERT ON auth.users FOR EACH ROW 
 
 CREATE TRIGGER reelforge_starting_grant_on_conversion AFTER UPDATE ON auth.users FOR EACH ROW WHEN ((((to_jsonb(old.*) ->> 'is_anonymous'::text) = 'true'::text) AND ((to_jsonb(new.*) ->> 'is_anonymous'::text) IS DISTINCT FROM 'true'::text))) EXECUTE FUNCTION public.starting_grant_trigger();
 
-CREATE TRIGGER credit_ledger_append_only BEFORE DELETE OR UPDATE ON public.credit_ledger FOR EACH ROW EXECUTE FUNCTION public.forbid_change();
+CREATE TRIGGER credit_accounts_close BEFORE DELETE ON public.credit_accounts FOR EACH ROW EXECUTE FUNCTION public.close_credit_account();
 
-CREATE TRIGGER job_events_append_only BEFORE DELETE OR UPDATE ON public.job_events FOR EACH ROW EXECUTE FUNCTION public.forbid_change();
+CREATE TRIGGER credit_ledger_append_only BEFORE DELETE OR UPDATE ON public.credit_ledger FOR EACH ROW EXECUTE FUNCTION public.credit_ledger_guard();
+
+CREATE TRIGGER job_events_append_only BEFORE DELETE OR UPDATE ON public.job_events FOR EACH ROW EXECUTE FUNCTION public.job_events_guard();
+
+CREATE TRIGGER jobs_provider_events BEFORE DELETE ON public.jobs FOR EACH ROW EXECUTE FUNCTION public.delete_job_provider_events();
 
 CREATE TRIGGER jobs_state_webhook AFTER UPDATE OF state ON public.jobs FOR EACH ROW EXECUTE FUNCTION public.job_state_webhook();
 
@@ -1507,16 +1679,16 @@ ALTER TABLE ONLY public.credit_accounts
     ADD CONSTRAINT credit_accounts_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.credit_holds
-    ADD CONSTRAINT credit_holds_job_id_user_id_fkey FOREIGN KEY (job_id, user_id) REFERENCES public.jobs(id, user_id) ON DELETE CASCADE;
+    ADD CONSTRAINT credit_holds_job_id_user_id_fkey FOREIGN KEY (job_id, user_id) REFERENCES public.jobs(id, user_id) ON DELETE SET NULL (job_id);
 
 ALTER TABLE ONLY public.credit_holds
-    ADD CONSTRAINT credit_holds_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.credit_accounts(user_id) ON DELETE CASCADE;
+    ADD CONSTRAINT credit_holds_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.credit_accounts(user_id);
 
 ALTER TABLE ONLY public.credit_ledger
-    ADD CONSTRAINT credit_ledger_hold_id_user_id_fkey FOREIGN KEY (hold_id, user_id) REFERENCES public.credit_holds(id, user_id) ON DELETE CASCADE;
+    ADD CONSTRAINT credit_ledger_hold_id_user_id_fkey FOREIGN KEY (hold_id, user_id) REFERENCES public.credit_holds(id, user_id);
 
 ALTER TABLE ONLY public.credit_ledger
-    ADD CONSTRAINT credit_ledger_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.credit_accounts(user_id) ON DELETE CASCADE;
+    ADD CONSTRAINT credit_ledger_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.credit_accounts(user_id);
 
 ALTER TABLE ONLY public.idempotency_keys
     ADD CONSTRAINT idempotency_keys_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;

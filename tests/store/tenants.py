@@ -9,6 +9,7 @@ from psycopg.types.json import Jsonb
 from pipeline.store import Store
 from pipeline.store.credits import Credits
 from pipeline.store.jobs import Jobs
+from pipeline.webhooks import generate_secret
 
 TENANT_TABLES = (
     "ad_performance",
@@ -65,8 +66,8 @@ def seed_tenant(store: Store, user_id: uuid.UUID) -> None:
         )
         endpoint = conn.execute(
             "insert into public.webhook_endpoints (user_id, url, secret)"
-            " values (%s, 'https://example.com/hook', repeat('s', 32)) returning id",
-            (user_id,),
+            " values (%s, 'https://example.com/hook', %s) returning id",
+            (user_id, generate_secret()),
         ).fetchone()
         assert endpoint is not None
         conn.execute(

@@ -85,7 +85,7 @@ def test_a_misnamed_migration_file_is_refused(
         migrate(conninfo=new_database(None), migrations_dir=tmp_path)
 
 
-def _normalized_dump(server: EmbeddedServer, uri: str) -> str:
+def normalized_dump(server: EmbeddedServer, uri: str) -> str:
     output = subprocess.run(
         [
             str(server.bin_dir / "pg_dump"),
@@ -115,10 +115,33 @@ def _normalized_dump(server: EmbeddedServer, uri: str) -> str:
 def test_schema_after_migrations_matches_the_checked_in_dump(
     pg_server: EmbeddedServer, db_uri: str
 ) -> None:
-    dump = _normalized_dump(pg_server, db_uri)
+    dump = normalized_dump(pg_server, db_uri)
     if os.environ.get("REELFORGE_REGENERATE") == "1":
         SCHEMA_FILE.write_text(dump, encoding="utf-8")
 
     assert dump == SCHEMA_FILE.read_text(encoding="utf-8"), (
         "schema changed: review it and regenerate with REELFORGE_REGENERATE=1"
     )
+
+
+def test_a_changed_compatibility_script_runs_again_once(
+    new_database: Callable[[str | None], str],
+) -> None:
+    uri = new_database(None)
+    migrate(conninfo=uri)
+    with psycopg.connect(uri, autocommit=True) as conn:
+        # As a database migrated before the script last changed records it.
+        conn.execute(
+            "update reelforge.schema_migrations set checksum = 'older' where version = '0000'"
+        )
+
+    again = migrate(conninfo=uri)
+    then = migrate(conninfo=uri)
+
+    assert [m.name for m in again] == ["supabase_compat"]
+    assert then == []
+    with psycopg.connect(uri) as conn:
+        role = conn.execute(
+            "select pg_get_userbyid(relowner) from pg_class where oid = 'auth.users'::regclass"
+        ).fetchone()
+    assert role == ("supabase_auth_admin",)

@@ -22,10 +22,12 @@ from typing import Any, TypeVar
 
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 from pipeline.creative import CreativeAttributes
 from pipeline.manifest import OutputEntry
 from pipeline.qc import QCReport
+from pipeline.settings import StoreSettings
 from pipeline.store import (
     Conflict,
     CostAboveHold,
@@ -40,7 +42,9 @@ from pipeline.store import (
     Store,
     StoreInputError,
     UnknownUser,
+    open_store,
 )
+from pipeline.store.embedded import EmbeddedServer
 from pipeline.store.memory import ManualClock, MemoryRepositories
 from pipeline.store.models import (
     BillingOutcome,
@@ -50,6 +54,7 @@ from pipeline.store.models import (
     KeyClaim,
 )
 from pipeline.webhooks import generate_secret
+from tests.store.pooler_proxy import pooler_url, running_proxy, socket_dir
 
 T = TypeVar("T")
 Admin = psycopg.Connection[tuple[object, ...]]
@@ -109,21 +114,40 @@ def _no_transaction() -> Iterator[None]:
     yield None
 
 
-@pytest.fixture(params=[pytest.param("postgres", marks=pytest.mark.integration), "memory"])
-def backend(request: pytest.FixtureRequest) -> Backend:
+@pytest.fixture(
+    params=[
+        pytest.param("postgres", marks=pytest.mark.integration),
+        pytest.param("pooler", marks=pytest.mark.integration),
+        "memory",
+    ]
+)
+def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
+    """``postgres``: the repositories on the embedded server; ``pooler``: the same through a
+    proxy that refuses what Supavisor's transaction mode cannot carry (named prepared
+    statements, LISTEN), opened by ``open_store`` as production opens a pooler URL, and every
+    scenario must pass without one refusal; ``memory``: the fake."""
     if request.param == "memory":
         clock = ManualClock(step=timedelta(milliseconds=1))
         memory = MemoryRepositories(clock=clock)
-        return Backend("memory", memory, memory.add_user(), memory.add_user(), clock=clock)
-    store: Store = request.getfixturevalue("store")
-    return Backend(
-        "postgres",
-        Repositories.postgres(store),
-        request.getfixturevalue("user_a"),
-        request.getfixturevalue("user_b"),
-        store=store,
-        admin=request.getfixturevalue("admin"),
-    )
+        yield Backend("memory", memory, memory.add_user(), memory.add_user(), clock=clock)
+        return
+    users = request.getfixturevalue("user_a"), request.getfixturevalue("user_b")
+    admin = request.getfixturevalue("admin")
+    if request.param == "postgres":
+        store: Store = request.getfixturevalue("store")
+        yield Backend("postgres", Repositories.postgres(store), *users, store=store, admin=admin)
+        return
+    server: EmbeddedServer = request.getfixturevalue("pg_server")
+    database = str(conninfo_to_dict(request.getfixturevalue("db_uri"))["dbname"])
+    with running_proxy(socket_dir(server.admin_uri)) as proxy:
+        settings = StoreSettings(database_url=pooler_url(proxy, database), pool_max_size=16)
+        with open_store(settings) as pooled:
+            assert not pooled.listens
+            yield Backend(
+                "pooler", Repositories.postgres(pooled), *users, store=pooled, admin=admin
+            )
+    assert proxy.violations == []
+    assert proxy.parses > 0, "the proxy saw no statement: the scenario did not go through it"
 
 
 @pytest.fixture
@@ -730,14 +754,18 @@ def test_claim_by_id_takes_the_named_job_not_the_oldest(repos: Repositories, a: 
     assert leftover is not None and leftover.id == older.id
 
 
-def test_enqueue_wakes_a_listening_worker(repos: Repositories, a: uuid.UUID) -> None:
+def test_enqueue_wakes_a_listening_worker(
+    backend: Backend, repos: Repositories, a: uuid.UUID
+) -> None:
     # PostgreSQL delivers the NOTIFY on commit; the fake at once: the same to a listener.
+    # Behind the transaction pooler a LISTEN would be lost with its transaction: the worker
+    # polls instead, and its wait hears nothing (the proxy refuses any LISTEN).
     with repos.jobs.wakeups() as wakeups:
         job = repos.jobs.enqueue(user_id=a, kind="render")
-        woken = wakeups.wait(timeout=5)
+        woken = wakeups.wait(timeout=5 if backend.name != "pooler" else 0.05)
         nothing = wakeups.wait(timeout=0.05)
 
-    assert (woken, nothing) == (job.id, None)
+    assert (woken, nothing) == ((job.id, None) if backend.name != "pooler" else (None, None))
 
 
 def test_jobs_refuse_bad_arguments_and_unknown_rows(
@@ -948,6 +976,28 @@ def test_webhook_endpoints_are_created_listed_and_deleted(
         hooks.create_endpoint(user_id=a, url="ftp://example.com", secret=generate_secret())
     with pytest.raises(StoreInputError, match="webhook_endpoints"):
         hooks.create_endpoint(user_id=a, url="https://example.com", secret="short")
+
+
+def test_an_enabled_endpoint_needs_a_whsec_secret_and_an_https_url(
+    repos: Repositories, a: uuid.UUID
+) -> None:
+    """What the dispatcher trusts (migration 0010), refused at the source."""
+    hooks = repos.webhooks
+    for url, secret in [
+        ("https://example.com/h", "a-plain-password-of-forty-characters!!"),
+        ("https://example.com/h", "whsec_" + "A" * 100),
+        ("http://example.com/h", generate_secret()),
+        ("https://user:pw@example.com/h", generate_secret()),
+        ("https://exa mple.com/h", generate_secret()),
+    ]:
+        with pytest.raises(StoreInputError, match="webhook_endpoints"):
+            hooks.create_endpoint(user_id=a, url=url, secret=secret)
+    ok = hooks.create_endpoint(user_id=a, url="HTTPS://Example.com/h", secret=generate_secret(24))
+    with pytest.raises(StoreInputError, match="webhook_endpoints_deliverable"):
+        hooks.rotate_secret(
+            user_id=a, endpoint_id=ok.id, secret="a-plain-password-of-forty-characters!!"
+        )
+    assert hooks.endpoints(user_id=a) == [ok]
 
 
 def test_a_finished_job_writes_one_delivery_per_subscribed_enabled_endpoint(

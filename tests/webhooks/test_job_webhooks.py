@@ -65,7 +65,10 @@ def test_a_rolled_back_state_change_sends_nothing(
 
     def fail_then_crash() -> None:
         with store.as_service() as conn:
-            conn.execute("update public.jobs set state = 'failed' where id = %s", (job.id,))
+            conn.execute(
+                "update public.jobs set state = 'failed', finished_at = now() where id = %s",
+                (job.id,),
+            )
             raise RuntimeError("crash before commit")
 
     with pytest.raises(RuntimeError):

@@ -48,7 +48,10 @@ AllowHttpLocalhost = Annotated[bool, Depends(allow_http_localhost)]
 
 
 def check_url(url: str, *, allow_http_localhost: bool) -> str:
-    """The URL if it may receive webhooks; BadInput (422, field ``url``) otherwise."""
+    """The URL if it may receive webhooks; BadInput (422, field ``url``) otherwise. The
+    database checks the same (``is_webhook_url``, migration 0010) on every enabled endpoint."""
+    if any(c.isspace() or not c.isprintable() for c in url):
+        raise BadInput("url", "must not contain spaces or control characters")
     try:
         parts = urlsplit(url)
         host = parts.hostname

@@ -3,6 +3,7 @@ attempted, and given up on (migration 0004)."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -14,7 +15,6 @@ from pydantic import SecretStr
 from pipeline.store.errors import LeaseLost, NotFound
 from pipeline.store.memory.outbox import enqueue_webhook
 from pipeline.store.memory.state import (
-    URL,
     DeliveryRow,
     EndpointRow,
     State,
@@ -25,7 +25,40 @@ from pipeline.store.memory.state import (
 )
 from pipeline.store.models import ClaimedDelivery, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
-__all__ = ["MemoryWebhooks"]
+__all__ = ["MemoryWebhooks", "deliverable", "is_webhook_secret"]
+
+DELIVERABLE = "webhook_endpoints_deliverable"
+# Migration 0010's is_webhook_secret, is_webhook_url and are_webhook_events.
+_SECRET = re.compile(
+    r"whsec_(?:[A-Za-z0-9+/]{4})+|whsec_(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)"
+)
+_URL = re.compile(
+    r"(?:https://[^/?#@\s\x00-\x1f\x7f]+|http://(?:localhost|127\.0\.0\.1)(?::[0-9]{1,5})?)"
+    r"(?:[/?#][^\s\x00-\x1f\x7f]*)?",
+    re.IGNORECASE,
+)
+_EVENT = re.compile(r"[a-z0-9][a-z0-9_.\-]*")
+_ANY_CASE_URL = re.compile(r"https?://", re.IGNORECASE)
+
+
+def is_webhook_secret(secret: str) -> bool:
+    """``whsec_`` and padded base64 of 24 to 64 bytes."""
+    if not _SECRET.fullmatch(secret):
+        return False
+    encoded = secret.removeprefix("whsec_")
+    return 24 <= len(encoded) // 4 * 3 - (len(encoded) - len(encoded.rstrip("="))) <= 64
+
+
+def deliverable(url: str, secret: str, previous: str | None, events: Sequence[str]) -> bool:
+    """The check an enabled endpoint passes (``webhook_endpoints_deliverable``)."""
+    return (
+        is_webhook_secret(secret)
+        and (previous is None or is_webhook_secret(previous))
+        and len(url) <= 2048
+        and _URL.fullmatch(url) is not None
+        and len(events) <= 50
+        and all(len(e) <= 100 and _EVENT.fullmatch(e) for e in events)
+    )
 
 
 class MemoryWebhooks:
@@ -41,8 +74,9 @@ class MemoryWebhooks:
         """An endpoint of the user; no events means all events."""
         table = "webhook_endpoints"
         with self._st.lock:
-            check(URL.match(url) is not None, table, "webhook_endpoints_url_check")
+            check(_ANY_CASE_URL.match(url) is not None, table, "webhook_endpoints_url_check")
             check(len(secret) >= 24, table, "webhook_endpoints_secret_check")
+            check(deliverable(url, secret, None, events), table, DELIVERABLE)
             foreign_key(user_id in self._st.users, table, "webhook_endpoints_user_id_fkey")
             now = self._st.now()
             endpoint = WebhookEndpoint(
@@ -92,11 +126,21 @@ class MemoryWebhooks:
             endpoint = self._own(user_id, endpoint_id)
             check(len(secret) >= 24, "webhook_endpoints", "webhook_endpoints_secret_check")
             now = self._st.now()
-            endpoint.previous_secret = endpoint.row.secret.get_secret_value()
-            endpoint.row = endpoint.row.model_copy(
+            old = endpoint.row.secret.get_secret_value()
+            previous = old if is_webhook_secret(old) else None  # a bad one never signs again
+            row = endpoint.row
+            check(
+                not row.enabled or deliverable(row.url, secret, previous, row.events),
+                "webhook_endpoints",
+                DELIVERABLE,
+            )
+            endpoint.previous_secret = previous
+            endpoint.row = row.model_copy(
                 update={
                     "secret": SecretStr(secret),
-                    "previous_secret_expires_at": now + timedelta(seconds=grace_seconds),
+                    "previous_secret_expires_at": (
+                        now + timedelta(seconds=grace_seconds) if previous else None
+                    ),
                     "updated_at": now,
                 }
             )
@@ -106,6 +150,11 @@ class MemoryWebhooks:
         """Re-enables the user's endpoint, clearing its failures (dead deliveries stay dead)."""
         with self._st.lock:
             endpoint = self._own(user_id, endpoint_id)
+            row = endpoint.row
+            ok = deliverable(
+                row.url, row.secret.get_secret_value(), endpoint.previous_secret, row.events
+            )
+            check(ok, "webhook_endpoints", DELIVERABLE)
             endpoint.row = endpoint.row.model_copy(
                 update={
                     "enabled": True,
@@ -219,8 +268,27 @@ class MemoryWebhooks:
             )
             return delivery.row.model_copy(deep=True)
 
-    def _held(self, delivery_id: UUID, worker: str) -> DeliveryRow:
-        where = "record_webhook_attempt"
+    def quarantine(
+        self, *, delivery_id: UUID, worker: str, now: datetime, reason: str
+    ) -> WebhookDelivery:
+        """``quarantine_webhook_delivery``: the delivery fails and its endpoint is disabled."""
+        argument(bool(reason), "quarantine_webhook_delivery", "a quarantine needs a reason")
+        with self._st.lock:
+            delivery = self._held(delivery_id, worker, "quarantine_webhook_delivery")
+            delivery.lease_owner = None
+            delivery.row = delivery.row.model_copy(
+                update={
+                    "status": DeliveryStatus.FAILED,
+                    "last_status_code": None,
+                    "last_error": reason[:1000],
+                }
+            )
+            self._disable(self._st.endpoints[delivery.row.endpoint_id], reason[:500], now)
+            return delivery.row.model_copy(deep=True)
+
+    def _held(
+        self, delivery_id: UUID, worker: str, where: str = "record_webhook_attempt"
+    ) -> DeliveryRow:
         delivery = self._st.deliveries.get(delivery_id)
         if delivery is None:
             raise NotFound(where, f"unknown webhook delivery {delivery_id}", sqlstate="RF006")
