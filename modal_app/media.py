@@ -86,6 +86,8 @@ def _inputs(task: RenderTask, store: BlobStore, user_dir: Path) -> RenderRequest
     """The job's request with every file its brief names downloaded from the user's folder."""
     brief = task["payload"].get("brief")
     for _, box, key in file_refs(brief if isinstance(brief, dict) else {}):
+        if box[key] is None:  # a field the brief leaves out
+            continue
         relative = Path(str(box[key]))
         target = user_dir / relative
         target.parent.mkdir(parents=True, exist_ok=True)
