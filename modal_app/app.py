@@ -5,18 +5,21 @@ Deploy with ``modal deploy modal_app/app.py``; render one brief in the cloud wit
 Importing this module does no network I/O: the Secrets are looked up at deploy time.
 
 Least privilege: only ``web``, ``render_job`` and ``sweeper`` hold the 'reelforge' secret (the
-database, Supabase's service key, the signing secret). The functions that decode untrusted media
-(``render_media``, ``generate_scene``, ``compose_format``) and fetch untrusted URLs
-(``fetch_assets``) hold none of it: they reach the blob store with a storage grant through the
-API, and only the render holds the provider keys ('reelforge-providers') it pays with. Files
-cross containers through Supabase Storage, never through a shared disk.
+database, Supabase's service key, the signing secret), and none of them decodes a tenant's media
+or fetches a tenant's URL. The functions that do hold none of it: the render
+(``render_media_call``, ``generate_scene``, ``compose_format``) and the API's media desk
+(``inspect_upload`` checks uploads, ``fetch_assets`` fetches a brief's URLs,
+``write_scripts_call`` writes a project's script options). They reach the blob store with a
+storage grant through the API; only the render and the script writer hold the provider keys
+('reelforge-providers') they pay with. Files cross containers through Supabase Storage, never
+through a shared disk.
 """
 
 from __future__ import annotations
 
 import functools
-import tempfile
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import modal
@@ -79,15 +82,22 @@ with image.imports():  # type: ignore[no-untyped-call]
     from modal_app.bundle import BriefBundle, render_bundle
     from modal_app.compose import ComposeTask, compose_timeline
     from modal_app.media import RenderOutcome, RenderTask, render_media
+    from modal_app.media_desk import (
+        ModalMediaDesk,
+        ScriptTask,
+        fetch_bytes,
+        inspect_bytes,
+        write_script_options,
+    )
     from modal_app.renderer import ModalRenderer
     from modal_app.scenes import SceneAsset, SceneTask, render_scene
     from modal_app.sweep import sweep
     from pipeline.api.app import create_app
-    from pipeline.download import download
     from pipeline.render import Ports, RenderRequest
     from pipeline.settings import Settings
     from pipeline.storage.granted import GrantedStore
     from pipeline.store import Repositories, Store, StoreConfigError, open_store
+    from pipeline.uploads import Checked
     from pipeline.webhooks.transport import delivery_transport
     from pipeline.wiring import RuntimeKind, blob_store, build_ports, local_runtime
     from pipeline.worker import JobContext, Worker
@@ -117,8 +127,13 @@ def _store() -> Store:
 @modal.concurrent(max_inputs=32)
 @modal.asgi_app(label=API_LABEL)
 def web() -> FastAPI:
-    """The same FastAPI app as ``reelforge serve``; long work is queued, never done in a request."""
-    return create_app(settings=_settings(), store=_store())
+    """The same FastAPI app as ``reelforge serve``; long work is queued, never done in a request,
+    and tenants' media is looked at in the media desk's functions, never here."""
+    desk = ModalMediaDesk(
+        inspect=inspect_upload.remote, fetch=fetch_assets.remote,
+        write=write_scripts_call.remote, settings=_settings(),
+    )  # fmt: skip
+    return create_app(settings=_settings(), store=_store(), media_desk=desk)
 
 
 @app.function(
@@ -177,12 +192,27 @@ def compose_format(task: ComposeTask) -> str:
     return compose_timeline(task, GrantedStore(task["api_url"], task["grant"]))
 
 
-@app.function(cpu=0.5, memory=1024, timeout=5 * MINUTES)
-def fetch_assets(urls: list[str]) -> list[bytes]:
-    """Downloads product assets with pipeline.download: http(s) to public addresses only, each
-    redirect checked again, 25 MB and 60 s each."""
-    with tempfile.TemporaryDirectory(prefix="reelforge-assets-") as scratch:
-        return [download(url, Path(scratch)).read_bytes() for url in urls]
+@app.function(cpu=1.0, memory=2048, timeout=3 * MINUTES)
+def inspect_upload(data: bytes, kind: str, name: str | None, field: str) -> Checked:
+    """The API's upload check (images decoded, fonts loaded, audio decoded in full), without
+    any secret: see modal_app/media_desk.py."""
+    return inspect_bytes(data, kind, name, field)
+
+
+@app.function(cpu=0.5, memory=1024, timeout=2 * MINUTES)
+def fetch_assets(url: str, field: str, max_bytes: int) -> bytes:
+    """One https URL a brief names, for the API: public addresses only, each redirect checked
+    again, ``max_bytes`` and 60 s; BriefError naming ``field`` otherwise. No secret."""
+    return fetch_bytes(url, field, max_bytes)
+
+
+@app.function(secrets=[providers], cpu=1.0, memory=2048, timeout=5 * MINUTES)
+def write_scripts_call(task: ScriptTask) -> list[dict[str, Any]]:
+    """A project's script options, for the API: its photos through a storage grant, the
+    writer with the provider keys; no database password, no storage key."""
+    return write_script_options(
+        task, store=GrantedStore(task["api_url"], task["grant"]), settings=_settings()
+    )
 
 
 @app.function(

@@ -49,6 +49,8 @@ __all__ = [
     "DownloadPolicy",
     "download",
     "fetch_brief_assets",
+    "fetch_https",
+    "https_url",
     "load_brief_fetching",
 ]
 
@@ -335,6 +337,31 @@ class DownloadPolicy:
 
 
 DEFAULT_POLICY = DownloadPolicy()
+
+
+def https_url(url: str, field: str) -> httpx.URL:
+    """``url`` if a brief's ``field`` may name it to be fetched (a valid https URL); BriefError
+    naming the field otherwise."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        raise BriefError(field, "is not a valid URL") from None
+    if parsed.scheme != "https":
+        raise BriefError(field, f"only https URLs are fetched, not {parsed.scheme}")
+    return parsed
+
+
+def fetch_https(
+    url: str, dest_dir: Path, *, field: str, policy: DownloadPolicy = DEFAULT_POLICY
+) -> Path:
+    """The https URL a brief's ``field`` names, downloaded into ``dest_dir`` under ``policy``
+    (public addresses only, its size cap and deadline). BriefError names the field and the
+    URL's host, never the URL itself (its query may hold a token)."""
+    parsed = https_url(url, field)
+    try:
+        return policy.download(url, dest_dir)
+    except (BlockedURL, httpx.HTTPError) as exc:
+        raise BriefError(field, f"cannot download from {parsed.host}: {_reason(exc)}") from exc
 
 
 def _url_of(value: Any) -> str | None:

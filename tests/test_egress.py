@@ -23,6 +23,7 @@ from pipeline.egress import (
     is_public_address,
     literal_address,
 )
+from pipeline.errors import BriefError
 from tests.netlab import INTERNAL_IP, PUBLIC_IP, Lab, close_lab, open_lab, self_signed
 
 PUBLIC = "93.184.216.34"
@@ -163,12 +164,15 @@ def test_transport_is_https_only_by_default_for_webhooks() -> None:
         client.get("http://hooks.example.com/")
 
 
-@pytest.mark.parametrize("url", ["file:///etc/passwd", "gopher://127.0.0.1:70/_x"])
+@pytest.mark.parametrize(
+    "url", ["file:///etc/passwd", "gopher://127.0.0.1:70/_x", "http://cdn.example.com/cup.png"]
+)
 def test_fetch_assets_refuses_other_schemes_before_any_request(url: str) -> None:
     import modal_app.app as modal_app
 
-    with pytest.raises(BlockedURL, match="only http and https"):
-        modal_app.fetch_assets.local([url])
+    with pytest.raises(BriefError, match="only https URLs are fetched") as refused:
+        modal_app.fetch_assets.local(url, "product.photos[0]", 10**6)
+    assert refused.value.where == "product.photos[0]"
 
 
 # --- the corpus, against a real loopback network ---------------------------------------------

@@ -12,6 +12,7 @@ from starlette.middleware.cors import CORSMiddleware
 from pipeline.api.auth import TokenVerifier
 from pipeline.api.errors import PROBLEM_JSON, install_error_handlers
 from pipeline.api.limits import BodySizeLimit
+from pipeline.api.media_desk import LocalMediaDesk, MediaDesk
 from pipeline.api.routes import (
     admin,
     analytics,
@@ -27,11 +28,11 @@ from pipeline.api.routes import (
     uploads,
     webhooks,
 )
-from pipeline.download import DownloadPolicy
+from pipeline.download import DEFAULT_POLICY, DownloadPolicy
 from pipeline.settings import Settings
 from pipeline.storage import BlobStore
 from pipeline.store import Repositories, Store
-from pipeline.wiring import PortsFactory, blob_store, ports_factory
+from pipeline.wiring import PortsFactory, blob_store
 
 __all__ = ["create_app"]
 
@@ -63,11 +64,14 @@ def create_app(
     ports: PortsFactory | None = None,
     blobs: BlobStore | None = None,
     downloads: DownloadPolicy | None = None,
+    media_desk: MediaDesk | None = None,
 ) -> FastAPI:
     """A new app; the caller owns ``store`` and closes it. ``settings.api`` must be set (token
-    verification); ``repositories`` default to the PostgreSQL ones over ``store``, ``ports`` to
-    the composition root's, ``blobs`` to the settings' blob store, ``downloads`` (how a brief's
-    https URLs are fetched) to the SSRF-safe default.
+    verification); ``repositories`` default to the PostgreSQL ones over ``store``, ``blobs`` to
+    the settings' blob store. ``media_desk`` checks uploads, fetches a brief's https URLs and
+    writes its scripts: by default a :class:`LocalMediaDesk` in this process, writing with
+    ``ports`` (the composition root's by default) and fetching with ``downloads`` (the SSRF-safe
+    default); those two configure only that default, so they cannot come with a desk.
 
     Without a store (``repositories`` given, e.g. in memory) ``/ready`` has no database to ask
     and answers 200, and provider callbacks, which run in one database transaction, answer 503.
@@ -80,6 +84,10 @@ def create_app(
         if store is None:
             raise TypeError("create_app needs a store, or the repositories to use without one")
         repositories = Repositories.postgres(store)
+    if media_desk is None:
+        media_desk = LocalMediaDesk(settings, ports, downloads or DEFAULT_POLICY)
+    elif ports is not None or downloads is not None:
+        raise TypeError("ports and downloads configure the local media desk: give them to it")
     app = FastAPI(
         title="reelforge",
         summary="Product video ads from a brief, over HTTPS.",
@@ -89,9 +97,8 @@ def create_app(
     app.state.settings = settings
     app.state.store = store
     app.state.repositories = repositories
-    app.state.ports = ports or ports_factory(settings)
     app.state.blobs = blobs
-    app.state.downloads = downloads
+    app.state.media_desk = media_desk
     app.state.verifier = TokenVerifier(api)
     _add_middleware(app, settings)
     install_error_handlers(app)

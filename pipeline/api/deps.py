@@ -1,4 +1,4 @@
-"""Dependencies for routes: the settings, store, repositories, the ports factory, the blob store,
+"""Dependencies for routes: the settings, store, repositories, the blob store, the media desk,
 the current user and the admin caller, as Annotated aliases."""
 
 from __future__ import annotations
@@ -12,19 +12,17 @@ from starlette.exceptions import HTTPException
 
 from pipeline.api import api_keys
 from pipeline.api.auth import InvalidToken, TokenVerifier, admin_token_matches
-from pipeline.download import DEFAULT_POLICY, DownloadPolicy
+from pipeline.api.media_desk import MediaDesk
 from pipeline.settings import Settings
 from pipeline.storage import BlobStore
 from pipeline.store import Repositories, Store, StoreUnavailable
-from pipeline.wiring import PortsFactory
 
 __all__ = [
     "AdminCaller",
     "BlobsDep",
     "CurrentUser",
-    "DownloadsDep",
+    "MediaDeskDep",
     "OptionalStoreDep",
-    "PortsDep",
     "ReposDep",
     "SettingsDep",
     "StoreDep",
@@ -66,11 +64,6 @@ def get_repositories(request: Request) -> Repositories:
     return repos
 
 
-def get_ports(request: Request) -> PortsFactory:
-    ports: PortsFactory = request.app.state.ports
-    return ports
-
-
 def get_blobs(request: Request) -> BlobStore:
     """The app's blob store: its links come from the settings' public URL, never from the
     request (a forged ``Host`` header changes nothing)."""
@@ -78,10 +71,11 @@ def get_blobs(request: Request) -> BlobStore:
     return blobs
 
 
-def get_downloads(request: Request) -> DownloadPolicy:
-    """How a brief's URLs are fetched: ``app.state.downloads``, else the SSRF-safe default."""
-    policy: DownloadPolicy = getattr(request.app.state, "downloads", None) or DEFAULT_POLICY
-    return policy
+def get_media_desk(request: Request) -> MediaDesk:
+    """Where uploads are checked, a brief's URLs fetched and its scripts written
+    (``app.state.media_desk``): in this process, or in unprivileged Modal functions."""
+    desk: MediaDesk = request.app.state.media_desk
+    return desk
 
 
 def current_user(
@@ -116,8 +110,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
 OptionalStoreDep = Annotated[Store | None, Depends(get_optional_store)]
 ReposDep = Annotated[Repositories, Depends(get_repositories)]
-PortsDep = Annotated[PortsFactory, Depends(get_ports)]
 BlobsDep = Annotated[BlobStore, Depends(get_blobs)]
-DownloadsDep = Annotated[DownloadPolicy, Depends(get_downloads)]
+MediaDeskDep = Annotated[MediaDesk, Depends(get_media_desk)]
 CurrentUser = Annotated[UUID, Depends(current_user)]
 AdminCaller = Annotated[None, Depends(admin_caller)]

@@ -10,6 +10,7 @@ from uuid import UUID
 from starlette.exceptions import HTTPException
 
 from pipeline.api import projects
+from pipeline.api.brief_files import BriefFiles
 from pipeline.api.cursor import decode_job_cursor, encode_cursor
 from pipeline.api.events import TERMINAL
 from pipeline.api.models import (
@@ -22,7 +23,6 @@ from pipeline.api.models import (
     ProjectOut,
 )
 from pipeline.api.outputs import output, stage_seconds
-from pipeline.api.uploads import BriefFiles
 from pipeline.brief import Brief
 from pipeline.errors import BadInput
 from pipeline.render import RenderRequest

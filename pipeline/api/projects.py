@@ -1,5 +1,5 @@
 """Projects over the API: briefs whose files live in the user's uploads, their script options
-written through the render service with the providers the brief and settings choose."""
+written by the media desk (``media_desk``) with the providers the brief and settings choose."""
 
 from __future__ import annotations
 
@@ -14,22 +14,19 @@ from uuid import UUID
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
+from pipeline.api.brief_files import BriefFiles, parse_ref
 from pipeline.api.cursor import decode_job_cursor, encode_cursor
+from pipeline.api.media_desk import MediaDesk
 from pipeline.api.models import ProjectOut, ProjectPatch
 from pipeline.api.upload_models import Deleted, ProjectPage, ProjectSummary
-from pipeline.api.uploads import BriefFiles, fetch_urls, forget, parse_ref
+from pipeline.api.uploads import fetch_urls, forget
 from pipeline.brief import Brief, file_refs
-from pipeline.download import DownloadPolicy
 from pipeline.errors import BadInput, BriefError
-from pipeline.images import load_rgb
-from pipeline.render import RenderRequest
-from pipeline.render import write_scripts as render_scripts
 from pipeline.script import Script
 from pipeline.settings import Settings
 from pipeline.storage import BlobStore, StorageError
 from pipeline.store import Conflict, NotFound, Repositories
 from pipeline.store.models import Project
-from pipeline.wiring import PortsFactory, local_runtime
 
 __all__ = [
     "ProjectContext",
@@ -40,7 +37,6 @@ __all__ = [
     "merge_patch",
     "resolve_uploads",
     "update_project",
-    "write_scripts",
 ]
 
 _EDITABLE = frozenset({"draft", "scripted"})
@@ -51,24 +47,6 @@ def resolve_uploads(brief: Brief, files: BriefFiles) -> Brief:
     """The brief with every file resolved to a local file through ``files`` (an upload
     reference or a name in the user's uploads folder); BriefError names the field."""
     return brief.map_files(files)
-
-
-def write_scripts(
-    brief: Brief, *, files: BriefFiles, settings: Settings, ports: PortsFactory
-) -> tuple[Script, ...]:
-    """The brief's script options, written by the render service exactly as a render writes
-    them: palette from its photos, then the writer the brief and settings choose."""
-    local = resolve_uploads(brief, files)
-    photos = []
-    for i, (path, name) in enumerate(zip(local.product.photos, brief.product.photos, strict=True)):
-        where = f"product.photos[{i}]"
-        try:
-            photos.append(load_rgb(path, field=where))
-        except BadInput as exc:
-            # Never show the server's folders: name the file as the user did.
-            raise BriefError(where, exc.problem.replace(str(path), name.as_posix())) from None
-    made = ports(RenderRequest(brief=local), local_runtime(settings))
-    return render_scripts(local, palette=made.palette, writer=made.writer, photos=photos).scripts
 
 
 def _out(project: Project | None) -> ProjectOut:
@@ -87,14 +65,13 @@ def _fields(brief: Brief, scripts: tuple[Script, ...] | list[Script]) -> dict[st
 
 @dataclass(frozen=True)
 class ProjectContext:
-    """What creating or editing a project needs besides the brief: where its files are, how
-    its URLs are fetched, and how its scripts are written."""
+    """What creating or editing a project needs besides the brief: where its files are, and
+    the media desk that fetches its URLs and writes its scripts."""
 
     repos: Repositories
     blobs: BlobStore
     settings: Settings
-    ports: PortsFactory
-    downloads: DownloadPolicy
+    desk: MediaDesk
     user_id: UUID
 
     def files(self) -> BriefFiles:
@@ -105,16 +82,20 @@ class ProjectContext:
     def fetched(self, data: Any) -> Any:
         """The raw brief with its https URLs fetched into uploads (``upload:<id>``)."""
         return fetch_urls(
-            data, repos=self.repos, blobs=self.blobs, settings=self.settings,
-            user_id=self.user_id, policy=self.downloads,
+            data, repos=self.repos, blobs=self.blobs, desk=self.desk, settings=self.settings,
+            user_id=self.user_id,
         )  # fmt: skip
+
+    def scripts(self, brief: Brief) -> tuple[Script, ...]:
+        """The brief's script options, written by the media desk as a render writes them."""
+        return self.desk.write_scripts(brief, self.files())
 
 
 def create_project(ctx: ProjectContext, data: Any) -> ProjectOut:
     """Fetches the brief's URLs into uploads, validates it, writes the script options and
     stores the project as the user."""
     brief = _validate_brief(ctx.fetched(data), prefix="")
-    scripts = write_scripts(brief, files=ctx.files(), settings=ctx.settings, ports=ctx.ports)
+    scripts = ctx.scripts(brief)
     return _out(ctx.repos.projects.create(user_id=ctx.user_id, **_fields(brief, scripts)))
 
 
@@ -176,7 +157,7 @@ def update_project(ctx: ProjectContext, project_id: UUID, patch: ProjectPatch) -
     chosen = current.chosen_script
     if patch.brief is not None:
         brief = _validate_brief(ctx.fetched(merge_patch(current.brief, patch.brief)))
-        scripts = write_scripts(brief, files=ctx.files(), settings=ctx.settings, ports=ctx.ports)
+        scripts = ctx.scripts(brief)
         chosen = None
     if "chosen_script" in patch.model_fields_set:
         chosen = patch.chosen_script

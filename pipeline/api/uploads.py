@@ -1,10 +1,10 @@
 """Uploads over the API: a file received, checked as what its kind must be (the same limits a
 brief's files get), stored content-addressed per user in the blob store
-(``<user>/uploads/<sha256>.<ext>``) and recorded; listed, deleted, and resolved when a brief
-names one as ``upload:<id>``.
+(``<user>/uploads/<sha256>.<ext>``) and recorded; listed and deleted; and the https URLs a
+brief names fetched into uploads. (A brief's ``upload:<id>`` is resolved in ``brief_files``.)
 
-Nothing of a refused file is kept: it is checked in a private temporary folder before the blob
-store or the database hear of it."""
+Nothing of a refused file is kept: it is checked (by the media desk, ``pipeline.api.media_desk``)
+from a private temporary folder before the blob store or the database hear of it."""
 
 from __future__ import annotations
 
@@ -16,16 +16,17 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, Final
 from uuid import UUID
 
-import httpx
 from starlette.exceptions import HTTPException
 
+from pipeline.api.brief_files import field_kind
 from pipeline.api.cursor import decode_job_cursor, encode_cursor
 from pipeline.api.errors import ContentTooLarge
+from pipeline.api.media_desk import MediaDesk
 from pipeline.api.upload_models import (
     REF_PREFIX,
     Deleted,
@@ -34,24 +35,22 @@ from pipeline.api.upload_models import (
     UploadPage,
 )
 from pipeline.brief import file_refs
-from pipeline.download import DownloadPolicy
-from pipeline.egress import BlockedURL
-from pipeline.errors import BadInput, BriefError
+from pipeline.download import https_url
+from pipeline.errors import BadInput
 from pipeline.settings import Settings
-from pipeline.storage import BlobNotFound, BlobStore, SignedUploads, local_copy
+from pipeline.storage import BlobNotFound, BlobStore, SignedUploads
 from pipeline.store import NotFound, Repositories
 from pipeline.store.models import Upload
-from pipeline.uploads import check_upload, kind_family, safe_name
+from pipeline.uploads import safe_name
 
 __all__ = [
     "CHUNK",
-    "BriefFiles",
     "begin_signed",
     "complete_signed",
     "delete_upload",
     "fetch_urls",
+    "forget",
     "list_uploads",
-    "parse_ref",
     "receive",
     "scratch",
     "store_checked",
@@ -100,11 +99,12 @@ class _Stored:
 
 
 def _check_and_put(
-    blobs: BlobStore, user_id: UUID, kind: str, path: Path, name: str | None, field: str
-) -> _Stored:
-    """The file checked as ``kind`` (BadInput naming ``field`` before anything is stored), then
-    put under its content address unless already there."""
-    checked = check_upload(path, kind, name=name, field=field)
+    blobs: BlobStore, desk: MediaDesk, user_id: UUID, kind: str, path: Path, name: str | None,
+    field: str,
+) -> _Stored:  # fmt: skip
+    """The file checked as ``kind`` by the media desk (BadInput naming ``field`` before
+    anything is stored), then put under its content address unless already there."""
+    checked = desk.check(path, kind, name=name, field=field)
     sha256 = _digest(path)
     key = f"{user_id}/uploads/{sha256}{checked.extension}"
     if not blobs.exists(key):
@@ -116,6 +116,7 @@ def store_checked(
     *,
     repos: Repositories,
     blobs: BlobStore,
+    desk: MediaDesk,
     user_id: UUID,
     kind: str,
     path: Path,
@@ -127,7 +128,8 @@ def store_checked(
     same kind give the upload recorded before. ``name_is_claim``: the name's suffix must agree
     with the bytes (a user's file name; not a URL's, which servers negotiate)."""
     shown = safe_name(name)
-    stored = _check_and_put(blobs, user_id, kind, path, shown if name_is_claim else None, field)
+    claim = shown if name_is_claim else None
+    stored = _check_and_put(blobs, desk, user_id, kind, path, claim, field)
     return repos.uploads.record(
         user_id=user_id, kind=kind, key=stored.key, sha256=stored.sha256, size=stored.size,
         content_type=stored.content_type, original_name=shown,
@@ -138,6 +140,7 @@ def upload_file(
     *,
     repos: Repositories,
     blobs: BlobStore,
+    desk: MediaDesk,
     settings: Settings,
     user_id: UUID,
     kind: str,
@@ -148,7 +151,7 @@ def upload_file(
     with scratch() as path:
         receive(source, path, cap=settings.upload_limits.cap(kind))
         upload = store_checked(
-            repos=repos, blobs=blobs, user_id=user_id, kind=kind, path=path, name=name
+            repos=repos, blobs=blobs, desk=desk, user_id=user_id, kind=kind, path=path, name=name
         )
     return UploadOut.of(upload)
 
@@ -201,110 +204,19 @@ def delete_upload(
     return Deleted(id=upload_id)
 
 
-def _kind(where: str) -> str:
-    """The upload kind a brief's file field takes."""
-    if where.startswith("product.photos"):
-        return "photo"
-    return {"brand.logo": "logo", "brand.font": "font", "music": "music"}.get(where, "voice_over")
-
-
-def _family(where: str) -> str:
-    if where.startswith(("product.photos", "brand.logo")):
-        return "image"
-    return "font" if where == "brand.font" else "audio"
-
-
-def parse_ref(where: str, value: Path | str) -> UUID | None:
-    """The upload id a brief's file field names (``upload:<id>``), or None for a file name."""
-    text = value.as_posix() if isinstance(value, Path) else value
-    if not text.startswith(REF_PREFIX):
-        return None
-    try:
-        return UUID(text.removeprefix(REF_PREFIX))
-    except ValueError:
-        raise BriefError(where, f"{text!r} is not an upload reference (upload:<id>)") from None
-
-
-class BriefFiles:
-    """Resolves a brief's file fields for one user: ``upload:<id>`` to a checked local copy of
-    the upload in the user's uploads folder, anything else to a file already in that folder
-    (local development). ``keys``: each upload's path under the user's folder (as a job
-    payload names it) → its blob key, for the worker to fetch."""
-
-    def __init__(
-        self, *, repos: Repositories, blobs: BlobStore, settings: Settings, user_id: UUID
-    ) -> None:
-        self._repos, self._blobs, self._user = repos, blobs, user_id
-        self.folder = settings.uploads(user_id)
-        self.keys: dict[str, str] = {}
-
-    def __call__(self, where: str, name: Path) -> Path:
-        upload_id = parse_ref(where, name)
-        if upload_id is None:
-            return _in_folder(self.folder, where, name)
-        upload = self._repos.uploads.get(user_id=self._user, upload_id=upload_id)
-        if upload is None or upload.state != "ready" or upload.sha256 is None:
-            raise BriefError(where, f"no upload {upload_id}")
-        if kind_family(upload.kind) != _family(where):
-            raise BriefError(
-                where, f"upload {upload_id} is a {upload.kind}, not a file for this field"
-            )
-        dest = self.folder / PurePosixPath(upload.key).name
-        local_copy(self._blobs, upload.key, dest, sha256=upload.sha256)
-        self.keys[f"uploads/{dest.name}"] = upload.key
-        return dest.resolve()
-
-
-def _in_folder(uploads: Path, where: str, name: Path) -> Path:
-    # Only names inside the user's own folder: no absolute paths, no '..', no symlinks out.
-    if name.is_absolute() or ".." in name.parts or not name.parts:
-        raise BriefError(
-            where, "must be upload:<id>, or a file name relative to your uploads folder"
-        )
-    root = uploads.resolve()
-    path = (root / name).resolve()
-    if not path.is_relative_to(root):
-        raise BriefError(
-            where, "must be upload:<id>, or a file name relative to your uploads folder"
-        )
-    if not path.is_file():
-        raise BriefError(where, f"no uploaded file named {name.as_posix()!r}")
-    if path.stat().st_size == 0:
-        raise BriefError(where, f"uploaded file {name.as_posix()!r} is empty")
-    return path
-
-
-def _reason(exc: Exception) -> str:
-    """Why a download failed, without the URL (its query may hold a token)."""
-    if isinstance(exc, BlockedURL):
-        return str(exc)
-    if isinstance(exc, httpx.HTTPStatusError):
-        return f"the server answered {exc.response.status_code}"
-    return f"network error ({type(exc).__name__})"
-
-
 def _fetch_one(
-    url: str, where: str, *, repos: Repositories, blobs: BlobStore, settings: Settings,
-    user_id: UUID, policy: DownloadPolicy,
+    url: str, where: str, *, repos: Repositories, blobs: BlobStore, desk: MediaDesk,
+    settings: Settings, user_id: UUID,
 ) -> Upload:  # fmt: skip
-    """One https URL of a brief downloaded (SSRF-safe, under its kind's cap) and stored as an
-    upload, checked like any other; errors name the brief field."""
-    try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL:
-        raise BriefError(where, "is not a valid URL") from None
-    if parsed.scheme != "https":
-        raise BriefError(where, f"only https URLs are fetched, not {parsed.scheme}")
-    kind = _kind(where)
-    capped = replace(policy, max_bytes=settings.upload_limits.cap(kind))
+    """One https URL of a brief fetched by the media desk (SSRF-safe, under its kind's cap)
+    and stored as an upload, checked like any other; errors name the brief field."""
+    parsed = https_url(url, where)  # refused here already: nothing to hand out
+    kind = field_kind(where)
     folder = Path(tempfile.mkdtemp(prefix="reelforge-fetch-"))
     try:
-        try:
-            path = capped.download(url, folder)
-        except (BlockedURL, httpx.HTTPError) as exc:
-            raise BriefError(where, f"cannot download from {parsed.host}: {_reason(exc)}") from exc
+        path = desk.fetch(url, folder, field=where, max_bytes=settings.upload_limits.cap(kind))
         return store_checked(
-            repos=repos, blobs=blobs, user_id=user_id, kind=kind, path=path,
+            repos=repos, blobs=blobs, desk=desk, user_id=user_id, kind=kind, path=path,
             name=PurePosixPath(parsed.path).name or None, field=where, name_is_claim=False,
         )  # fmt: skip
     finally:
@@ -312,8 +224,8 @@ def _fetch_one(
 
 
 def fetch_urls(
-    data: Any, *, repos: Repositories, blobs: BlobStore, settings: Settings, user_id: UUID,
-    policy: DownloadPolicy,
+    data: Any, *, repos: Repositories, blobs: BlobStore, desk: MediaDesk, settings: Settings,
+    user_id: UUID,
 ) -> Any:  # fmt: skip
     """Raw brief data with each https URL in a file field replaced by ``upload:<id>`` of its
     download, recorded as the user's upload; ``data`` itself is not changed, and without URLs
@@ -327,8 +239,8 @@ def fetch_urls(
         value = box[key]
         if isinstance(value, str) and _URL.match(value.strip()):
             upload = _fetch_one(
-                value.strip(), where, repos=repos, blobs=blobs, settings=settings,
-                user_id=user_id, policy=policy,
+                value.strip(), where, repos=repos, blobs=blobs, desk=desk, settings=settings,
+                user_id=user_id,
             )  # fmt: skip
             box[key] = f"{REF_PREFIX}{upload.id}"
     return out
@@ -365,8 +277,9 @@ def begin_signed(
 
 
 def complete_signed(
-    *, repos: Repositories, blobs: BlobStore, settings: Settings, user_id: UUID, upload_id: UUID
-) -> UploadOut:
+    *, repos: Repositories, blobs: BlobStore, desk: MediaDesk, settings: Settings, user_id: UUID,
+    upload_id: UUID,
+) -> UploadOut:  # fmt: skip
     """The browser's upload checked exactly as a direct one, moved to its content address and
     recorded; a refused file is removed with its pending upload, so nothing of it stays.
     Completing again returns the upload."""
@@ -390,7 +303,9 @@ def complete_signed(
             blobs.get(upload.key, path)
             if path.stat().st_size > cap:  # grown since it was measured
                 raise too_big
-            stored = _check_and_put(blobs, user_id, upload.kind, path, upload.original_name, "file")
+            stored = _check_and_put(
+                blobs, desk, user_id, upload.kind, path, upload.original_name, "file"
+            )
     except BadInput:
         repos.uploads.delete(user_id=user_id, upload_id=upload_id)
         raise

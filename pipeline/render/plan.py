@@ -20,7 +20,6 @@ from pipeline.palette.model import Palette
 from pipeline.prompts import ScenePrompt, build_prompts
 from pipeline.render.ports import Ports
 from pipeline.render.request import RenderRequest
-from pipeline.script import ScriptWriter
 from pipeline.script.model import Script, script_hash
 from pipeline.stages import StageClock
 from pipeline.templates.model import Template
@@ -120,14 +119,29 @@ def _palette(brief: Brief, photos: Sequence[Image.Image], extractor: PaletteExtr
     return extractor.extract(photos, locale=brief.brand.locale, override=brief.brand.palette)
 
 
-def write_scripts(
-    brief: Brief, *, palette: PaletteExtractor, writer: ScriptWriter, photos: Sequence[Image.Image]
-) -> ScriptOptions:
+def _photos(brief: Brief, shown: Brief) -> tuple[Image.Image, ...]:
+    """The brief's photos decoded; a problem names the photo as ``shown`` does, never a path on
+    the machine that decodes it."""
+    photos = []
+    for i, (path, name) in enumerate(zip(brief.product.photos, shown.product.photos, strict=True)):
+        where = f"product.photos[{i}]"
+        try:
+            photos.append(load_rgb(path, field=where))
+        except BadInput as exc:
+            raise BriefError(where, exc.problem.replace(str(path), name.as_posix())) from None
+    return tuple(photos)
+
+
+def write_scripts(brief: Brief, *, ports: Ports, shown: Brief | None = None) -> ScriptOptions:
     """The palette of the brief's photos and ``brief.options`` script options written from it:
-    what the API shows a user to choose from, made exactly as a render makes them."""
-    colours = _palette(brief, photos, palette)
+    what the API shows a user to choose from, made exactly as a render makes them.
+
+    ``brief`` names local files; ``shown`` is the same brief as its user wrote it
+    (``upload:<id>``), whose names BriefError uses for a photo that cannot be decoded."""
+    photos = _photos(brief, shown or brief)
+    colours = _palette(brief, photos, ports.palette)
     template = get_template(brief.template)
-    return ScriptOptions(colours, writer.write(brief, template, colours, n=brief.options))
+    return ScriptOptions(colours, ports.writer.write(brief, template, colours, n=brief.options))
 
 
 def _chosen(request: RenderRequest, options: tuple[Script, ...]) -> tuple[Script, int]:

@@ -1,28 +1,34 @@
-"""The render on Modal's isolation: render_media_call in its own process with only the provider
-secret, its scenes and formats fanned out to more processes, every file crossing through the
-blob store by storage grant; the ad is the same ad a local render makes."""
+"""Modal's isolation: render_media_call in its own process with only the provider secret, its
+scenes and formats fanned out to more processes, every file crossing through the blob store by
+storage grant; the ad is the same ad a local render makes. And the API's media desk: uploads
+checked, URLs fetched and script options written in containers without the service secret."""
 
 from __future__ import annotations
 
+import copy
 import shutil
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import av
+import httpx
+import jwt
 import numpy as np
 import pytest
 import yaml
 
 from modal_app.media import RenderTask
+from pipeline.api.models import BRIEF_EXAMPLE
 from pipeline.brief import parse_brief
 from pipeline.formats import Format
 from pipeline.media.probe import probe
 from pipeline.providers.cache import SHARED_PREFIX
-from pipeline.render import Ports
+from pipeline.render import Ports, write_scripts
 from pipeline.storage.grant import Grant
-from tests.modal_app.conftest import Deployment
+from tests.modal_app.conftest import JWT_ISSUER, Deployment
 from tests.rendering import render_ad
 
 pytestmark = pytest.mark.integration
@@ -64,6 +70,12 @@ def _task(deployment: Deployment, user: str, payload: dict[str, Any]) -> RenderT
     )  # fmt: skip
 
 
+def _containers(deployment: Deployment) -> list[str]:
+    """The function of each container the harness started, sorted."""
+    folders = (deployment.cloud.root / "containers").iterdir()
+    return sorted(p.name.rsplit("-", 1)[0] for p in folders)
+
+
 def test_render_in_containers_makes_the_local_ad(deployment: Deployment, tmp_path: Path) -> None:
     user, formats = str(uuid.uuid4()), ["9x16", "1x1"]
     payload = {"brief": _brief("uploads", logo=True), "preview": True, "formats": formats}
@@ -71,7 +83,7 @@ def test_render_in_containers_makes_the_local_ad(deployment: Deployment, tmp_pat
     outcome = deployment.cloud.call("render_media_call", _task(deployment, user, payload))
     print("REMOTE", time.monotonic() - t0)
 
-    containers = sorted(p.name.rsplit("-", 1)[0] for p in (deployment.cloud.root / "containers").iterdir())
+    containers = _containers(deployment)
     assert containers.count("render_media_call") == 1
     assert 1 <= containers.count("generate_scene") <= deployment.cloud.max_containers
     assert containers.count("compose_format") == len(formats), "one container per format"
@@ -93,3 +105,43 @@ def test_render_in_containers_makes_the_local_ad(deployment: Deployment, tmp_pat
             difference = np.abs(_frame(remote, t) - _frame(local.out_dir / f"{fmt}.mp4", t))
             assert difference.mean() < 0.5, f"{fmt} at {t} s differs from the local render"
     assert outcome["manifest"]["palette"] == local.manifest.model_dump(mode="json")["palette"]
+
+
+def _token(deployment: Deployment, user: uuid.UUID) -> dict[str, str]:
+    now = int(time.time())
+    claims = {
+        "sub": str(user), "aud": "authenticated", "iss": JWT_ISSUER, "role": "authenticated",
+        "iat": now, "exp": now + 600,
+    }  # fmt: skip
+    return {"Authorization": f"Bearer {jwt.encode(claims, deployment.jwt_secret, 'HS256')}"}
+
+
+def test_the_api_has_media_looked_at_in_containers_without_the_service_secret(
+    deployment: Deployment, make_user: Callable[[], uuid.UUID], tmp_path: Path
+) -> None:
+    headers = _token(deployment, make_user())
+    brief = copy.deepcopy(BRIEF_EXAMPLE) | {"options": 2}
+    with httpx.Client(base_url=deployment.api_url, timeout=120) as client:
+        made = client.post(
+            "/v1/uploads", data={"kind": "photo"}, headers=headers,
+            files={"file": ("coffee.png", (PHOTOS / "coffee.png").read_bytes(), "image/png")},
+        )  # fmt: skip
+        assert made.status_code == 201, made.text
+        brief["product"]["photos"] = [made.json()["ref"]]
+        project = client.post("/v1/projects", json=brief, headers=headers)
+        assert project.status_code == 201, project.text
+        brief["product"]["photos"].append("https://127.0.0.1/cup.png")
+        refused = client.post("/v1/projects", json=brief, headers=headers)
+
+    containers = _containers(deployment)
+    assert containers.count("inspect_upload") == 1, deployment.cloud.logs("web")
+    assert containers.count("write_scripts_call") == 1, "the scripts were written there"
+    assert containers.count("fetch_assets") == 1, "the URL was fetched (and refused) there"
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["field"] == "product.photos[1]"
+    assert "cannot download from 127.0.0.1" in refused.json()["detail"]
+    # The options the user reads are those a local writer gives the same photo.
+    shutil.copy(PHOTOS / "coffee.png", tmp_path / "coffee.png")
+    local = parse_brief(copy.deepcopy(BRIEF_EXAMPLE) | {"options": 2}, base_dir=tmp_path)
+    expected = write_scripts(local, ports=Ports()).scripts
+    assert project.json()["script_options"] == [s.model_dump(mode="json") for s in expected]

@@ -9,14 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Depends, Query, status
 
 from pipeline.api import projects
-from pipeline.api.deps import (
-    BlobsDep,
-    CurrentUser,
-    DownloadsDep,
-    PortsDep,
-    ReposDep,
-    SettingsDep,
-)
+from pipeline.api.deps import BlobsDep, CurrentUser, MediaDeskDep, ReposDep, SettingsDep
 from pipeline.api.errors import problem_responses
 from pipeline.api.models import BRIEF_EXAMPLE, ProjectOut, ProjectPatch
 from pipeline.api.upload_models import Deleted, ProjectPage
@@ -31,13 +24,11 @@ def project_context(
     repos: ReposDep,
     blobs: BlobsDep,
     settings: SettingsDep,
-    ports: PortsDep,
-    downloads: DownloadsDep,
+    desk: MediaDeskDep,
 ) -> projects.ProjectContext:
     return projects.ProjectContext(
-        repos=repos, blobs=blobs, settings=settings, ports=ports, downloads=downloads,
-        user_id=user,
-    )  # fmt: skip
+        repos=repos, blobs=blobs, settings=settings, desk=desk, user_id=user
+    )
 
 
 Context = Annotated[projects.ProjectContext, Depends(project_context)]

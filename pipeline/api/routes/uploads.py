@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
 
 from pipeline.api import uploads
-from pipeline.api.deps import BlobsDep, CurrentUser, ReposDep, SettingsDep
+from pipeline.api.deps import BlobsDep, CurrentUser, MediaDeskDep, ReposDep, SettingsDep
 from pipeline.api.errors import problem_responses
 from pipeline.api.upload_models import (
     Deleted,
@@ -46,11 +46,12 @@ def create_upload(
     user: CurrentUser,
     repos: ReposDep,
     blobs: BlobsDep,
+    desk: MediaDeskDep,
     settings: SettingsDep,
 ) -> UploadOut:
     return uploads.upload_file(
-        repos=repos, blobs=blobs, settings=settings, user_id=user, kind=kind, source=file.file,
-        name=file.filename,
+        repos=repos, blobs=blobs, desk=desk, settings=settings, user_id=user, kind=kind,
+        source=file.file, name=file.filename,
     )  # fmt: skip
 
 
@@ -83,10 +84,11 @@ def begin_signed_upload(
     responses=problem_responses(404, 413, 422, 501),
 )
 def complete_signed_upload(
-    upload_id: UUID, user: CurrentUser, repos: ReposDep, blobs: BlobsDep, settings: SettingsDep
-) -> UploadOut:
+    upload_id: UUID, user: CurrentUser, repos: ReposDep, blobs: BlobsDep, desk: MediaDeskDep,
+    settings: SettingsDep,
+) -> UploadOut:  # fmt: skip
     return uploads.complete_signed(
-        repos=repos, blobs=blobs, settings=settings, user_id=user, upload_id=upload_id
+        repos=repos, blobs=blobs, desk=desk, settings=settings, user_id=user, upload_id=upload_id
     )
 
 
