@@ -18,6 +18,7 @@ from pipeline.voice import FakeVoice
 from tests.rendering import render_ad
 
 pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
 WriteBrief = Callable[[dict[str, Any]], Path]
 
 
@@ -50,3 +51,42 @@ def test_render_fans_scenes_out_through_map(
     for fmt in ("9x16", "1x1"):
         mapped_still = mapped.out_dir / f"{fmt}.png"
         assert mapped_still.read_bytes() == (local.out_dir / f"{fmt}.png").read_bytes()
+
+
+@pytest.mark.parametrize("kind", ["end_card", "text_card", "photo"])
+def test_a_card_drawn_through_the_fan_out_is_the_local_card_pixel_for_pixel(
+    tmp_path: Path, kind: str
+) -> None:
+    from PIL import Image
+
+    from pipeline.fonts import _font_dir
+    from pipeline.formats import FORMATS
+    from pipeline.images import load_rgb
+    from pipeline.palette import FakePalette
+    from pipeline.render.plan import load_logo
+    from pipeline.visuals import ClipContext, ClipRequest, PhotoMotionClips
+
+    photos = ROOT / "examples" / "photos"
+    logo, font = photos / "rocket.png", _font_dir() / "RedHatDisplay-Regular.ttf"  # not the default
+    ctx = ClipContext(
+        photos=[load_rgb(photos / "coffee.png", field="p")], palette=FakePalette().extract([], locale="en"),
+        font_path=font, product_name="Aurora Espresso Cup", price="$24.90", logo=load_logo(logo),
+        photo_paths=[photos / "coffee.png"], logo_path=logo,
+    )  # fmt: skip
+    request = ClipRequest(
+        scene_index=4, kind=kind, photo=0 if kind == "photo" else None,
+        text="Keeps espresso hot", prompt="a cup", duration=3.0, spec=FORMATS[Format.V9X16],
+    )  # fmt: skip
+    store = LocalFolderStore(tmp_path / "blobs", url_secret=b"k" * 32)
+    (tmp_path / "local").mkdir()
+    mapped = MapClips(
+        lambda tasks: [render_scene(t, store) for t in tasks], ctx, store=store, grant="g",
+        api_url="http://api", prefix="work/j",
+    ).generate(request, workdir=tmp_path / "mapped")
+    local = PhotoMotionClips(
+        photos=ctx.photos, palette=ctx.palette, font_path=font, product_name=ctx.product_name,
+        price=ctx.price, logo=ctx.logo,
+    ).generate(request, workdir=tmp_path / "local")
+    assert mapped.model_dump(exclude={"image"}) == local.model_dump(exclude={"image"})
+    with Image.open(mapped.image) as a, Image.open(local.image) as b:
+        assert a.size == b.size and a.tobytes() == b.tobytes()
