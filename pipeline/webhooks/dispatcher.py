@@ -134,14 +134,14 @@ class Dispatcher:
         """
         attempts: list[Attempt] = []
         while len(attempts) < limit:
-            delivery = self.webhooks.claim(
+            claimed = self.webhooks.claim(
                 worker=self.worker,
                 now=self.clock.now(),
                 lease_seconds=self.lease_seconds,
             )
-            if delivery is None:
+            if not claimed:
                 break
-            attempts.append(self._attempt_guarded(delivery))
+            attempts.append(self._attempt_guarded(claimed[0]))
         return attempts
 
     def _attempt_guarded(self, delivery: ClaimedDelivery) -> Attempt:
