@@ -220,16 +220,15 @@ def write_scripts_call(task: ScriptTask) -> list[dict[str, Any]]:
 )
 def sweeper() -> dict[str, int]:
     """Every minute: release orphan holds, spawn a render per runnable job (queued, or lease
-    expired), and deliver due webhooks once."""
-    api = _settings().api
-    local = api is not None and api.webhook_allow_http_localhost  # development deployments only
+    expired), and deliver webhooks for 40 s, as they fall due."""
+    settings = _settings()
+    local = settings.api is not None and settings.api.webhook_allow_http_localhost  # dev only
     with httpx.Client(
         transport=delivery_transport(local_receivers=local), timeout=15.0, follow_redirects=False
     ) as client:
         report = sweep(
             repos=Repositories.postgres(_store()), spawn=render_job.spawn, client=client,
-            worker="modal-sweeper",
-            blobs=blob_store(_settings()),
+            worker="modal-sweeper", blobs=blob_store(settings), webhooks=settings.webhooks,
         )  # fmt: skip
     return {
         "released_holds": report.released_holds,

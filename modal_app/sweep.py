@@ -1,20 +1,25 @@
-"""The scheduled sweep: release orphan credit holds, dispatch runnable jobs, deliver due webhooks."""
+"""The scheduled sweep: release orphan credit holds, dispatch runnable jobs, deliver webhooks."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
 
+from pipeline.settings import WebhookSettings
 from pipeline.storage import BlobStore
 from pipeline.store import Repositories
 from pipeline.webhooks import Dispatcher
 from pipeline.worker import ModalExecutor
 
-__all__ = ["SweepReport", "sweep"]
+__all__ = ["WEBHOOK_SECONDS", "SweepReport", "sweep"]
 
 MAX_DISPATCH = 50  # jobs spawned per sweep; the rest wait for the next tick
+# How long a sweep keeps claiming webhooks as they fall due; with the attempts in flight it
+# then waits for (15 s at most), a sweep ends within the minute to the next one.
+WEBHOOK_SECONDS = 40.0
 
 
 @dataclass(frozen=True)
@@ -32,17 +37,23 @@ def sweep(
     worker: str,
     limit: int = MAX_DISPATCH,
     blobs: BlobStore | None = None,
+    webhooks: WebhookSettings | None = None,
+    webhook_seconds: float = WEBHOOK_SECONDS,
 ) -> SweepReport:
-    """One tick: one spawned render call per runnable job, then one webhook dispatch pass.
+    """One tick: one spawned render call per runnable job, then ``webhook_seconds`` of webhook
+    delivery (one claim at least).
 
     A spawned call claims *some* runnable job, not necessarily the one it was spawned for; one
-    call per runnable job still drains the queue. ``blobs``: where delivered outputs live,
-    so their webhooks carry freshly signed links.
+    call per runnable job still drains the queue. Webhooks go out as ``reelforge serve`` sends
+    them, concurrently within the ``webhooks`` caps, so one slow endpoint cannot use up the
+    sweep; those falling due while it runs go within about a second. ``blobs``: where delivered
+    outputs live, so their webhooks carry freshly signed links.
     """
     released = repos.credits.release_orphans()
     executor = ModalExecutor(spawn)
     jobs = repos.jobs.runnable(limit=limit)
     for job_id in jobs:
         executor.submit(job_id)
-    attempts = Dispatcher(repos.webhooks, client, worker=worker, blobs=blobs).run_once()
-    return SweepReport(released, len(jobs), len(attempts))
+    dispatcher = Dispatcher(repos.webhooks, client, worker=worker, blobs=blobs, limits=webhooks)
+    attempts = dispatcher.run(threading.Event(), seconds=webhook_seconds)
+    return SweepReport(released, len(jobs), attempts)

@@ -13,18 +13,14 @@ released in 2020; egressweave is at 0.1.0).
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import hashlib
 import os
 import re
-import socket
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from types import TracebackType
 from typing import Any
 
 import httpx
@@ -38,7 +34,9 @@ from pipeline.egress import (
     PublicOnlyTransport,
     Resolver,
     TooLarge,
+    Watchdog,
     resolve_host,
+    resolve_within,
 )
 from pipeline.errors import BriefError
 
@@ -95,60 +93,6 @@ _SUFFIXES = {
 _KNOWN_SUFFIXES = frozenset(_SUFFIXES.values()) | {".jpeg"}
 
 
-class _Watchdog:
-    """Shuts the hop's socket down at the deadline. Read timeouts bound each read, not the total,
-    so a server that drips its headers a byte per read would otherwise outlive the deadline."""
-
-    def __init__(self, ends: float) -> None:
-        self._ends = ends
-        self._lock = threading.Lock()
-        self._sockets: list[socket.socket] = []
-        self._fired = False
-        self._timer = threading.Timer(max(0.0, ends - time.monotonic()), self._fire)
-        self._timer.daemon = True
-
-    def trace(self, event: str, info: dict[str, Any]) -> None:
-        """httpx's ``trace`` extension: keeps a duplicate of each new connection's socket (taken
-        before TLS wraps it, and shut down through the duplicate: same socket, same effect)."""
-        if event != "connection.connect_tcp.complete":
-            return
-        stream = info.get("return_value")
-        sock = None if stream is None else stream.get_extra_info("socket")
-        if not isinstance(sock, socket.socket):
-            return
-        dup = sock.dup()
-        with self._lock:
-            self._sockets.append(dup)
-            if self._fired:
-                _shutdown(dup)
-
-    @property
-    def expired(self) -> bool:
-        return self._fired or time.monotonic() >= self._ends
-
-    def _fire(self) -> None:
-        with self._lock:
-            self._fired = True
-            for sock in self._sockets:
-                _shutdown(sock)
-
-    def __enter__(self) -> _Watchdog:
-        self._timer.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._timer.cancel()
-        with self._lock:
-            for sock in self._sockets:
-                sock.close()
-            self._sockets.clear()
-
-
 class _Borrowed(httpx.BaseTransport):
     """A caller's transport, used but not closed: it outlives the download."""
 
@@ -157,37 +101,6 @@ class _Borrowed(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         return self._inner.handle_request(request)
-
-
-def _within(resolve: Resolver, ends: float) -> Resolver:
-    """``resolve`` bounded by the deadline: the system resolver has no timeout of its own, so it
-    runs in a daemon thread that is left to finish alone when the deadline passes first."""
-
-    def bounded(host: str) -> list[str]:
-        answers: list[list[str]] = []
-        errors: list[Exception] = []
-
-        def run() -> None:
-            try:
-                answers.append(resolve(host))
-            except Exception as exc:
-                errors.append(exc)
-
-        thread = threading.Thread(target=run, name=f"resolve {host}", daemon=True)
-        thread.start()
-        thread.join(max(0.0, ends - time.monotonic()))
-        if thread.is_alive():
-            raise DeadlineExceeded(f"resolving {host} ran past the deadline")
-        if errors:
-            raise errors[0]
-        return answers[0]
-
-    return bounded
-
-
-def _shutdown(sock: socket.socket) -> None:
-    with contextlib.suppress(OSError):  # already closed by its connection
-        sock.shutdown(socket.SHUT_RDWR)
 
 
 def _suffix(response: httpx.Response, url: httpx.URL) -> str:
@@ -216,7 +129,7 @@ def _next_url(url: httpx.URL, response: httpx.Response, schemes: tuple[str, ...]
 
 
 def _store(
-    response: httpx.Response, url: httpx.URL, dest_dir: Path, max_bytes: int, watchdog: _Watchdog
+    response: httpx.Response, url: httpx.URL, dest_dir: Path, max_bytes: int, watchdog: Watchdog
 ) -> Path:
     length = response.headers.get("content-length", "")
     if length.isdigit() and int(length) > max_bytes:
@@ -278,7 +191,9 @@ def download(
     if current.userinfo:
         raise BlockedURL(f"the URL for {current.host} carries credentials")
     inner = _Borrowed(transport) if transport is not None else None
-    guard = PublicOnlyTransport(inner, resolve=_within(resolve, ends), schemes=SCHEMES, allow=allow)
+    guard = PublicOnlyTransport(
+        inner, resolve=resolve_within(resolve, ends), schemes=SCHEMES, allow=allow
+    )
     headers = {"accept-encoding": "identity", "user-agent": "reelforge-asset-fetch/1"}
     with httpx.Client(transport=guard, headers=headers, trust_env=False) as client:
         for _ in range(max_redirects + 1):
@@ -287,7 +202,7 @@ def download(
                 raise DeadlineExceeded(f"the download from {current.host} ran past its deadline")
             try:
                 with (
-                    _Watchdog(ends) as watchdog,
+                    Watchdog(ends) as watchdog,
                     client.stream(
                         "GET",
                         current,

@@ -5,6 +5,7 @@ public, then connects to the checked address itself (the URL's host becomes that
 header and the TLS server name keep the original name), so a DNS answer that changes between the
 check and the connection (rebinding) cannot reach an internal address. Redirects are the caller's
 to follow: each hop is a new request through the transport, so each is checked again.
+:class:`Watchdog` and :func:`resolve_within` hold a request to one deadline, DNS included.
 
     BlockedURL (an httpx.RequestError)   refused: scheme, internal address, redirects, size, time
      ├── TooLarge                        the body is over the cap
@@ -13,9 +14,14 @@ to follow: each hop is a new request through the transport, so each is checked a
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
+import threading
+import time
 from collections.abc import Callable, Sequence
+from types import TracebackType
+from typing import Any
 from urllib.parse import unquote
 
 import httpx
@@ -29,11 +35,13 @@ __all__ = [
     "PublicOnlyTransport",
     "Resolver",
     "TooLarge",
+    "Watchdog",
     "check_public",
     "checked_address",
     "is_public_address",
     "literal_address",
     "resolve_host",
+    "resolve_within",
 ]
 
 MAX_ASSET_BYTES = 25 * 1024 * 1024
@@ -274,3 +282,90 @@ class PublicOnlyTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         self._inner.close()
+
+
+class Watchdog:
+    """Shuts a request's sockets down at its deadline (``ends``, on ``time.monotonic``): pass
+    ``trace`` as the request's ``trace`` extension inside ``with``. Read timeouts bound each
+    read, not the total, so a server that drips its headers a byte per read would otherwise
+    outlive any timeout."""
+
+    def __init__(self, ends: float) -> None:
+        self._ends = ends
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._fired = False
+        self._timer = threading.Timer(max(0.0, ends - time.monotonic()), self._fire)
+        self._timer.daemon = True
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        """httpx's ``trace`` extension: keeps a duplicate of each new connection's socket (taken
+        before TLS wraps it, and shut down through the duplicate: same socket, same effect)."""
+        if event != "connection.connect_tcp.complete":
+            return
+        stream = info.get("return_value")
+        sock = None if stream is None else stream.get_extra_info("socket")
+        if not isinstance(sock, socket.socket):
+            return
+        dup = sock.dup()
+        with self._lock:
+            self._sockets.append(dup)
+            if self._fired:
+                _shutdown(dup)
+
+    @property
+    def expired(self) -> bool:
+        return self._fired or time.monotonic() >= self._ends
+
+    def _fire(self) -> None:
+        with self._lock:
+            self._fired = True
+            for sock in self._sockets:
+                _shutdown(sock)
+
+    def __enter__(self) -> Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._timer.cancel()
+        with self._lock:
+            for sock in self._sockets:
+                sock.close()
+            self._sockets.clear()
+
+
+def resolve_within(resolve: Resolver, ends: float) -> Resolver:
+    """``resolve`` bounded by the deadline: the system resolver has no timeout of its own, so it
+    runs in a daemon thread that is left to finish alone when the deadline passes first."""
+
+    def bounded(host: str) -> list[str]:
+        answers: list[list[str]] = []
+        errors: list[Exception] = []
+
+        def run() -> None:
+            try:
+                answers.append(resolve(host))
+            except Exception as exc:
+                errors.append(exc)
+
+        thread = threading.Thread(target=run, name=f"resolve {host}", daemon=True)
+        thread.start()
+        thread.join(max(0.0, ends - time.monotonic()))
+        if thread.is_alive():
+            raise DeadlineExceeded(f"resolving {host} ran past the deadline")
+        if errors:
+            raise errors[0]
+        return answers[0]
+
+    return bounded
+
+
+def _shutdown(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already closed by its connection
+        sock.shutdown(socket.SHUT_RDWR)

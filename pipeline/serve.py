@@ -11,7 +11,7 @@ from uuid import UUID
 
 import httpx
 
-from pipeline.settings import Settings
+from pipeline.settings import Settings, WebhookSettings
 from pipeline.storage import BlobStore
 from pipeline.store import Repositories, Store, open_store
 from pipeline.store.users import local_user_id
@@ -36,22 +36,27 @@ def ensure_dev_user(store: Store, email: str) -> UUID:
 
 
 def _dispatch_webhooks(
-    store: Store, stop: threading.Event, *, local_receivers: bool, blobs: BlobStore
+    store: Store,
+    stop: threading.Event,
+    *,
+    local_receivers: bool,
+    blobs: BlobStore,
+    limits: WebhookSettings,
 ) -> None:
     from pipeline.store.webhooks import Webhooks
     from pipeline.webhooks import Dispatcher
-    from pipeline.webhooks.transport import delivery_transport
+    from pipeline.webhooks.transport import TIMEOUT_SECONDS, delivery_transport
 
     # Endpoint URLs come from tenants: only public HTTPS addresses are reached, except in local
     # development, where a receiver on this machine is the point. No redirects, a 15 s timeout.
     transport = delivery_transport(local_receivers=local_receivers)
-    with httpx.Client(transport=transport, timeout=15.0, follow_redirects=False) as client:
+    with httpx.Client(
+        transport=transport, timeout=TIMEOUT_SECONDS, follow_redirects=False
+    ) as client:
         dispatcher = Dispatcher(
-            Webhooks(store), client, worker=f"serve-{os.getpid()}", blobs=blobs
+            Webhooks(store), client, worker=f"serve-{os.getpid()}", blobs=blobs, limits=limits
         )
-        while not stop.is_set():
-            if not dispatcher.run_once():
-                stop.wait(1.0)
+        dispatcher.run(stop)
 
 
 def dev_ready(settings: Settings, *, host: str, port: int) -> Settings:
@@ -86,7 +91,8 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
     blobs = app.state.blobs  # links in webhooks point at this API's downloads
     dispatcher = threading.Thread(
         target=_dispatch_webhooks, args=(store, stop),
-        kwargs={"local_receivers": local, "blobs": blobs}, daemon=True,
+        kwargs={"local_receivers": local, "blobs": blobs, "limits": settings.webhooks},
+        daemon=True,
     )  # fmt: skip
     try:
         with contextlib.ExitStack() as stack:
@@ -105,6 +111,6 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
             uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
         stop.set()
-        if dispatcher.is_alive():
-            dispatcher.join(timeout=20)
+        if dispatcher.is_alive():  # it waits for its attempts in flight, 18 s at most
+            dispatcher.join(timeout=25)
         store.close()

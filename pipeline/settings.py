@@ -26,6 +26,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "StorageSettings",
     "StoreSettings",
     "UploadSettings",
+    "WebhookSettings",
     "default_home",
     "supabase_jwks_url",
 ]
@@ -434,6 +436,8 @@ class BillingSettings(_Section):
         if isinstance(value, str):
             return tuple(_real_token("REELFORGE_ADMIN_TOKEN", t) for t in value.split())
         return value
+
+
 UPLOAD_KINDS = ("photo", "logo", "font", "music", "voice_over")
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 
@@ -469,6 +473,43 @@ class UploadSettings(_Section):
     def largest(self) -> int:
         """The largest cap: what a multipart body may carry at most (plus its framing)."""
         return max(self.cap(kind) for kind in UPLOAD_KINDS)
+
+
+class WebhookSettings(_Section):
+    """How the webhook dispatcher shares its attempts out: ``concurrency`` at once in one
+    dispatcher, at most ``per_tenant`` for one tenant and ``per_endpoint`` for one endpoint
+    over every dispatcher. A tenant whose endpoints hang holds ``per_tenant`` slots and the
+    others keep going; ``per_endpoint`` 1 also keeps one endpoint's attempts one at a time, in
+    the order they fall due."""
+
+    concurrency: int = Field(
+        default=32, ge=2, le=100, validation_alias="REELFORGE_WEBHOOKS_CONCURRENCY"
+    )
+    per_tenant: int = Field(
+        default=4, ge=1, le=100, validation_alias="REELFORGE_WEBHOOKS_PER_TENANT"
+    )
+    per_endpoint: int = Field(
+        default=1, ge=1, le=100, validation_alias="REELFORGE_WEBHOOKS_PER_ENDPOINT"
+    )
+
+    @field_validator("per_tenant")
+    @classmethod
+    def _below_concurrency(cls, value: int, info: ValidationInfo) -> int:
+        concurrency = info.data.get("concurrency")
+        if concurrency is not None and value >= concurrency:
+            raise ValueError(
+                f"must be below REELFORGE_WEBHOOKS_CONCURRENCY ({concurrency}), or one tenant's "
+                "hanging endpoints could hold every slot"
+            )
+        return value
+
+    @field_validator("per_endpoint")
+    @classmethod
+    def _within_tenant(cls, value: int, info: ValidationInfo) -> int:
+        per_tenant = info.data.get("per_tenant")
+        if per_tenant is not None and value > per_tenant:
+            raise ValueError(f"must not exceed REELFORGE_WEBHOOKS_PER_TENANT ({per_tenant})")
+        return value
 
 
 def _origins(value: object) -> object:
@@ -516,6 +557,7 @@ class Settings(BaseModel):
     billing: BillingSettings = Field(default_factory=BillingSettings)
     upload_limits: UploadSettings = Field(default_factory=UploadSettings)
     cors: CorsSettings = Field(default_factory=CorsSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -539,6 +581,7 @@ class Settings(BaseModel):
             billing=BillingSettings.from_env(env),
             upload_limits=UploadSettings.from_env(env),
             cors=CorsSettings.from_env(env),
+            webhooks=WebhookSettings.from_env(env),
         )
 
     @property

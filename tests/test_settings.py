@@ -58,6 +58,9 @@ def test_every_setting_comes_from_its_documented_variable(tmp_path: Path) -> Non
         "REELFORGE_ADMIN_TOKEN": "t" * 32 + " " + "u" * 40,
         "REELFORGE_UPLOAD_MAX_LOGO_BYTES": "2048",
         "REELFORGE_CORS_ORIGINS": "https://app.example.com, http://localhost:5173",
+        "REELFORGE_WEBHOOKS_CONCURRENCY": "8",
+        "REELFORGE_WEBHOOKS_PER_TENANT": "3",
+        "REELFORGE_WEBHOOKS_PER_ENDPOINT": "2",
     }
     settings = Settings.from_env(env)
     assert settings.home == tmp_path / "home"
@@ -77,9 +80,13 @@ def test_every_setting_comes_from_its_documented_variable(tmp_path: Path) -> Non
     assert settings.upload_limits.cap("logo") == 2048
     assert settings.upload_limits.cap("photo") == 25 * 1024 * 1024
     assert settings.cors.origins == ("https://app.example.com", "http://localhost:5173")
+    hooks = settings.webhooks
+    assert (hooks.concurrency, hooks.per_tenant, hooks.per_endpoint) == (8, 3, 2)
 
 
-def test_without_reelforge_home_the_platform_folder_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_reelforge_home_the_platform_folder_is_used(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", "/data")
     settings = Settings.from_env({"HOME": "/somewhere/else"})
     assert settings.home == Path("/data/reelforge")
@@ -100,6 +107,9 @@ def test_without_reelforge_home_the_platform_folder_is_used(monkeypatch: pytest.
         ("REELFORGE_CORS_ORIGINS", "https://app.example.com/path", "not an origin"),
         ("REELFORGE_CORS_ORIGINS", "*", "not an origin"),
         ("REELFORGE_UPLOAD_MAX_MUSIC_BYTES", "12", "greater than or equal"),
+        ("REELFORGE_WEBHOOKS_CONCURRENCY", "1", "greater than or equal"),
+        ("REELFORGE_WEBHOOKS_PER_TENANT", "32", "below REELFORGE_WEBHOOKS_CONCURRENCY"),
+        ("REELFORGE_WEBHOOKS_PER_ENDPOINT", "5", "must not exceed REELFORGE_WEBHOOKS_PER_TENANT"),
     ],
 )
 def test_a_malformed_value_names_its_variable(variable: str, value: str, problem: str) -> None:
@@ -128,13 +138,14 @@ def test_the_readme_documents_every_variable() -> None:
         StorageSettings,
         StoreSettings,
         UploadSettings,
+        WebhookSettings,
     )
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     sections = (
         StoreSettings, ApiSettings, ProviderSettings, StorageSettings, AnalyticsSettings,
         ServiceSettings, BillingSettings,
-        UploadSettings, CorsSettings,
+        UploadSettings, CorsSettings, WebhookSettings,
     )  # fmt: skip
     variables = {v for section in sections for v in section.variables()}
     variables |= {"REELFORGE_MEDIA_ROOT", f"{PROVIDER_SECRET_PREFIX}<NAME>"}

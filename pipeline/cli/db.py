@@ -44,7 +44,7 @@ def migrate_command() -> None:
     except ReelforgeError as exc:
         raise fail(exc) from exc
     if not applied:
-        console.print(f"{target}: up to date", highlight=False)
+        console.print(f"{target}: up to date", highlight=False, soft_wrap=True)
     for migration in applied:
         console.print(f"applied {migration.version}_{migration.name}", highlight=False)
 
@@ -96,6 +96,6 @@ def sync_supabase_command(check: CheckOption = False) -> None:
     for name in report.removed:
         console.print(f"{verb[1]} supabase/migrations/{name}", highlight=False)
     if not report.changed:
-        console.print(f"{SUPABASE_DIR / 'migrations'}: up to date", highlight=False)
+        console.print(f"{SUPABASE_DIR / 'migrations'}: up to date", highlight=False, soft_wrap=True)
     elif check:
         raise typer.Exit(1)

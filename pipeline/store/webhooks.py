@@ -1,5 +1,6 @@
 """The webhooks repository: endpoints per tenant (under RLS), deliveries written to the outbox in
-the caller's transaction, claimed under a lease and settled attempt by attempt (migration 0004)."""
+the caller's transaction, claimed under a lease within per-endpoint and per-tenant caps and
+settled attempt by attempt (migrations 0004 and 0013)."""
 
 from __future__ import annotations
 
@@ -43,8 +44,15 @@ class WebhookRepository(Protocol):
         webhook_id: str | None = None,
     ) -> list[WebhookDelivery]: ...
     def claim(
-        self, *, worker: str, now: datetime, lease_seconds: int = 60
-    ) -> ClaimedDelivery | None: ...
+        self,
+        *,
+        worker: str,
+        now: datetime,
+        lease_seconds: int = 60,
+        limit: int = 1,
+        per_endpoint: int = 1,
+        per_tenant: int = 4,
+    ) -> list[ClaimedDelivery]: ...
     def record_attempt(
         self,
         *,
@@ -145,13 +153,29 @@ class Webhooks:
         return fetch(conn, "webhooks/enqueue", params, WebhookDelivery)
 
     def claim(
-        self, *, worker: str, now: datetime, lease_seconds: int = 60
-    ) -> ClaimedDelivery | None:
-        """Leases the next delivery due at ``now`` to ``worker`` (attempts + 1), or None."""
-        params = {"worker": worker, "now": now, "lease_seconds": lease_seconds}
+        self,
+        *,
+        worker: str,
+        now: datetime,
+        lease_seconds: int = 60,
+        limit: int = 1,
+        per_endpoint: int = 1,
+        per_tenant: int = 4,
+    ) -> list[ClaimedDelivery]:
+        """Leases up to ``limit`` deliveries due at ``now`` to ``worker`` (attempts + 1 each),
+        oldest due first, in that order (migration 0013). An endpoint with ``per_endpoint``
+        deliveries in flight, or a tenant with ``per_tenant``, gets none: in flight means
+        leased by any dispatcher and the lease not yet over."""
+        params = {
+            "worker": worker,
+            "now": now,
+            "lease_seconds": lease_seconds,
+            "limit": limit,
+            "per_endpoint": per_endpoint,
+            "per_tenant": per_tenant,
+        }
         with self._store.as_service() as conn:
-            rows = fetch(conn, "webhooks/delivery_claim", params, ClaimedDelivery)
-        return rows[0] if rows else None
+            return fetch(conn, "webhooks/delivery_claim", params, ClaimedDelivery)
 
     def record_attempt(
         self,

@@ -1,4 +1,5 @@
-"""The dispatcher: claims due deliveries, POSTs them signed, and records each attempt's result."""
+"""The dispatcher: claims due deliveries within fair caps, POSTs them signed, many at once, and
+records each attempt's result."""
 
 from __future__ import annotations
 
@@ -8,27 +9,37 @@ import logging
 import os
 import random
 import socket
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
+from pipeline.egress import Watchdog
 from pipeline.errors import BadInput
+from pipeline.settings import WebhookSettings
 from pipeline.storage import BlobStore, StorageError
 from pipeline.store import LeaseLost
 from pipeline.store.models import ClaimedDelivery, DeliveryStatus
 from pipeline.store.webhooks import WebhookRepository
 from pipeline.webhooks.clock import Clock, SystemClock
+from pipeline.webhooks.pool import AttemptPool
 from pipeline.webhooks.retry import RetryPolicy
 from pipeline.webhooks.signing import InvalidSecret, webhook_headers
+from pipeline.webhooks.transport import TIMEOUT_SECONDS
 
 __all__ = [
-    "BAD_SECRET", "TIMEOUT_SECONDS", "URL_SECONDS", "Attempt", "Dispatcher", "Undeliverable",
-    "payload_body", "with_links",
+    "BAD_SECRET", "DRAIN_MARGIN_SECONDS", "POLL_SECONDS", "TIMEOUT_SECONDS", "URL_SECONDS", "Attempt",
+    "Dispatcher", "Undeliverable", "payload_body", "with_links",
 ]  # fmt: skip
 
-TIMEOUT_SECONDS = 15.0
+POLL_SECONDS = 0.5  # how often an idle dispatcher looks for due deliveries
+DRAIN_MARGIN_SECONDS = 3.0  # a stopping dispatcher waits the timeout and this for its attempts
+CLAIM_RETRY_SECONDS = 5.0  # after the database failed a claim
 URL_SECONDS = 24 * 3600  # a receiver that queues its work still finds the links alive
 BAD_SECRET = (
     "the endpoint's signing secret is not a whsec_ secret (stored before reelforge checked "
@@ -96,12 +107,25 @@ def payload_body(
 
 
 class Dispatcher:
-    """Delivers due webhooks through ``client``; run ``run_once`` on a timer or after a wake-up.
+    """Delivers due webhooks through ``client``, many at once: :meth:`run` as a service
+    (``reelforge serve``), :meth:`run_once` for what is due now (tests, scripts).
+
+    Attempts run in a pool of ``limits.concurrency`` threads while the loop keeps claiming, so
+    a slow endpoint holds only the threads of its own attempts. The claim hands out at most
+    ``limits.per_endpoint`` attempts in flight for one endpoint and ``limits.per_tenant`` for
+    one tenant, counted in the database over every dispatcher: an endpoint that hangs for the
+    whole timeout delays no other endpoint's deliveries, and a tenant whose endpoints all hang
+    none of another tenant's. Order: with ``per_endpoint`` 1 (the default) one endpoint's
+    attempts go one at a time, each started in the order the deliveries fell due; a failed
+    delivery waits for its retry while later ones go, so receivers must not rely on order.
 
     ``client`` is the one seam to the network. Endpoint URLs are tenant-supplied, so in
     production it must refuse internal addresses (an SSRF-guarding transport); redirects are
     never followed whatever the client's own setting. ``blobs``: the store whose signed links
-    a delivered job's outputs carry, made fresh for each attempt.
+    a delivered job's outputs carry, made fresh for each attempt. ``lease_seconds`` must
+    outlast an attempt (its timeout twice at least): until it ends nobody else attempts the
+    delivery, and when a dispatcher stops or dies mid-attempt, the delivery is due again then.
+    ``timeout`` bounds one attempt, from connecting to the status line (15 s).
     """
 
     def __init__(
@@ -115,7 +139,12 @@ class Dispatcher:
         lease_seconds: int = 60,
         rng: random.Random | None = None,
         blobs: BlobStore | None = None,
+        limits: WebhookSettings | None = None,
+        poll_seconds: float = POLL_SECONDS,
+        timeout: float = TIMEOUT_SECONDS,
     ) -> None:
+        if lease_seconds < 2 * timeout:
+            raise ValueError(f"the lease must last twice the {timeout:g} s timeout at least")
         self.webhooks = webhooks
         self.client = client
         self.clock = clock or SystemClock()
@@ -124,25 +153,94 @@ class Dispatcher:
         self.lease_seconds = lease_seconds
         self._rng = rng or random.Random()
         self.blobs = blobs
+        self.limits = limits or WebhookSettings()
+        self.poll_seconds = poll_seconds
+        self.timeout = timeout
 
-    def run_once(self, *, limit: int = 100) -> list[Attempt]:
-        """Attempts each delivery due now, at most ``limit``; returns what happened to each.
+    def run_once(self, *, limit: int = 100, seconds: float | None = None) -> list[Attempt]:
+        """Attempts what is due now: claims while attempts run, and again as they end, until
+        nothing more is due, ``limit`` attempts have started or ``seconds`` have passed; then
+        waits for the attempts in flight. Returns each attempt's outcome, in claim order.
 
         One tenant's delivery never stops the others': an endpoint that cannot be sent to is
         disabled with the reason, and any other failure of one attempt is logged and the
         delivery left to its lease, after which it is due again.
         """
-        attempts: list[Attempt] = []
-        while len(attempts) < limit:
-            delivery = self.webhooks.claim(
+        started: list[Future[Attempt]] = []
+        self._deliver(threading.Event(), seconds, limit, linger=False, started=started.append)
+        return [future.result() for future in started]
+
+    def run(self, stop: threading.Event, *, seconds: float | None = None) -> int:
+        """Delivers until ``stop`` is set or ``seconds`` have passed (one claim at least),
+        claiming new due deliveries while slow ones are in flight and polling every
+        ``poll_seconds`` when idle. Then waits for the attempts in flight, the attempt timeout
+        and a little more at most: one still running is due again when its lease ends.
+        Returns how many attempts it started."""
+        count = 0
+
+        def counted(_: Future[Attempt]) -> None:
+            nonlocal count
+            count += 1
+
+        self._deliver(stop, seconds, None, linger=True, started=counted)
+        return count
+
+    def _deliver(
+        self,
+        stop: threading.Event,
+        seconds: float | None,
+        limit: int | None,
+        *,
+        linger: bool,
+        started: Callable[[Future[Attempt]], None],
+    ) -> None:
+        """The claim loop: fills free threads with due deliveries; without ``linger`` it ends
+        once nothing is due and nothing runs."""
+        ends = None if seconds is None else time.monotonic() + seconds
+        pool = AttemptPool(self.limits.concurrency)
+        count = 0
+        try:
+            while True:
+                room = pool.free if limit is None else min(pool.free, limit - count)
+                mark = pool.finished
+                claimed = self._claim(room, None if not linger else stop) if room > 0 else []
+                for delivery in claimed:
+                    started(pool.submit(self._attempt_guarded, delivery))
+                count += len(claimed)
+                over = ends is not None and time.monotonic() >= ends
+                if stop.is_set() or over or (limit is not None and count >= limit):
+                    break
+                if not (claimed or linger or pool.running) and pool.finished == mark:
+                    break  # nothing was due, and nothing ran or ended since: done
+                if not claimed or len(claimed) < room:  # nothing more due until one ends
+                    pool.wait(since=mark, timeout=self.poll_seconds)
+        finally:
+            if not pool.drain(self.timeout + DRAIN_MARGIN_SECONDS if linger else None):
+                _log.warning(
+                    "%d webhook attempts still running as the dispatcher stops; each delivery is "
+                    "due again when its lease ends", pool.running,
+                )  # fmt: skip
+            pool.close()
+
+    def _claim(self, room: int, pause: threading.Event | None) -> list[ClaimedDelivery]:
+        """Up to ``room`` due deliveries within the limits. A failing database stops
+        :meth:`run_once`; a running service logs it and, unless ``pause`` is set meanwhile,
+        tries again a few seconds later."""
+        try:
+            return self.webhooks.claim(
                 worker=self.worker,
                 now=self.clock.now(),
                 lease_seconds=self.lease_seconds,
+                limit=room,
+                per_endpoint=self.limits.per_endpoint,
+                per_tenant=self.limits.per_tenant,
             )
-            if delivery is None:
-                break
-            attempts.append(self._attempt_guarded(delivery))
-        return attempts
+        except Exception:
+            if pause is None:
+                raise
+            _log.exception("claiming webhook deliveries failed; trying again shortly")
+            pause.wait(CLAIM_RETRY_SECONDS)
+            return []
 
     def _attempt_guarded(self, delivery: ClaimedDelivery) -> Attempt:
         try:
@@ -212,23 +310,29 @@ class Dispatcher:
             )
         except InvalidSecret:
             raise Undeliverable(BAD_SECRET) from None
-        try:
-            # Streamed and never read: only the status matters, and the body may be huge.
-            with self.client.stream(
-                "POST",
-                delivery.url,
-                content=body,
-                headers=headers,
-                timeout=TIMEOUT_SECONDS,
-                follow_redirects=False,
-            ) as response:
-                code = response.status_code
-        except httpx.TimeoutException:
-            return None, f"timed out after {TIMEOUT_SECONDS:g} s"
-        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
-            raise Undeliverable(f"the endpoint's URL cannot be used: {exc}"[:500]) from None
-        except httpx.HTTPError as exc:
-            return None, f"{type(exc).__name__}: {exc}"[:500]
+        # The timeout bounds each read; the watchdog the whole attempt, so an endpoint that
+        # drips its answer a byte at a time still ends within the timeout and the lease.
+        with Watchdog(time.monotonic() + self.timeout) as watchdog:
+            try:
+                # Streamed and never read: only the status matters, and the body may be huge.
+                with self.client.stream(
+                    "POST",
+                    delivery.url,
+                    content=body,
+                    headers=headers,
+                    timeout=self.timeout,
+                    follow_redirects=False,
+                    extensions={"trace": watchdog.trace},
+                ) as response:
+                    code = response.status_code
+            except httpx.TimeoutException:
+                return None, f"timed out after {self.timeout:g} s"
+            except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+                raise Undeliverable(f"the endpoint's URL cannot be used: {exc}"[:500]) from None
+            except httpx.HTTPError as exc:
+                if watchdog.expired:
+                    return None, f"timed out after {self.timeout:g} s"
+                return None, f"{type(exc).__name__}: {exc}"[:500]
         if 200 <= code < 300:
             return code, None
         if 300 <= code < 400:

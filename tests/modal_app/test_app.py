@@ -148,7 +148,7 @@ def test_sweep_spawns_one_render_per_runnable_job(
     with client:
         report = sweep(
             repos=Repositories.postgres(store), spawn=spawned.append, client=client,
-            worker="test-sweeper",
+            worker="test-sweeper", webhook_seconds=0,
         )
     assert spawned == [str(job.id)]
     assert (report.dispatched_jobs, report.webhook_attempts) == (1, 0)

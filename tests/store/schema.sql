@@ -258,12 +258,19 @@ CREATE TABLE public.webhook_deliveries (
 
 ALTER TABLE ONLY public.webhook_deliveries FORCE ROW LEVEL SECURITY;
 
-CREATE FUNCTION public.claim_webhook_delivery(p_worker text, p_now timestamp with time zone DEFAULT now(), p_lease_seconds integer DEFAULT 60) RETURNS SETOF public.webhook_deliveries
+CREATE FUNCTION public.claim_webhook_deliveries(p_worker text, p_now timestamp with time zone DEFAULT now(), p_lease_seconds integer DEFAULT 60, p_limit integer DEFAULT 1, p_per_endpoint integer DEFAULT 1, p_per_tenant integer DEFAULT 4) RETURNS SETOF public.webhook_deliveries
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 declare
+  v_now timestamptz := coalesce(p_now, now());
+  v_candidate record;
   v_delivery public.webhook_deliveries;
+  v_claimed integer := 0;
+  v_endpoint_busy bigint;
+  v_tenant_busy bigint;
+  v_full_tenants uuid[] := '{}';
+  v_full_endpoints uuid[] := '{}';
 begin
   if p_worker is null or length(p_worker) not between 1 and 200 then
     raise exception 'worker name must be 1 to 200 characters' using errcode = '22023';
@@ -271,21 +278,70 @@ begin
   if p_lease_seconds is null or p_lease_seconds not between 1 and 3600 then
     raise exception 'lease must be between 1 and 3600 seconds' using errcode = '22023';
   end if;
-  select d.* into v_delivery from public.webhook_deliveries d
-    join public.webhook_endpoints e on e.id = d.endpoint_id and e.user_id = d.user_id
-    where d.status = 'pending' and d.next_attempt_at <= coalesce(p_now, now()) and e.enabled
-    order by d.next_attempt_at, d.created_at
-    for update of d skip locked
-    limit 1;
-  if not found then
-    return;
+  if p_limit is null or p_limit not between 1 and 1000
+     or p_per_endpoint is null or p_per_endpoint not between 1 and 1000
+     or p_per_tenant is null or p_per_tenant not between p_per_endpoint and 1000 then
+    raise exception 'need 1 <= limit <= 1000 and 1 <= per endpoint <= per tenant <= 1000'
+      using errcode = '22023';
   end if;
-  update public.webhook_deliveries
-    set attempts = attempts + 1, lease_owner = p_worker,
-        next_attempt_at = coalesce(p_now, now()) + make_interval(secs => p_lease_seconds)
-    where id = v_delivery.id returning * into v_delivery;
-  return next v_delivery;
+  -- The candidates, as this statement's snapshot sees them; each is checked again below.
+  for v_candidate in
+    with leased as (
+      select l.user_id, l.endpoint_id from public.webhook_deliveries l
+      where l.status = 'pending' and l.lease_owner is not null and l.next_attempt_at > v_now
+    )
+    select d.id, d.user_id, d.endpoint_id from public.webhook_deliveries d
+      join public.webhook_endpoints e on e.id = d.endpoint_id and e.user_id = d.user_id
+    where d.status = 'pending' and d.next_attempt_at <= v_now and e.enabled
+      and d.endpoint_id not in (
+        select endpoint_id from leased group by endpoint_id having count(*) >= p_per_endpoint)
+      and d.user_id not in (
+        select user_id from leased group by user_id having count(*) >= p_per_tenant)
+    order by d.next_attempt_at, d.created_at
+  loop
+    continue when v_candidate.user_id = any (v_full_tenants)
+      or v_candidate.endpoint_id = any (v_full_endpoints);
+    if not pg_try_advisory_xact_lock(
+      hashtextextended('reelforge:webhook_claim:' || v_candidate.user_id::text, 0)
+    ) then
+      v_full_tenants := v_full_tenants || v_candidate.user_id;  -- another claimer's turn
+      continue;
+    end if;
+    select count(*) filter (where l.endpoint_id = v_candidate.endpoint_id), count(*)
+      into v_endpoint_busy, v_tenant_busy
+      from public.webhook_deliveries l
+      where l.user_id = v_candidate.user_id and l.status = 'pending'
+        and l.lease_owner is not null and l.next_attempt_at > v_now;
+    if v_tenant_busy >= p_per_tenant then
+      v_full_tenants := v_full_tenants || v_candidate.user_id;
+      continue;
+    end if;
+    if v_endpoint_busy >= p_per_endpoint then
+      v_full_endpoints := v_full_endpoints || v_candidate.endpoint_id;
+      continue;
+    end if;
+    select d.* into v_delivery from public.webhook_deliveries d
+      join public.webhook_endpoints e on e.id = d.endpoint_id and e.user_id = d.user_id
+      where d.id = v_candidate.id and d.status = 'pending' and d.next_attempt_at <= v_now
+        and e.enabled
+      for update of d skip locked;
+    continue when not found;
+    update public.webhook_deliveries
+      set attempts = attempts + 1, lease_owner = p_worker,
+          next_attempt_at = v_now + make_interval(secs => p_lease_seconds)
+      where id = v_delivery.id returning * into v_delivery;
+    return next v_delivery;
+    v_claimed := v_claimed + 1;
+    exit when v_claimed >= p_limit;
+  end loop;
 end
+$$;
+
+CREATE FUNCTION public.claim_webhook_delivery(p_worker text, p_now timestamp with time zone DEFAULT now(), p_lease_seconds integer DEFAULT 60) RETURNS SETOF public.webhook_deliveries
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select * from public.claim_webhook_deliveries(p_worker, p_now, p_lease_seconds, 1);
 $$;
 
 CREATE FUNCTION public.close_credit_account() RETURNS trigger
@@ -1627,6 +1683,8 @@ CREATE INDEX uploads_user ON public.uploads USING btree (user_id, created_at DES
 CREATE INDEX webhook_deliveries_due ON public.webhook_deliveries USING btree (next_attempt_at) WHERE (status = 'pending'::text);
 
 CREATE INDEX webhook_deliveries_endpoint_pending ON public.webhook_deliveries USING btree (endpoint_id) WHERE (status = 'pending'::text);
+
+CREATE INDEX webhook_deliveries_leased ON public.webhook_deliveries USING btree (user_id, endpoint_id) WHERE ((status = 'pending'::text) AND (lease_owner IS NOT NULL));
 
 CREATE TRIGGER reelforge_starting_grant AFTER INSERT ON auth.users FOR EACH ROW EXECUTE FUNCTION public.starting_grant_trigger();
 

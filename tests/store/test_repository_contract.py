@@ -9,6 +9,7 @@ per reading (as transactions' ``now()`` differ) and jumps when a scenario lets t
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -1067,10 +1068,10 @@ def test_a_delivery_is_claimed_retried_and_delivered_once(
         [delivery] = hooks.enqueue(conn, user_id=a, event_type="project.updated", payload={"n": 1})
     now = backend.now() + timedelta(seconds=1)
 
-    claimed = hooks.claim(worker="d1", now=now, lease_seconds=30)
-    assert claimed is not None and claimed.id == delivery.id
+    [claimed] = hooks.claim(worker="d1", now=now, lease_seconds=30)
+    assert claimed.id == delivery.id
     assert (claimed.attempts, claimed.url, claimed.signing_secrets) == (1, endpoint.url, [secret])
-    assert hooks.claim(worker="d2", now=now) is None  # leased
+    assert hooks.claim(worker="d2", now=now) == []  # leased
     retry_at = now + timedelta(seconds=5)
     retried = hooks.record_attempt(
         delivery_id=delivery.id,
@@ -1094,9 +1095,9 @@ def test_a_delivery_is_claimed_retried_and_delivered_once(
             error=None,
             next_attempt_at=None,
         )
-    assert hooks.claim(worker="d2", now=now + timedelta(seconds=1)) is None  # not due yet
-    again = hooks.claim(worker="d2", now=retry_at)
-    assert again is not None and again.attempts == 2
+    assert hooks.claim(worker="d2", now=now + timedelta(seconds=1)) == []  # not due yet
+    [again] = hooks.claim(worker="d2", now=retry_at)
+    assert again.attempts == 2
     done = hooks.record_attempt(
         delivery_id=delivery.id,
         worker="d2",
@@ -1112,7 +1113,7 @@ def test_a_delivery_is_claimed_retried_and_delivered_once(
         None,
     )
     assert done.webhook_id == delivery.webhook_id  # stable across attempts
-    assert hooks.claim(worker="d3", now=retry_at + timedelta(hours=1)) is None
+    assert hooks.claim(worker="d3", now=retry_at + timedelta(hours=1)) == []
     with pytest.raises(NotFound, match="unknown webhook delivery"):
         hooks.record_attempt(
             delivery_id=uuid.uuid4(),
@@ -1135,8 +1136,7 @@ def test_a_410_disables_the_endpoint_and_kills_its_pending_deliveries(
         for n in range(2):
             hooks.enqueue(conn, user_id=a, event_type="project.updated", payload={"n": n})
     now = backend.now() + timedelta(seconds=1)
-    claimed = hooks.claim(worker="d1", now=now)
-    assert claimed is not None
+    [claimed] = hooks.claim(worker="d1", now=now)
 
     gone = hooks.record_attempt(
         delivery_id=claimed.id,
@@ -1156,7 +1156,7 @@ def test_a_410_disables_the_endpoint_and_kills_its_pending_deliveries(
     assert len(hooks.deliveries(user_id=a)) == 2
     enabled = hooks.enable_endpoint(user_id=a, endpoint_id=endpoint.id)
     assert (enabled.enabled, enabled.disabled_reason, enabled.disabled_at) == (True, None, None)
-    assert hooks.claim(worker="d1", now=now + timedelta(hours=1)) is None  # dead stays dead
+    assert hooks.claim(worker="d1", now=now + timedelta(hours=1)) == []  # dead stays dead
 
 
 def test_a_rotated_secret_signs_alongside_the_new_one(
@@ -1173,9 +1173,84 @@ def test_a_rotated_secret_signs_alongside_the_new_one(
     with backend.transaction() as conn:
         hooks.enqueue(conn, user_id=a, event_type="project.updated", payload={})
 
-    claimed = hooks.claim(worker="d1", now=backend.now() + timedelta(seconds=1))
+    [claimed] = hooks.claim(worker="d1", now=backend.now() + timedelta(seconds=1))
 
-    assert claimed is not None and claimed.signing_secrets == [new, old]
+    assert claimed.signing_secrets == [new, old]
+
+
+def _deliveries(backend: Backend, repos: Repositories, user: uuid.UUID, *events: str) -> None:
+    """One delivery per event, each to the user's endpoint subscribed to it, oldest first."""
+    for event in events:
+        with backend.transaction() as conn:
+            repos.webhooks.enqueue(conn, user_id=user, event_type=event, payload={})
+
+
+def test_claims_keep_each_endpoint_and_tenant_within_its_cap(
+    backend: Backend, repos: Repositories, a: uuid.UUID, b: uuid.UUID
+) -> None:
+    """Migration 0013: a claim hands out due deliveries oldest first, but never more than
+    per_endpoint in flight for one endpoint or per_tenant for one tenant; a delivery's slot
+    frees when its attempt is recorded or its lease ends."""
+    hooks = repos.webhooks
+    e1, e2, e3 = (
+        hooks.create_endpoint(
+            user_id=a, url=f"https://a.example/{n}", secret=generate_secret(), events=[f"e{n}.x"]
+        ).id
+        for n in (1, 2, 3)
+    )
+    f = hooks.create_endpoint(user_id=b, url="https://b.example/h", secret=generate_secret()).id
+    _deliveries(backend, repos, a, "e1.x", "e1.x", "e1.x", "e2.x", "e2.x", "e3.x", "e3.x")
+    _deliveries(backend, repos, b, "f.x", "f.x")
+    now = backend.now() + timedelta(seconds=1)
+    caps = {"limit": 10, "per_endpoint": 2, "per_tenant": 3}
+
+    first = hooks.claim(worker="d1", now=now, **caps)
+    assert [d.endpoint_id for d in first] == [e1, e1, e2, f, f]  # oldest first, within caps
+    assert hooks.claim(worker="d2", now=now, **caps) == []  # A at 3, B's endpoint at 2
+    hooks.record_attempt(
+        delivery_id=first[0].id, worker="d1", now=now, status_code=200, error=None,
+        next_attempt_at=None,
+    )  # fmt: skip
+    [freed] = hooks.claim(worker="d2", now=now, **caps)  # one of A's slots is free again
+    assert freed.endpoint_id == e1 and freed.id not in {d.id for d in first}
+    assert hooks.claim(worker="d2", now=now, **caps) == []
+    # Past the 60 s leases nothing is in flight: the rest of A's, then the expired ones.
+    later = hooks.claim(worker="d3", now=now + timedelta(seconds=61), **caps)
+    assert [d.endpoint_id for d in later] == [e2, e3, e3, f, f]
+    assert [d.attempts for d in later] == [1, 1, 1, 2, 2]
+
+
+def test_claims_refuse_caps_that_make_no_sense(repos: Repositories, backend: Backend) -> None:
+    now = backend.now()
+    for caps in (
+        {"limit": 0},
+        {"limit": 1001},
+        {"per_endpoint": 0},
+        {"per_endpoint": 5, "per_tenant": 4},
+    ):
+        with pytest.raises(StoreInputError, match="per endpoint <= per tenant"):
+            repos.webhooks.claim(worker="d1", now=now, **caps)
+
+
+def test_concurrent_claims_never_put_an_endpoint_over_its_cap(
+    backend: Backend, repos: Repositories, a: uuid.UUID
+) -> None:
+    """Eight dispatchers claiming at once: together they lease exactly the cap's worth."""
+    hooks = repos.webhooks
+    hooks.create_endpoint(user_id=a, url="https://a.example/h", secret=generate_secret())
+    _deliveries(backend, repos, a, *["a.x"] * 20)
+    now = backend.now() + timedelta(seconds=1)
+    start = threading.Barrier(8)
+
+    def claim(n: int) -> list[uuid.UUID]:
+        start.wait()
+        found = hooks.claim(worker=f"d{n}", now=now, limit=5, per_endpoint=3, per_tenant=3)
+        return [d.id for d in found]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        claimed = [d for batch in pool.map(claim, range(8)) for d in batch]
+
+    assert len(claimed) == len(set(claimed)) == 3
 
 
 # --- Idempotency keys ---------------------------------------------------------------------------

@@ -130,8 +130,7 @@ def test_rotation_keeps_the_old_secret_signing_during_the_grace_period(
     with store.as_service() as conn:
         Webhooks(store).enqueue(conn=conn, user_id=user_a, event_type="a.b", payload={})
     now = datetime.now(UTC)
-    claimed = Webhooks(store).claim(worker="w", now=now)
-    assert claimed is not None
+    [claimed] = Webhooks(store).claim(worker="w", now=now)
     assert claimed.signing_secrets == [
         rotated.secret.get_secret_value(),
         endpoint.secret.get_secret_value(),
@@ -144,8 +143,7 @@ def test_rotation_keeps_the_old_secret_signing_during_the_grace_period(
         error="HTTP 500",
         next_attempt_at=now + timedelta(hours=2),
     )
-    later = Webhooks(store).claim(worker="w", now=now + timedelta(hours=2, seconds=1))
-    assert later is not None
+    [later] = Webhooks(store).claim(worker="w", now=now + timedelta(hours=2, seconds=1))
     assert later.signing_secrets == [rotated.secret.get_secret_value()]
 
 
@@ -158,11 +156,9 @@ def test_a_lease_keeps_a_delivery_from_a_second_dispatcher_until_it_expires(
     with store.as_service() as conn:
         Webhooks(store).enqueue(conn=conn, user_id=user_a, event_type="a.b", payload={})
     now = datetime.now(UTC)
-    first = Webhooks(store).claim(worker="w1", now=now, lease_seconds=30)
-    assert first is not None
-    assert Webhooks(store).claim(worker="w2", now=now + timedelta(seconds=29)) is None
-    second = Webhooks(store).claim(worker="w2", now=now + timedelta(seconds=31))
-    assert second is not None
+    [first] = Webhooks(store).claim(worker="w1", now=now, lease_seconds=30)
+    assert Webhooks(store).claim(worker="w2", now=now + timedelta(seconds=29)) == []
+    [second] = Webhooks(store).claim(worker="w2", now=now + timedelta(seconds=31))
     assert (second.id, second.webhook_id, second.attempts) == (first.id, first.webhook_id, 2)
     with pytest.raises(LeaseLost):
         Webhooks(store).record_attempt(

@@ -1,10 +1,11 @@
-"""The webhooks repository in memory: a user's endpoints, and deliveries claimed under a lease,
-attempted, and given up on (migration 0004)."""
+"""The webhooks repository in memory: a user's endpoints, and deliveries claimed under a lease
+within per-endpoint and per-tenant caps, attempted, and given up on (migrations 0004, 0013)."""
 
 from __future__ import annotations
 
 import re
 import uuid
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -196,33 +197,59 @@ class MemoryWebhooks:
             )
 
     def claim(
-        self, *, worker: str, now: datetime, lease_seconds: int = 60
-    ) -> ClaimedDelivery | None:
-        """``claim_webhook_delivery``: the next delivery due at ``now`` of an enabled endpoint,
-        leased (attempts + 1, not due again until the lease ends)."""
-        where = "claim_webhook_delivery"
+        self,
+        *,
+        worker: str,
+        now: datetime,
+        lease_seconds: int = 60,
+        limit: int = 1,
+        per_endpoint: int = 1,
+        per_tenant: int = 4,
+    ) -> list[ClaimedDelivery]:
+        """``claim_webhook_deliveries``: up to ``limit`` deliveries due at ``now`` of enabled
+        endpoints, oldest due first, leased (attempts + 1, not due again until the lease
+        ends), none for an endpoint or tenant whose leased deliveries reach its cap."""
+        where = "claim_webhook_deliveries"
         argument(1 <= len(worker) <= 200, where, "worker name must be 1 to 200 characters")
         ok = 1 <= lease_seconds <= 3600
         argument(ok, where, "lease must be between 1 and 3600 seconds")
+        ok = 1 <= limit <= 1000 and 1 <= per_endpoint <= per_tenant <= 1000
+        argument(ok, where, "need 1 <= limit <= 1000 and 1 <= per endpoint <= per tenant <= 1000")
         with self._st.lock:
-            due = [
-                d
-                for d in self._st.deliveries.values()
-                if d.row.status == DeliveryStatus.PENDING
-                and d.row.next_attempt_at <= now
-                and self._st.endpoints[d.row.endpoint_id].row.enabled
-            ]
-            if not due:
-                return None
-            chosen = min(due, key=lambda d: (d.row.next_attempt_at, d.row.created_at))
-            chosen.lease_owner = worker
-            chosen.row = chosen.row.model_copy(
-                update={
-                    "attempts": chosen.row.attempts + 1,
-                    "next_attempt_at": now + timedelta(seconds=lease_seconds),
-                }
+            endpoints, tenants = Counter[UUID](), Counter[UUID]()  # leases running at now
+            for d in self._st.deliveries.values():
+                pending = d.row.status == DeliveryStatus.PENDING
+                if pending and d.lease_owner is not None and d.row.next_attempt_at > now:
+                    endpoints[d.row.endpoint_id] += 1
+                    tenants[d.row.user_id] += 1
+            due = sorted(
+                (
+                    d
+                    for d in self._st.deliveries.values()
+                    if d.row.status == DeliveryStatus.PENDING
+                    and d.row.next_attempt_at <= now
+                    and self._st.endpoints[d.row.endpoint_id].row.enabled
+                ),
+                key=lambda d: (d.row.next_attempt_at, d.row.created_at),
             )
-            return self._claimed(chosen, now)
+            claimed: list[ClaimedDelivery] = []
+            for chosen in due:
+                row = chosen.row
+                if endpoints[row.endpoint_id] >= per_endpoint or tenants[row.user_id] >= per_tenant:
+                    continue
+                endpoints[row.endpoint_id] += 1
+                tenants[row.user_id] += 1
+                chosen.lease_owner = worker
+                chosen.row = row.model_copy(
+                    update={
+                        "attempts": row.attempts + 1,
+                        "next_attempt_at": now + timedelta(seconds=lease_seconds),
+                    }
+                )
+                claimed.append(self._claimed(chosen, now))
+                if len(claimed) == limit:
+                    break
+            return claimed
 
     def _claimed(self, delivery: DeliveryRow, now: datetime) -> ClaimedDelivery:
         endpoint = self._st.endpoints[delivery.row.endpoint_id]
