@@ -4,7 +4,9 @@ through a storage grant, scenes and formats fan out, the outputs go back through
 The container holds no database password and no storage key, only the provider keys a render
 pays with. What must survive it (the provider task journal and spend log, the progress) is
 written to the job's prefix in the blob store as it changes, so the worker that holds the job's
-lease can follow the render and a later attempt anywhere resumes the same provider tasks.
+lease can follow the render and a later attempt anywhere resumes the same provider tasks. Paid
+generations are claimed through the API with the same grant before they are paid for, so two
+jobs rendering the same asset in two containers pay for it once.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from modal_app.compose import ComposeTask, ModalComposer
 from modal_app.scenes import MapClips, SceneAsset, SceneTask
 from pipeline.brief import file_refs
 from pipeline.providers.cache import ProviderCache
+from pipeline.providers.granted_claims import GrantedClaims
 from pipeline.providers.runtime import ProviderRuntime
 from pipeline.providers.tasks import TaskJournal
 from pipeline.providers.usage import UsageMeter
@@ -111,8 +114,12 @@ def _runtime(task: RenderTask, store: BlobStore, settings: Settings, work: Path)
     work.mkdir(parents=True, exist_ok=True)
     journal = _mirrored(store, prefix, work, TASK_JOURNAL)
     usage = _mirrored(store, prefix, work, USAGE_LOG)
+    cache = ProviderCache(
+        work.parent / "provider-cache", shared=store, owner=f"job:{task['job']}",
+        claims=GrantedClaims(task["api_url"], task["grant"]),
+    )  # fmt: skip
     return ProviderRuntime(
-        cache=ProviderCache(work.parent / "provider-cache", shared=store),
+        cache=cache,
         meter=UsageMeter(prices(settings), log=work / USAGE_LOG, on_write=usage),
         journal=TaskJournal(work / TASK_JOURNAL, on_write=journal),
         job_id=task["job"],
