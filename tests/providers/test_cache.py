@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import os
 import threading
 import time
 from decimal import Decimal
@@ -231,3 +233,37 @@ def test_containers_with_no_common_disk_share_entries_through_the_blob_store(
     assert found.path.is_relative_to(tmp_path / "container-b")
     assert found.meta == {"task_id": "t1"} and found.provider == "kling"
     assert there.get(cache_key("kling", "v2", prompt="another cup")) is None
+
+
+def _make_in_a_process(root: str, key: str, made: str) -> None:
+    """One job in its own process: claims ``key`` and makes the asset unless it is there."""
+    cache = ProviderCache(Path(root), policy=QUICK)
+
+    async def job() -> None:
+        async with cache.aclaim(key, provider="p"):
+            if cache.get(key) is None:
+                with open(made, "a", encoding="utf-8") as f:
+                    f.write(f"{os.getpid()}\n")
+                time.sleep(0.3)
+                src = Path(root) / f"src-{os.getpid()}.bin"
+                src.write_bytes(b"asset")
+                cache.put(key, src, provider="p", model="m")
+
+    asyncio.run(job())
+
+
+def test_without_a_database_processes_on_one_machine_make_an_asset_once(tmp_path: Path) -> None:
+    """The command line keeps a file lock per key: four processes, one maker."""
+    key = cache_key("p", "m", prompt="processes")
+    made = tmp_path / "made.txt"
+    spawn = multiprocessing.get_context("spawn")
+    processes = [
+        spawn.Process(target=_make_in_a_process, args=(str(tmp_path / "cache"), key, str(made)))
+        for _ in range(4)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(60)
+    assert [p.exitcode for p in processes] == [0] * 4
+    assert len(made.read_text().splitlines()) == 1

@@ -121,6 +121,34 @@ def test_a_waiter_takes_over_when_a_dead_holders_lease_runs_out() -> None:
     assert not repos.claims.finish(KEY, owner="dead")
 
 
+def test_of_two_waiters_on_a_dead_holder_one_takes_over_and_the_other_reads_its_asset() -> None:
+    clock = ManualClock(step=timedelta(milliseconds=1))
+    repos = _memory(clock)
+    asset = threading.Event()
+    assert repos.claims.acquire(KEY, owner="dead", lease_seconds=60)
+    outcome: list[object] = []
+
+    async def wait(name: str) -> None:
+        async with claimed(
+            repos.claims, KEY, owner=name, provider="kling", found=asset.is_set, policy=QUICK
+        ) as held:
+            outcome.append(held)
+            if held:
+                await asyncio.sleep(0.2)  # generating: the other keeps waiting meanwhile
+                asset.set()
+
+    threads = [threading.Thread(target=asyncio.run, args=(wait(n),)) for n in ("b", "c")]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.2)
+    assert outcome == [], "both wait for the live lease"
+    clock.advance(61)
+    for thread in threads:
+        thread.join(10)
+    assert sorted(outcome, key=str) == [False, True], "one more generation, not two"
+    assert _row(repos)[1:3] == ("done", 2)
+
+
 def test_a_holder_renews_its_lease_while_it_generates() -> None:
     repos = MemoryRepositories()  # real time: a 1 s lease, renewed every third of a second
     policy = ClaimPolicy(lease_seconds=1, wait_seconds=5.0, first_poll=0.01, max_poll=0.05)
