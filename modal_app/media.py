@@ -109,14 +109,16 @@ def _mirrored(store: BlobStore, prefix: str, folder: Path, name: str) -> Callabl
     return mirror
 
 
-def _runtime(task: RenderTask, store: BlobStore, settings: Settings, work: Path) -> ProviderRuntime:
+def _runtime(
+    task: RenderTask, store: BlobStore, settings: Settings, work: Path, claims: GrantedClaims
+) -> ProviderRuntime:
     prefix = task["prefix"]
     work.mkdir(parents=True, exist_ok=True)
     journal = _mirrored(store, prefix, work, TASK_JOURNAL)
     usage = _mirrored(store, prefix, work, USAGE_LOG)
     cache = ProviderCache(
         work.parent / "provider-cache", shared=store, owner=f"job:{task['job']}",
-        claims=GrantedClaims(task["api_url"], task["grant"]),
+        claims=claims,
     )  # fmt: skip
     return ProviderRuntime(
         cache=cache,
@@ -136,7 +138,8 @@ def render_media(
 ) -> RenderOutcome:
     """Renders the job's request; the outputs and manifest go to ``<prefix>/out/``."""
     prefix, grant, api_url = task["prefix"], task["grant"], task["api_url"]
-    with tempfile.TemporaryDirectory(prefix="reelforge-media-") as scratch:
+    claims = GrantedClaims(api_url, grant)
+    with tempfile.TemporaryDirectory(prefix="reelforge-media-") as scratch, contextlib.closing(claims):
         root = Path(scratch)
         request = _inputs(task, store, root / "user")
 
@@ -147,7 +150,8 @@ def render_media(
 
         composer = ModalComposer(map_compose, store=store, grant=grant, api_url=api_url, prefix=prefix)
         runtime = Runtime(
-            RuntimeKind.MODAL, _runtime(task, store, settings, root / "work"), scenes, composer
+            RuntimeKind.MODAL, _runtime(task, store, settings, root / "work", claims), scenes,
+            composer,
         )
         ports = build_ports(request.brief, settings, runtime)
         result = render(
