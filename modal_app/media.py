@@ -4,7 +4,9 @@ through a storage grant, scenes and formats fan out, the outputs go back through
 The container holds no database password and no storage key, only the provider keys a render
 pays with. What must survive it (the provider task journal and spend log, the progress) is
 written to the job's prefix in the blob store as it changes, so the worker that holds the job's
-lease can follow the render and a later attempt anywhere resumes the same provider tasks.
+lease can follow the render and a later attempt anywhere resumes the same provider tasks. Paid
+generations are claimed through the API with the same grant before they are paid for, so two
+jobs rendering the same asset in two containers pay for it once.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from modal_app.compose import ComposeTask, ModalComposer
 from modal_app.scenes import MapClips, SceneAsset, SceneTask
 from pipeline.brief import file_refs
 from pipeline.providers.cache import ProviderCache
+from pipeline.providers.granted_claims import GrantedClaims
 from pipeline.providers.runtime import ProviderRuntime
 from pipeline.providers.tasks import TaskJournal
 from pipeline.providers.usage import UsageMeter
@@ -106,13 +109,19 @@ def _mirrored(store: BlobStore, prefix: str, folder: Path, name: str) -> Callabl
     return mirror
 
 
-def _runtime(task: RenderTask, store: BlobStore, settings: Settings, work: Path) -> ProviderRuntime:
+def _runtime(
+    task: RenderTask, store: BlobStore, settings: Settings, work: Path, claims: GrantedClaims
+) -> ProviderRuntime:
     prefix = task["prefix"]
     work.mkdir(parents=True, exist_ok=True)
     journal = _mirrored(store, prefix, work, TASK_JOURNAL)
     usage = _mirrored(store, prefix, work, USAGE_LOG)
+    cache = ProviderCache(
+        work.parent / "provider-cache", shared=store, owner=f"job:{task['job']}",
+        claims=claims,
+    )  # fmt: skip
     return ProviderRuntime(
-        cache=ProviderCache(work.parent / "provider-cache", shared=store),
+        cache=cache,
         meter=UsageMeter(prices(settings), log=work / USAGE_LOG, on_write=usage),
         journal=TaskJournal(work / TASK_JOURNAL, on_write=journal),
         job_id=task["job"],
@@ -129,7 +138,8 @@ def render_media(
 ) -> RenderOutcome:
     """Renders the job's request; the outputs and manifest go to ``<prefix>/out/``."""
     prefix, grant, api_url = task["prefix"], task["grant"], task["api_url"]
-    with tempfile.TemporaryDirectory(prefix="reelforge-media-") as scratch:
+    claims = GrantedClaims(api_url, grant)
+    with tempfile.TemporaryDirectory(prefix="reelforge-media-") as scratch, contextlib.closing(claims):
         root = Path(scratch)
         request = _inputs(task, store, root / "user")
 
@@ -140,7 +150,8 @@ def render_media(
 
         composer = ModalComposer(map_compose, store=store, grant=grant, api_url=api_url, prefix=prefix)
         runtime = Runtime(
-            RuntimeKind.MODAL, _runtime(task, store, settings, root / "work"), scenes, composer
+            RuntimeKind.MODAL, _runtime(task, store, settings, root / "work", claims), scenes,
+            composer,
         )
         ports = build_ports(request.brief, settings, runtime)
         result = render(

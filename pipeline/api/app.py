@@ -19,6 +19,7 @@ from pipeline.api.routes import (
     analytics_import,
     api_keys,
     billing,
+    claims,
     credits,
     files,
     health,
@@ -103,8 +104,8 @@ def create_app(
     _add_middleware(app, settings)
     install_error_handlers(app)
     routers = (
-        health, projects, uploads, credits, jobs, files, webhooks, providers, analytics, api_keys,
-        billing, admin,
+        health, projects, uploads, credits, jobs, files, claims, webhooks, providers, analytics,
+        api_keys, billing, admin,
     )  # fmt: skip
     for module in routers:
         app.include_router(module.router)

@@ -1,12 +1,12 @@
 """Dependencies for routes: the settings, store, repositories, the blob store, the media desk,
-the current user and the admin caller, as Annotated aliases."""
+the current user, the admin caller and a container's storage grant, as Annotated aliases."""
 
 from __future__ import annotations
 
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
 
@@ -15,17 +15,22 @@ from pipeline.api.auth import InvalidToken, TokenVerifier, admin_token_matches
 from pipeline.api.media_desk import MediaDesk
 from pipeline.settings import Settings
 from pipeline.storage import BlobStore
+from pipeline.storage.grant import GRANT_PURPOSE, Grant, InvalidGrant, verify_grant
+from pipeline.storage.granted import GRANT_HEADER
 from pipeline.store import Repositories, Store, StoreUnavailable
+from pipeline.wiring import signing_key
 
 __all__ = [
     "AdminCaller",
     "BlobsDep",
     "CurrentUser",
+    "GrantHeader",
     "MediaDeskDep",
     "OptionalStoreDep",
     "ReposDep",
     "SettingsDep",
     "StoreDep",
+    "storage_grant",
 ]
 
 # auto_error=False: a missing token is ours to report, as a 401 problem.
@@ -106,6 +111,17 @@ def admin_caller(
         raise InvalidToken("the admin token is missing or wrong")
 
 
+def storage_grant(token: str | None, settings: Settings) -> Grant:
+    """The storage grant a container without secrets sent (``X-Reelforge-Grant``), checked
+    against the service's signing key; 403 when it is missing, malformed, forged or expired."""
+    if token is None:
+        raise HTTPException(403, "a storage grant is required")
+    try:
+        return verify_grant(token, signing_key(settings, GRANT_PURPOSE))
+    except InvalidGrant as exc:
+        raise HTTPException(403, f"the storage grant is {exc.detail}") from None
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
 OptionalStoreDep = Annotated[Store | None, Depends(get_optional_store)]
@@ -114,3 +130,4 @@ BlobsDep = Annotated[BlobStore, Depends(get_blobs)]
 MediaDeskDep = Annotated[MediaDesk, Depends(get_media_desk)]
 CurrentUser = Annotated[UUID, Depends(current_user)]
 AdminCaller = Annotated[None, Depends(admin_caller)]
+GrantHeader = Annotated[str | None, Header(alias=GRANT_HEADER)]

@@ -6,31 +6,36 @@ SKU is therefore found again by any job of any project that asks the same questi
 
 Layout under ``root``: ``<k[:2]>/<k>.<ext>`` holds the asset (``<k>.asset.json`` for a JSON
 asset) and ``<k[:2]>/<k>.json`` what made it (written last, so an entry exists only once both
-are complete). ``claim(key)`` holds an exclusive lock per key across threads and processes
-(``fcntl.flock``), so two jobs asking for the same asset at once make one call: the second
-finds the first's result when it gets the lock.
+are complete).
 
 With a ``shared`` blob store (containers that see no common disk: Modal), the folder is this
 container's copy and the blob store holds every entry under ``cache/providers/``: a miss here is
 looked up there, and what is put here is put there too (the asset first, the record last).
+
+``aclaim(key)`` makes two jobs asking for the same asset at once pay for it once: it takes the
+key's generation claim (``claims``: the database's, shared by every container, or a file lock
+per key on one machine) or waits until the holder's asset is in the cache
+(``pipeline.providers.claimant``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+import uuid
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from pipeline.claims import GenerationClaims
+from pipeline.providers.claimant import ClaimPolicy, claimed
+from pipeline.providers.local_claims import LocalClaims
 from pipeline.storage import BlobNotFound, BlobStore
 
 __all__ = ["SHARED_PREFIX", "CachedAsset", "ProviderCache", "cache_key"]
@@ -89,9 +94,24 @@ class CachedAsset(BaseModel):
 
 
 class ProviderCache:
-    def __init__(self, root: Path, *, shared: BlobStore | None = None) -> None:
+    """``claims``: where generations are claimed (a file lock per key under ``root`` by
+    default: one machine only); ``owner`` labels this cache's claims (a job) in the record;
+    ``policy``: leases and waiting (:class:`pipeline.providers.claimant.ClaimPolicy`)."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        shared: BlobStore | None = None,
+        claims: GenerationClaims | None = None,
+        owner: str = "reelforge",
+        policy: ClaimPolicy | None = None,
+    ) -> None:
         self.root = root
         self.shared = shared
+        self.claims: GenerationClaims = claims or LocalClaims(root)
+        self.owner = owner
+        self.policy = policy or ClaimPolicy()
 
     def _dir(self, key: str) -> Path:
         if len(key) != 64 or not all(c in "0123456789abcdef" for c in key):
@@ -111,7 +131,10 @@ class ProviderCache:
         assert self.shared is not None
         folder = self._dir(key)
         folder.mkdir(parents=True, exist_ok=True)
-        record = folder / f".{key}.json.part"
+        # a name of its own: two scenes of a job may fetch the same entry at once
+        fd, part = tempfile.mkstemp(dir=folder, prefix=f".{key[:8]}.", suffix=".json.part")
+        os.close(fd)
+        record = Path(part)
         try:
             self.shared.get(f"{SHARED_PREFIX}{key}.json", record)
             name = str(json.loads(record.read_text(encoding="utf-8"))["file"])
@@ -178,36 +201,16 @@ class ProviderCache:
         assert found is not None
         return found
 
-    def _lock(self, key: str) -> IO[str]:
-        folder = self._dir(key)
-        folder.mkdir(parents=True, exist_ok=True)
-        handle = (folder / f".{key}.lock").open("a")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX)  # per open file: excludes threads and processes
-        except BaseException:
-            handle.close()
-            raise
-        return handle
-
-    @staticmethod
-    def _unlock(handle: IO[str]) -> None:
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        handle.close()
-
-    @contextlib.contextmanager
-    def claim(self, key: str) -> Iterator[None]:
-        """Exclusive right to make the asset for ``key``, across threads and processes."""
-        handle = self._lock(key)
-        try:
-            yield
-        finally:
-            self._unlock(handle)
-
     @contextlib.asynccontextmanager
-    async def aclaim(self, key: str) -> AsyncIterator[None]:
-        """:meth:`claim` for coroutines: waits for the lock in a thread, not on the event loop."""
-        handle = await asyncio.to_thread(self._lock, key)
-        try:
-            yield
-        finally:
-            self._unlock(handle)
+    async def aclaim(self, key: str, *, provider: str) -> AsyncIterator[bool]:
+        """The right to generate the asset for ``key`` and pay ``provider`` for it, once among
+        every job sharing the claims: yields True while this job holds the claim (it generates
+        and puts the asset here before the block ends; the claim is released as failed if the
+        block raises), False when another job's asset is here instead (read it with ``get``)."""
+        self._dir(key)  # a malformed key fails before anything is claimed
+        owner = f"{self.owner[:150]}:{uuid.uuid4().hex}"
+        async with claimed(
+            self.claims, key, owner=owner, provider=provider,
+            found=lambda: self.get(key) is not None, policy=self.policy,
+        ) as held:  # fmt: skip
+            yield held

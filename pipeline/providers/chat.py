@@ -191,7 +191,7 @@ class ChatScriptWriter:
             prompt="\n\n".join(m["content"] for m in messages),
             params={"schema": schema, "temperature": self.temperature, "routing": self.routing},
         )
-        async with runtime.cache.aclaim(key):
+        async with runtime.cache.aclaim(key, provider=self.name):
             hit = self._cached(key, checker)
             if hit is not None:
                 runtime.meter.cached(self.name, self.model, what="script")

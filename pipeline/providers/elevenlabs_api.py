@@ -88,7 +88,7 @@ class ElevenLabsAdapter:
         if self.cache is None:
             yield
         else:
-            async with self.cache.aclaim(key):
+            async with self.cache.aclaim(key, provider=self.name):
                 yield
 
 

@@ -63,7 +63,7 @@ class FakeClipSource:
             params={"seconds": self.seconds, "size": self.size, "attempt": attempt},
         )  # fmt: skip
         what = f"scene {request.scene_index} {request.spec.format.value}"
-        async with runtime.cache.aclaim(key):
+        async with runtime.cache.aclaim(key, provider=self.name):
             hit = runtime.cache.get(key)
             if hit is not None:
                 runtime.meter.cached(self.name, self.model, what=what)

@@ -154,7 +154,7 @@ class FalClips:
             runtime.meter.cached(self.name, model, what=what)
             return VideoClip(path=hit.path)
         runtime.meter.check(self.name, model)
-        async with runtime.cache.aclaim(key):
+        async with runtime.cache.aclaim(key, provider=self.name):
             if (hit := runtime.cache.get(key)) is not None:
                 runtime.meter.cached(self.name, model, what=what)
                 return VideoClip(path=hit.path)

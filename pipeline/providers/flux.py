@@ -127,7 +127,7 @@ class FalImages:
             runtime.meter.cached(self.name, self.model, what=what)
             return _generated(hit.path)
         runtime.meter.check(self.name, self.model)
-        async with runtime.cache.aclaim(key):
+        async with runtime.cache.aclaim(key, provider=self.name):
             if (hit := runtime.cache.get(key)) is not None:
                 runtime.meter.cached(self.name, self.model, what=what)
                 return _generated(hit.path)

@@ -265,7 +265,7 @@ class HeyGenPresenter:
         )
         asset = runtime.cache.get(key)
         if asset is None:
-            async with runtime.cache.aclaim(key):
+            async with runtime.cache.aclaim(key, provider=self.name):
                 asset = runtime.cache.get(key)
                 if asset is None:
                     body = {

@@ -284,7 +284,7 @@ class KlingClips:
             runtime.meter.cached(self.name, q.model, what=what)
             return VideoClip(path=hit.path)
         runtime.meter.check(self.name, q.model)
-        async with runtime.cache.aclaim(q.key):
+        async with runtime.cache.aclaim(q.key, provider=self.name):
             if (hit := runtime.cache.get(q.key)) is not None:
                 runtime.meter.cached(self.name, q.model, what=what)
                 return VideoClip(path=hit.path)

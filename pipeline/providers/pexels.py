@@ -228,7 +228,7 @@ class PexelsStock:
         key = cache_key(self.name, f"{self.model}/search", prompt=query, params=params)
         found = self._read_search(runtime.cache.get(key))
         if found is None:
-            async with runtime.cache.aclaim(key):
+            async with runtime.cache.aclaim(key, provider=self.name):
                 found = self._read_search(runtime.cache.get(key))
                 if found is None:
                     runtime.meter.check(self.name, self.model)
@@ -321,7 +321,7 @@ class PexelsStock:
         key = cache_key(self.name, self.model, params={"video_file_id": chosen.id})
         asset = runtime.cache.get(key)
         if asset is None:
-            async with runtime.cache.aclaim(key):
+            async with runtime.cache.aclaim(key, provider=self.name):
                 asset = runtime.cache.get(key)
                 if asset is None:
                     # The file is a CDN download, not an API request: nothing to meter.

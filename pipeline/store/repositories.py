@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pipeline.store.analytics import Analytics, AnalyticsRepository
 from pipeline.store.api_keys import ApiKeyRepository, ApiKeys
 from pipeline.store.billing import Billing, BillingRepository
+from pipeline.store.claims import Claims, GenerationClaims
 from pipeline.store.credits import CreditRepository, Credits
 from pipeline.store.database import Store
 from pipeline.store.idempotency import Idempotency, IdempotencyRepository
@@ -36,6 +37,7 @@ class Repositories:
     billing: BillingRepository
     uploads: UploadRepository
     api_keys: ApiKeyRepository
+    claims: GenerationClaims
 
     @classmethod
     def postgres(cls, store: Store) -> Repositories:
@@ -53,4 +55,5 @@ class Repositories:
             billing=Billing(store),
             uploads=Uploads(store),
             api_keys=ApiKeys(store),
+            claims=Claims(store),
         )

@@ -11,6 +11,7 @@ from enum import StrEnum
 from pathlib import Path
 from uuid import UUID
 
+from pipeline.claims import GenerationClaims
 from pipeline.providers.cache import ProviderCache
 from pipeline.providers.callbacks import StoreInbox
 from pipeline.providers.prices import PriceTable, default_prices
@@ -56,8 +57,12 @@ def prices(settings: Settings) -> PriceTable:
     return default_prices(settings.providers.prices_file)
 
 
-def _cache(settings: Settings, default: Path) -> ProviderCache:
-    return ProviderCache(settings.providers.cache_dir or default)
+def _cache(
+    settings: Settings, default: Path, *, claims: GenerationClaims | None = None, owner: str = ""
+) -> ProviderCache:
+    return ProviderCache(
+        settings.providers.cache_dir or default, claims=claims, owner=owner or "reelforge"
+    )
 
 
 def local_runtime(
@@ -93,14 +98,19 @@ def job_runtime(
     events: ProviderEventRepository,
     job_id: UUID,
     work_dir: Path,
+    claims: GenerationClaims | None = None,
     check: Callable[[], None] = lambda: None,
     offline: ClipFactory | None = None,
 ) -> Runtime:
     """A job's runtime: its spend and task ids in its work folder (kept across attempts), the
-    shared cache in the media folder, callbacks read from the database; ``check`` raises once
-    the job is aborted."""
+    shared cache in the media folder with its generations claimed in ``claims`` (the
+    database's, so workers anywhere pay once; None: a file lock per key), callbacks read from
+    the database; ``check`` raises once the job is aborted."""
+    cache = _cache(
+        settings, settings.media_root / ".cache" / "providers", claims=claims, owner=f"job:{job_id}"
+    )
     provider = ProviderRuntime(
-        cache=_cache(settings, settings.media_root / ".cache" / "providers"),
+        cache=cache,
         meter=UsageMeter(prices(settings), log=work_dir / USAGE_LOG),
         journal=TaskJournal(work_dir / TASK_JOURNAL),
         inbox=StoreInbox(events, job_id),

@@ -207,8 +207,8 @@ def _produce(a: _Attempt, reporter: StageReporter) -> RenderResult:
     request = a.request.model_copy(update={"work_dir": a.work_dir, "owner": a.job.user_id})
     call = RenderCall(
         request=request, job=a.job, out_root=a.root, reporter=reporter, control=a.control,
-        settings=ctx.settings, events=ctx.repos.providers, ports=ctx.ports,
-        offline=ctx.offline_clips,
+        settings=ctx.settings, events=ctx.repos.providers, claims=ctx.repos.claims,
+        ports=ctx.ports, offline=ctx.offline_clips,
     )  # fmt: skip
     result, a.meter = ctx.renderer.render(call)
     return result

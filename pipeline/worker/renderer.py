@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from pipeline.claims import GenerationClaims
 from pipeline.render import RenderRequest, RenderResult, render
 from pipeline.settings import Settings
 from pipeline.stages import Reporter
@@ -32,6 +33,7 @@ class RenderCall:
     control: JobControl
     settings: Settings
     events: ProviderEventRepository  # provider callbacks recorded for this job
+    claims: GenerationClaims | None = None  # where paid generations are claimed (None: locally)
     ports: PortsFactory | None = None  # None: the composition root's
     offline: ClipFactory | None = None  # how offline scenes are drawn
 
@@ -52,7 +54,7 @@ class LocalRenderer:
         assert work_dir is not None
         runtime = job_runtime(
             call.settings, events=call.events, job_id=call.job.id, work_dir=work_dir,
-            check=call.control.check, offline=call.offline,
+            claims=call.claims, check=call.control.check, offline=call.offline,
         )  # fmt: skip
         ports = (call.ports or ports_factory(call.settings))(call.request, runtime)
         result = render(call.request, ports=ports, out_root=call.out_root, reporter=call.reporter)

@@ -43,6 +43,9 @@ class Cloud:
     secrets: dict[str, dict[str, str]]  # Modal secret name → its variables
     max_containers: int = 4
     calls: list[str] = field(default_factory=list, compare=False)  # "function" per process
+    # host → base URL: a provider's API as a test serves it on this machine (every container's
+    # HTTP requests to ``host`` go there instead; see runner.route)
+    routes: dict[str, str] = field(default_factory=dict)
 
     @property
     def config(self) -> Path:
@@ -50,14 +53,17 @@ class Cloud:
 
     def save(self) -> Cloud:
         self.root.mkdir(parents=True, exist_ok=True)
-        data = {"root": str(self.root), "secrets": self.secrets, "max": self.max_containers}
+        data = {
+            "root": str(self.root), "secrets": self.secrets, "max": self.max_containers,
+            "routes": self.routes,
+        }  # fmt: skip
         self.config.write_text(json.dumps(data), encoding="utf-8")
         return self
 
     @classmethod
     def load(cls, path: Path) -> Cloud:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return cls(Path(data["root"]), data["secrets"], data["max"])
+        return cls(Path(data["root"]), data["secrets"], data["max"], routes=data["routes"])
 
     def secret_names(self, function: str) -> list[str]:
         import modal_app.app as modal_app

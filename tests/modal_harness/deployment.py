@@ -53,16 +53,27 @@ def _service_secret(db_uri: str, storage_url: str, api_url: str) -> dict[str, st
 
 
 @contextmanager
-def deployed(root: Path, db_uri: str, *, max_containers: int = 4) -> Iterator[Deployment]:
+def deployed(
+    root: Path,
+    db_uri: str,
+    *,
+    max_containers: int = 4,
+    providers: dict[str, str] | None = None,
+    routes: dict[str, str] | None = None,
+) -> Iterator[Deployment]:
     """The deployment over ``db_uri`` (migrated), its files under ``root``, until the block
-    ends; every process it started is killed then."""
+    ends; every process it started is killed then. ``providers``: the 'reelforge-providers'
+    secret (no provider keys by default); ``routes``: provider hosts the test serves itself
+    (``Cloud.routes``)."""
     server = StorageServer(FakeStorageApi(buckets={"reelforge"}))
     port = free_port()
     api_url = f"http://127.0.0.1:{port}"
     with serving(server) as storage_url:  # type: ignore[arg-type]
         service = _service_secret(db_uri, storage_url, api_url)
-        cloud = Cloud(root / "cloud", {"reelforge": service, "reelforge-providers": {}},
-                      max_containers=max_containers)  # fmt: skip
+        cloud = Cloud(
+            root / "cloud", {"reelforge": service, "reelforge-providers": providers or {}},
+            max_containers=max_containers, routes=routes or {},
+        )  # fmt: skip
         settings = Settings(
             media_root=root / "unused-media",
             service=ServiceSettings(public_url=api_url, signing_secret=service["REELFORGE_SIGNING_SECRET"]),

@@ -3,7 +3,8 @@
 ``python -m tests.modal_harness.runner <folder>`` reads ``inputs.pkl`` (the function's name and
 its inputs), replaces every other function's ``spawn``/``map``/``remote`` with the harness's, calls
 ``function.local(*args)`` on each input and writes ``outputs.pkl``. ``serve`` instead serves the
-``web`` function's ASGI app on a port until killed.
+``web`` function's ASGI app on a port until killed. A provider's host the test serves itself
+(``Cloud.routes``) is reached there instead, over plain HTTP, by every httpx client.
 """
 
 from __future__ import annotations
@@ -40,12 +41,42 @@ class _Remote:
         return getattr(self._function, name)
 
 
+def route(routes: dict[str, str]) -> None:
+    """Sends httpx's requests for each host in ``routes`` to the base URL it maps to."""
+    import httpx
+
+    targets = {host: httpx.URL(base) for host, base in routes.items()}
+
+    def moved(request: httpx.Request) -> None:
+        target = targets.get(request.url.host)
+        if target is not None:
+            request.url = request.url.copy_with(
+                scheme=target.scheme, host=target.host, port=target.port
+            )
+
+    sync_send = httpx.HTTPTransport.handle_request
+    async_send = httpx.AsyncHTTPTransport.handle_async_request
+
+    def handle(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
+        moved(request)
+        return sync_send(self, request)
+
+    async def handle_async(self: httpx.AsyncHTTPTransport, request: httpx.Request) -> Any:
+        moved(request)
+        return await async_send(self, request)
+
+    httpx.HTTPTransport.handle_request = handle  # type: ignore[method-assign]
+    httpx.AsyncHTTPTransport.handle_async_request = handle_async  # type: ignore[method-assign]
+
+
 def _patched() -> Any:
     import modal
 
     import modal_app.app as modal_app
 
     cloud = Cloud.load(Path(os.environ[CONFIG_ENV]))
+    if cloud.routes:
+        route(cloud.routes)
     for name, value in list(vars(modal_app).items()):
         if isinstance(value, modal.Function):
             setattr(modal_app, name, _Remote(cloud, name, value))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import os
 import threading
 import time
 from decimal import Decimal
@@ -12,8 +14,11 @@ import pytest
 
 from pipeline.errors import BadInput
 from pipeline.providers.cache import ProviderCache, cache_key
+from pipeline.providers.claimant import ClaimPolicy
 from pipeline.providers.prices import PRICES_ENV, PriceTable, default_prices
 from pipeline.providers.usage import UsageMeter
+
+QUICK = ClaimPolicy(first_poll=0.01, max_poll=0.05)
 
 
 def test_key_depends_on_every_part_of_the_question(tmp_path: Path) -> None:
@@ -72,37 +77,42 @@ def test_an_entry_without_its_record_or_file_is_absent(tmp_path: Path) -> None:
         cache.get("../../etc/passwd")
 
 
-def test_claim_lets_one_maker_at_a_time_across_threads(tmp_path: Path) -> None:
-    cache = ProviderCache(tmp_path)
+def test_a_claim_lets_one_maker_across_threads_and_the_others_find_its_asset(
+    tmp_path: Path,
+) -> None:
+    cache = ProviderCache(tmp_path, policy=QUICK)
     key = cache_key("p", "m", prompt="same")
     made: list[int] = []
+    held: list[bool] = []
     src = tmp_path / "a.bin"
     src.write_bytes(b"asset")
 
-    def job(n: int) -> None:
-        with cache.claim(key):
+    async def job(n: int) -> None:
+        async with cache.aclaim(key, provider="p") as holds:
+            held.append(holds)
             if cache.get(key) is None:
                 time.sleep(0.05)
                 made.append(n)
                 cache.put(key, src, provider="p", model="m")
 
-    threads = [threading.Thread(target=job, args=(n,)) for n in range(6)]
+    threads = [threading.Thread(target=asyncio.run, args=(job(n),)) for n in range(6)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert len(made) == 1
+    assert held.count(True) >= 1 and len(held) == 6
 
 
-def test_async_claim_serialises_coroutines(tmp_path: Path) -> None:
-    cache = ProviderCache(tmp_path)
+def test_claims_serialise_coroutines_until_the_asset_exists(tmp_path: Path) -> None:
+    cache = ProviderCache(tmp_path, policy=QUICK)
     key = cache_key("p", "m", prompt="async")
     inside = 0
     most = 0
 
     async def one() -> None:
         nonlocal inside, most
-        async with cache.aclaim(key):
+        async with cache.aclaim(key, provider="p"):
             inside += 1
             most = max(most, inside)
             await asyncio.sleep(0.01)
@@ -223,3 +233,37 @@ def test_containers_with_no_common_disk_share_entries_through_the_blob_store(
     assert found.path.is_relative_to(tmp_path / "container-b")
     assert found.meta == {"task_id": "t1"} and found.provider == "kling"
     assert there.get(cache_key("kling", "v2", prompt="another cup")) is None
+
+
+def _make_in_a_process(root: str, key: str, made: str) -> None:
+    """One job in its own process: claims ``key`` and makes the asset unless it is there."""
+    cache = ProviderCache(Path(root), policy=QUICK)
+
+    async def job() -> None:
+        async with cache.aclaim(key, provider="p"):
+            if cache.get(key) is None:
+                with open(made, "a", encoding="utf-8") as f:
+                    f.write(f"{os.getpid()}\n")
+                time.sleep(0.3)
+                src = Path(root) / f"src-{os.getpid()}.bin"
+                src.write_bytes(b"asset")
+                cache.put(key, src, provider="p", model="m")
+
+    asyncio.run(job())
+
+
+def test_without_a_database_processes_on_one_machine_make_an_asset_once(tmp_path: Path) -> None:
+    """The command line keeps a file lock per key: four processes, one maker."""
+    key = cache_key("p", "m", prompt="processes")
+    made = tmp_path / "made.txt"
+    spawn = multiprocessing.get_context("spawn")
+    processes = [
+        spawn.Process(target=_make_in_a_process, args=(str(tmp_path / "cache"), key, str(made)))
+        for _ in range(4)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(60)
+    assert [p.exitcode for p in processes] == [0] * 4
+    assert len(made.read_text().splitlines()) == 1

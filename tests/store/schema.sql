@@ -1333,6 +1333,25 @@ CREATE SEQUENCE public.credit_ledger_id_seq
 
 ALTER SEQUENCE public.credit_ledger_id_seq OWNED BY public.credit_ledger.id;
 
+CREATE TABLE public.generation_claims (
+    key text NOT NULL,
+    owner text NOT NULL,
+    state text DEFAULT 'pending'::text NOT NULL,
+    lease_expires_at timestamp with time zone NOT NULL,
+    attempts integer DEFAULT 1 NOT NULL,
+    error text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT generation_claims_attempts_check CHECK ((attempts >= 1)),
+    CONSTRAINT generation_claims_error_check CHECK ((length(error) <= 1000)),
+    CONSTRAINT generation_claims_key_check CHECK ((key ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT generation_claims_lease_check CHECK (((state <> 'pending'::text) OR ((lease_expires_at > updated_at) AND (lease_expires_at <= (updated_at + '01:00:00'::interval))))),
+    CONSTRAINT generation_claims_owner_check CHECK (((length(owner) >= 1) AND (length(owner) <= 200))),
+    CONSTRAINT generation_claims_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'done'::text, 'failed'::text])))
+);
+
+ALTER TABLE ONLY public.generation_claims FORCE ROW LEVEL SECURITY;
+
 CREATE TABLE public.idempotency_keys (
     user_id uuid NOT NULL,
     key text NOT NULL,
@@ -1578,6 +1597,9 @@ ALTER TABLE ONLY public.credit_holds
 
 ALTER TABLE ONLY public.credit_ledger
     ADD CONSTRAINT credit_ledger_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.generation_claims
+    ADD CONSTRAINT generation_claims_pkey PRIMARY KEY (key);
 
 ALTER TABLE ONLY public.idempotency_keys
     ADD CONSTRAINT idempotency_keys_pkey PRIMARY KEY (user_id, key);
@@ -1826,6 +1848,8 @@ CREATE POLICY credit_holds_owner ON public.credit_holds TO authenticated USING (
 ALTER TABLE public.credit_ledger ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY credit_ledger_owner ON public.credit_ledger TO authenticated USING ((( SELECT auth.uid() AS uid) = user_id)) WITH CHECK ((( SELECT auth.uid() AS uid) = user_id));
+
+ALTER TABLE public.generation_claims ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.idempotency_keys ENABLE ROW LEVEL SECURITY;
 

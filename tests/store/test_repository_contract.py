@@ -9,6 +9,7 @@ per reading (as transactions' ``now()`` differ) and jumps when a scenario lets t
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 import uuid
@@ -1435,6 +1436,98 @@ def test_a_provider_event_is_recorded_and_handled_once(repos: Repositories, a: u
     callbacks = providers.task_callbacks(provider="fal", subject="task-1", job_id=job.id)
     assert callbacks == [{"s": "running"}, {"s": "done"}]
     assert providers.task_callbacks(provider="fal", subject="task-1", job_id=uuid.uuid4()) == []
+
+
+# --- Generation claims --------------------------------------------------------------------------
+
+
+def _cache_key(n: int) -> str:
+    return hashlib.sha256(f"asset {n}".encode()).hexdigest()
+
+
+def test_of_two_claimants_one_holds_the_key_until_it_is_settled(repos: Repositories) -> None:
+    claims, key = repos.claims, _cache_key(1)
+    assert claims.acquire(key, owner="a", lease_seconds=60)
+    assert not claims.acquire(key, owner="b", lease_seconds=60)
+    assert claims.acquire(key, owner="a", lease_seconds=60)  # a retried call is still a's
+    assert not claims.renew(key, owner="b", lease_seconds=60)
+    assert not claims.finish(key, owner="b")
+    assert not claims.fail(key, owner="b", error="not b's to release")
+    assert claims.renew(key, owner="a", lease_seconds=60)
+    assert claims.acquire(_cache_key(2), owner="b", lease_seconds=60), "other keys stay free"
+    assert not claims.acquire(key, owner="b", lease_seconds=60)
+
+    assert claims.finish(key, owner="a")
+    assert not claims.finish(key, owner="a") and not claims.renew(key, owner="a", lease_seconds=60)
+    # Done: the asset is in the shared cache, where a later claimant looks first. One that
+    # claims anyway (its cache lost the asset) takes it, and holds it alone.
+    assert claims.acquire(key, owner="b", lease_seconds=60)
+    assert not claims.acquire(key, owner="a", lease_seconds=60)
+
+
+def test_a_claim_whose_lease_ran_out_is_taken_over_and_its_holder_told(
+    backend: Backend, repos: Repositories
+) -> None:
+    claims, key = repos.claims, _cache_key(3)
+    assert claims.acquire(key, owner="dying", lease_seconds=1)
+    assert not claims.acquire(key, owner="b", lease_seconds=60)
+
+    assert backend.after(1, lambda: claims.acquire(key, owner="b", lease_seconds=60))
+    assert not claims.renew(key, owner="dying", lease_seconds=60)
+    assert not claims.finish(key, owner="dying")
+    assert not claims.fail(key, owner="dying", error="too late")
+    assert not claims.acquire(key, owner="dying", lease_seconds=60)
+    assert claims.finish(key, owner="b")
+
+
+def test_a_failed_generation_releases_its_claim_at_once(repos: Repositories) -> None:
+    claims, key = repos.claims, _cache_key(4)
+    assert claims.acquire(key, owner="a", lease_seconds=3600)
+    assert claims.fail(key, owner="a", error="kling: task failed: " + "x" * 5000)  # cut to fit
+    assert not claims.fail(key, owner="a", error="again")
+
+    assert claims.acquire(key, owner="b", lease_seconds=3600)
+    assert not claims.finish(key, owner="a")
+    assert not claims.acquire(key, owner="a", lease_seconds=3600)
+
+
+def test_of_eight_claimants_at_once_exactly_one_holds_the_key(repos: Repositories) -> None:
+    claims = repos.claims
+    for round_, key in enumerate((_cache_key(5), _cache_key(5), _cache_key(6))):
+        start = threading.Barrier(8)
+
+        def claim(
+            n: int, key: str = key, round_: int = round_, start: threading.Barrier = start
+        ) -> bool:
+            start.wait(10)
+            return claims.acquire(key, owner=f"r{round_}-{n}", lease_seconds=60)
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            won = list(pool.map(claim, range(8)))
+        assert won.count(True) == 1, (round_, won)
+        winner = f"r{round_}-{won.index(True)}"
+        assert claims.fail(key, owner=winner, error="released for the next round")
+
+
+@pytest.mark.parametrize(
+    ("key", "owner", "lease", "constraint"),
+    [
+        ("not-a-cache-key", "a", 60, "generation_claims_key_check"),
+        ("A" * 64, "a", 60, "generation_claims_key_check"),
+        (None, "", 60, "generation_claims_owner_check"),
+        (None, "o" * 201, 60, "generation_claims_owner_check"),
+        (None, "a", 0, "generation_claims_lease_check"),
+        (None, "a", 3601, "generation_claims_lease_check"),
+    ],
+)
+def test_claims_refuse_what_the_table_would(
+    repos: Repositories, key: str | None, owner: str, lease: int, constraint: str
+) -> None:
+    with pytest.raises(StoreInputError, match=constraint):
+        repos.claims.acquire(key or _cache_key(7), owner=owner, lease_seconds=lease)
+    assert repos.claims.acquire(_cache_key(7), owner="a", lease_seconds=60)
+    with pytest.raises(StoreInputError, match="generation_claims_lease_check"):
+        repos.claims.renew(_cache_key(7), owner="a", lease_seconds=0)
 
 
 # --- Performance imports ------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from pipeline.store import AccessDenied, Store, StoreError
+from pipeline.store import AccessDenied, Repositories, Store, StoreError
 
 from .tenants import TENANT_TABLES, TENANT_VIEWS, seed_tenant
 
@@ -120,10 +120,43 @@ def test_anon_can_read_no_table(store: Store, user_a: uuid.UUID, db_uri: str) ->
 
     with psycopg.connect(db_uri, autocommit=True) as conn:
         for name in (
-            TENANT_TABLES + TENANT_VIEWS + ("provider_events", "app_config", "billing_events")
+            TENANT_TABLES
+            + TENANT_VIEWS
+            + ("provider_events", "app_config", "billing_events", "generation_claims")
         ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 select_as_anon(conn, name)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "select * from public.generation_claims",
+        "insert into public.generation_claims (key, owner, lease_expires_at)"
+        " values (repeat('a', 64), 'tenant', now() + interval '1 minute')",
+        "update public.generation_claims set owner = 'tenant'",
+        "delete from public.generation_claims",
+    ],
+)
+def test_tenants_can_neither_see_nor_take_generation_claims(
+    store: Store, user_a: uuid.UUID, statement: str
+) -> None:
+    with pytest.raises(AccessDenied, match="permission denied for table generation_claims"):  # noqa: SIM117
+        with store.as_user(user_a) as conn:
+            conn.execute(statement)
+
+
+@pytest.mark.parametrize(
+    "statement", ["delete from public.generation_claims", "truncate public.generation_claims"]
+)
+def test_the_service_claims_generations_but_never_deletes_the_record(
+    store: Store, statement: str
+) -> None:
+    key = "b" * 64
+    assert Repositories.postgres(store).claims.acquire(key, owner="w", lease_seconds=60)
+    with pytest.raises(AccessDenied, match="permission denied for table generation_claims"):  # noqa: SIM117
+        with store.as_service() as conn:
+            conn.execute(statement)
 
 
 def test_claims_never_leak_across_a_thousand_pooled_requests(

@@ -92,6 +92,11 @@ def test_provider_spend_is_charged_and_a_second_job_reuses_every_clip(
     ]
     # the job's spend log went with its work folder
     assert not (media_root / str(funded) / f".{first.id}.work").exists()
+    # every clip was claimed in the database before it was paid for, so workers on any machine
+    # pay once (tests/modal_app/test_one_payment.py: across containers)
+    claims = admin.execute("select owner, state, attempts from public.generation_claims").fetchall()
+    assert len(claims) == PHOTO_SCENES
+    assert all(o.startswith(f"job:{first.id}:") and s == "done" and n == 1 for o, s, n in claims)
 
     second = _run(store, context, ports, funded, payload)
     assert second.state == JobState.DELIVERED, second.error

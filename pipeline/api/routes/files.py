@@ -13,17 +13,15 @@ from pathlib import Path
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse
 from starlette.exceptions import HTTPException
 
-from pipeline.api.deps import BlobsDep, SettingsDep
+from pipeline.api.deps import BlobsDep, GrantHeader, SettingsDep, storage_grant
 from pipeline.errors import BadInput
 from pipeline.storage import BlobStore, LocalFolderStore, StorageError
-from pipeline.storage.grant import GRANT_PURPOSE, Grant, InvalidGrant, verify_grant
 from pipeline.storage.granted import GRANT_HEADER
 from pipeline.storage.port import validate_content_type
-from pipeline.wiring import signing_key
 
 __all__ = ["GRANT_HEADER", "MAX_PUT_BYTES", "router"]
 
@@ -33,16 +31,6 @@ _GONE = "no such file, or the link expired"
 
 # Not API operations: the links and grants are handed out by the service itself.
 router = APIRouter(prefix="/v1/files", include_in_schema=False)
-GrantHeader = Annotated[str | None, Header(alias=GRANT_HEADER)]
-
-
-def _grant(token: str | None, settings: SettingsDep) -> Grant:
-    if token is None:
-        raise HTTPException(403, "a storage grant is required")
-    try:
-        return verify_grant(token, signing_key(settings, GRANT_PURPOSE))
-    except InvalidGrant as exc:
-        raise HTTPException(403, f"the storage grant is {exc.detail}") from None
 
 
 def _allowed(check: bool) -> None:
@@ -73,7 +61,7 @@ def read(
     signature: Annotated[str | None, Query()] = None,
 ) -> Response:
     if grant is not None:
-        _allowed(_grant(grant, settings).can_read(key))
+        _allowed(storage_grant(grant, settings).can_read(key))
     elif not (
         isinstance(blobs, LocalFolderStore)
         and blobs.verify_signed(key, expires or "", signature or "")
@@ -84,7 +72,7 @@ def read(
 
 @router.head("/{key:path}")
 def exists(key: str, blobs: BlobsDep, settings: SettingsDep, grant: GrantHeader = None) -> Response:
-    _allowed(_grant(grant, settings).can_read(key))
+    _allowed(storage_grant(grant, settings).can_read(key))
     return Response(status_code=200 if blobs.exists(key) else 404)
 
 
@@ -92,7 +80,7 @@ def exists(key: str, blobs: BlobsDep, settings: SettingsDep, grant: GrantHeader 
 async def write(
     key: str, request: Request, blobs: BlobsDep, settings: SettingsDep, grant: GrantHeader = None
 ) -> dict[str, object]:
-    _allowed(_grant(grant, settings).can_write(key))
+    _allowed(storage_grant(grant, settings).can_write(key))
     content_type = request.headers.get("content-type", "application/octet-stream")
     media_type = content_type.split(";")[0].strip()
     try:

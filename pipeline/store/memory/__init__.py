@@ -19,6 +19,8 @@ Emulated:
   - uploads (one ready upload per user, kind and SHA-256; keys only in the owner's folder;
     pending signed uploads) and API keys (hashes unique, revocation at once, last use marked at
     most once a minute);
+  - generation claims (one owner per cache key under a lease on the clock; done or failed
+    claims and expired leases taken over);
   - what a user may see, as row-level security decides it;
   - the check and foreign-key constraints a caller can hit, as StoreInputError.
 
@@ -36,7 +38,7 @@ Not emulated:
 Layout: ``state`` holds the tables, the lock and the clock; one module per repository
 (``credits``, ``projects``, ``jobs`` with the queue's transitions in ``queue``, ``webhooks`` with
 the ``outbox`` the jobs also write, ``providers``, ``idempotency``, ``users``, ``analytics``,
-``billing``, ``uploads``, ``api_keys``);
+``billing``, ``uploads``, ``api_keys``, ``claims``);
 ``repositories`` bundles them.
 """
 

@@ -9,6 +9,7 @@ from uuid import UUID
 from pipeline.store.memory.analytics import MemoryAnalytics
 from pipeline.store.memory.api_keys import MemoryApiKeys
 from pipeline.store.memory.billing import MemoryBilling
+from pipeline.store.memory.claims import MemoryClaims
 from pipeline.store.memory.credits import MemoryCredits
 from pipeline.store.memory.idempotency import MemoryIdempotency
 from pipeline.store.memory.jobs import MemoryJobs
@@ -49,6 +50,7 @@ class MemoryRepositories(Repositories):
             "billing": MemoryBilling(st, credits),
             "uploads": MemoryUploads(st),
             "api_keys": MemoryApiKeys(st),
+            "claims": MemoryClaims(st),
             "clock": st.clock,
             "_state": st,
         }

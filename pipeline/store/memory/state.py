@@ -37,6 +37,7 @@ __all__ = [
     "URL",
     "WORKING",
     "ApiKeyRow",
+    "ClaimRow",
     "Clock",
     "CreativeRow",
     "DeliveryRow",
@@ -199,6 +200,17 @@ class ApiKeyRow:
 
 
 @dataclass
+class ClaimRow:
+    """A generation claim (``generation_claims``)."""
+
+    owner: str
+    lease_expires_at: datetime
+    state: str = "pending"
+    attempts: int = 1
+    error: str | None = None
+
+
+@dataclass
 class CreativeRow:
     attributes: CreativeAttributes
     job_id: UUID | None
@@ -234,6 +246,7 @@ class State:
     serials: dict[str, Iterator[int]] = field(default_factory=dict)
     uploads: dict[UUID, Upload] = field(default_factory=dict)
     api_keys: dict[UUID, ApiKeyRow] = field(default_factory=dict)
+    claims: dict[str, ClaimRow] = field(default_factory=dict)  # cache key → its claim
 
     def now(self) -> datetime:
         return self.clock()
