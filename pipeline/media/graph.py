@@ -21,7 +21,12 @@ import ffmpeg  # ffmpeg-python (untyped: the protocols below are the part of it 
 from pipeline.media.ffmpeg import SAFE_PROTOCOLS
 from pipeline.timeline import Motion, StillClip, Timeline, TimelineScene, VideoClip
 
-__all__ = ["Output", "build_args", "motion_exprs"]
+__all__ = ["PIX_FMT", "Output", "build_args", "motion_exprs"]
+
+PIX_FMT = "yuv420p"
+"""The pixel format of every link in the graph except a crossfade's (``xfade`` takes 4:4:4 only).
+Left to FFmpeg's negotiation, one crossfade pulled the upscales, ``concat``, ``fps`` and the
+captions of the whole format into full-resolution chroma: half of the graph's CPU."""
 
 
 class _Stream(Protocol):
@@ -118,7 +123,7 @@ def _still_chain(src: _Stream, clip: StillClip, frames: int, tl: Timeline) -> _S
     """One image held for ``frames`` frames, moved by its Ken Burns, at the format's size."""
     w, h = tl.spec.width, tl.spec.height
     v = (
-        src.filter("format", "yuv420p")
+        src.filter("format", PIX_FMT)
         .filter("loop", loop=frames - 1, size=1, start=0)
         .filter("setpts", f"N/{tl.fps}/TB")
     )
@@ -127,7 +132,8 @@ def _still_chain(src: _Stream, clip: StillClip, frames: int, tl: Timeline) -> _S
         exprs = motion_exprs(clip.motion, frames)
         v = v.filter("perspective", **exprs, interpolation="linear", eval="frame")
     if (clip.width, clip.height) != (w, h):
-        v = v.filter("scale", w, h, flags="bicubic")
+        # Named again after the scale: otherwise it upscales straight into a crossfade's 4:4:4.
+        v = v.filter("scale", w, h, flags="bicubic").filter("format", PIX_FMT)
     return v.filter("setsar", 1)
 
 
@@ -145,7 +151,7 @@ def _video_chain(src: _Stream, clip: VideoClip, frames: int, tl: Timeline) -> _S
         .filter("scale", w, h, force_original_aspect_ratio="increase", flags="bicubic")
         .filter("crop", w, h)
         .filter("setsar", 1)
-        .filter("format", "yuv420p")
+        .filter("format", PIX_FMT)
         .filter("tpad", stop_mode="clone", stop_duration=seconds)
         .filter("trim", end_frame=frames)
     )
@@ -213,7 +219,9 @@ def _video_graph(tl: Timeline, inputs: Sequence[_Stream]) -> _Stream:
                 [pieces[i]["t"], pieces[i + 1]["h"]], "xfade",
                 transition=trans.name, duration=_num(plan[i][2] / tl.fps), offset=0,
             )  # fmt: skip
-            segments.append(fade)
+            # xfade works in 4:4:4 only: back to 4:2:0 at once, so concat, fps and the captions
+            # run on subsampled chroma as the encoder wants it.
+            segments.append(fade.filter("format", PIX_FMT))
     joined: _Stream = ffmpeg.concat(*segments, v=1, a=0)
     return _finish(joined, tl)
 
@@ -234,7 +242,7 @@ def _finish(video: _Stream, tl: Timeline) -> _Stream:
     if tl.subtitles is not None:
         name, options = ass_filter_args(tl.subtitles, tl.fonts_dir)
         v = v.filter(name, **options)
-    return v.filter("format", "yuv420p")
+    return v.filter("format", PIX_FMT)
 
 
 def _encode_options(tl: Timeline) -> dict[str, str]:
@@ -245,7 +253,7 @@ def _encode_options(tl: Timeline) -> dict[str, str]:
         "c:v": "libx264",
         "preset": enc.preset,
         "profile:v": "high",
-        "pix_fmt": "yuv420p",
+        "pix_fmt": PIX_FMT,
         "crf": str(enc.crf),
         "maxrate": f"{enc.maxrate_kbps}k",
         "bufsize": f"{enc.maxrate_kbps * 2}k",

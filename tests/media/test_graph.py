@@ -191,7 +191,9 @@ def test_scene_frames_add_up_exactly_with_crossfade_overlaps() -> None:
     (concat,) = (f for f in filters if f.name == "concat")
     assert concat.options == {"n": "5", "v": "1", "a": "0"}
     segments = [_source(label, producers) for label in concat.inputs]
-    assert segments[1::2] == fades
+    # each crossfade goes back to 4:2:0 before the concat (xfade works in 4:4:4 only)
+    assert [s.name for s in segments[1::2]] == ["format", "format"]
+    assert [producers[s.inputs[0]] for s in segments[1::2]] == fades
     assert [s.options for s in segments[0::2]] == [
         {"start_frame": "0", "end_frame": "75"},
         {"start_frame": "12", "end_frame": "75"},
@@ -212,8 +214,9 @@ def test_motion_reaches_ffmpeg_as_the_expressions_computed() -> None:
     assert persp.options == {**motion_exprs(zoom, 87), "interpolation": "linear", "eval": "frame"}
     # the still is 540x960: scaled up after the motion, to keep the motion's sub-pixel precision
     scene = _chain_after(persp, filters)
-    assert [(f.name, f.options) for f in scene[:2]] == [
-        ("scale", {"0": "1080", "1": "1920", "flags": "bicubic"}), ("setsar", {"0": "1"})
+    assert [(f.name, f.options) for f in scene[:3]] == [
+        ("scale", {"0": "1080", "1": "1920", "flags": "bicubic"}), ("format", {"0": "yuv420p"}),
+        ("setsar", {"0": "1"}),
     ]  # fmt: skip
 
 
