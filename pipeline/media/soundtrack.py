@@ -21,6 +21,8 @@ from pipeline.media.loudness import (
 __all__ = ["Cue", "build_mix", "render_soundtrack"]
 
 _RATE = 48000
+AAC_PRIMING = 1024
+"""Samples FFmpeg's AAC encoder puts before the sound (its ``initial_padding``): 21.3 ms."""
 
 
 class Cue(BaseModel):
@@ -85,9 +87,10 @@ def _gain_chain(gain: float, peak_after: float) -> str:
     """Linear gain to the target, and a limiter only when that gain would push peaks too high."""
     chain = f"volume={gain:.2f}dB"
     if peak_after > TARGET_TRUE_PEAK:
-        # alimiter limits sample peaks; half a dB more headroom covers inter-sample peaks.
+        # alimiter limits sample peaks; half a dB more headroom covers inter-sample peaks. Its
+        # attack is a 2 ms look-ahead: latency=true takes that delay back out.
         limit = 10 ** ((TARGET_TRUE_PEAK - 0.5) / 20)
-        chain += f",alimiter=limit={limit:.4f}:attack=2:release=50:level=false"
+        chain += f",alimiter=limit={limit:.4f}:attack=2:release=50:level=false:latency=true"
     return chain
 
 
@@ -118,11 +121,19 @@ def render_soundtrack(
 
 
 def _encode(inputs: Sequence[str], graph: str, duration: float, out: Path) -> Loudness:
-    """Encode ``[out]`` to AAC and measure what is encoded, in one FFmpeg run."""
+    """Encode ``[out]`` to AAC and measure what is encoded, in one FFmpeg run.
+
+    Ads carry no edit list, so nothing tells a player to skip the encoder's priming samples:
+    the encoded sound starts that much early instead (padded at the end to keep its length), and
+    each sample plays at its frame's time. The file has no edit list either, so it decodes
+    exactly as the ad it goes into.
+    """
+    ahead = f"atrim=start_sample={AAC_PRIMING},asetpts=N/SR/TB,apad=pad_len={AAC_PRIMING}"
     stderr = run_ffmpeg(
-        [*inputs, "-filter_complex", f"{graph.removesuffix('[out]')},asplit=2[out][probe];[probe]{EBUR128}[m]",
+        [*inputs, "-filter_complex",
+         f"{graph.removesuffix('[out]')},asplit=2[enc][probe];[enc]{ahead}[out];[probe]{EBUR128}[m]",
          "-map", "[out]", "-c:a", "aac", "-aac_coder", "fast", "-b:a", "192k", "-ar", str(_RATE), "-ac", "2",
-         "-t", _num(duration), "-f", "mp4", str(out),
+         "-t", _num(duration), "-use_editlist", "0", "-f", "mp4", str(out),
          "-map", "[m]", "-t", _num(duration), "-f", "null", "-"],
         stage="soundtrack",
     )  # fmt: skip
