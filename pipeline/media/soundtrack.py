@@ -18,9 +18,13 @@ from pipeline.media.loudness import (
     parse_ebur128,
 )
 
-__all__ = ["Cue", "build_mix", "render_soundtrack"]
+__all__ = ["Cue", "build_mix", "music_gain", "render_soundtrack"]
 
 _RATE = 48000
+MUSIC_UNDER_VOICE = 10.0
+"""LU between the voice and the music bed before ducking (a bed at -26 LUFS under a voice at -16)."""
+MUSIC_GAIN = -9.0
+"""dB on the music when there is no voice to measure it against."""
 AAC_PRIMING = 1024
 """Samples FFmpeg's AAC encoder puts before the sound (its ``initial_padding``): 21.3 ms."""
 
@@ -38,10 +42,10 @@ def _num(value: float) -> str:
     return f"{value:.3f}"
 
 
-def build_mix(
+def _stems(
     cues: Sequence[Cue], music: Path | None, duration: float
-) -> tuple[list[str], str, bool]:
-    """Input arguments, a filter graph ending in ``[mix]``, and whether any sound is present."""
+) -> tuple[list[str], list[str]]:
+    """Input arguments and the chains making ``[voice]`` and, with music, ``[music]``."""
     inputs: list[str] = []
     chains: list[str] = []
     fmt = f"aresample={_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo"
@@ -65,22 +69,46 @@ def build_mix(
         inputs += ["-protocol_whitelist", SAFE_PROTOCOLS, "-stream_loop", "-1", "-i", str(music)]
         fade = min(1.5, duration / 4)
         chains.append(
-            f"[{m}:a]{fmt},atrim=0:{_num(duration)},asetpts=PTS-STARTPTS,volume=0.35,"
+            f"[{m}:a]{fmt},atrim=0:{_num(duration)},asetpts=PTS-STARTPTS,"
             f"afade=t=in:d=0.3,afade=t=out:st={_num(duration - fade)}:d={_num(fade)}[music]"
         )
+    return inputs, chains
+
+
+def build_mix(
+    cues: Sequence[Cue], music: Path | None, duration: float, music_gain: float = MUSIC_GAIN
+) -> tuple[list[str], str, bool]:
+    """Input arguments, a filter graph ending in ``[mix]``, and whether any sound is present.
+    ``music_gain``: dB applied to the music before the voice ducks it."""
+    inputs, chains = _stems(cues, music, duration)
+    if music is not None:
+        chains.append(f"[music]volume={music_gain:.2f}dB[bed]")
         if cues:
             # The voice keys a compressor on the music: music dips while someone speaks.
             chains.append("[voice]asplit=2[vmix][vkey]")
             chains.append(
-                "[music][vkey]sidechaincompress=threshold=0.02:ratio=10:attack=15:release=350"
+                "[bed][vkey]sidechaincompress=threshold=0.02:ratio=10:attack=15:release=350"
                 ":makeup=1[ducked]"
             )
             chains.append("[vmix][ducked]amix=inputs=2:normalize=0:duration=first[mix]")
         else:
-            chains.append("[voice][music]amix=inputs=2:normalize=0:duration=first[mix]")
+            chains.append("[voice][bed]amix=inputs=2:normalize=0:duration=first[mix]")
     else:
         chains.append("[voice]anull[mix]")
     return inputs, ";".join(chains), bool(cues) or music is not None
+
+
+def music_gain(cues: Sequence[Cue], music: Path | None, duration: float) -> float:
+    """The gain that puts the music bed ``MUSIC_UNDER_VOICE`` LU under the voice, measured over
+    the ad's length, so a loud master and a quiet one sit alike and the ducking does not pump."""
+    if music is None or not cues:
+        return MUSIC_GAIN
+    inputs, chains = _stems(cues, music, duration)
+    voice = measure_graph(inputs, ";".join([*chains, "[music]anullsink"]), "voice")
+    bed = measure_graph(inputs, ";".join([*chains, "[voice]anullsink"]), "music")
+    if voice.silent or bed.silent:
+        return MUSIC_GAIN
+    return voice.integrated - MUSIC_UNDER_VOICE - bed.integrated
 
 
 def _gain_chain(gain: float, peak_after: float) -> str:
@@ -103,7 +131,7 @@ def render_soundtrack(
     result in the same run. When the limiter had to hold peaks down, the result lands under the
     target, and another pass adds what is missing.
     """
-    inputs, graph, audible = build_mix(cues, music, duration)
+    inputs, graph, audible = build_mix(cues, music, duration, music_gain(cues, music, duration))
     if not audible:
         return _encode(inputs, f"{graph};[mix]anull[out]", duration, out)
     measured = measure_graph(inputs, graph, "mix", stage="soundtrack")

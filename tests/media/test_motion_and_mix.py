@@ -91,3 +91,27 @@ def test_music_ducks_under_the_voice_and_the_mix_hits_the_loudness_target(tmp_pa
     after_loop = _band_level(samples, rate, 300, 4.0, 4.5)  # past the music file's end
     assert alone - under >= 6, f"music not ducked: {alone:.1f} dB alone, {under:.1f} dB under voice"
     assert after_loop > under, "music should loop to fill the ad and recover after the voice"
+
+
+def _quieter(path: Path, out: Path, db: float) -> None:
+    run_ffmpeg(["-i", str(path), "-af", f"volume={db}dB", str(out)], stage="test")
+
+
+def test_a_loud_master_and_a_quiet_one_sit_alike_under_the_voice(tmp_path: Path) -> None:
+    """Music is matched to the voice before ducking: a track mastered 16 dB hotter than another
+    sits where the other does, about 10 LU under the voice, instead of swelling in the pauses."""
+    voice, loud, quiet = tmp_path / "voice.wav", tmp_path / "loud.wav", tmp_path / "quiet.wav"
+    _tone(voice, 1000, 1.5)
+    _tone(loud, 300, 5.0, rate=44100)  # full scale: a -3 LUFS master
+    _quieter(loud, quiet, -16.0)
+    levels = {}
+    for name, music in (("loud", loud), ("quiet", quiet)):
+        out = tmp_path / f"{name}.m4a"
+        render_soundtrack([Cue(path=voice, start=2.0)], music, 5.0, out)
+        with av.open(str(out)) as container:
+            samples = np.concatenate([f.to_ndarray()[0] for f in container.decode(audio=0)])
+        speech = _band_level(samples, 48000, 1000, 2.3, 3.3)
+        pause = _band_level(samples, 48000, 300, 0.8, 1.8)  # the bed alone, before the voice
+        levels[name] = speech - pause
+    assert abs(levels["loud"] - levels["quiet"]) < 1.0, levels
+    assert all(8.0 <= gap <= 12.5 for gap in levels.values()), levels
