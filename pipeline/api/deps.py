@@ -3,6 +3,7 @@ the current user and the admin caller, as Annotated aliases."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 from uuid import UUID
 
@@ -23,6 +24,8 @@ __all__ = [
     "CurrentUser",
     "MediaDeskDep",
     "OptionalStoreDep",
+    "Readiness",
+    "ReadinessDep",
     "ReposDep",
     "SettingsDep",
     "StoreDep",
@@ -57,6 +60,16 @@ def get_optional_store(request: Request) -> Store | None:
     """The app's database, or None for an app built on repositories alone (in memory)."""
     store: Store | None = request.app.state.store
     return store
+
+
+# What /ready asks beyond the database: None when ready, else why not.
+Readiness = Callable[[], str | None]
+
+
+def get_readiness(request: Request) -> Readiness | None:
+    """The app's readiness check beyond the database (``reelforge serve``'s worker pool)."""
+    readiness: Readiness | None = request.app.state.readiness
+    return readiness
 
 
 def get_repositories(request: Request) -> Repositories:
@@ -109,6 +122,7 @@ def admin_caller(
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
 OptionalStoreDep = Annotated[Store | None, Depends(get_optional_store)]
+ReadinessDep = Annotated[Readiness | None, Depends(get_readiness)]
 ReposDep = Annotated[Repositories, Depends(get_repositories)]
 BlobsDep = Annotated[BlobStore, Depends(get_blobs)]
 MediaDeskDep = Annotated[MediaDesk, Depends(get_media_desk)]
