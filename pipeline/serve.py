@@ -7,6 +7,7 @@ import contextlib
 import os
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 import httpx
@@ -15,6 +16,9 @@ from pipeline.settings import Settings, WebhookSettings
 from pipeline.storage import BlobStore
 from pipeline.store import Repositories, Store, open_store
 from pipeline.store.users import local_user_id
+
+if TYPE_CHECKING:
+    from pipeline.worker import LocalExecutor
 
 __all__ = ["DEV_GRANT", "ensure_dev_user", "serve"]
 
@@ -74,18 +78,34 @@ def dev_ready(settings: Settings, *, host: str, port: int) -> Settings:
     return settings.model_copy(update={"api": dev_settings(settings.home)})
 
 
+def _workers(settings: Settings, store: Store, n: int) -> LocalExecutor:
+    """``n`` supervised render workers on ``store``'s database (started by the caller)."""
+    from pipeline.wiring import signing_secret
+    from pipeline.worker import LocalExecutor
+
+    return LocalExecutor(
+        n,
+        media_root=settings.media_root,
+        conninfo=store.conninfo,
+        cwd=Path.cwd(),
+        # The workers reach the database by URL: they get the secret the same way.
+        env={"REELFORGE_SIGNING_SECRET": signing_secret(settings)},
+    )
+
+
 def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
-    """Run until interrupted; workers get SIGTERM (finish or release their job) on the way out."""
+    """Run until interrupted; workers get SIGTERM (finish or release their job) on the way out.
+    A worker that dies is replaced (pipeline.worker.supervisor); meanwhile /ready answers 503."""
     import uvicorn
 
     from pipeline.api.app import create_app
-    from pipeline.wiring import signing_secret
-    from pipeline.worker import LocalExecutor
 
     settings = dev_ready(settings, host=host, port=port)
     settings.media_root.mkdir(parents=True, exist_ok=True)
     store = open_store(settings.store)
-    app = create_app(settings=settings, store=store)
+    executor = _workers(settings, store, workers) if workers else None
+    readiness = executor.readiness if executor is not None else None
+    app = create_app(settings=settings, store=store, readiness=readiness)
     local = settings.require_api().webhook_allow_http_localhost
     stop = threading.Event()
     blobs = app.state.blobs  # links in webhooks point at this API's downloads
@@ -96,17 +116,8 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
     )  # fmt: skip
     try:
         with contextlib.ExitStack() as stack:
-            if workers:
-                stack.enter_context(
-                    LocalExecutor(
-                        workers,
-                        media_root=settings.media_root,
-                        conninfo=store.conninfo,
-                        cwd=Path.cwd(),
-                        # The workers reach the database by URL: they get the secret the same way.
-                        env={"REELFORGE_SIGNING_SECRET": signing_secret(settings)},
-                    )
-                )
+            if executor is not None:
+                stack.enter_context(executor)
             dispatcher.start()
             uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:

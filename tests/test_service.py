@@ -21,6 +21,7 @@ from standardwebhooks import Webhook
 
 from pipeline.media.probe import probe
 from pipeline.store.users import local_user_id
+from tests.processes import children, command, running
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,15 +56,34 @@ class _Receiver(BaseHTTPRequestHandler):
         pass
 
 
-def test_serve_runs_a_render_job_end_to_end(tmp_path: Path, isolated_home: Path) -> None:
-    env = {**os.environ}  # REELFORGE_HOME: the isolated home, outside pytest's root
+def _start(workers: int) -> tuple[subprocess.Popen[str], str, dict[str, str]]:
+    """``reelforge serve`` on a free port, its home the test's isolated home (outside pytest's
+    root): the process, its base URL and its environment."""
+    env = {**os.environ}
     env.pop("DATABASE_URL", None)
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "pipeline", "serve", "--port", str(port), "--workers", "1"],
+        [sys.executable, "-m", "pipeline", "serve", "--port", str(port), "--workers", str(workers)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+    return server, f"http://127.0.0.1:{port}", env
+
+
+def _stop(server: subprocess.Popen[str]) -> tuple[int, str]:
+    """Ctrl-C, then its exit code and everything it printed."""
+    server.send_signal(signal.SIGINT)
+    try:
+        code = server.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        raise
+    log = server.stdout.read() if server.stdout else ""
+    server.stdout and server.stdout.close()
+    return code, log
+
+
+def test_serve_runs_a_render_job_end_to_end(tmp_path: Path, isolated_home: Path) -> None:
+    server, base, env = _start(1)
     try:
         with httpx.Client(base_url=base, timeout=60) as http:
 
@@ -147,12 +167,46 @@ def test_serve_runs_a_render_job_end_to_end(tmp_path: Path, isolated_home: Path)
             ]
             assert states[0] == "queued" and states[-1] == "delivered"
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            code = server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            raise
-        log = server.stdout.read() if server.stdout else ""
-        server.stdout and server.stdout.close()
+        code, log = _stop(server)
     assert code == 0, log
+
+
+def _workers(serve_pid: int) -> list[int]:
+    return [p for p in children(serve_pid) if "pipeline.worker" in command(p)]
+
+
+def test_serve_replaces_a_killed_worker_and_is_unready_until_it_is_back(
+    isolated_home: Path,
+) -> None:
+    server, base, _ = _start(2)
+    try:
+        with httpx.Client(base_url=base, timeout=10) as http:
+
+            def ready() -> int:
+                try:
+                    return http.get("/ready").status_code
+                except httpx.TransportError:
+                    return 0
+
+            _wait(lambda: ready() == 200, time.monotonic() + 90, "both workers")
+            first = _workers(server.pid)
+            assert len(first) == 2
+            os.kill(first[0], signal.SIGKILL)
+            unready = _wait(
+                lambda: (r := http.get("/ready")).status_code == 503 and r,
+                time.monotonic() + 10, "/ready to answer 503",
+            )  # fmt: skip
+            assert unready.headers["content-type"] == "application/problem+json"
+            assert unready.json()["detail"] == "1 of 2 render workers are running"
+            assert http.get("/health").status_code == 200
+            _wait(lambda: ready() == 200, time.monotonic() + 60, "the replacement")
+            second = _workers(server.pid)
+            assert len(second) == 2 and first[1] in second and first[0] not in second
+            [new] = set(second) - set(first)
+    finally:
+        code, log = _stop(server)
+    assert code == 0, log
+    assert f"(pid {first[0]}) was killed by SIGKILL after" in log, log
+    assert "a new one starts in 1 s (1 in a row)" in log, log
+    assert f"started (pid {new})" in log, log
+    assert not any(running(p) for p in second)  # stopped with serve

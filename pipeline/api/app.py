@@ -10,6 +10,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.middleware.cors import CORSMiddleware
 
 from pipeline.api.auth import TokenVerifier
+from pipeline.api.deps import Readiness
 from pipeline.api.errors import PROBLEM_JSON, install_error_handlers
 from pipeline.api.limits import BodySizeLimit
 from pipeline.api.media_desk import LocalMediaDesk, MediaDesk
@@ -66,6 +67,7 @@ def create_app(
     blobs: BlobStore | None = None,
     downloads: DownloadPolicy | None = None,
     media_desk: MediaDesk | None = None,
+    readiness: Readiness | None = None,
 ) -> FastAPI:
     """A new app; the caller owns ``store`` and closes it. ``settings.api`` must be set (token
     verification); ``repositories`` default to the PostgreSQL ones over ``store``, ``blobs`` to
@@ -74,8 +76,10 @@ def create_app(
     ``ports`` (the composition root's by default) and fetching with ``downloads`` (the SSRF-safe
     default); those two configure only that default, so they cannot come with a desk.
 
+    ``readiness`` is asked by ``/ready`` after the database: None when ready, else why not (for
+    ``reelforge serve``, how many of its render workers run); ``/ready`` answers 503 with it.
     Without a store (``repositories`` given, e.g. in memory) ``/ready`` has no database to ask
-    and answers 200, and provider callbacks, which run in one database transaction, answer 503.
+    and answers 200 (unless ``readiness`` says otherwise), and provider callbacks, which run in one database transaction, answer 503.
     """
     api = settings.require_api()
     if blobs is None:
@@ -100,6 +104,7 @@ def create_app(
     app.state.repositories = repositories
     app.state.blobs = blobs
     app.state.media_desk = media_desk
+    app.state.readiness = readiness
     app.state.verifier = TokenVerifier(api)
     _add_middleware(app, settings)
     install_error_handlers(app)

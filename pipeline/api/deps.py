@@ -3,6 +3,7 @@ the current user, the admin caller and a container's storage grant, as Annotated
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 from uuid import UUID
 
@@ -27,6 +28,8 @@ __all__ = [
     "GrantHeader",
     "MediaDeskDep",
     "OptionalStoreDep",
+    "Readiness",
+    "ReadinessDep",
     "ReposDep",
     "SettingsDep",
     "StoreDep",
@@ -62,6 +65,16 @@ def get_optional_store(request: Request) -> Store | None:
     """The app's database, or None for an app built on repositories alone (in memory)."""
     store: Store | None = request.app.state.store
     return store
+
+
+# What /ready asks beyond the database: None when ready, else why not.
+Readiness = Callable[[], str | None]
+
+
+def get_readiness(request: Request) -> Readiness | None:
+    """The app's readiness check beyond the database (``reelforge serve``'s worker pool)."""
+    readiness: Readiness | None = request.app.state.readiness
+    return readiness
 
 
 def get_repositories(request: Request) -> Repositories:
@@ -125,6 +138,7 @@ def storage_grant(token: str | None, settings: Settings) -> Grant:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
 OptionalStoreDep = Annotated[Store | None, Depends(get_optional_store)]
+ReadinessDep = Annotated[Readiness | None, Depends(get_readiness)]
 ReposDep = Annotated[Repositories, Depends(get_repositories)]
 BlobsDep = Annotated[BlobStore, Depends(get_blobs)]
 MediaDeskDep = Annotated[MediaDesk, Depends(get_media_desk)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 import typer
@@ -31,6 +32,15 @@ def token_command(
     print(mint_dev_token(user, home=settings.home))
 
 
+def _log_to_stderr() -> None:
+    """Warnings from anywhere, and the render workers' starts, deaths and restarts, on stderr
+    with a time (uvicorn logs through its own handlers)."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
+    logging.getLogger("pipeline.worker.supervisor").setLevel(logging.INFO)
+
+
 def serve_command(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
@@ -42,6 +52,7 @@ def serve_command(
     from pipeline.serve import serve
 
     settings = load_settings()
+    _log_to_stderr()
     try:
         serve(settings, host=host, port=port, workers=workers)
     except ReelforgeError as exc:

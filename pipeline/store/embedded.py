@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import subprocess
@@ -38,13 +39,22 @@ class EmbeddedServer:
         self.handle.stop()
 
     def ensure_database(self, database: str) -> str:
-        """Creates the database if missing and returns its URI."""
+        """Creates the database if missing and returns its URI.
+
+        Processes sharing the server may create it at the same moment (``reelforge serve &``
+        then ``reelforge token`` on a fresh REELFORGE_HOME): the loser finds it created."""
         with psycopg.connect(self.admin_uri, **connect_options(5.0)) as conn:
             exists = conn.execute(query("server/database_exists"), {"name": database}).fetchone()
             if exists is None:
-                conn.execute(
-                    psycopg.sql.SQL("create database {}").format(psycopg.sql.Identifier(database))
+                statement = psycopg.sql.SQL("create database {}").format(
+                    psycopg.sql.Identifier(database)
                 )
+                # Created since the check: DuplicateDatabase once the winner committed,
+                # UniqueViolation on pg_database while both are committing.
+                with contextlib.suppress(
+                    psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation
+                ):
+                    conn.execute(statement)
         return self.uri(database)
 
 

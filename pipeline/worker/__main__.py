@@ -18,6 +18,7 @@ from pipeline.wiring import PortsFactory, blob_store, signing_secret
 from pipeline.worker.executor import LocalExecutor
 from pipeline.worker.job import JobContext
 from pipeline.worker.loop import Worker
+from pipeline.worker.supervisor import follow_parent, report_ready
 
 
 def _ports_factory(spec: str) -> PortsFactory:
@@ -38,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
         "--media-root", type=Path, default=None, help="default REELFORGE_HOME/media"
     )
     parser.add_argument("--ports", default=None, help="module:function returning Ports")
+    # Given by a supervising pool (LocalExecutor), not by people.
+    parser.add_argument("--ready-fd", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--parent", type=int, default=None, help=argparse.SUPPRESS)
     return parser
 
 
@@ -68,6 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.workers < 1 or not 1 <= args.lease <= 86400:
         _parser().error("--workers must be at least 1 and --lease between 1 and 86400")
+    if args.parent is not None:
+        follow_parent(args.parent)
     settings = Settings.from_env()
     if args.media_root is not None:
         settings = settings.model_copy(update={"media_root": args.media_root})
@@ -86,7 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        worker.run()
+        ready_fd = args.ready_fd
+        worker.run(on_ready=None if ready_fd is None else lambda: report_ready(ready_fd))
     return 0
 
 

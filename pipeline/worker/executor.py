@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Protocol
 from uuid import UUID
+
+from pipeline.worker.supervisor import Backoff, Death, Supervisor
 
 __all__ = ["Executor", "LocalExecutor", "ModalExecutor"]
 
@@ -33,7 +33,9 @@ class ModalExecutor:
 
 
 class LocalExecutor:
-    """N ``python -m pipeline.worker`` processes that claim jobs from PostgreSQL.
+    """N ``python -m pipeline.worker`` processes that claim jobs from PostgreSQL, supervised: one
+    that dies is replaced after ``backoff`` (logged), its FFmpeg and eSpeak children die with it,
+    and ``readiness`` says when fewer run than configured (:mod:`pipeline.worker.supervisor`).
 
     ``submit`` does nothing: enqueue_job already NOTIFYs the listening workers, and they poll too.
     ``conninfo`` is passed as DATABASE_URL in the children's environment, never on the command line.
@@ -51,6 +53,7 @@ class LocalExecutor:
         ports: str | None = None,
         env: Mapping[str, str] | None = None,
         cwd: Path | None = None,
+        backoff: Backoff | None = None,
     ) -> None:
         if n_workers < 1:
             raise ValueError("n_workers must be at least 1")
@@ -59,13 +62,15 @@ class LocalExecutor:
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
         self.grace_seconds = grace_seconds
-        self._conninfo = conninfo
         self._ports = ports
-        self._env = dict(env or {})
-        self._cwd = cwd
-        self.processes: list[subprocess.Popen[bytes]] = []
+        children = {**os.environ, **(env or {})}
+        if conninfo is not None:
+            children["DATABASE_URL"] = conninfo
+        self._pool = Supervisor(
+            n_workers, self._command, env=children, cwd=cwd, backoff=backoff, name="render worker"
+        )
 
-    def _command(self) -> list[str]:
+    def _command(self, ready_fd: int) -> list[str]:
         cmd = [
             sys.executable,
             "-m",
@@ -83,44 +88,47 @@ class LocalExecutor:
         ]
         if self._ports:
             cmd += ["--ports", self._ports]
-        return cmd
+        return [*cmd, "--ready-fd", str(ready_fd), "--parent", str(os.getpid())]
 
     def start(self) -> None:
-        env = {**os.environ, **self._env}
-        if self._conninfo is not None:
-            env["DATABASE_URL"] = self._conninfo
-        for _ in range(self.n_workers - len(self.processes)):
-            self.processes.append(subprocess.Popen(self._command(), env=env, cwd=self._cwd))
+        self._pool.start()
+
+    @property
+    def processes(self) -> list[subprocess.Popen[bytes]]:
+        """The worker processes running now."""
+        return self._pool.processes
 
     @property
     def pids(self) -> list[int]:
         return [p.pid for p in self.processes]
 
+    @property
+    def deaths(self) -> list[Death]:
+        """Every worker that died while the pool ran, oldest first."""
+        return list(self._pool.deaths)
+
+    def readiness(self) -> str | None:
+        """None while every worker claims jobs, else how many do (for ``/ready``)."""
+        return self._pool.shortfall()
+
     def submit(self, job_id: UUID) -> None:
         pass
 
     def terminate(self) -> None:
-        """Asks every worker to stop (SIGTERM): no new claims, the current job finishes or is released."""
-        for proc in self.processes:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
+        """Asks every worker to stop (SIGTERM): no new claims, the current job finishes or is
+        released; no worker is started again."""
+        self._pool.terminate()
 
     def stop(self, timeout: float | None = None) -> None:
         """SIGTERM, then wait (grace + 10 s by default); SIGKILL whatever is still running."""
         self.terminate()
-        deadline = time.monotonic() + (self.grace_seconds + 10 if timeout is None else timeout)
-        for proc in self.processes:
-            try:
-                proc.wait(max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        self.processes.clear()
+        if not self._pool.join(self.grace_seconds + 10 if timeout is None else timeout):
+            self._pool.kill()
+            self._pool.join()
 
     def wait(self) -> None:
-        """Blocks until every worker process has exited."""
-        for proc in self.processes:
-            proc.wait()
+        """Blocks until the pool has stopped (``terminate``) and every worker has exited."""
+        self._pool.join()
 
     def __enter__(self) -> LocalExecutor:
         self.start()

@@ -7,6 +7,7 @@ import os
 import secrets
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from uuid import UUID
 
@@ -93,9 +94,12 @@ class Worker:
             if self._timer is not None:
                 self._timer.cancel()
 
-    def run(self) -> None:
-        """Loops until stopped; wakes on NOTIFY, or every ``poll_seconds`` for expired leases."""
+    def run(self, on_ready: Callable[[], None] | None = None) -> None:
+        """Loops until stopped; wakes on NOTIFY, or every ``poll_seconds`` for expired leases.
+        ``on_ready`` is called once, when the worker listens and is about to claim."""
         with self.repos.jobs.wakeups() as wakeups:
+            if on_ready is not None:
+                on_ready()
             while not self.stopping:
                 if self.run_once() is None and not self.stopping:
                     wakeups.wait(self.poll_seconds)

@@ -245,6 +245,20 @@ def test_ready_answers_from_the_database_and_without_one_is_ready(
     assert "db.internal" not in body["detail"]
 
 
+def test_ready_answers_503_while_the_readiness_check_names_a_shortfall(
+    settings: Settings, memory_repos: MemoryRepositories
+) -> None:
+    shortfall: list[str | None] = ["1 of 2 render workers are running"]
+    app = create_app(settings=settings, repositories=memory_repos, readiness=lambda: shortfall[0])
+    client = ApiClient(app)
+    unready = client.get("/ready")
+    assert unready.headers["content-type"] == "application/problem+json"
+    assert _problem(unready, 503)["detail"] == "1 of 2 render workers are running"
+    assert client.get("/health").status_code == 200  # alive all along
+    shortfall[0] = None
+    assert client.get("/ready").json() == {"status": "ok"}
+
+
 def test_an_app_needs_a_store_or_repositories(settings: Settings) -> None:
     with pytest.raises(TypeError, match="store"):
         create_app(settings=settings)

@@ -6,14 +6,23 @@ import time
 import uuid
 from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg import sql
 from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.settings import StoreSettings
-from pipeline.store import StoreConfigError, StoreUnavailable, migration_status, open_store
+from pipeline.store import (
+    StoreConfigError,
+    StoreUnavailable,
+    embedded,
+    migration_status,
+    open_store,
+)
 from pipeline.store.credits import Credits
 from pipeline.store.database import Store
+from pipeline.store.embedded import EmbeddedServer
 
 pytestmark = pytest.mark.integration
 
@@ -61,6 +70,23 @@ def test_the_embedded_default_starts_migrates_and_is_reused(isolated_home: Path)
         assert again.server.pgdata == isolated_home / "pg"
 
     assert all(m.applied_at for m in migration_status(conninfo=uri))
+
+
+def test_a_database_another_process_created_since_the_check_is_taken_as_it_is(
+    pg_server: EmbeddedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `reelforge serve &` then `reelforge token` on a fresh home: both find no database, one
+    # creates it first; the other's `create database` must not fail the command.
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    pg_server.ensure_database(name)  # the other process wins
+    monkeypatch.setattr(embedded, "query", lambda _: "select 1 where %(name)s::text is null")
+    try:
+        uri = pg_server.ensure_database(name)  # checked before the winner committed
+        with psycopg.connect(uri) as conn:
+            assert conn.execute("select current_database()").fetchone() == (name,)
+    finally:
+        with psycopg.connect(pg_server.admin_uri, autocommit=True) as conn:
+            conn.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(name)))
 
 
 def test_db_cli_migrates_then_reports_status(isolated_home: Path) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from pipeline.store import Repositories, Store
 from pipeline.store.credits import Credits
 from pipeline.store.memory import ManualClock, MemoryRepositories
 from pipeline.wiring import PortsFactory, blob_store, estimate
-from pipeline.worker import JobContext, job_request
+from pipeline.worker import JobContext, LocalExecutor, job_request
 from tests.conftest import BASE_BRIEF, PHOTOS
 from tests.store.conftest import *  # noqa: F403
 
@@ -137,3 +137,12 @@ def memory_context(
         )  # fmt: skip
 
     return make
+
+
+@pytest.fixture
+def executors() -> Iterator[list[LocalExecutor]]:
+    """Local executors a test starts (append them); stopped after it, 15 s at most each."""
+    started: list[LocalExecutor] = []
+    yield started
+    for executor in started:
+        executor.stop(timeout=15)

@@ -69,3 +69,12 @@ def events(admin: Admin, job_id: uuid.UUID) -> list[tuple[Any, ...]]:
         "select kind, state::text, message from public.job_events where job_id = %s order by id",
         (job_id,),
     ).fetchall()
+
+
+def assert_charged_once(admin: Admin, job_id: uuid.UUID, user: uuid.UUID) -> None:
+    """The job's one hold is settled, and the user's ledger is the grant, the hold and the rest
+    of the hold returned: however many attempts, one charge."""
+    [(_, status, settled)] = holds(admin, job_id)
+    assert status == "settled"
+    assert [r for _, r, _ in ledger(admin, user)] == ["grant", "hold", "hold remainder"]
+    assert balance(admin, user) == 1000 - int(str(settled))

@@ -1,4 +1,5 @@
-"""Ports for worker tests: FakeVoice, optionally gated on a file so a test can catch a job mid-render."""
+"""Ports for worker tests: FakeVoice, optionally gated on a file so a test can catch a job
+mid-render (waiting, or running a real FFmpeg as the worker's child)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 import time
 from pathlib import Path
 
+from pipeline.media.ffmpeg import run_ffmpeg
 from pipeline.render import Ports, RenderRequest
 from pipeline.voice import FakeVoice
 from pipeline.voice.model import Speech
@@ -30,12 +32,25 @@ class GatedVoice(FakeVoice):
         voice: str | None = None,
         rate: int | None = None,
     ) -> Speech:
+        self.hold()
+        return super().synthesize(text, locale=locale, out=out, voice=voice, rate=rate)
+
+    def hold(self) -> None:
         deadline = time.monotonic() + 60
         while not self.gate.exists():
             if time.monotonic() > deadline:
                 raise TimeoutError(f"gate {self.gate} never opened")
             time.sleep(0.02)
-        return super().synthesize(text, locale=locale, out=out, voice=voice, rate=rate)
+
+
+class EncodingVoice(GatedVoice):
+    """Until ``gate`` exists, each line first runs FFmpeg through the render's own runner: a
+    silent stream read in real time for up to 120 s, so a test finds it running."""
+
+    def hold(self) -> None:
+        if not self.gate.exists():
+            silence = ["-re", "-f", "lavfi", "-i", "anullsrc=r=48000", "-t", "120", "-f", "null"]
+            run_ffmpeg([*silence, "-"], stage="voice")
 
 
 class FailingVoice(FakeVoice):
@@ -57,3 +72,7 @@ def fake_ports(request: RenderRequest, runtime: Runtime) -> Ports:
 
 def gated_ports(request: RenderRequest, runtime: Runtime) -> Ports:
     return Ports(voice=GatedVoice(Path(os.environ[GATE_ENV])))
+
+
+def encoding_ports(request: RenderRequest, runtime: Runtime) -> Ports:
+    return Ports(voice=EncodingVoice(Path(os.environ[GATE_ENV])))

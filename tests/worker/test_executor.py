@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,18 +15,18 @@ from pipeline.store.jobs import Jobs
 from pipeline.store.webhooks import Webhooks
 from pipeline.webhooks import generate_secret
 from pipeline.worker import LocalExecutor, ModalExecutor
-from tests.worker.helpers import Admin, balance, events, holds, job_in, ledger, renders, wait_for
+from tests.worker.helpers import (
+    Admin,
+    assert_charged_once,
+    events,
+    holds,
+    job_in,
+    renders,
+    wait_for,
+)
 from tests.worker.ports import GATE_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def executors() -> Iterator[list[LocalExecutor]]:
-    started: list[LocalExecutor] = []
-    yield started
-    for executor in started:
-        executor.stop(timeout=15)
 
 
 def _executor(
@@ -120,10 +119,7 @@ def test_sigkill_mid_render_another_worker_finishes_once(
     claims = _claims(admin, job.id)
     assert len(claims) == 2 and str(victim) not in claims[1]
     assert len(renders(admin, job.id)) == 1
-    [(_, status, settled)] = holds(admin, job.id)
-    assert status == "settled"
-    assert [r for _, r, _ in ledger(admin, funded)] == ["grant", "hold", "hold remainder"]
-    assert balance(admin, funded) == 1000 - int(str(settled))
+    assert_charged_once(admin, job.id, funded)
     user_dir = media_root / str(funded)
     assert sorted(p.name for p in user_dir.iterdir()) == sorted([str(job.id), "uploads"])
     # Two attempts, one delivery: exactly one webhook, with one webhook-id.
