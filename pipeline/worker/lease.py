@@ -82,14 +82,16 @@ class StageReporter:
 
     def started(self, stage: str) -> None:
         self._control.check()
-        self.progress = STAGES.index(stage) / len(STAGES)
+        # Rounded as the heartbeat sends it: an unrounded 8/11 here, then 0.727 from the
+        # heartbeat, would replay as progress going back.
+        self.progress = round(STAGES.index(stage) / len(STAGES), 3)
         state = STAGE_STATES[stage]
         if _ORDER.index(state) > _ORDER.index(self._state):
             self._advance(state, self.progress)
 
     def advanced(self, stage: str, fraction: float) -> None:
         self._control.check()
-        self.progress = min(1.0, (STAGES.index(stage) + max(0.0, fraction)) / len(STAGES))
+        self.progress = round(min(1.0, (STAGES.index(stage) + max(0.0, fraction)) / len(STAGES)), 3)
 
     def finished(self, stage: str, seconds: float) -> None:
         self._seconds[stage] = self._seconds.get(stage, 0.0) + seconds

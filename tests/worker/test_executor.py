@@ -114,7 +114,7 @@ def test_sigkill_mid_render_another_worker_finishes_once(
     assert victim in executor.pids
     os.kill(victim, signal.SIGKILL)
     gate.touch()
-    done = wait_for(job_in(store, job.id, "delivered", "failed"), 40, "the takeover")
+    done = wait_for(job_in(store, job.id, "delivered", "failed"), 90, "the takeover")
     assert done.state == JobState.DELIVERED, done.error
     claims = _claims(admin, job.id)
     assert len(claims) == 2 and str(victim) not in claims[1]
