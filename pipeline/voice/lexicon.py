@@ -60,6 +60,7 @@ class Lexicon:
     abbreviations: Mapping[str, str]  # lower case, with their dots
     symbols: Mapping[str, str]  # a word that is only this symbol
     halves: tuple[str, str] = ("half", "halves")
+    titles: frozenset[str] = field(default=frozenset())  # before a name: their dot ends nothing
     detached_units: frozenset[str] = field(default=frozenset())  # "500 ml": units after a space
 
     def currency(self, sign: str) -> Currency | None:
@@ -164,6 +165,7 @@ LEXICONS: Mapping[str, Lexicon] = MappingProxyType({
         symbols=_frozen({"&": "and", "+": "plus", "=": "equals", "@": "at", "%": "percent",
                          "×": "times"}),
         halves=("half", "halves"),
+        titles=frozenset({"dr.", "mr.", "mrs.", "ms."}),
         detached_units=frozenset({"ml", "cl", "l", "L", "mm", "cm", "m", "km", "mg", "g", "kg",
                                   "oz", "lb", "lbs", "ft", "hr", "hrs", "min", "mins", "sec",
                                   "mAh", "W", "kW", "V", "Hz", "MB", "GB", "TB", "mph", "km/h",
@@ -180,6 +182,7 @@ LEXICONS: Mapping[str, Lexicon] = MappingProxyType({
         symbols=_frozen({"&": "e", "+": "più", "=": "uguale", "@": "chiocciola",
                          "%": "per cento", "×": "per"}),
         halves=("mezzo", "mezzi"),
+        titles=frozenset({"sig.", "sig.ra", "dott.", "dott.ssa", "prof."}),
         detached_units=frozenset({"ml", "cl", "l", "L", "mm", "cm", "m", "km", "mg", "g", "kg",
                                   "h", "min", "sec", "mAh", "W", "kW", "V", "Hz", "MB", "GB",
                                   "TB", "km/h", "°C"}),

@@ -221,7 +221,8 @@ class _Reader:
             return None
         tail = word[lead + len(body) :]
         following = self.words[i + 1] if i + 1 < len(self.words) else ""
-        if body.endswith(".") and (not following or following[:1].isupper()) and not tail:
+        title = body.lower() in self.lex.titles and bool(following)
+        if body.endswith(".") and (not following or following[:1].isupper()) and not (tail or title):
             tail = "."  # its dot also ended the sentence
         return word[:lead] + said + tail
 

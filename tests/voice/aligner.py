@@ -15,7 +15,7 @@ from scipy.signal import resample_poly
 
 from .audio import read_pcm
 
-__all__ = ["Aligned", "align", "onset_errors"]
+__all__ = ["Aligned", "align", "onset_errors", "spoken_words"]
 
 RATE = 16000  # PocketSphinx's acoustic model
 FRAME = 0.01  # seconds per PocketSphinx frame
@@ -38,10 +38,9 @@ def _decoder() -> Any:
     return Decoder(samprate=RATE, bestpath=False, loglevel="FATAL")
 
 
-def _words(text: str) -> list[str]:
-    return [
-        re.sub(r"[^a-z']", "", w.lower()) for w in text.split() if re.search(r"[a-z]", w.lower())
-    ]
+def spoken_words(text: str) -> list[str]:
+    """The words of ``text`` as the aligner's dictionary spells them ("twenty-four" is two)."""
+    return re.findall(r"[a-z']+", text.lower())
 
 
 def align(wav: Path, transcript: str) -> list[Aligned]:
@@ -51,7 +50,7 @@ def align(wav: Path, transcript: str) -> list[Aligned]:
     audio = np.clip(resample_poly(pcm, RATE // g, rate // g), -32768, 32767).astype("<i2")
     audio = np.concatenate([np.zeros(round(LEAD * RATE), dtype="<i2"), audio])
     decoder = _decoder()
-    decoder.set_align_text(" ".join(_words(transcript)))
+    decoder.set_align_text(" ".join(spoken_words(transcript)))
     decoder.start_utt()
     decoder.process_raw(audio.tobytes(), full_utt=True)
     decoder.end_utt()
@@ -69,6 +68,6 @@ def align(wav: Path, transcript: str) -> list[Aligned]:
 def onset_errors(starts: list[float], transcript: str, wav: Path) -> list[float]:
     """Each word's onset as the voice timed it minus where the aligner hears it begin."""
     found = align(wav, transcript)
-    assert [a.word for a in found] == _words(transcript), "the aligner lost a word"
+    assert [a.word for a in found] == spoken_words(transcript), "the aligner lost a word"
     assert len(starts) == len(found)
     return [start - a.start for start, a in zip(starts, found, strict=True)]
