@@ -157,12 +157,29 @@ class _Reader:
         said = [""] * len(self.words)
         i = 0
         while i < len(self.words):
-            taken, text = self._pair(i) or (1, self._word(i))
+            try:
+                taken, text = self._pair(i) or (1, self._word(i))
+            except ValueError:  # a number too large to read as one: its digits, one by one
+                taken, text = 1, self._digits(self.words[i])
             said[i] = text
             if not text.strip():
                 self._keep_pause(said, i)
             i += taken
         return said
+
+    def _digits(self, word: str) -> str:
+        def spell(run: re.Match[str]) -> str:
+            start, end = run.span()
+            left = " " if start and word[start - 1].isalnum() else ""
+            right = " " if end < len(word) and word[end].isalnum() else ""
+            digits = " ".join(cardinal(int(d), self.lex.language) for d in run.group())
+            return left + digits + right
+
+        said = re.sub(r"\d+", spell, word)
+        for sign, currency in self.lex.currencies.items():
+            if not sign.isalpha():
+                said = said.replace(sign, f" {currency.many} ")
+        return " ".join(_silenced(said).split())
 
     def _keep_pause(self, said: list[str], i: int) -> None:
         """An unspoken word's sentence punctuation ("Now 🛒.") goes to the word said before it."""

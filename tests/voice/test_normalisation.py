@@ -96,6 +96,13 @@ def test_italian(written: str, spoken: str) -> None:
     assert normalise(written, "it-IT").text == spoken
 
 
+def test_a_number_too_large_to_read_is_read_digit_by_digit() -> None:
+    assert normalise("Code 12345678901234567!", "en").text == (
+        "Code one two three four five six seven eight nine zero one two three four five six seven!"
+    )
+    assert normalise("$99999999999999999", "it").text.startswith("dollari nove nove")
+
+
 def test_other_languages_only_lose_emoji_and_symbols() -> None:
     assert normalise("¡Hola 🔥 amigos ★!", "es").text == "¡Hola amigos !"
     assert normalise("Precio 5 €", "es").text == "Precio 5 €"  # eSpeak reads its own digits
