@@ -106,9 +106,11 @@ def speak_script(
     if not brief.voice.enabled:
         return ()
     kept = checkpoints or Checkpoints(workdir, keep=False)
-    # A line that says nothing once normalised (only emoji) is left silent.
+    # A line that says nothing once normalised (only emoji or punctuation) is left silent.
     locale = brief.brand.locale
-    voiced = [s for s in script.scenes if normalise(s.voiceover, locale).text.strip()]
+    voiced = [
+        s for s in script.scenes if any(ch.isalnum() for ch in normalise(s.voiceover, locale).text)
+    ]
     # A voice whose lines are independent (``concurrent = True``: a network voice, eSpeak's
     # helper processes, the neural voice) speaks several at once; others one after another.
     workers = VOICE_CONCURRENCY if getattr(voice, "concurrent", False) else 1

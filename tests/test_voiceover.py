@@ -137,7 +137,7 @@ def test_a_line_is_said_normalised_and_captioned_as_written(
     brief, script, starts = _script(write_brief(brief_data))
     scenes = list(script.scenes)
     scenes[0] = scenes[0].model_copy(update={"voiceover": line})
-    scenes[1] = scenes[1].model_copy(update={"voiceover": "🔥 ✨"})  # nothing to say: silent
+    scenes[1] = scenes[1].model_copy(update={"voiceover": "🔥 ✨ …"})  # nothing to say: silent
     script = script.model_copy(update={"scenes": tuple(scenes)})
     voice = _RecordingVoice()
     lines = speak_script(voice, script, starts, brief, tmp_path)
