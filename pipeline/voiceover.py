@@ -15,7 +15,7 @@ from pipeline.manifest import VoiceLine
 from pipeline.media.ffmpeg import SAFE_PROTOCOLS, run_ffmpeg
 from pipeline.media.soundtrack import Cue
 from pipeline.script.model import Scene, Script
-from pipeline.voice import Speech, Transcriber, VoiceSynth, WordTiming
+from pipeline.voice import Speech, SpokenText, Transcriber, VoiceSynth, WordTiming, normalise, speak
 
 __all__ = [
     "BASE_RATE",
@@ -28,29 +28,31 @@ __all__ = [
 ]
 
 VOICE_LEAD = 0.15  # seconds of picture before a scene's voice starts
-VOICE_CONCURRENCY = 4  # lines spoken at once by a network voice
+VOICE_CONCURRENCY = 4  # lines spoken at once by a voice that can
 VOICE_TAIL = 0.10  # breath kept before the next scene
-BASE_RATE = 175  # eSpeak's default words per minute
+BASE_RATE = 175  # words per minute of every voice's normal pace (eSpeak's default)
 MAX_SPEEDUP = 1.4
 # A user's voice-over may run this far past the ad's end (a breath, a reverb tail); the
 # soundtrack trims it. Words that run further are refused rather than cut mid-word.
 VOICEOVER_OVERRUN = 0.25
+VOICEOVER_ENGINE = "voice-over"  # the engine of lines from the brief's own recording
 
 
-def _speak(voice: VoiceSynth, scene: Scene, brief: Brief, workdir: Path) -> Speech:
+def _speak(
+    voice: VoiceSynth, scene: Scene, line: SpokenText, brief: Brief, workdir: Path
+) -> Speech:
     """Synthesize a scene's line, speeding up (to a limit) rather than spilling into the next scene."""
     out = voice_path(workdir, scene.index)
     base = brief.voice.rate or BASE_RATE
     room = scene.duration - VOICE_LEAD - VOICE_TAIL
-    speech = voice.synthesize(
-        scene.voiceover, locale=brief.brand.locale, out=out, voice=brief.voice.name, rate=base
-    )
-    if speech.duration <= room:
-        return speech
-    rate = min(round(base * speech.duration / room * 1.04), round(base * MAX_SPEEDUP), 450)
-    speech = voice.synthesize(
-        scene.voiceover, locale=brief.brand.locale, out=out, voice=brief.voice.name, rate=rate
-    )
+    locale, name = brief.brand.locale, brief.voice.name
+    rate, limit = base, min(round(base * MAX_SPEEDUP), 450)
+    speech = speak(voice, line, locale=locale, out=out, name=name, rate=rate)
+    while speech.duration > room and rate < limit:
+        # A line does not shorten quite in proportion to its rate (pauses, a neural voice's
+        # whole-frame durations): aim a little under the room, then try again from the result.
+        rate = min(max(round(rate * speech.duration / room * 1.04), rate + 1), limit)
+        speech = speak(voice, line, locale=locale, out=out, name=name, rate=rate)
     if speech.duration > room:
         raise BadInput(
             "template",
@@ -63,9 +65,11 @@ def _speak(voice: VoiceSynth, scene: Scene, brief: Brief, workdir: Path) -> Spee
 def _checkpointed_speech(
     voice: VoiceSynth, scene: Scene, brief: Brief, workdir: Path, checkpoints: Checkpoints
 ) -> Speech:
+    line = normalise(scene.voiceover, brief.brand.locale)
     params = {
         "engine": type(voice).__name__,
         "text": scene.voiceover,
+        "spoken": line.text,
         "locale": brief.brand.locale,
         "voice": brief.voice.name,
         "rate": brief.voice.rate,
@@ -75,7 +79,7 @@ def _checkpointed_speech(
         voice_path(workdir, scene.index),
         checkpoint_key("voice", params),
         label=f"voice:{scene.index}",
-        make=lambda: _speak(voice, scene, brief, workdir).model_dump(mode="json"),
+        make=lambda: _speak(voice, scene, line, brief, workdir).model_dump(mode="json"),
     )
     return Speech.model_validate(saved)
 
@@ -102,17 +106,19 @@ def speak_script(
     if not brief.voice.enabled:
         return ()
     kept = checkpoints or Checkpoints(workdir, keep=False)
-    voiced = [scene for scene in script.scenes if scene.voiceover.strip()]
-    # A network voice (``concurrent = True``) speaks every line at once; eSpeak's engine is one
-    # global state, so offline lines go one after another.
+    # A line that says nothing once normalised (only emoji or punctuation) is left silent.
+    locale = brief.brand.locale
+    voiced = [
+        s for s in script.scenes if any(ch.isalnum() for ch in normalise(s.voiceover, locale).text)
+    ]
+    # A voice whose lines are independent (``concurrent = True``: a network voice, eSpeak's
+    # helper processes, the neural voice) speaks several at once; others one after another.
     workers = VOICE_CONCURRENCY if getattr(voice, "concurrent", False) else 1
     with ThreadPoolExecutor(max_workers=workers) as pool:
         spoken = dict(
             zip(
                 (scene.index for scene in voiced),
-                pool.map(
-                    lambda s: _checkpointed_speech(voice, s, brief, workdir, kept), voiced
-                ),
+                pool.map(lambda s: _checkpointed_speech(voice, s, brief, workdir, kept), voiced),
                 strict=True,
             )
         )
@@ -133,6 +139,8 @@ def speak_script(
                     text=scene.voiceover,
                     voice=speech.voice,
                     words=words,
+                    engine=speech.engine,
+                    spoken=speech.spoken,
                 )
             )
         if on_scene is not None:
@@ -215,6 +223,7 @@ def transcribe_voiceover(
             text=" ".join(w.text for w in words),
             voice=speech.voice,
             words=tuple(words),
+            engine=VOICEOVER_ENGINE,
         )
         for scene, words in sorted(by_scene.items())
     )

@@ -95,6 +95,62 @@ def test_manifest_says_what_was_made_and_why(rendered: RenderResult) -> None:
         assert m["stages"][stage] >= 0
     words = [w for line in m["voice"] for w in line["words"]]
     assert words and all(a["start"] <= b["start"] for a, b in itertools.pairwise(words))
+    # English is spoken by the neural voice; each line says which engine and voice spoke it.
+    assert m["voice"] and {(line["engine"], line["voice"]) for line in m["voice"]} == {
+        ("hibari", "heart")
+    }
+    for line in m["voice"]:  # the captions show the words as written; "spoken" what was said
+        assert line["spoken"] == " ".join(line["text"].split())
+        assert " ".join(w["text"] for w in line["words"]) == " ".join(line["text"].split())
+
+
+def _ad_audio(path: Path, start: float, end: float, out: Path) -> Path:
+    """The ad's sound between two times, mono 16-bit at 16 kHz, written to ``out``."""
+    import wave
+
+    with av.open(str(path)) as c:
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=16000)
+        chunks = [
+            r.to_ndarray().reshape(-1)
+            for frame in c.decode(c.streams.audio[0])
+            for r in resampler.resample(frame)
+        ]
+    pcm = np.concatenate(chunks)[int(start * 16000) : int(end * 16000)]
+    with wave.open(str(out), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(16000)
+        wav.writeframes(pcm.astype("<i2").tobytes())
+    return out
+
+
+def test_caption_words_start_when_the_final_ad_says_them(
+    rendered: RenderResult, tmp_path: Path
+) -> None:
+    """The captions' word times (the manifest's) against PocketSphinx's forced alignment of
+    the delivered MP4's own sound: a written word lights up when its first spoken word is heard."""
+    from pipeline.voice import normalise
+    from tests.voice.aligner import align, spoken_words
+
+    m = rendered.manifest
+    errors: list[float] = []
+    for line in m.voice:
+        end = line.words[-1].end + 0.3
+        clip = _ad_audio(rendered.out_dir / "9x16.mp4", line.start - 0.1, end, tmp_path / "l.wav")
+        heard = align(clip, line.spoken or line.text)
+        said = normalise(line.text, m.scripts[0].locale)
+        assert [w.text for w in line.words] == list(said.written)  # no emoji merged here
+        at = 0
+        for word, spoken in zip(line.words, said.spoken, strict=True):
+            errors.append(word.start - (line.start - 0.1 + heard[at].start))
+            at += len(spoken_words(spoken))
+    err = np.abs(np.asarray(errors))
+    print(
+        f"\ncaption onsets vs the ad's sound, {err.size} words: mean {err.mean() * 1000:.0f} ms,"
+        f" max {err.max() * 1000:.0f} ms, within 40 ms {np.mean(err <= 0.0401):.0%}"
+    )
+    assert np.mean(err <= 0.0401) >= 0.85
+    assert err.max() <= 0.25
 
 
 def _rgb(hex_colour: str) -> np.ndarray:
@@ -192,6 +248,10 @@ def test_italian_brief_with_music_and_option_two(
     )
     assert m.outputs[0].loudness_lufs is not None and abs(m.outputs[0].loudness_lufs + 14) <= 1
     assert any(" " in s.name or s.name.isalpha() for s in m.palette.swatches)
+    # Italian is spoken by eSpeak NG, in its helper process: its GPL library never enters ours.
+    assert m.voice and {line.engine for line in m.voice} == {"espeak-ng"}
+    maps = Path("/proc/self/maps").read_text()
+    assert "espeak" not in maps.lower()
 
 
 def test_awkward_photos_a_logo_and_a_brand_font_render(

@@ -104,3 +104,49 @@ def test_a_network_voice_speaks_its_lines_at_once_and_keeps_their_order(
         assert voice.most >= most
     else:
         assert voice.most == 1  # eSpeak-like engines: one line at a time
+
+
+class _RecordingVoice(FakeVoice):
+    """A FakeVoice that keeps the texts it was given."""
+
+    def __init__(self) -> None:
+        super().__init__(word_seconds=0.1, gap_seconds=0.02)
+        self.said: list[str] = []
+
+    def synthesize(self, text: str, **kwargs: Any) -> Any:
+        self.said.append(text)
+        return super().synthesize(text, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("locale", "line", "said"),
+    [
+        ("en", "Now $24.90 🎉", "Now twenty-four dollars and ninety cents"),
+        ("it-IT", "Ora 24,90 € 🎉", "Ora ventiquattro euro e novanta"),
+    ],
+)
+def test_a_line_is_said_normalised_and_captioned_as_written(
+    tmp_path: Path,
+    write_brief: WriteBrief,
+    brief_data: dict[str, Any],
+    locale: str,
+    line: str,
+    said: str,
+) -> None:
+    brief_data["brand"]["locale"] = locale
+    brief, script, starts = _script(write_brief(brief_data))
+    scenes = list(script.scenes)
+    scenes[0] = scenes[0].model_copy(update={"voiceover": line})
+    scenes[1] = scenes[1].model_copy(update={"voiceover": "🔥 ✨ …"})  # nothing to say: silent
+    script = script.model_copy(update={"scenes": tuple(scenes)})
+    voice = _RecordingVoice()
+    lines = speak_script(voice, script, starts, brief, tmp_path)
+    assert said in voice.said and "🔥" not in " ".join(voice.said)
+    first = lines[0]
+    assert (first.scene, first.text, first.spoken, first.engine) == (0, line, said, "fake")
+    assert 1 not in [v.scene for v in lines]
+    # The price is one caption word, lit from "twenty" to "cents"; the emoji rides with it.
+    head, *rest = line.split()
+    assert [w.text for w in first.words] == [head, " ".join(rest)]
+    price, n = first.words[1], len(said.split()) - 1  # the price's spoken words
+    assert price.end - price.start == pytest.approx(0.1 * n + 0.02 * (n - 1), abs=1e-3)

@@ -244,6 +244,7 @@ class ElevenLabsVoice(ElevenLabsAdapter):
                     duration=duration,
                     words=words,
                     voice=speaker,
+                    engine=self.name,
                 )
             url = f"{self._base}/v1/text-to-speech/{quote(voice_id, safe='')}/with-timestamps"
             async with self._session() as api:
@@ -276,8 +277,9 @@ class ElevenLabsVoice(ElevenLabsAdapter):
                 )
             self.meter.record(self.name, self.model, len(spoken) / 1000, what="voice")
         return Speech(
-            path=out, sample_rate=self.sample_rate, duration=duration, words=words, voice=speaker
-        )
+            path=out, sample_rate=self.sample_rate, duration=duration, words=words,
+            voice=speaker, engine=self.name,
+        )  # fmt: skip
 
 
 def _decode_speech(data: Any) -> tuple[npt.NDArray[np.int16], dict[str, Any]]:

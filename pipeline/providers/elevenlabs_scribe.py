@@ -144,4 +144,5 @@ class ElevenLabsTranscriber(ElevenLabsAdapter):
             duration=info.duration,
             words=clipped,
             voice=f"{self.name}:{self.model}",
+            engine=f"{self.name}-scribe",
         )

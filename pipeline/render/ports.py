@@ -12,7 +12,7 @@ from pipeline.render.composer import LocalComposer
 from pipeline.script import OfflineScriptWriter, ScriptWriter
 from pipeline.usage import UsageLog
 from pipeline.visuals import ClipFactory, ClipGenerator, offline_clips
-from pipeline.voice import EspeakVoice, Transcriber, VoiceSynth
+from pipeline.voice import OfflineVoice, Transcriber, VoiceSynth
 
 __all__ = ["Composer", "Ports"]
 
@@ -35,7 +35,7 @@ class Ports:
 
     palette: PaletteExtractor = field(default_factory=KMeansPalette)
     writer: ScriptWriter = field(default_factory=OfflineScriptWriter)
-    voice: VoiceSynth = field(default_factory=EspeakVoice)
+    voice: VoiceSynth = field(default_factory=OfflineVoice)
     transcriber: Transcriber | None = None  # times the captions of a brief's own voice.file
     clips: ClipGenerator | None = None  # a ready adapter; else made by clip_factory
     clip_factory: ClipFactory = offline_clips  # from the render's photos and brand

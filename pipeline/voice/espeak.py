@@ -25,8 +25,9 @@ from pipeline.voice.wav import write_wav
 
 HELPER = Path(__file__).with_name("espeak_process.py")
 HELPER_TIMEOUT = 60.0  # seconds for one line
+ENGINE = "espeak-ng"
 
-__all__ = ["EspeakVoice", "clean_text"]
+__all__ = ["ENGINE", "EspeakVoice", "clean_text"]
 
 
 def clean_text(text: str) -> str:
@@ -101,5 +102,5 @@ class EspeakVoice:
         write_wav(out, pcm, sample_rate)
         return Speech(
             path=out, sample_rate=sample_rate, duration=len(pcm) / sample_rate, words=words,
-            voice=name,
+            voice=name, engine=ENGINE,
         )  # fmt: skip

@@ -56,4 +56,7 @@ class FakeVoice:
             for i, word in enumerate(words)
         )
         write_wav(out, pcm, sr)
-        return Speech(path=out, sample_rate=sr, duration=len(pcm) / sr, words=timings, voice=name)
+        return Speech(
+            path=out, sample_rate=sr, duration=len(pcm) / sr, words=timings, voice=name,
+            engine="fake",
+        )  # fmt: skip

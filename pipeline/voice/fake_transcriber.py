@@ -32,4 +32,5 @@ class FakeTranscriber:
             duration=info.duration,
             words=self.words,
             voice=self.name,
+            engine=self.name,
         )

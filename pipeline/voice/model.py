@@ -28,4 +28,6 @@ class Speech(BaseModel):
     sample_rate: int
     duration: float
     words: tuple[WordTiming, ...]
-    voice: str
+    voice: str  # the voice that spoke: "heart", "en-us", "elevenlabs:<voice id>"
+    engine: str  # what made the audio: "hibari", "espeak-ng", "elevenlabs", a transcriber
+    spoken: str | None = None  # the text the engine was given, when it differs from the words

@@ -14,7 +14,7 @@ from pipeline.render import Ports, RenderRequest
 from pipeline.script import OfflineScriptWriter, ScriptWriter
 from pipeline.settings import ProviderSettings, Settings
 from pipeline.visuals import ClipContext, ClipFactory, ClipGenerator, offline_clips
-from pipeline.voice import EspeakVoice, Transcriber, VoiceSynth
+from pipeline.voice import OfflineVoice, Transcriber, VoiceSynth
 from pipeline.wiring.runtime import Runtime
 
 __all__ = ["PortsFactory", "build_ports", "ports_factory"]
@@ -35,7 +35,7 @@ def _writer(choice: Choice, settings: ProviderSettings, runtime: ProviderRuntime
 
 def _voice(choice: Choice, settings: ProviderSettings, runtime: ProviderRuntime) -> VoiceSynth:
     if choice.provider == "offline":
-        return EspeakVoice()
+        return OfflineVoice()
     from pipeline.providers.elevenlabs import ElevenLabsVoice
 
     return ElevenLabsVoice.from_settings(settings, model=choice.model, runtime=runtime)

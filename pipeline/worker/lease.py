@@ -32,6 +32,11 @@ STAGE_STATES: dict[str, JobState] = {
 _ORDER = [JobState.PLANNING, JobState.GENERATING, JobState.COMPOSING, JobState.QC]
 
 
+# Progress is stored and sent with this many decimals, by stage changes and heartbeats alike: a
+# heartbeat's rounded 0.727 after a stage change's 8/11 = 0.72727 would seem to go backwards.
+PROGRESS_DIGITS = 3
+
+
 def lost_reason(jobs: JobRepository, job_id: UUID) -> str:
     """Why a lease was lost: the job was canceled, or another worker took it."""
     try:
@@ -82,16 +87,15 @@ class StageReporter:
 
     def started(self, stage: str) -> None:
         self._control.check()
-        # Rounded as the heartbeat sends it: an unrounded 8/11 here, then 0.727 from the
-        # heartbeat, would replay as progress going back.
-        self.progress = round(STAGES.index(stage) / len(STAGES), 3)
+        self.progress = round(STAGES.index(stage) / len(STAGES), PROGRESS_DIGITS)
         state = STAGE_STATES[stage]
         if _ORDER.index(state) > _ORDER.index(self._state):
             self._advance(state, self.progress)
 
     def advanced(self, stage: str, fraction: float) -> None:
         self._control.check()
-        self.progress = round(min(1.0, (STAGES.index(stage) + max(0.0, fraction)) / len(STAGES)), 3)
+        at = min(1.0, (STAGES.index(stage) + max(0.0, fraction)) / len(STAGES))
+        self.progress = round(at, PROGRESS_DIGITS)
 
     def finished(self, stage: str, seconds: float) -> None:
         self._seconds[stage] = self._seconds.get(stage, 0.0) + seconds
@@ -128,7 +132,7 @@ class Heartbeat(threading.Thread):
         last_ok = time.monotonic()
         sent: float | None = None
         while not self._stop_event.wait(self.interval):
-            progress = round(self._progress(), 3)
+            progress = round(self._progress(), PROGRESS_DIGITS)
             try:
                 self._jobs.heartbeat(
                     job_id=self._job_id, worker=self._worker, lease_seconds=self._lease,

@@ -22,7 +22,7 @@ from pipeline.providers.runtime import ProviderRuntime
 from pipeline.providers.scenes import ProviderClips
 from pipeline.script import OfflineScriptWriter
 from pipeline.settings import ProviderSettings, Settings
-from pipeline.voice import EspeakVoice
+from pipeline.voice import OfflineVoice
 from pipeline.wiring import Runtime, RuntimeKind, build_ports
 from tests.conftest import BASE_BRIEF, PHOTOS
 
@@ -61,7 +61,7 @@ def test_without_keys_every_stage_is_offline(tmp_path: Path) -> None:
     }  # fmt: skip
     ports = build_ports(_brief(), Settings(), _runtime(tmp_path))
     assert isinstance(ports.writer, OfflineScriptWriter)
-    assert isinstance(ports.voice, EspeakVoice)
+    assert isinstance(ports.voice, OfflineVoice)
     assert ports.transcriber is None
 
 

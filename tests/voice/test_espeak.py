@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import threading
-import wave
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import pytest
 from pipeline.errors import BadInput
 from pipeline.voice import EspeakVoice, Speech, VoiceSynth, wav_duration
 
-from .audio import read_pcm, rms
+from .audio import assert_valid_speech, read_pcm, rms
 
 EN = "Fresh coffee beans, roasted today and delivered to your door in two days!"
 IT = "Caffè fresco, tostato oggi e consegnato a casa tua in due giorni: è l'ora!"
@@ -22,19 +21,7 @@ def voice() -> VoiceSynth:
 
 
 def assert_valid(speech: Speech, text: str, out: Path) -> None:
-    """A real WAV whose word timings cover exactly the input's words, in order."""
-    assert speech.path == out
-    with wave.open(str(out), "rb") as wav:
-        assert (wav.getnchannels(), wav.getsampwidth()) == (1, 2)
-        assert wav.getframerate() == speech.sample_rate == 22050
-    assert wav_duration(out) == pytest.approx(speech.duration)
-    assert [w.text for w in speech.words] == text.split()
-    assert 0.15 < speech.duration / len(speech.words) < 0.8  # plausible speech pace
-    for word in speech.words:
-        assert 0 <= word.start <= word.end <= speech.duration
-    for before, after in zip(speech.words, speech.words[1:], strict=False):
-        assert before.start < after.start
-        assert before.end <= after.start
+    assert_valid_speech(speech, text, out, rate=22050)
 
 
 @pytest.mark.parametrize(

@@ -242,25 +242,3 @@ def test_a_resumed_job_is_rendered_again_only_if_a_published_output_is_missing(
     assert (settled.status, settled.settled_amount) == (HoldStatus.SETTLED, actual)
     assert _ledger(memory_repos, memory_user) == ["grant", "hold", "hold remainder"]
 
-
-def test_progress_replays_in_order_whoever_reports_it() -> None:
-    """The stage reporter and the heartbeat write the same progress values: 8/11 unrounded from
-    one and 0.727 from the other read back as progress going back (the journey test saw it)."""
-    from pipeline.stages import STAGES
-    from pipeline.worker.lease import StageReporter
-
-    written: list[float] = []
-
-    class Jobs:
-        def advance(self, **kw: Any) -> None:
-            written.append(kw["progress"])
-
-    job = Job.model_construct(id=uuid.uuid4(), state=JobState.QUEUED)
-    reporter = StageReporter(Jobs(), job, "w", JobControl())  # type: ignore[arg-type]
-    for stage in STAGES:
-        reporter.started(stage)
-        written.append(round(reporter.progress, 3))  # what the heartbeat sends
-        for fraction in (0.25, 0.5, 0.999):
-            reporter.advanced(stage, fraction)
-            written.append(round(reporter.progress, 3))
-    assert written == sorted(written)
