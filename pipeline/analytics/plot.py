@@ -10,17 +10,15 @@ import os
 import tempfile
 import threading
 from pathlib import Path
-from typing import Final
-
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch
-from matplotlib.ticker import PercentFormatter
+from typing import TYPE_CHECKING, Final
 
 from pipeline.analytics.model import Attribute
 from pipeline.analytics.report import AttributeReport, GroupStats, Report
 from pipeline.analytics.stats import HIGHER_IS_BETTER, METRIC_LABELS, RATE_METRICS, Metric
+
+if TYPE_CHECKING:  # matplotlib takes about a second to import: only the charts pay for it
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = ["HEIGHT_PX", "WIDTH_PX", "chart", "chart_png", "write_chart"]
 
@@ -89,6 +87,9 @@ def _bars(
 
 def _axes(ax: Axes, shown: list[GroupStats], metric: Metric, top: float) -> None:
     """Value labels with their creative counts, the metric's axis, a grid and the legend."""
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import PercentFormatter
+
     crowded = len(shown) > 6
     ax.set_xticks(
         list(range(len(shown))),
@@ -120,6 +121,8 @@ def chart(
 ) -> Figure:
     """One bar per value with a median of ``metric``, best first and thin values last, with the
     interval as error bars."""
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(WIDTH_PX / _DPI, HEIGHT_PX / _DPI), dpi=_DPI)
     ax = fig.add_subplot()
     label = METRIC_LABELS[metric]
@@ -143,6 +146,9 @@ def chart(
 
 
 def _png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     buffer = io.BytesIO()
     FigureCanvasAgg(fig)  # attaches itself to the figure: Agg, whatever the default backend
     fig.savefig(buffer, format="png", dpi=_DPI)
