@@ -146,7 +146,6 @@ def chart(
 
 
 def _png(fig: Figure) -> bytes:
-    buffer = io.BytesIO()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     buffer = io.BytesIO()
