@@ -14,7 +14,14 @@ from pipeline.errors import BadInput
 from pipeline.manifest import VoiceLine
 from pipeline.media.ffmpeg import SAFE_PROTOCOLS, run_ffmpeg
 from pipeline.media.soundtrack import Cue
-from pipeline.script.model import Scene, Script
+from pipeline.script.model import (
+    BASE_RATE,
+    VOICE_LEAD,
+    VOICE_TAIL,
+    Scene,
+    Script,
+    voice_room,
+)
 from pipeline.voice import Speech, Transcriber, VoiceSynth, WordTiming
 
 __all__ = [
@@ -27,10 +34,7 @@ __all__ = [
     "voice_path",
 ]
 
-VOICE_LEAD = 0.15  # seconds of picture before a scene's voice starts
 VOICE_CONCURRENCY = 4  # lines spoken at once by a network voice
-VOICE_TAIL = 0.10  # breath kept before the next scene
-BASE_RATE = 175  # eSpeak's default words per minute
 MAX_SPEEDUP = 1.4
 # A user's voice-over may run this far past the ad's end (a breath, a reverb tail); the
 # soundtrack trims it. Words that run further are refused rather than cut mid-word.
@@ -41,7 +45,7 @@ def _speak(voice: VoiceSynth, scene: Scene, brief: Brief, workdir: Path) -> Spee
     """Synthesize a scene's line, speeding up (to a limit) rather than spilling into the next scene."""
     out = voice_path(workdir, scene.index)
     base = brief.voice.rate or BASE_RATE
-    room = scene.duration - VOICE_LEAD - VOICE_TAIL
+    room = voice_room(scene.duration)
     speech = voice.synthesize(
         scene.voiceover, locale=brief.brand.locale, out=out, voice=brief.voice.name, rate=base
     )
@@ -54,8 +58,8 @@ def _speak(voice: VoiceSynth, scene: Scene, brief: Brief, workdir: Path) -> Spee
     if speech.duration > room:
         raise BadInput(
             "template",
-            f"scene {scene.index + 1} ({scene.slot}) voice-over needs {speech.duration:.1f}s but the "
-            f"scene allows {room:.1f}s: shorten the product text or raise duration",
+            f"scene {scene.index + 1} ({scene.slot}) voice-over needs {speech.duration:.2f} s but "
+            f"the scene leaves {room:.2f} s for it: shorten the product text or raise duration",
         )
     return speech
 
@@ -110,9 +114,7 @@ def speak_script(
         spoken = dict(
             zip(
                 (scene.index for scene in voiced),
-                pool.map(
-                    lambda s: _checkpointed_speech(voice, s, brief, workdir, kept), voiced
-                ),
+                pool.map(lambda s: _checkpointed_speech(voice, s, brief, workdir, kept), voiced),
                 strict=True,
             )
         )
