@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import copy
 import shutil
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,15 +17,18 @@ PHOTOS = ROOT / "examples" / "photos"
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def isolated_home(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """No test reads or writes the developer's own data folder or database, or calls a paid
-    provider with the developer's keys."""
-    monkeypatch.setenv("REELFORGE_HOME", str(tmp_path_factory.mktemp("home")))
+    provider with the developer's keys. The folder lies outside pytest's temporary root: an
+    embedded PostgreSQL runs as its own user and needs to reach it, and another pytest session
+    on the machine resets that root's permissions."""
+    home = Path(tempfile.mkdtemp(prefix="reelforge-test-home-"))
+    monkeypatch.setenv("REELFORGE_HOME", str(home))
     monkeypatch.delenv("DATABASE_URL", raising=False)
     for name in PROVIDER_VARIABLES:
         monkeypatch.delenv(name, raising=False)
+    yield home
+    shutil.rmtree(home, ignore_errors=True)
 
 
 PROVIDER_VARIABLES = (

@@ -14,8 +14,8 @@ from tests.test_cli import reelforge
 pytestmark = pytest.mark.integration
 
 
-def test_credits_on_the_embedded_database(tmp_path: Path) -> None:
-    env = {"REELFORGE_HOME": str(tmp_path / "home")}
+def test_credits_on_the_embedded_database(isolated_home: Path) -> None:
+    env = {"REELFORGE_HOME": str(isolated_home)}
 
     def run(*args: str) -> tuple[int, str, str]:
         done = reelforge("credits", *args, env=env)

@@ -55,8 +55,8 @@ class _Receiver(BaseHTTPRequestHandler):
         pass
 
 
-def test_serve_runs_a_render_job_end_to_end(tmp_path: Path) -> None:
-    env = {**os.environ, "REELFORGE_HOME": str(tmp_path / "home")}
+def test_serve_runs_a_render_job_end_to_end(tmp_path: Path, isolated_home: Path) -> None:
+    env = {**os.environ}  # REELFORGE_HOME: the isolated home, outside pytest's root
     env.pop("DATABASE_URL", None)
     port = _free_port()
     server = subprocess.Popen(
@@ -65,7 +65,7 @@ def test_serve_runs_a_render_job_end_to_end(tmp_path: Path) -> None:
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        with httpx.Client(base_url=base, timeout=10) as http:
+        with httpx.Client(base_url=base, timeout=60) as http:
 
             def healthy() -> bool:
                 try:
@@ -93,7 +93,7 @@ def test_serve_runs_a_render_job_end_to_end(tmp_path: Path) -> None:
             assert hook.status_code == 201, hook.text
             secret = hook.json()["secret"]
             uploads = (
-                tmp_path / "home" / "media" / str(local_user_id("e2e@example.com")) / "uploads"
+                isolated_home / "media" / str(local_user_id("e2e@example.com")) / "uploads"
             )
             uploads.mkdir(parents=True)
             (uploads / "coffee.png").write_bytes(
@@ -129,7 +129,7 @@ def test_serve_runs_a_render_job_end_to_end(tmp_path: Path) -> None:
             assert http.get("/v1/credits", headers=auth).json()["credits"] == 1000 - cost["charged"]
             for output in outputs:
                 video = tmp_path / f"{output['format']}.mp4"
-                video.write_bytes(httpx.get(output["url"], timeout=10).content)
+                video.write_bytes(httpx.get(output["url"], timeout=60).content)
                 p = probe(video)
                 assert (p.width, p.height) == (output["width"], output["height"])
                 assert abs(p.duration - 8.0) <= 0.1 and p.audio_codec == "aac"

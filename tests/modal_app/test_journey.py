@@ -112,13 +112,16 @@ def test_front_end_journey_through_the_deployment(
     tmp_path: Path,
 ) -> None:
     user, cloud = make_user(), deployment.cloud
-    admin = httpx.post(
+    admin = httpx.post(  # timeouts: generous, CI machines are slow and shared
         f"{deployment.api_url}/v1/admin/credits/grants",
         json={"user_id": str(user), "amount": GRANT, "reason": "journey test"},
         headers={"Authorization": f"Bearer {deployment.admin_token}", "Idempotency-Key": "j1"},
+        timeout=120,
     )  # fmt: skip
     assert admin.status_code == 201, admin.text
-    with httpx.Client(base_url=deployment.api_url, headers=_token(deployment, user)) as client:
+    with httpx.Client(
+        base_url=deployment.api_url, headers=_token(deployment, user), timeout=120
+    ) as client:
         job = _start(client, receiver)
         events: list[dict[str, Any]] = []
         follower = threading.Thread(target=_events, args=(client, job, events), daemon=True)

@@ -50,21 +50,21 @@ def test_an_unreachable_database_fails_within_the_timeout(url: str) -> None:
     assert "hunter2" not in failure.value.message
 
 
-def test_the_embedded_default_starts_migrates_and_is_reused(tmp_path: Path) -> None:
-    settings = StoreSettings(home=tmp_path / "home")
+def test_the_embedded_default_starts_migrates_and_is_reused(isolated_home: Path) -> None:
+    settings = StoreSettings(home=isolated_home)
 
     with open_store(settings) as store:
         assert Credits(store).balance(user_id=uuid.uuid4()) == 0
         uri = store.server.uri("reelforge") if store.server else ""
     with open_store(settings) as again:
         assert again.server is not None
-        assert again.server.pgdata == tmp_path / "home" / "pg"
+        assert again.server.pgdata == isolated_home / "pg"
 
     assert all(m.applied_at for m in migration_status(conninfo=uri))
 
 
-def test_db_cli_migrates_then_reports_status(tmp_path: Path) -> None:
-    env = {"REELFORGE_HOME": str(tmp_path / "home"), "DATABASE_URL": ""}
+def test_db_cli_migrates_then_reports_status(isolated_home: Path) -> None:
+    env = {"REELFORGE_HOME": str(isolated_home), "DATABASE_URL": ""}
     runner = CliRunner()
 
     migrated = runner.invoke(app, ["db", "migrate"], env=env)

@@ -106,8 +106,8 @@ def test_embedded_local_user_is_created_once(
     ).fetchone() == (2,)
 
 
-def test_cli_records_only_when_a_database_is_present(tmp_path: Path) -> None:
-    env = {**os.environ, "REELFORGE_HOME": str(tmp_path / "home")}
+def test_cli_records_only_when_a_database_is_present(tmp_path: Path, isolated_home: Path) -> None:
+    env = {**os.environ}  # REELFORGE_HOME: the isolated home, outside pytest's root
     env.pop("DATABASE_URL", None)
     brief = ROOT / "examples" / "espresso" / "brief.yaml"
     cmd = [sys.executable, "-m", "pipeline", "render", str(brief), "--preview", "--formats", "1x1"]
@@ -115,7 +115,7 @@ def test_cli_records_only_when_a_database_is_present(tmp_path: Path) -> None:
         [*cmd, "--out", str(tmp_path / "a")], capture_output=True, text=True, env=env, timeout=300
     )
     assert first.returncode == 0, first.stderr
-    assert "recorded:" not in first.stdout and not (tmp_path / "home").exists()
+    assert "recorded:" not in first.stdout and not (isolated_home / "pg").exists()
     second = subprocess.run(
         [*cmd, "--out", str(tmp_path / "b"), "--record"],
         capture_output=True,
