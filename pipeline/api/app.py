@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.middleware.cors import CORSMiddleware
 
+from pipeline.api.accounts import KnownAccounts
 from pipeline.api.auth import TokenVerifier
 from pipeline.api.errors import PROBLEM_JSON, install_error_handlers
 from pipeline.api.limits import BodySizeLimit
@@ -100,6 +101,7 @@ def create_app(
     app.state.blobs = blobs
     app.state.media_desk = media_desk
     app.state.verifier = TokenVerifier(api)
+    app.state.known_accounts = KnownAccounts()
     _add_middleware(app, settings)
     install_error_handlers(app)
     routers = (

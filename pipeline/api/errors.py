@@ -4,6 +4,7 @@ status  cause
 400     malformed JSON (detail gives the position)
 401     missing, expired or invalid token (with WWW-Authenticate)
 402     InsufficientCredits
+403     a valid token whose user has no account here (AccountUnknown)
 404     unknown id, or another user's id (never 403)
 409     a concurrent change won, or the same Idempotency-Key is still running
 413     body over the size limit, or an upload over its kind's cap (``field``: file)
@@ -24,6 +25,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
+from pipeline.api.accounts import AccountUnknown
 from pipeline.api.auth import InvalidToken
 from pipeline.errors import BadInput, ReelforgeError
 from pipeline.store.errors import (
@@ -54,6 +56,7 @@ _TITLES: Final = {
     400: "Malformed request",
     401: "Unauthorized",
     402: "Insufficient credits",
+    403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
@@ -67,6 +70,7 @@ _SLUGS: Final = {
     400: "malformed-request",
     401: "unauthorized",
     402: "insufficient-credits",
+    403: "unknown-account",
     404: "not-found",
     409: "conflict",
     413: "content-too-large",
@@ -197,6 +201,8 @@ def _bad_input(request: Request, exc: Exception) -> JSONResponse:
             exc.problem,
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
+    if isinstance(exc, AccountUnknown):
+        return problem_response(403, exc.problem)
     if isinstance(exc, NotFound):
         return problem_response(404, exc.problem)
     if isinstance(exc, InsufficientCredits):
