@@ -220,8 +220,9 @@ def write_scripts_call(task: ScriptTask) -> list[dict[str, Any]]:
 )
 def sweeper() -> dict[str, int]:
     """Every minute: release orphan holds, spawn a render per runnable job (queued, or lease
-    expired), and deliver due webhooks once."""
-    api = _settings().api
+    expired), deliver due webhooks once and purge Idempotency-Keys past their retention."""
+    settings = _settings()
+    api = settings.api
     local = api is not None and api.webhook_allow_http_localhost  # development deployments only
     with httpx.Client(
         transport=delivery_transport(local_receivers=local), timeout=15.0, follow_redirects=False
@@ -229,12 +230,14 @@ def sweeper() -> dict[str, int]:
         report = sweep(
             repos=Repositories.postgres(_store()), spawn=render_job.spawn, client=client,
             worker="modal-sweeper",
-            blobs=blob_store(_settings()),
+            blobs=blob_store(settings),
+            key_retention_seconds=settings.service.idempotency_retention_seconds,
         )  # fmt: skip
     return {
         "released_holds": report.released_holds,
         "dispatched_jobs": report.dispatched_jobs,
         "webhook_attempts": report.webhook_attempts,
+        "purged_keys": report.purged_keys,
     }
 
 

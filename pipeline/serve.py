@@ -1,11 +1,13 @@
-"""`reelforge serve`: the embedded database, the HTTPS API, local workers and the webhook
-dispatcher, started together and stopped together."""
+"""`reelforge serve`: the embedded database, the HTTPS API, local workers and the background
+loop (webhook deliveries, Idempotency-Key purges), started together and stopped together."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from uuid import UUID
 
@@ -16,9 +18,10 @@ from pipeline.storage import BlobStore
 from pipeline.store import Repositories, Store, open_store
 from pipeline.store.users import local_user_id
 
-__all__ = ["DEV_GRANT", "ensure_dev_user", "serve"]
+__all__ = ["DEV_GRANT", "KeyPurge", "ensure_dev_user", "serve"]
 
 DEV_GRANT = 1000  # credits a new local developer starts with
+PURGE_SECONDS = 600.0  # how often the background loop purges Idempotency-Keys past retention
 
 
 def ensure_dev_user(store: Store, email: str) -> UUID:
@@ -35,8 +38,42 @@ def ensure_dev_user(store: Store, email: str) -> UUID:
     return user_id
 
 
-def _dispatch_webhooks(
-    store: Store, stop: threading.Event, *, local_receivers: bool, blobs: BlobStore
+class KeyPurge:
+    """Deletes Idempotency-Keys past ``retention_seconds`` when called, at most once every
+    ``every`` seconds (the first call purges at once)."""
+
+    def __init__(
+        self,
+        repos: Repositories,
+        *,
+        retention_seconds: int,
+        every: float = PURGE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._repos, self._retention, self._every, self._clock = (
+            repos,
+            retention_seconds,
+            every,
+            clock,
+        )
+        self._due = clock()
+
+    def __call__(self) -> int:
+        """How many keys were deleted (0 when not due yet)."""
+        now = self._clock()
+        if now < self._due:
+            return 0
+        self._due = now + self._every
+        return self._repos.idempotency.cleanup(retention_seconds=self._retention)
+
+
+def _background(
+    store: Store,
+    stop: threading.Event,
+    *,
+    local_receivers: bool,
+    blobs: BlobStore,
+    key_retention_seconds: int,
 ) -> None:
     from pipeline.store.webhooks import Webhooks
     from pipeline.webhooks import Dispatcher
@@ -46,10 +83,10 @@ def _dispatch_webhooks(
     # development, where a receiver on this machine is the point. No redirects, a 15 s timeout.
     transport = delivery_transport(local_receivers=local_receivers)
     with httpx.Client(transport=transport, timeout=15.0, follow_redirects=False) as client:
-        dispatcher = Dispatcher(
-            Webhooks(store), client, worker=f"serve-{os.getpid()}", blobs=blobs
-        )
+        dispatcher = Dispatcher(Webhooks(store), client, worker=f"serve-{os.getpid()}", blobs=blobs)
+        purge = KeyPurge(Repositories.postgres(store), retention_seconds=key_retention_seconds)
         while not stop.is_set():
+            purge()
             if not dispatcher.run_once():
                 stop.wait(1.0)
 
@@ -85,8 +122,12 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
     stop = threading.Event()
     blobs = app.state.blobs  # links in webhooks point at this API's downloads
     dispatcher = threading.Thread(
-        target=_dispatch_webhooks, args=(store, stop),
-        kwargs={"local_receivers": local, "blobs": blobs}, daemon=True,
+        target=_background, args=(store, stop),
+        kwargs={
+            "local_receivers": local, "blobs": blobs,
+            "key_retention_seconds": settings.service.idempotency_retention_seconds,
+        },
+        daemon=True,
     )  # fmt: skip
     try:
         with contextlib.ExitStack() as stack:
