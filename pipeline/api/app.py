@@ -30,6 +30,7 @@ from pipeline.api.routes import (
     webhooks,
 )
 from pipeline.download import DEFAULT_POLICY, DownloadPolicy
+from pipeline.egress import Resolver, resolve_host
 from pipeline.settings import Settings
 from pipeline.storage import BlobStore
 from pipeline.store import Repositories, Store
@@ -66,6 +67,7 @@ def create_app(
     blobs: BlobStore | None = None,
     downloads: DownloadPolicy | None = None,
     media_desk: MediaDesk | None = None,
+    resolve: Resolver = resolve_host,
 ) -> FastAPI:
     """A new app; the caller owns ``store`` and closes it. ``settings.api`` must be set (token
     verification); ``repositories`` default to the PostgreSQL ones over ``store``, ``blobs`` to
@@ -102,6 +104,7 @@ def create_app(
     app.state.media_desk = media_desk
     app.state.verifier = TokenVerifier(api)
     app.state.known_accounts = KnownAccounts()
+    app.state.resolve = resolve  # DNS for webhook URLs' checks (tests pass their own)
     _add_middleware(app, settings)
     install_error_handlers(app)
     routers = (
