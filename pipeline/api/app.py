@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.middleware.cors import CORSMiddleware
 
 from pipeline.api.accounts import KnownAccounts
 from pipeline.api.auth import TokenVerifier
+from pipeline.api.contract import document_common_answers, json_bodies_only
 from pipeline.api.errors import PROBLEM_JSON, install_error_handlers
 from pipeline.api.limits import BodySizeLimit
 from pipeline.api.media_desk import LocalMediaDesk, MediaDesk
@@ -96,6 +97,7 @@ def create_app(
         summary="Product video ads from a brief, over HTTPS.",
         version="1",
         openapi_tags=TAGS,
+        dependencies=[Depends(json_bodies_only)],
     )
     app.state.settings = settings
     app.state.store = store
@@ -117,13 +119,15 @@ def create_app(
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = _problem_media_types(
-                get_openapi(
-                    title=app.title,
-                    version=app.version,
-                    summary=app.summary,
-                    routes=app.routes,
-                    tags=app.openapi_tags,
+            app.openapi_schema = document_common_answers(
+                _problem_media_types(
+                    get_openapi(
+                        title=app.title,
+                        version=app.version,
+                        summary=app.summary,
+                        routes=app.routes,
+                        tags=app.openapi_tags,
+                    )
                 )
             )
         return app.openapi_schema

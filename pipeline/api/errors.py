@@ -6,8 +6,10 @@ status  cause
 402     InsufficientCredits
 403     a valid token whose user has no account here (AccountUnknown)
 404     unknown id, or another user's id (never 403)
+405     a method the path does not answer (``Allow`` lists every one it does)
 409     a concurrent change won, or the same Idempotency-Key is still running
 413     body over the size limit, or an upload over its kind's cap (``field``: file)
+415     a body other than JSON on a JSON operation (``contract``)
 422     invalid body or brief (``field`` names it), Idempotency-Key reused with another body
 501     a feature this deployment does not offer (signed uploads without Supabase Storage)
 503     the database is unreachable
@@ -27,6 +29,7 @@ from starlette.exceptions import HTTPException
 
 from pipeline.api.accounts import AccountUnknown
 from pipeline.api.auth import InvalidToken
+from pipeline.api.contract import UnsupportedMediaType, allowed_methods
 from pipeline.errors import BadInput, ReelforgeError
 from pipeline.store.errors import (
     AccessDenied,
@@ -61,6 +64,7 @@ _TITLES: Final = {
     405: "Method not allowed",
     409: "Conflict",
     413: "Content too large",
+    415: "Unsupported media type",
     422: "Invalid input",
     500: "Internal server error",
     501: "Not implemented",
@@ -74,6 +78,7 @@ _SLUGS: Final = {
     404: "not-found",
     409: "conflict",
     413: "content-too-large",
+    415: "unsupported-media-type",
     422: "invalid-input",
     500: "internal",
     501: "not-implemented",
@@ -189,6 +194,8 @@ def _validation(request: Request, exc: Exception) -> JSONResponse:
 def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     headers = dict(exc.headers) if exc.headers else None
+    if exc.status_code == 405 and (allowed := allowed_methods(request.app, request.url.path)):
+        headers = (headers or {}) | {"Allow": ", ".join(allowed)}  # every method of the path
     detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "Error")
     return problem_response(exc.status_code, detail, headers=headers)
 
@@ -200,6 +207,10 @@ def _bad_input(request: Request, exc: Exception) -> JSONResponse:
             401,
             exc.problem,
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    if isinstance(exc, UnsupportedMediaType):
+        return problem_response(
+            415, exc.message, field=exc.where, headers={"Accept": "application/json"}
         )
     if isinstance(exc, AccountUnknown):
         return problem_response(403, exc.problem)

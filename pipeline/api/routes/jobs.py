@@ -141,7 +141,11 @@ def job_events(
     repos: ReposDep,
     last_event_id: Annotated[
         str | None,
-        Header(alias="Last-Event-ID", description="resume after this event id"),
+        Header(
+            alias="Last-Event-ID",
+            pattern=r"^\s*[0-9]{0,19}\s*$",
+            description="resume after this event id (the `id:` of an event this stream sent)",
+        ),
     ] = None,
 ) -> StreamingResponse:
     after = events.parse_last_event_id(last_event_id)
