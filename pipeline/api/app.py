@@ -12,6 +12,7 @@ from starlette.middleware.cors import CORSMiddleware
 from pipeline.api.accounts import KnownAccounts
 from pipeline.api.auth import TokenVerifier
 from pipeline.api.contract import document_common_answers, json_bodies_only
+from pipeline.api.docs import serve_docs
 from pipeline.api.errors import PROBLEM_JSON, install_error_handlers
 from pipeline.api.limits import BodySizeLimit
 from pipeline.api.media_desk import LocalMediaDesk, MediaDesk
@@ -98,7 +99,10 @@ def create_app(
         version="1",
         openapi_tags=TAGS,
         dependencies=[Depends(json_bodies_only)],
+        docs_url=None,
+        redoc_url=None,
     )
+    serve_docs(app)  # from local assets, not a CDN
     app.state.settings = settings
     app.state.store = store
     app.state.repositories = repositories
