@@ -223,7 +223,8 @@ def write_scripts_call(task: ScriptTask) -> list[dict[str, Any]]:
 )
 def sweeper() -> dict[str, int]:
     """Every minute: release orphan holds, spawn a render per runnable job (queued, or lease
-    expired), and deliver webhooks for 40 s, as they fall due."""
+    expired), deliver webhooks for 40 s, as they fall due, and purge Idempotency-Keys past
+    their retention."""
     settings = _settings()
     local = settings.api is not None and settings.api.webhook_allow_http_localhost  # dev only
     with httpx.Client(
@@ -232,11 +233,13 @@ def sweeper() -> dict[str, int]:
         report = sweep(
             repos=Repositories.postgres(_store()), spawn=render_job.spawn, client=client,
             worker="modal-sweeper", blobs=blob_store(settings), webhooks=settings.webhooks,
+            key_retention_seconds=settings.service.idempotency_retention_seconds,
         )  # fmt: skip
     return {
         "released_holds": report.released_holds,
         "dispatched_jobs": report.dispatched_jobs,
         "webhook_attempts": report.webhook_attempts,
+        "purged_keys": report.purged_keys,
     }
 
 

@@ -1,11 +1,13 @@
-"""`reelforge serve`: the embedded database, the HTTPS API, local workers and the webhook
-dispatcher, started together and stopped together."""
+"""`reelforge serve`: the embedded database, the HTTPS API, local workers and the background
+loop (webhook deliveries, Idempotency-Key purges), started together and stopped together."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -20,9 +22,10 @@ from pipeline.store.users import local_user_id
 if TYPE_CHECKING:
     from pipeline.worker import LocalExecutor
 
-__all__ = ["DEV_GRANT", "ensure_dev_user", "serve"]
+__all__ = ["DEV_GRANT", "KeyPurge", "ensure_dev_user", "serve"]
 
 DEV_GRANT = 1000  # credits a new local developer starts with
+PURGE_SECONDS = 600.0  # how often the background loop purges Idempotency-Keys past retention
 
 
 def ensure_dev_user(store: Store, email: str) -> UUID:
@@ -37,6 +40,43 @@ def ensure_dev_user(store: Store, email: str) -> UUID:
         idempotency_key=f"dev-grant:{user_id}",
     )
     return user_id
+
+
+class KeyPurge:
+    """Deletes Idempotency-Keys past ``retention_seconds`` when called, at most once every
+    ``every`` seconds (the first call purges at once)."""
+
+    def __init__(
+        self,
+        repos: Repositories,
+        *,
+        retention_seconds: int,
+        every: float = PURGE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._repos, self._retention, self._every, self._clock = (
+            repos,
+            retention_seconds,
+            every,
+            clock,
+        )
+        self._due = clock()
+
+    def __call__(self) -> int:
+        """How many keys were deleted (0 when not due yet)."""
+        now = self._clock()
+        if now < self._due:
+            return 0
+        self._due = now + self._every
+        return self._repos.idempotency.cleanup(retention_seconds=self._retention)
+
+
+def _purge_keys(store: Store, stop: threading.Event, *, retention_seconds: int) -> None:
+    """Until ``stop``: Idempotency-Keys past their retention deleted every PURGE_SECONDS."""
+    purge = KeyPurge(Repositories.postgres(store), retention_seconds=retention_seconds)
+    while not stop.is_set():
+        purge()
+        stop.wait(PURGE_SECONDS)
 
 
 def _dispatch_webhooks(
@@ -114,14 +154,21 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
         kwargs={"local_receivers": local, "blobs": blobs, "limits": settings.webhooks},
         daemon=True,
     )  # fmt: skip
+    purger = threading.Thread(
+        target=_purge_keys, args=(store, stop),
+        kwargs={"retention_seconds": settings.service.idempotency_retention_seconds}, daemon=True,
+    )  # fmt: skip
     try:
         with contextlib.ExitStack() as stack:
             if executor is not None:
                 stack.enter_context(executor)
             dispatcher.start()
+            purger.start()
             uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
         stop.set()
         if dispatcher.is_alive():  # it waits for its attempts in flight, 18 s at most
             dispatcher.join(timeout=25)
+        if purger.is_alive():
+            purger.join(timeout=5)
         store.close()

@@ -391,6 +391,14 @@ class ServiceSettings(_Section):
     signing_secret: OptionalSecret = Field(
         default=None, validation_alias="REELFORGE_SIGNING_SECRET"
     )
+    idempotency_retention_hours: int = Field(
+        default=24, ge=24, le=24 * 90, validation_alias="REELFORGE_IDEMPOTENCY_RETENTION_HOURS",
+        description="how long an Idempotency-Key replays its response before it is purged",
+    )  # fmt: skip
+
+    @property
+    def idempotency_retention_seconds(self) -> int:
+        return self.idempotency_retention_hours * 3600
 
     @field_validator("signing_secret")
     @classmethod

@@ -14,7 +14,14 @@ from pipeline.errors import BadInput
 from pipeline.manifest import VoiceLine
 from pipeline.media.ffmpeg import SAFE_PROTOCOLS, run_ffmpeg
 from pipeline.media.soundtrack import Cue
-from pipeline.script.model import Scene, Script
+from pipeline.script.model import (
+    BASE_RATE,
+    VOICE_LEAD,
+    VOICE_TAIL,
+    Scene,
+    Script,
+    voice_room,
+)
 from pipeline.voice import Speech, SpokenText, Transcriber, VoiceSynth, WordTiming, normalise, speak
 
 __all__ = [
@@ -27,10 +34,7 @@ __all__ = [
     "voice_path",
 ]
 
-VOICE_LEAD = 0.15  # seconds of picture before a scene's voice starts
 VOICE_CONCURRENCY = 4  # lines spoken at once by a voice that can
-VOICE_TAIL = 0.10  # breath kept before the next scene
-BASE_RATE = 175  # words per minute of every voice's normal pace (eSpeak's default)
 MAX_SPEEDUP = 1.4
 # A user's voice-over may run this far past the ad's end (a breath, a reverb tail); the
 # soundtrack trims it. Words that run further are refused rather than cut mid-word.
@@ -44,7 +48,7 @@ def _speak(
     """Synthesize a scene's line, speeding up (to a limit) rather than spilling into the next scene."""
     out = voice_path(workdir, scene.index)
     base = brief.voice.rate or BASE_RATE
-    room = scene.duration - VOICE_LEAD - VOICE_TAIL
+    room = voice_room(scene.duration)
     locale, name = brief.brand.locale, brief.voice.name
     rate, limit = base, min(round(base * MAX_SPEEDUP), 450)
     speech = speak(voice, line, locale=locale, out=out, name=name, rate=rate)
@@ -56,8 +60,8 @@ def _speak(
     if speech.duration > room:
         raise BadInput(
             "template",
-            f"scene {scene.index + 1} ({scene.slot}) voice-over needs {speech.duration:.1f}s but the "
-            f"scene allows {room:.1f}s: shorten the product text or raise duration",
+            f"scene {scene.index + 1} ({scene.slot}) voice-over needs {speech.duration:.2f} s but "
+            f"the scene leaves {room:.2f} s for it: shorten the product text or raise duration",
         )
     return speech
 

@@ -150,3 +150,12 @@ def test_the_readme_documents_every_variable() -> None:
     variables = {v for section in sections for v in section.variables()}
     variables |= {"REELFORGE_MEDIA_ROOT", f"{PROVIDER_SECRET_PREFIX}<NAME>"}
     assert sorted(v for v in variables if f"`{v}`" not in readme) == []
+
+
+def test_idempotency_keys_are_kept_at_least_a_day() -> None:
+    assert Settings.from_env({}).service.idempotency_retention_seconds == 24 * 3600
+    longer = Settings.from_env({"REELFORGE_IDEMPOTENCY_RETENTION_HOURS": "72"})
+    assert longer.service.idempotency_retention_seconds == 72 * 3600
+    with pytest.raises(BadInput, match="greater than or equal to 24") as info:
+        Settings.from_env({"REELFORGE_IDEMPOTENCY_RETENTION_HOURS": "12"})
+    assert info.value.where == "REELFORGE_IDEMPOTENCY_RETENTION_HOURS"

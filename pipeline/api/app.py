@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.middleware.cors import CORSMiddleware
 
+from pipeline.api.accounts import KnownAccounts
 from pipeline.api.auth import TokenVerifier
+from pipeline.api.contract import document_common_answers, json_bodies_only
 from pipeline.api.deps import Readiness
+from pipeline.api.docs import serve_docs
 from pipeline.api.errors import PROBLEM_JSON, install_error_handlers
 from pipeline.api.limits import BodySizeLimit
 from pipeline.api.media_desk import LocalMediaDesk, MediaDesk
@@ -31,6 +34,7 @@ from pipeline.api.routes import (
     webhooks,
 )
 from pipeline.download import DEFAULT_POLICY, DownloadPolicy
+from pipeline.egress import Resolver, resolve_host
 from pipeline.settings import Settings
 from pipeline.storage import BlobStore
 from pipeline.store import Repositories, Store
@@ -68,6 +72,7 @@ def create_app(
     downloads: DownloadPolicy | None = None,
     media_desk: MediaDesk | None = None,
     readiness: Readiness | None = None,
+    resolve: Resolver = resolve_host,
 ) -> FastAPI:
     """A new app; the caller owns ``store`` and closes it. ``settings.api`` must be set (token
     verification); ``repositories`` default to the PostgreSQL ones over ``store``, ``blobs`` to
@@ -98,7 +103,11 @@ def create_app(
         summary="Product video ads from a brief, over HTTPS.",
         version="1",
         openapi_tags=TAGS,
+        dependencies=[Depends(json_bodies_only)],
+        docs_url=None,
+        redoc_url=None,
     )
+    serve_docs(app)  # from local assets, not a CDN
     app.state.settings = settings
     app.state.store = store
     app.state.repositories = repositories
@@ -106,6 +115,8 @@ def create_app(
     app.state.media_desk = media_desk
     app.state.readiness = readiness
     app.state.verifier = TokenVerifier(api)
+    app.state.known_accounts = KnownAccounts()
+    app.state.resolve = resolve  # DNS for webhook URLs' checks (tests pass their own)
     _add_middleware(app, settings)
     install_error_handlers(app)
     routers = (
@@ -118,13 +129,15 @@ def create_app(
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = _problem_media_types(
-                get_openapi(
-                    title=app.title,
-                    version=app.version,
-                    summary=app.summary,
-                    routes=app.routes,
-                    tags=app.openapi_tags,
+            app.openapi_schema = document_common_answers(
+                _problem_media_types(
+                    get_openapi(
+                        title=app.title,
+                        version=app.version,
+                        summary=app.summary,
+                        routes=app.routes,
+                        tags=app.openapi_tags,
+                    )
                 )
             )
         return app.openapi_schema

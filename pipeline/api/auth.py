@@ -8,6 +8,7 @@ import os
 import secrets
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 from uuid import UUID
@@ -22,6 +23,7 @@ from pipeline.store.users import local_user_id
 
 __all__ = [
     "DEV_ISSUER",
+    "Identity",
     "InvalidToken",
     "TokenVerifier",
     "admin_token_matches",
@@ -40,6 +42,24 @@ class InvalidToken(BadInput):
 
     def __init__(self, problem: str) -> None:
         super().__init__("Authorization", problem)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a valid token names: its subject, and its email claim when it has a usable one."""
+
+    user_id: UUID
+    email: str | None = None
+
+
+_MAX_EMAIL = 320
+
+
+def _email(claims: dict[str, Any]) -> str | None:
+    email = claims.get("email")
+    if isinstance(email, str) and 0 < len(email) <= _MAX_EMAIL and "@" in email:
+        return email.strip().lower()
+    return None
 
 
 class TokenVerifier:
@@ -94,6 +114,10 @@ class TokenVerifier:
 
     def verify(self, token: str) -> UUID:
         """The user id (``sub``) of a valid token; InvalidToken otherwise."""
+        return self.identify(token).user_id
+
+    def identify(self, token: str) -> Identity:
+        """The user id (``sub``) and email of a valid token; InvalidToken otherwise."""
         key, alg = self._key(token)
         try:
             claims = jwt.decode(
@@ -118,9 +142,10 @@ class TokenVerifier:
         except jwt.PyJWTError:
             raise InvalidToken("the token is invalid") from None
         try:
-            return UUID(str(claims["sub"]))
+            user_id = UUID(str(claims["sub"]))
         except ValueError:
             raise InvalidToken("the token's subject is not a user id") from None
+        return Identity(user_id, _email(claims))
 
 
 def dev_secret(home: Path) -> str:

@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
 
 from pipeline.api import api_keys
+from pipeline.api.accounts import KnownAccounts
 from pipeline.api.auth import InvalidToken, TokenVerifier, admin_token_matches
 from pipeline.api.media_desk import MediaDesk
 from pipeline.settings import Settings
@@ -101,13 +102,16 @@ def current_user(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> UUID:
     """The user id of the request's bearer token (a Supabase JWT or an API key, which then
-    acts as its user in every way); InvalidToken (401) otherwise."""
+    acts as its user in every way); InvalidToken (401) otherwise. A JWT's user is admitted
+    (``accounts``): provisioned on first sight where reelforge owns the users, else 403."""
     if credentials is None:
         raise InvalidToken("a bearer token is required")
+    repos = get_repositories(request)
     if api_keys.is_api_key(credentials.credentials):
-        return api_keys.authenticate(repos=get_repositories(request), key=credentials.credentials)
+        return api_keys.authenticate(repos=repos, key=credentials.credentials)
     verifier: TokenVerifier = request.app.state.verifier
-    return verifier.verify(credentials.credentials)
+    known: KnownAccounts = request.app.state.known_accounts
+    return known.admit(repos, verifier.identify(credentials.credentials))
 
 
 def admin_caller(

@@ -4,9 +4,12 @@ status  cause
 400     malformed JSON (detail gives the position)
 401     missing, expired or invalid token (with WWW-Authenticate)
 402     InsufficientCredits
+403     a valid token whose user has no account here (AccountUnknown)
 404     unknown id, or another user's id (never 403)
+405     a method the path does not answer (``Allow`` lists every one it does)
 409     a concurrent change won, or the same Idempotency-Key is still running
 413     body over the size limit, or an upload over its kind's cap (``field``: file)
+415     a body other than JSON on a JSON operation (``contract``)
 422     invalid body or brief (``field`` names it), Idempotency-Key reused with another body
 501     a feature this deployment does not offer (signed uploads without Supabase Storage)
 503     the database is unreachable
@@ -24,7 +27,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
+from pipeline.api.accounts import AccountUnknown
 from pipeline.api.auth import InvalidToken
+from pipeline.api.contract import UnsupportedMediaType, allowed_methods
 from pipeline.errors import BadInput, ReelforgeError
 from pipeline.store.errors import (
     AccessDenied,
@@ -54,10 +59,12 @@ _TITLES: Final = {
     400: "Malformed request",
     401: "Unauthorized",
     402: "Insufficient credits",
+    403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
     413: "Content too large",
+    415: "Unsupported media type",
     422: "Invalid input",
     500: "Internal server error",
     501: "Not implemented",
@@ -67,9 +74,11 @@ _SLUGS: Final = {
     400: "malformed-request",
     401: "unauthorized",
     402: "insufficient-credits",
+    403: "unknown-account",
     404: "not-found",
     409: "conflict",
     413: "content-too-large",
+    415: "unsupported-media-type",
     422: "invalid-input",
     500: "internal",
     501: "not-implemented",
@@ -185,6 +194,8 @@ def _validation(request: Request, exc: Exception) -> JSONResponse:
 def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     headers = dict(exc.headers) if exc.headers else None
+    if exc.status_code == 405 and (allowed := allowed_methods(request.app, request.url.path)):
+        headers = (headers or {}) | {"Allow": ", ".join(allowed)}  # every method of the path
     detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "Error")
     return problem_response(exc.status_code, detail, headers=headers)
 
@@ -197,6 +208,12 @@ def _bad_input(request: Request, exc: Exception) -> JSONResponse:
             exc.problem,
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
+    if isinstance(exc, UnsupportedMediaType):
+        return problem_response(
+            415, exc.message, field=exc.where, headers={"Accept": "application/json"}
+        )
+    if isinstance(exc, AccountUnknown):
+        return problem_response(403, exc.problem)
     if isinstance(exc, NotFound):
         return problem_response(404, exc.problem)
     if isinstance(exc, InsufficientCredits):

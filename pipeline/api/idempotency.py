@@ -81,7 +81,14 @@ def request_hash(method: str, path: str, body: Any) -> str:
     return hashlib.sha256(f"{method.upper()}\n{path}\n{canonical}".encode()).hexdigest()
 
 
-def claim(*, repos: Repositories, user_id: UUID, key: str, request: str) -> Claimed | Replay:
+def claim(
+    *,
+    repos: Repositories,
+    user_id: UUID,
+    key: str,
+    request: str,
+    retention_seconds: int = RETENTION_SECONDS,
+) -> Claimed | Replay:
     """Claims the key for this request, or returns the stored response.
 
     Raises IdempotencyMismatch (422) for another request under the key and IdempotencyInProgress
@@ -94,7 +101,7 @@ def claim(*, repos: Repositories, user_id: UUID, key: str, request: str) -> Clai
             key=key,
             request_hash=request,
             lock_seconds=LOCK_SECONDS,
-            retention_seconds=RETENTION_SECONDS,
+            retention_seconds=retention_seconds,
         )
         if found.claimed:
             return Claimed()
@@ -129,7 +136,10 @@ def respond(
     """Runs ``run`` once per (user, key): its (status, JSON body), or its 4xx problem, is stored
     and replayed; a 5xx or unexpected error frees the key for a retry and propagates."""
     fingerprint = request_hash(request.method, request.url.path, body)
-    outcome = claim(repos=repos, user_id=user_id, key=key, request=fingerprint)
+    retention = request.app.state.settings.service.idempotency_retention_seconds
+    outcome = claim(
+        repos=repos, user_id=user_id, key=key, request=fingerprint, retention_seconds=retention
+    )
     if isinstance(outcome, Replay):
         return _json(outcome.status, outcome.body, replayed=True)
     try:

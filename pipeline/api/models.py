@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, Final, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from pipeline.brief import Brief
 from pipeline.formats import Format
@@ -175,7 +175,7 @@ class EstimateIn(BaseModel):
     formats: list[Format] | None = Field(
         default=None, min_length=1, description="formats to price instead of the brief's"
     )
-    preview: bool = Field(default=False, description="price a draft preview instead")
+    preview: StrictBool = Field(default=False, description="price a draft preview instead")
 
 
 class EstimateOut(_Out):
@@ -245,7 +245,7 @@ class JobIn(BaseModel):
     option: int | None = Field(
         default=None, ge=1, description="script option (1-based); default: the project's choice"
     )
-    preview: bool = Field(default=False, description="a cheap low-resolution draft")
+    preview: StrictBool = Field(default=False, description="a cheap low-resolution draft")
 
     @field_validator("formats")
     @classmethod

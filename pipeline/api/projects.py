@@ -22,11 +22,12 @@ from pipeline.api.upload_models import Deleted, ProjectPage, ProjectSummary
 from pipeline.api.uploads import fetch_urls, forget
 from pipeline.brief import Brief, file_refs
 from pipeline.errors import BadInput, BriefError
-from pipeline.script import Script
+from pipeline.script import Script, check_fit
 from pipeline.settings import Settings
 from pipeline.storage import BlobStore, StorageError
 from pipeline.store import Conflict, NotFound, Repositories
 from pipeline.store.models import Project
+from pipeline.templates import get_template
 
 __all__ = [
     "ProjectContext",
@@ -92,9 +93,12 @@ class ProjectContext:
 
 
 def create_project(ctx: ProjectContext, data: Any) -> ProjectOut:
-    """Fetches the brief's URLs into uploads, validates it, writes the script options and
-    stores the project as the user."""
-    brief = _validate_brief(ctx.fetched(data), prefix="")
+    """Validates the brief (before any URL is fetched), fetches its URLs into uploads, writes
+    the script options and stores the project as the user."""
+    brief = _validate_brief(data, prefix="")
+    fetched = ctx.fetched(data)
+    if fetched is not data:
+        brief = _validate_brief(fetched, prefix="")
     scripts = ctx.scripts(brief)
     return _out(ctx.repos.projects.create(user_id=ctx.user_id, **_fields(brief, scripts)))
 
@@ -134,6 +138,8 @@ def _one_ad(brief: Brief) -> None:
 
 
 def _validate_brief(data: Any, *, prefix: str = "brief") -> Brief:
+    """The brief if it is valid and fits its template (:func:`check_fit`: what every script
+    writer requires, so a brief that cannot render is refused here, not in the worker)."""
     try:
         brief = Brief.model_validate(data)
     except ValidationError as exc:
@@ -143,6 +149,10 @@ def _validate_brief(data: Any, *, prefix: str = "brief") -> Brief:
         message = problem.get(kind) or str(err["msg"]).removeprefix("Value error, ")
         raise BriefError(_field(tuple(err["loc"]), prefix), message) from None
     _one_ad(brief)
+    try:
+        check_fit(brief, get_template(brief.template))
+    except BriefError as exc:
+        raise BriefError(f"{prefix}.{exc.where}" if prefix else exc.where, exc.problem) from None
     return brief
 
 
@@ -156,7 +166,11 @@ def update_project(ctx: ProjectContext, project_id: UUID, patch: ProjectPatch) -
     scripts: list[Script] | tuple[Script, ...] = current.script_options
     chosen = current.chosen_script
     if patch.brief is not None:
-        brief = _validate_brief(ctx.fetched(merge_patch(current.brief, patch.brief)))
+        merged = merge_patch(current.brief, patch.brief)
+        brief = _validate_brief(merged)
+        fetched = ctx.fetched(merged)
+        if fetched is not merged:
+            brief = _validate_brief(fetched)
         scripts = ctx.scripts(brief)
         chosen = None
     if "chosen_script" in patch.model_fields_set:

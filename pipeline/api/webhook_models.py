@@ -44,6 +44,7 @@ class EndpointIn(BaseModel):
     url: str = Field(
         min_length=1,
         max_length=2048,
+        pattern=r"^[A-Za-z][A-Za-z0-9+.\-]*://",
         description="an https URL (http://localhost and http://127.0.0.1 only in development)",
     )
     events: list[EventName] = Field(

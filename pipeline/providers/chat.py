@@ -181,7 +181,7 @@ class ChatScriptWriter:
         if n < 1:
             raise ValueError("n must be at least 1")
         plan = OfflineScriptWriter().write(brief, template, palette, n=n)
-        checker = ReplyChecker(plan, template, brief.brand.language)
+        checker = ReplyChecker(plan, template, brief.brand.language, brief.voice.rate)
         messages = script_messages(brief, template, palette, plan)
         schema = response_schema(plan)
         runtime = self.runtime

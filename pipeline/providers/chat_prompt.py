@@ -64,7 +64,9 @@ Rules:
 Reply with {{"scripts": [...]}}: exactly {n} scripts, options 1 to {n} in order."""
 
 
-def _plan_json(plan: Sequence[Script], template: Template, language: str) -> list[dict[str, Any]]:
+def _plan_json(
+    plan: Sequence[Script], template: Template, language: str, rate: int | None
+) -> list[dict[str, Any]]:
     slots = {s.name: s for s in template.slots}
     return [
         {
@@ -81,7 +83,7 @@ def _plan_json(plan: Sequence[Script], template: Template, language: str) -> lis
                     "photo": scene.photo,
                     "duration": scene.duration,
                     "max_chars": slots[scene.slot].max_chars,
-                    "max_words": word_budget(scene.duration, language),
+                    "max_words": word_budget(scene.duration, language, rate),
                 }
                 for scene in script.scenes
             ],
@@ -123,7 +125,7 @@ def script_messages(
         "Angles:",
         *(f"- {angle}: {_ANGLE_HINTS.get(angle, angle)}" for angle in angles),
         "Scene plan, one entry per option:",
-        json.dumps(_plan_json(plan, template, lang), ensure_ascii=False),
+        json.dumps(_plan_json(plan, template, lang, brief.voice.rate), ensure_ascii=False),
     ]
     system = _SYSTEM.format(language=language, locale=brief.brand.locale, n=len(plan))
     return [{"role": "system", "content": system}, {"role": "user", "content": "\n".join(lines)}]

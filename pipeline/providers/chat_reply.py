@@ -34,10 +34,13 @@ class InvalidReply(Exception):
 class ReplyChecker:
     """Parses a reply into scripts and checks them against the plan; InvalidReply says why not."""
 
-    def __init__(self, plan: Sequence[Script], template: Template, language: str) -> None:
+    def __init__(
+        self, plan: Sequence[Script], template: Template, language: str, rate: int | None = None
+    ) -> None:
         self.plan = tuple(plan)
         self.slots: dict[str, Slot] = {s.name: s for s in template.slots}
         self.language = language
+        self.rate = rate  # the brief's voice.rate: a slower voice fits fewer words
 
     def check(self, text: str | None, *, finish_reason: str | None = None) -> tuple[Script, ...]:
         cut = finish_reason == "length"
@@ -126,7 +129,7 @@ class ReplyChecker:
                 )
             if plan.kind is not SceneKind.PHOTO and not scene.on_screen_text.strip():
                 errors.append(f"{at}: a {plan.kind.value} needs on-screen text")
-            budget = word_budget(plan.duration, self.language)
+            budget = word_budget(plan.duration, self.language, self.rate)
             words = spoken_words(scene.voiceover)
             if words > budget:
                 errors.append(

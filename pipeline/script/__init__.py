@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pipeline.script.fake import FakeScriptWriter
+from pipeline.script.fit import check_fit
 from pipeline.script.model import Scene, SceneKind, Script, script_hash, script_json_schema
 from pipeline.script.offline import (
     OfflineScriptWriter,
@@ -20,6 +21,7 @@ __all__ = [
     "SceneKind",
     "Script",
     "ScriptWriter",
+    "check_fit",
     "feature_forms",
     "format_price",
     "script_hash",

@@ -8,7 +8,27 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["Scene", "SceneKind", "Script", "script_hash", "script_json_schema"]
+__all__ = [
+    "BASE_RATE",
+    "VOICE_LEAD",
+    "VOICE_TAIL",
+    "Scene",
+    "SceneKind",
+    "Script",
+    "script_hash",
+    "script_json_schema",
+    "voice_room",
+]
+
+BASE_RATE = 175  # eSpeak's default words per minute: a brief's voice.rate is relative to it
+VOICE_LEAD = 0.15  # seconds of picture before a scene's voice starts
+VOICE_TAIL = 0.10  # breath kept before the next scene
+
+
+def voice_room(seconds: float) -> float:
+    """The seconds a scene of ``seconds`` leaves for its voice: what the writer budgets words
+    for and the voice stage fits the line into."""
+    return max(0.0, seconds - VOICE_LEAD - VOICE_TAIL)
 
 
 class SceneKind(StrEnum):

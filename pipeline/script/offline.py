@@ -17,7 +17,8 @@ from string import Formatter
 from pipeline.brief import Brief
 from pipeline.errors import BriefError
 from pipeline.palette.model import Palette
-from pipeline.script.model import Scene, SceneKind, Script
+from pipeline.script.fit import check_fit, feature_forms, too_long
+from pipeline.script.model import BASE_RATE, Scene, SceneKind, Script, voice_room
 from pipeline.script.phrases import (
     ENERGETIC_TONES,
     FEATURE_LEADS,
@@ -34,7 +35,6 @@ from pipeline.script.phrases import (
 )
 from pipeline.templates.model import (
     FEATURE_ROLES,
-    LANGUAGES,
     Angle,
     Slot,
     Template,
@@ -49,25 +49,37 @@ __all__ = [
     "word_budget",
 ]
 
-# Share of each scene kept free of speech: room for the transition overlap and a breath.
+# Share of a scene's voice room kept free: the rate is an average, and some words run long.
 VOICE_MARGIN = 0.1
 
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AUD": "A$"}
 _DIGIT_RUN = re.compile(r"\d+")
-# Where a feature's essential head ends and its details begin.
-_CLAUSE_BREAK = re.compile(r"\s*(?:[,;:(]|\s[-–—]\s)")
+# Parts of a compound ("double-walled", "and/or") are spoken as words of their own.
+_JOINER = re.compile(r"[-/–]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
-def word_budget(seconds: float, language: str) -> int:
-    """How many words fit comfortably in ``seconds`` of voiceover in ``language``."""
-    rate = LANGUAGE_RATES[language]
-    return max(0, math.floor(rate * seconds * (1 - VOICE_MARGIN)))
+def word_budget(seconds: float, language: str, rate: int | None = None) -> int:
+    """How many words fit comfortably in the voice room of a ``seconds`` scene in ``language``
+    (the scene less the voice's lead-in and the breath after it: :func:`voice_room`), spoken
+    at the brief's ``voice.rate`` (words per minute; a slower voice fits fewer words)."""
+    slower = min(1.0, (rate or BASE_RATE) / BASE_RATE)
+    per_second = LANGUAGE_RATES[language] * slower
+    return max(0, math.floor(per_second * voice_room(seconds) * (1 - VOICE_MARGIN)))
 
 
 def spoken_words(text: str) -> int:
-    """Words as spoken: a number counts two words per digit group ("24,90" is four)."""
-    return sum(max(1, 2 * len(_DIGIT_RUN.findall(token))) for token in text.split())
+    """Words as spoken: a number counts two words per digit group ("24,90" is four), and each
+    part of a compound counts ("double-walled" is two)."""
+    return sum(_token_words(token) for token in text.split())
+
+
+def _token_words(token: str) -> int:
+    digits = len(_DIGIT_RUN.findall(token))
+    if digits:
+        return 2 * digits
+    # A lone dash or symbol is not spoken.
+    return sum(1 for part in _JOINER.split(token) if any(c.isalnum() for c in part))
 
 
 def format_price(price: Decimal, currency: str, language: str) -> str:
@@ -78,16 +90,6 @@ def format_price(price: Decimal, currency: str, language: str) -> str:
     if language == "it":
         return f"{grouped.replace(',', '.')},{cents} {symbol or currency}"
     return f"{symbol}{grouped}.{cents}" if symbol else f"{currency} {grouped}.{cents}"
-
-
-def feature_forms(feature: str) -> tuple[str, ...]:
-    """The feature, then its head clause if it has details after a comma, colon or dash."""
-    full = feature.strip().rstrip(".")
-    forms = [full]
-    match = _CLAUSE_BREAK.search(full)
-    if match and match.start() >= 3:
-        forms.append(full[: match.start()].rstrip(" ."))
-    return tuple(dict.fromkeys(forms))
 
 
 def _inline(text: str) -> str:
@@ -138,13 +140,8 @@ class _Writer:
         self.brief = brief
         self.template = template
         self.palette = palette
+        check_fit(brief, template)
         self.lang = brief.brand.language
-        if self.lang not in LANGUAGES:
-            raise BriefError(
-                "brand.locale",
-                f"no script phrasing for language {self.lang!r} "
-                f"(supported: {', '.join(LANGUAGES)})",
-            )
         product = brief.product
         self.price = format_price(product.price, product.currency, self.lang)
         self.features = [feature_forms(f) for f in product.features]
@@ -152,56 +149,9 @@ class _Writer:
         self.desc = sentences[0] if sentences[0][-1:] in ".!?" else f"{sentences[0]}."
         tone_words = set(re.findall(r"[a-zà-ù]+", brief.brand.tone.lower()))
         self.energetic = bool(tone_words & ENERGETIC_TONES)
-        self._check_duration()
-        self._check_facts()
         self.plan = self._plan()
         self.seconds = [cs / 100 for cs in self._allocate(self.plan)]
         self.feature_scenes = sum(1 for s in self.plan if s.role in FEATURE_ROLES)
-
-    # -- checks -------------------------------------------------------------------------------
-
-    def _too_long(self, where: str, slot: Slot, limit: int, got: int, hint: str = "") -> BriefError:
-        return BriefError(
-            where,
-            f"too long for template {self.template.name!r} slot {slot.name!r} "
-            f"(max {limit} characters, got {got}){hint}",
-        )
-
-    def _check_duration(self) -> None:
-        t = self.template
-        duration = self.brief.duration
-        if t.minimum_seconds() > duration:
-            raise BriefError(
-                "duration",
-                f"{duration:g} s is too short for template {t.name!r}: its {len(t.slots)} "
-                f"scenes need at least {t.minimum_seconds():g} s",
-            )
-        if not t.min_duration <= duration <= t.max_duration:
-            raise BriefError(
-                "duration",
-                f"template {t.name!r} takes {t.min_duration:g}-{t.max_duration:g} s, "
-                f"got {duration:g} s",
-            )
-
-    def _check_facts(self) -> None:
-        # The hook is where the product gets named on screen, so the name must fit it whole.
-        hook = self.template.slots[0]
-        name = self.brief.product.name
-        if len(name) > hook.max_chars:
-            raise self._too_long("product.name", hook, hook.max_chars, len(name))
-        feature_slots = [s for s in self.template.slots if s.role in FEATURE_ROLES]
-        if not feature_slots:
-            return
-        narrowest = min(feature_slots, key=lambda s: s.max_chars)
-        for i, forms in enumerate(self.features):
-            if min(len(f) for f in forms) > narrowest.max_chars:
-                raise self._too_long(
-                    f"product.features[{i}]",
-                    narrowest,
-                    narrowest.max_chars,
-                    len(forms[0]),
-                    "; shorten it or put details after a comma",
-                )
 
     # -- timing -------------------------------------------------------------------------------
 
@@ -314,7 +264,7 @@ class _Writer:
     def _scene(self, index: int, slot: Slot, seconds: float, state: _Option) -> Scene:
         occurrence = state.role_seen.get(slot.role, 0)
         state.role_seen[slot.role] = occurrence + 1
-        budget = word_budget(seconds, self.lang)
+        budget = word_budget(seconds, self.lang, self.brief.voice.rate)
         feature: int | None = None
         if slot.role == "hook":
             lines, feature = self._hook(state), state.features[0]
@@ -440,7 +390,7 @@ class _Writer:
         }
         for key in _placeholders(last):
             if key in facts:
-                raise self._too_long(facts[key], slot, slot.max_chars, len(ctx[key]))
+                raise too_long(self.template, facts[key], slot, len(ctx[key]))
         raise BriefError(
             "template",
             f"template {self.template.name!r} slot {slot.name!r} has no text that fits "

@@ -22,7 +22,7 @@ from pipeline.api.auth import (
     dev_settings,
     mint_dev_token,
 )
-from pipeline.settings import ApiSettings
+from pipeline.settings import ApiSettings, Settings
 from pipeline.store.users import local_user_id
 from tests.api.conftest import ISSUER, KID, ApiClient, claims_for
 
@@ -150,3 +150,38 @@ def test_dev_token_round_trip_gives_the_local_user_id(tmp_path: Path) -> None:
         "dev@example.com"
     )
     assert sorted(p.name for p in home.iterdir()) == [DEV_SECRET_FILE]
+
+
+def test_a_valid_token_of_a_user_not_yet_known_provisions_the_user(
+    client: ApiClient, admin: Any, token_for: Callable[..., str]
+) -> None:
+    new = uuid.uuid4()
+    headers = {"Authorization": f"Bearer {token_for(new, email='New@Example.com')}"}
+
+    first = client.get("/v1/credits", headers=headers)
+    projects = client.get("/v1/projects", headers=headers)
+
+    assert (first.status_code, first.json()) == (200, {"credits": 0}), first.text
+    assert projects.status_code == 200, projects.text
+    row = admin.execute("select email from auth.users where id = %s", (new,)).fetchall()
+    assert row == [("new@example.com",)]
+
+
+def test_a_valid_token_whose_user_supabase_does_not_have_is_a_plain_403(
+    settings: Settings, token_for: Callable[..., str]
+) -> None:
+    from pipeline.api.app import create_app
+    from pipeline.store.memory import MemoryRepositories
+
+    repos = MemoryRepositories(supabase=True)
+    client = ApiClient(create_app(settings=settings, repositories=repos))
+    gone = uuid.uuid4()
+
+    response = client.get("/v1/credits", headers={"Authorization": f"Bearer {token_for(gone)}"})
+
+    assert response.status_code == 403, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "no account here" in response.json()["detail"]
+    known = repos.add_user()
+    ok = client.get("/v1/credits", headers={"Authorization": f"Bearer {token_for(known)}"})
+    assert ok.status_code == 200

@@ -33,6 +33,10 @@ pytestmark = pytest.mark.integration
 Auth = Callable[[uuid.UUID], dict[str, str]]
 
 
+# Spelled out: the writer counts "take1" as two spoken words.
+_WORD = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+
+
 class ChangingModel:
     """An OpenAI-compatible chat endpoint (the shape OpenRouter documents) that fills the scene
     plan it is sent with new words on every request: asked twice, option 2 differs."""
@@ -42,7 +46,8 @@ class ChangingModel:
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests += 1
-        prompt = json.loads(request.content)["messages"][-1]["content"]
+        messages = json.loads(request.content)["messages"]
+        prompt = next(m["content"] for m in messages if "Scene plan" in m["content"])
         plan = json.loads(prompt.rsplit("Scene plan, one entry per option:\n", 1)[1])
         content = json.dumps({"scripts": [self.fill(o, self.requests) for o in plan]})
         return httpx.Response(200, json={
@@ -61,7 +66,7 @@ class ChangingModel:
                 "index": s["index"], "slot": s["slot"], "kind": s["kind"], "photo": s["photo"],
                 "duration": s["duration"], "visual": "The cup on a wooden table.",
                 "on_screen_text": f"Take {take} cut {n}.{s['index']}"[: s["max_chars"]],
-                "voiceover": " ".join(f"take{take} option{n} scene{s['index']}".split()[: s["max_words"]]),
+                "voiceover": " ".join(f"take {_WORD[take]} option {_WORD[n]} scene {_WORD[s['index']]}".split()[: s["max_words"]]),
             }
             for s in option["scenes"]
         ]  # fmt: skip
@@ -121,4 +126,4 @@ def test_the_rendered_script_is_the_option_the_user_chose(
         s.on_screen_text for s in chosen.scenes
     ]
     # Asked again, the model gives another option 2: two separate paths would differ.
-    assert "take1" in chosen.scenes[0].voiceover
+    assert "take one" in chosen.scenes[0].voiceover

@@ -72,3 +72,45 @@ def test_unknown_route_is_a_404_problem(client: ApiClient, user_a: uuid.UUID) ->
 def test_health_and_ready(client: ApiClient) -> None:
     assert client.get("/health").json() == {"status": "ok"}
     assert client.get("/ready").json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("text/plain", b'{"url": "https://example.com/h"}'),
+        ("application/x-www-form-urlencoded", b"url=https%3A%2F%2Fexample.com%2Fh"),
+        ("multipart/form-data; boundary=x", b"--x--\r\n"),
+        (None, b'{"url": "https://example.com/h"}'),
+    ],
+)
+def test_a_body_other_than_json_on_a_json_route_is_a_415(
+    memory_client: ApiClient,
+    memory_repos: Any,
+    token_for: Callable[..., str],
+    content_type: str | None,
+    body: bytes,
+) -> None:
+    user = memory_repos.add_user()
+    headers = {"Authorization": f"Bearer {token_for(user)}"}
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+
+    response = memory_client.post("/v1/webhooks/endpoints", content=body, headers=headers)
+
+    assert response.status_code == 415, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["field"] == "Content-Type"
+    assert memory_repos.webhooks.endpoints(user_id=user) == []
+    ok = memory_client.post(
+        "/v1/webhooks/endpoints", content=body if content_type is None else b"{}",
+        headers=headers | {"Content-Type": "application/json; charset=utf-8"},
+    )  # fmt: skip
+    assert ok.status_code in (201, 422), ok.text  # JSON goes through to the route
+
+
+def test_a_405_lists_every_method_of_the_path(memory_client: ApiClient) -> None:
+    response = memory_client.request("PUT", "/v1/projects")
+
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
+    assert response.headers["content-type"] == "application/problem+json"

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from psycopg.types.json import Jsonb
 
 from pipeline.api import idempotency
+from pipeline.api.app import create_app
 from pipeline.api.jobs import JobIn
-from pipeline.settings import ApiSettings
+from pipeline.serve import KeyPurge
+from pipeline.settings import ApiSettings, Settings
 from pipeline.store import Store
 from pipeline.store.idempotency import Idempotency
+from pipeline.store.memory import ManualClock, MemoryRepositories
 from tests.api.conftest import ApiClient
 from tests.api.test_jobs import Admin, Auth, make_project, problem, start
 
@@ -132,6 +136,48 @@ def test_an_expired_key_is_new_and_cleanup_deletes_it(
     cleanup = Idempotency(store).cleanup
     assert cleanup(retention_seconds=idempotency.RETENTION_SECONDS) == 1
     assert admin.execute("select key from public.idempotency_keys").fetchall() == [("old",)]
+
+
+def test_the_retention_is_a_setting_and_keys_live_that_long(
+    settings: Settings, store: Store, user_a: uuid.UUID, auth: Auth, admin: Admin
+) -> None:
+    service = settings.service.model_copy(update={"idempotency_retention_hours": 48})
+    client = ApiClient(
+        create_app(settings=settings.model_copy(update={"service": service}), store=store)
+    )
+    project_id = make_project(admin, settings, user_a)
+    admin.execute(
+        "insert into public.idempotency_keys (user_id, key, request_hash, state,"
+        " response_status, response_body, created_at)"
+        " values (%s, 'day-old', %s, 'done', 201, %s, now() - interval '30 hours')",
+        (user_a, _hash(project_id), Jsonb({"from": "yesterday"})),
+    )
+
+    again = start(client, auth(user_a), project_id, key="day-old")
+
+    assert again.headers[idempotency.REPLAYED_HEADER] == "true"  # 30 h < 48 h: replayed
+    assert again.json() == {"from": "yesterday"} and _jobs(admin) == 0
+
+
+def test_the_background_purge_deletes_keys_past_the_retention_every_so_often() -> None:
+    clock = ManualClock(step=timedelta(0))
+    repos = MemoryRepositories(clock=clock)
+    user = repos.add_user()
+    ticks = [0.0]
+    purge = KeyPurge(repos, retention_seconds=24 * 3600, every=600, clock=lambda: ticks[0])
+    keep = {"lock_seconds": 60, "retention_seconds": 24 * 3600}
+    assert repos.idempotency.claim(user_id=user, key="old", request_hash="h", **keep).claimed
+    clock.advance(23 * 3600)
+    assert repos.idempotency.claim(user_id=user, key="new", request_hash="h", **keep).claimed
+    repos.idempotency.complete(user_id=user, key="new", status=201, body={})
+
+    assert purge() == 0  # the oldest is 23 h old
+    clock.advance(2 * 3600)
+    ticks[0] = 599.0
+    assert purge() == 0  # not due: at most one purge per 600 s
+    ticks[0] = 600.0
+    assert purge() == 1  # "old" (25 h); "new" (2 h) stays
+    assert not repos.idempotency.claim(user_id=user, key="new", request_hash="h", **keep).claimed
 
 
 @pytest.mark.parametrize("key", [None, "", "has space", "tab\tkey", "x" * 256])

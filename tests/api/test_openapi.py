@@ -84,3 +84,20 @@ def test_the_admin_and_billing_routes_document_their_own_credentials(client: Api
     assert "security" not in webhook  # Stripe's signature, not a bearer token
     assert {p["name"] for p in webhook["parameters"]} == {"Stripe-Signature"}
     assert set(webhook["responses"]) >= {"200", "400", "404"}
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_the_docs_pages_load_every_asset_from_this_server(client: ApiClient, page: str) -> None:
+    import re
+
+    html = client.get(page)
+
+    assert html.status_code == 200 and "text/html" in html.headers["content-type"]
+    urls = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", html.text)
+    urls += re.findall(r"""url:\s*'([^']+)'""", html.text)  # the document Swagger UI loads
+    assert urls and not [u for u in urls if "//" in u], urls  # nothing from another host
+    assets = [u for u in urls if u.startswith("/docs/assets/")]
+    assert len(assets) >= 2, urls
+    for url in assets:
+        asset = client.get(url)
+        assert asset.status_code == 200 and len(asset.content) > 1000, url

@@ -9,7 +9,11 @@ from typing import Any
 
 import pytest
 
+from pipeline.api.app import create_app
+from pipeline.api.media_desk import LocalMediaDesk
 from pipeline.api.models import BRIEF_EXAMPLE
+from pipeline.settings import Settings
+from pipeline.store.memory import MemoryRepositories
 from tests.api.conftest import ApiClient
 
 pytestmark = pytest.mark.integration
@@ -189,3 +193,58 @@ def test_a_voice_over_outside_the_uploads_folder_is_refused(
     body = _problem(client.post("/v1/projects", json=brief, headers=auth(user_a)), 422)
     assert body["field"] == "voice.file"
     assert "relative to your uploads" in body["detail"]
+
+
+class _CountingDesk:
+    """The local media desk, counting what reaches it."""
+
+    def __init__(self, desk: Any) -> None:
+        self.desk = desk
+        self.calls: list[str] = []
+
+    def check(self, *args: Any, **kwargs: Any) -> Any:
+        self.calls.append("check")
+        return self.desk.check(*args, **kwargs)
+
+    def fetch(self, *args: Any, **kwargs: Any) -> Any:
+        self.calls.append("fetch")
+        return self.desk.fetch(*args, **kwargs)
+
+    def write_scripts(self, *args: Any, **kwargs: Any) -> Any:
+        self.calls.append("write_scripts")
+        return self.desk.write_scripts(*args, **kwargs)
+
+
+def test_a_brief_that_does_not_fit_its_template_is_a_422_before_any_work(
+    settings: Settings,
+    memory_repos: MemoryRepositories,
+    auth: Auth,
+    upload_photo: Callable[[uuid.UUID], str],
+) -> None:
+    """Template fit (duration range, facts within their slots) is checked at creation and on
+    PATCH, before a URL is fetched or a script written: the worker never meets such a brief."""
+    desk = _CountingDesk(LocalMediaDesk(settings))
+    client = ApiClient(create_app(settings=settings, repositories=memory_repos, media_desk=desk))
+    user = memory_repos.add_user()
+    upload_photo(user)
+    fetched = _brief(template="comparison", duration=6)
+    fetched["product"]["photos"] = ["https://example.com/cup.png"]
+    body = _problem(client.post("/v1/projects", json=fetched, headers=auth(user)), 422)
+    assert body["field"] == "duration" and "comparison" in body["detail"]
+    long_feature = _brief(template="offer_countdown", duration=6)
+    long_feature["product"]["features"] = ["Keeps espresso hot for a whole morning"]
+    body = _problem(client.post("/v1/projects", json=long_feature, headers=auth(user)), 422)
+    assert body["field"] == "product.features[0]"
+    assert desk.calls == []
+
+    created = client.post("/v1/projects", json=_brief(duration=6), headers=auth(user))
+    assert created.status_code == 201, created.text
+    assert desk.calls == ["write_scripts"]
+    project = f"/v1/projects/{created.json()['id']}"
+    patch = {"brief": {"template": "comparison"}}
+    body = _problem(client.patch(project, json=patch, headers=auth(user)), 422)
+    assert body["field"] == "brief.duration"
+    assert desk.calls == ["write_scripts"]
+    assert client.get(project, headers=auth(user)).json()["brief"]["template"] == (
+        "product_showcase"
+    )

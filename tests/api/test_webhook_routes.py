@@ -79,6 +79,44 @@ def test_invalid_endpoints_are_422_naming_the_field(
     assert problem(response, 422)["field"] == field
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/hooks",
+        "https://[::1]/hooks",
+        "https://169.254.169.254/latest",
+        "https://0x7f.1/hooks",
+        "https://10.1.2.3/hooks",
+        "https://intranet.example/hooks",  # resolves to 10.0.0.7
+        "https://split.example/hooks",  # one public answer, one internal: refused
+    ],
+)
+def test_a_url_the_delivery_would_refuse_is_refused_at_creation(
+    store: Store, settings: Settings, user_a: uuid.UUID, auth: Auth, url: str
+) -> None:
+    dns = {"intranet.example": ["10.0.0.7"], "split.example": ["93.184.215.14", "192.168.1.2"]}
+    client = ApiClient(create_app(settings=settings, store=store, resolve=lambda h: dns[h]))
+
+    response = client.post("/v1/webhooks/endpoints", json={"url": url}, headers=auth(user_a))
+
+    body = problem(response, 422)
+    assert body["field"] == "url" and "non-public address" in body["detail"], body
+    assert client.get("/v1/webhooks/endpoints", headers=auth(user_a)).json()["endpoints"] == []
+
+
+def test_a_public_or_not_yet_resolvable_host_is_accepted(
+    store: Store, settings: Settings, user_a: uuid.UUID, auth: Auth
+) -> None:
+    def dns(host: str) -> list[str]:
+        if host == "public.example":
+            return ["93.184.215.14"]
+        raise OSError("Name or service not known")
+
+    client = ApiClient(create_app(settings=settings, store=store, resolve=dns))
+    for url in ("https://public.example/hooks", "https://later.example/hooks"):
+        assert add(client, auth(user_a), url=url)["url"] == url
+
+
 def test_http_localhost_only_when_the_dev_setting_allows_it(
     store: Store, settings: Settings, user_a: uuid.UUID, auth: Auth
 ) -> None:

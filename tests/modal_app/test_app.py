@@ -6,6 +6,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -21,6 +22,7 @@ from pipeline.brief import load_brief
 from pipeline.render import RenderRequest
 from pipeline.store import Repositories
 from pipeline.store.jobs import Jobs
+from pipeline.store.memory import ManualClock, MemoryRepositories
 
 ROOT = Path(__file__).resolve().parents[2]
 PHOTOS = ROOT / "examples" / "photos"
@@ -203,3 +205,25 @@ def test_main_sends_the_request_and_writes_the_outputs(
     modal_app.main(str(brief), formats="9x16", preview=True, out=str(tmp_path / "out"))
     assert calls == [(["files/00-coffee.png"], ["9x16"], True)]
     assert (tmp_path / "out" / "9x16" / "ad.mp4").read_bytes() == b"mp4"
+
+
+def test_sweep_purges_idempotency_keys_past_their_retention() -> None:
+    from modal_app.sweep import sweep
+
+    clock = ManualClock(step=timedelta(0))
+    repos = MemoryRepositories(clock=clock)
+    user = repos.add_user()
+    keep = {"lock_seconds": 60, "retention_seconds": 24 * 3600}
+    assert repos.idempotency.claim(user_id=user, key="old", request_hash="h", **keep).claimed
+    clock.advance(47 * 3600)
+    with httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(204))) as client:
+        kept = sweep(
+            repos=repos, spawn=print, client=client, worker="w", key_retention_seconds=48 * 3600,
+            webhook_seconds=0,
+        )
+        clock.advance(2 * 3600)
+        purged = sweep(
+            repos=repos, spawn=print, client=client, worker="w", key_retention_seconds=48 * 3600,
+            webhook_seconds=0,
+        )
+    assert (kept.purged_keys, purged.purged_keys) == (0, 1)

@@ -446,7 +446,7 @@ def test_invalid_twice_fails_naming_provider_model_and_the_problem(
     message = caught.value.message
     assert "openrouter" in message and "google/gemini-2.5-flash" in message
     assert "invalid scripts twice" in message
-    assert "option 1 scene 2: the voice-over has 16 spoken words, more than the 6" in message
+    assert "option 1 scene 2: the voice-over has 16 spoken words, more than the 5" in message
     assert len(playback.requests) == 2
     assert not list(runtime.cache.root.rglob("*.asset.json"))  # a failure is not cached
 

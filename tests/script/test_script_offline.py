@@ -203,9 +203,15 @@ def test_feature_forms_and_word_counts() -> None:
     )
     assert feature_forms("Leak-proof lid") == ("Leak-proof lid",)
     assert spoken_words("Just €24.90.") == 5
-    assert word_budget(2.0, "en") == 4
-    assert word_budget(2.0, "it") == 4
-    assert word_budget(1.0, "it") == 2
+    assert spoken_words("Double-walled porcelain.") == 3
+    assert spoken_words("Caffè - subito") == 2
+    # The budget is for the voice's room: the scene less its 0.15 s lead-in and 0.10 s tail.
+    assert word_budget(2.0, "en") == 3
+    assert word_budget(2.0, "it") == 3
+    assert word_budget(1.0, "it") == 1
+    # A brief's slower voice.rate fits fewer words; a faster one is not counted on.
+    assert word_budget(4.0, "en", rate=80) == 3
+    assert word_budget(4.0, "en", rate=300) == word_budget(4.0, "en") == 8
 
 
 def test_json_schema() -> None:

@@ -92,6 +92,26 @@ CREATE FUNCTION public.add_job_event(p_job public.jobs, p_kind text, p_message t
   values (p_job.id, p_job.user_id, p_kind, p_job.state, p_job.progress, p_message);
 $$;
 
+CREATE FUNCTION public.admit_user(p_user uuid, p_email text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if p_user is null then
+    return false;
+  end if;
+  if exists (select 1 from auth.users where id = p_user) then
+    return true;
+  end if;
+  if exists (select 1 from pg_catalog.pg_roles where rolname = 'supabase_admin') then
+    return false;
+  end if;
+  insert into auth.users (id, email) values (p_user, left(p_email, 320))
+  on conflict (id) do nothing;
+  return true;
+end
+$$;
+
 CREATE FUNCTION public.advance_job(p_job uuid, p_worker text, p_state public.job_state, p_checkpoint jsonb DEFAULT NULL::jsonb, p_progress real DEFAULT NULL::real) RETURNS public.jobs
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''

@@ -1622,6 +1622,42 @@ def test_ensure_local_makes_a_user_once(repos: Repositories) -> None:
     assert repos.jobs.enqueue(user_id=user, kind="render").user_id == user
 
 
+def test_a_tokens_user_is_admitted_once_with_the_starting_grant(
+    repos: Repositories, a: uuid.UUID
+) -> None:
+    repos.credits.set_starting_grant(7)
+    new = uuid.uuid4()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:  # four first requests at once
+        assert all(pool.map(lambda _: repos.users.admit(user_id=new, email="N@x.io"), range(4)))
+
+    assert repos.users.admit(user_id=a, email=None)  # known already: nothing added
+    assert repos.credits.balance(user_id=new) == 7 == _ledger_sum(repos, new)
+    assert repos.credits.balance(user_id=a) == 0
+    assert repos.jobs.enqueue(user_id=new, kind="render").user_id == new
+
+
+def test_on_supabase_an_unknown_tokens_user_is_refused_not_added(backend: Backend) -> None:
+    # Supabase Auth alone writes auth.users there: admit_user sees its supabase_admin role.
+    # PostgreSQL: the role is created in a transaction rolled back, so no other test sees it.
+    gone = uuid.uuid4()
+    assert backend.repos.users.admit(user_id=backend.user_a, email=None)
+    if backend.admin is None:
+        memory = MemoryRepositories(supabase=True)
+        known = memory.add_user()
+        assert memory.users.admit(user_id=known, email=None)
+        assert not memory.users.admit(user_id=gone, email=None)
+        assert not memory.users.admit(user_id=gone, email=None)
+        return
+    with backend.admin.transaction(force_rollback=True):
+        backend.admin.execute("create role supabase_admin")
+        admit = "select public.admit_user(%s, null)"
+        assert backend.admin.execute(admit, (backend.user_a,)).fetchone() == (True,)
+        assert backend.admin.execute(admit, (gone,)).fetchone() == (False,)
+        count = "select count(*) from auth.users where id = %s"
+        assert backend.admin.execute(count, (gone,)).fetchone() == (0,)
+
+
 # --- Projects: pages, references, deletion ------------------------------------------------------
 
 

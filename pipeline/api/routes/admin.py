@@ -43,7 +43,7 @@ _KEY_PARAMETER: dict[str, Any] = {
         "returns the first grant with `Idempotent-Replayed: true` and adds nothing; with "
         "another amount or reason it is a 422."
     ),
-    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_GRANT_KEY},
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_GRANT_KEY, "pattern": "^[!-~]+$"},
     "example": "8e6f3c7e-5f4d-4d0b-9a0b-2f9f1a6c7d21",
 }
 

@@ -33,10 +33,10 @@ _KEY_PARAMETER: dict[str, Any] = {
     "required": True,
     "description": (
         "1 to 255 visible ASCII characters, unique per request (a UUID). The first response is "
-        "replayed for 24 h to the same request with the same key; another body under the key is "
+        "replayed for at least 24 h to the same request with the same key; another body under the key is "
         "a 422, and a retry while the first request still runs is a 409."
     ),
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
     "example": "8e6f3c7e-5f4d-4d0b-9a0b-2f9f1a6c7d21",
 }
 
@@ -141,7 +141,11 @@ def job_events(
     repos: ReposDep,
     last_event_id: Annotated[
         str | None,
-        Header(alias="Last-Event-ID", description="resume after this event id"),
+        Header(
+            alias="Last-Event-ID",
+            pattern=r"^\s*[0-9]{0,19}\s*$",
+            description="resume after this event id (the `id:` of an event this stream sent)",
+        ),
     ] = None,
 ) -> StreamingResponse:
     after = events.parse_last_event_id(last_event_id)

@@ -105,7 +105,7 @@ def list_uploads(
 
 
 @router.delete(
-    "/{upload_id}",
+    "/{upload_id:uuid}",  # not "signed": a GET there is a 405, not an invalid id
     summary="Delete an upload",
     description="Refused (409) while a project's brief names it.",
     responses=problem_responses(404, 409, 422),

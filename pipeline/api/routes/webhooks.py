@@ -1,7 +1,8 @@
 """Webhook endpoints: add (the secret shown once), list, delete, rotate the secret, re-enable,
 and see recent deliveries. Everything runs as the caller, so another user's endpoint is a 404.
 
-Only https URLs are accepted. In development, http://localhost and http://127.0.0.1 are allowed
+Only https URLs are accepted, whose host is not and does not resolve to an internal address
+(the delivery's own rule, checked again at every delivery). In development, http://localhost and http://127.0.0.1 are allowed
 too when the API's settings say so (``REELFORGE_WEBHOOKS_ALLOW_HTTP_LOCALHOST``, or the
 development tokens of ``reelforge serve``).
 """
@@ -12,7 +13,7 @@ from typing import Annotated
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Request, status
 
 from pipeline.api.deps import CurrentUser, ReposDep, SettingsDep
 from pipeline.api.errors import problem_responses
@@ -25,9 +26,11 @@ from pipeline.api.webhook_models import (
     EndpointList,
     EndpointOut,
 )
+from pipeline.egress import BlockedURL
 from pipeline.errors import BadInput
 from pipeline.store import NotFound, Repositories
 from pipeline.webhooks import generate_secret
+from pipeline.webhooks.transport import check_receiver
 
 __all__ = ["ROTATION_GRACE_SECONDS", "check_url", "router"]
 
@@ -86,9 +89,17 @@ def _owned(repos: Repositories, user: UUID, endpoint_id: UUID) -> EndpointOut:
     responses=problem_responses(400, 413, 422),
 )
 def add_endpoint(
-    body: EndpointIn, user: CurrentUser, repos: ReposDep, allow_http: AllowHttpLocalhost
+    request: Request,
+    body: EndpointIn,
+    user: CurrentUser,
+    repos: ReposDep,
+    allow_http: AllowHttpLocalhost,
 ) -> EndpointCreated:
     url = check_url(body.url, allow_http_localhost=allow_http)
+    try:  # as the delivery will: no receiver at an internal address
+        check_receiver(url, local_receivers=allow_http, resolve=request.app.state.resolve)
+    except BlockedURL as exc:
+        raise BadInput("url", f"cannot receive webhooks: {exc}") from None
     endpoint = repos.webhooks.create_endpoint(
         user_id=user, url=url, secret=generate_secret(), events=body.events
     )

@@ -28,13 +28,15 @@ __all__ = ["MemoryRepositories"]
 class MemoryRepositories(Repositories):
     """Every repository in memory, sharing one set of tables, one lock and ``clock``.
 
-    Users must exist, as in PostgreSQL: add them with ``add_user`` (or ``users.ensure_local``).
+    Users must exist, as in PostgreSQL: add them with ``add_user`` (or ``users.ensure_local``,
+    or ``users.admit``, which adds a token's user unless ``supabase``: then, as on a Supabase
+    project, only Supabase Auth adds users).
     """
 
     clock: Clock = field(repr=False, compare=False)
     _state: State = field(repr=False, compare=False)
 
-    def __init__(self, *, clock: Clock | None = None) -> None:
+    def __init__(self, *, clock: Clock | None = None, supabase: bool = False) -> None:
         st = State(clock or utc_now)
         analytics = MemoryAnalytics(st)
         credits = MemoryCredits(st)
@@ -46,7 +48,7 @@ class MemoryRepositories(Repositories):
             "providers": MemoryProviderEvents(st),
             "analytics": analytics,
             "idempotency": MemoryIdempotency(st),
-            "users": MemoryUsers(st, credits),
+            "users": MemoryUsers(st, credits, owns_users=not supabase),
             "billing": MemoryBilling(st, credits),
             "uploads": MemoryUploads(st),
             "api_keys": MemoryApiKeys(st),

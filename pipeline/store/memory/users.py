@@ -14,9 +14,21 @@ __all__ = ["MemoryUsers"]
 class MemoryUsers:
     """The users repository in memory: the known user ids (``auth.users``)."""
 
-    def __init__(self, st: State, credits: MemoryCredits) -> None:
+    def __init__(self, st: State, credits: MemoryCredits, *, owns_users: bool = True) -> None:
         self._st = st
         self._credits = credits
+        self._owns_users = owns_users
+
+    def admit(self, *, user_id: UUID, email: str | None) -> bool:
+        """Known, or added where the users are ours (``owns_users``: False plays Supabase,
+        whose Auth service alone adds users)."""
+        with self._st.lock:
+            if user_id in self._st.users:
+                return True
+        if not self._owns_users:
+            return False
+        self.insert(user_id, email and email[:320])
+        return True
 
     def insert(self, user_id: UUID, email: str | None) -> None:
         """``insert into auth.users ... on conflict do nothing``: a new user gets the starting
