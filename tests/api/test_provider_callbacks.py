@@ -54,8 +54,14 @@ def signed(
     return body, headers
 
 
-def post(client: ApiClient, body: bytes, headers: dict[str, str]) -> httpx.Response:
-    return client.post(URL, content=body, headers=headers)
+def post(
+    client: ApiClient, body: bytes, headers: dict[str, str], job: uuid.UUID | None = None
+) -> httpx.Response:
+    """POST to the callback URL; with ``job``, the URL reelforge gives that job's tasks."""
+    from pipeline.providers.callbacks import callback_token
+
+    url = URL if job is None else f"{URL}?job_id={job}&token={callback_token(SECRET, 'fal', str(job))}"
+    return client.post(url, content=body, headers=headers)
 
 
 def events(admin: Admin) -> list[tuple[object, ...]]:
@@ -93,13 +99,14 @@ def test_the_provider_name_is_case_and_dash_insensitive(
     assert [row[0] for row in events(admin)] == ["eleven_labs"]
 
 
-def test_a_callback_naming_a_job_and_task_appends_a_log_event(
+def test_a_callback_bound_to_its_job_appends_a_log_event(
     provider_app: FastAPI, client: ApiClient, store: Store, user_a: uuid.UUID, admin: Admin
 ) -> None:
+
     job = Jobs(store).enqueue(user_id=user_a, kind="render")
-    payload = {"job_id": str(job.id), "task_id": "t-42", "status": "succeeded"}
+    payload = {"task_id": "t-42", "status": "succeeded"}
     body, headers = signed(payload, msg_id="msg_job")
-    response = post(client, body, headers)
+    response = post(client, body, headers, job.id)
     assert response.status_code == 200, response.text
     job_event_id = response.json()["job_event_id"]
     assert isinstance(job_event_id, int)
@@ -114,19 +121,42 @@ def test_a_callback_naming_a_job_and_task_appends_a_log_event(
         "queued",
         "fal callback msg_job for task t-42: succeeded",
     )
-    # An unknown job: the event is still recorded, with no job event.
-    body, headers = signed({"job_id": str(uuid.uuid4()), "task_id": "t"}, msg_id="msg_nojob")
+    assert len(events(admin)) == 1
+
+
+def test_a_callback_cannot_write_into_a_job_it_was_not_given(
+    provider_app: FastAPI, client: ApiClient, store: Store, user_a: uuid.UUID, admin: Admin
+) -> None:
+    """A job id in the payload is not trusted, and a URL naming another job needs that job's
+    token: the victim's job gets no event, whoever signs the body."""
+    from pipeline.providers.callbacks import callback_token
+
+    victim = Jobs(store).enqueue(user_id=user_a, kind="render")
+    attacker = Jobs(store).enqueue(user_id=user_a, kind="render")
+    body, headers = signed({"job_id": str(victim.id), "task_id": "t"}, msg_id="msg_payload")
     assert post(client, body, headers).json()["job_event_id"] is None
-    assert len(events(admin)) == 2
+    stolen = callback_token(SECRET, "fal", str(attacker.id))
+    for msg, query in (
+        ("msg_other_token", f"job_id={victim.id}&token={stolen}"),
+        ("msg_no_token", f"job_id={victim.id}"),
+        ("msg_bad_id", f"job_id=nope&token={stolen}"),
+    ):
+        body, headers = signed({"task_id": "t"}, msg_id=msg)
+        refused = client.post(f"{URL}?{query}", content=body, headers=headers)
+        assert refused.status_code == 401, (query, refused.text)
+    logged = admin.execute(
+        "select count(*) from public.job_events where job_id = %s and kind = 'log'", (victim.id,)
+    ).fetchone()
+    assert logged == (0,)
 
 
 def test_a_duplicate_has_no_second_effect(
     provider_app: FastAPI, client: ApiClient, store: Store, user_a: uuid.UUID, admin: Admin
 ) -> None:
     job = Jobs(store).enqueue(user_id=user_a, kind="render")
-    body, headers = signed({"job_id": str(job.id), "task_id": "t"}, msg_id="msg_dup")
-    first = post(client, body, headers)
-    again = post(client, body, headers)
+    body, headers = signed({"task_id": "t"}, msg_id="msg_dup")
+    first = post(client, body, headers, job.id)
+    again = post(client, body, headers, job.id)
     assert first.json()["duplicate"] is False
     assert again.status_code == 200, again.text
     assert again.json() == {"event_id": "msg_dup", "duplicate": True, "job_event_id": None}
@@ -141,9 +171,9 @@ def test_five_identical_callbacks_in_parallel_record_one(
     provider_app: FastAPI, client: ApiClient, store: Store, user_a: uuid.UUID, admin: Admin
 ) -> None:
     job = Jobs(store).enqueue(user_id=user_a, kind="render")
-    body, headers = signed({"job_id": str(job.id), "task_id": "t"}, msg_id="msg_par")
+    body, headers = signed({"task_id": "t"}, msg_id="msg_par")
     with ThreadPoolExecutor(max_workers=5) as pool:
-        responses = list(pool.map(lambda _: post(client, body, headers), range(5)))
+        responses = list(pool.map(lambda _: post(client, body, headers, job.id), range(5)))
     assert [r.status_code for r in responses] == [200] * 5
     assert sorted(r.json()["duplicate"] for r in responses) == [False, True, True, True, True]
     assert len(events(admin)) == 1

@@ -12,9 +12,11 @@ malformed timestamp, one more than 5 minutes old or in the future, no matching s
 secret or altered body) → 401 problem naming the reason; a body that is not a JSON object → 400.
 
 Effect (minimal until the provider handlers land): in one service transaction the event is
-recorded in ``provider_events`` (deduplicated on ``(provider, webhook-id)``) and, if the payload
-has a ``job_id`` (a UUID of an existing job) and a ``task_id``, a ``log`` job event is appended
-to that job; then the event is marked processed. A duplicate id (a retry, a replay, or the same
+recorded in ``provider_events`` (deduplicated on ``(provider, webhook-id)``) and, if the callback
+is bound to a job and the payload names a task, a ``log`` job event is appended to that job;
+then the event is marked processed. Only the callback URL reelforge gave the job's own provider
+task binds a job: its ``job_id`` with the service's token for it (:func:`verify_token`). A
+``job_id`` inside the payload is never trusted, so a callback cannot write into another job. A duplicate id (a retry, a replay, or the same
 event in parallel) returns 200 with ``"duplicate": true`` and changes nothing.
 """
 
@@ -119,7 +121,6 @@ def _append_job_log(
     payload: Mapping[str, Any],
     job_id: UUID | None,
 ) -> int | None:
-    job_id = job_id or _job_id(payload.get("job_id"))
     task_id = task_ref(payload)
     if job_id is None or task_id is None:
         return None
@@ -144,7 +145,7 @@ def handle_callback(
     The event's subject is the provider task it is about (:func:`task_ref`), where the worker
     waiting on that task finds it (``StoreInbox``)."""
     subject = task_ref(payload)
-    job = job_id or _job_id(payload.get("job_id"))
+    job = job_id
     with store.as_service() as conn:
         first = repos.providers.record(
             conn,
@@ -201,6 +202,7 @@ async def provider_callback(
     if rejection is not None:
         raise HTTPException(401, f"webhook rejected: {rejection.reason}")
     payload = _json_object(body)
+    job_id = _bound_job(key, secrets[key], request, token)
     event_id = headers["webhook-id"]
     if len(event_id) > _MAX_EVENT_ID:
         raise HTTPException(400, f"webhook-id is longer than {_MAX_EVENT_ID} characters")
@@ -214,8 +216,24 @@ async def provider_callback(
             event_id=event_id,
             payload=payload,
             occurred_at=occurred_at,
+            job_id=job_id,
         )
     )
+
+
+def _bound_job(
+    provider: str, secrets: tuple[str, ...], request: Request, token: str | None
+) -> UUID | None:
+    """The job a signed callback's URL binds it to, or None when the URL names no job."""
+    named = request.query_params.get("job_id")
+    if named is None and token is None:
+        return None
+    job_id = _job_id(named)
+    if job_id is None:
+        raise HTTPException(401, "webhook rejected: job_id is missing or not a UUID")
+    if token is None or not verify_token(secrets, provider, str(job_id), token):
+        raise HTTPException(401, "webhook rejected: the callback token does not match")
+    return job_id
 
 
 async def _token_callback(
