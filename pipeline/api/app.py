@@ -84,7 +84,8 @@ def create_app(
     ``readiness`` is asked by ``/ready`` after the database: None when ready, else why not (for
     ``reelforge serve``, how many of its render workers run); ``/ready`` answers 503 with it.
     Without a store (``repositories`` given, e.g. in memory) ``/ready`` has no database to ask
-    and answers 200 (unless ``readiness`` says otherwise), and provider callbacks, which run in one database transaction, answer 503.
+    and answers 200 (unless ``readiness`` says otherwise), and provider callbacks, which run in
+    one database transaction, answer 503.
     """
     api = settings.require_api()
     if blobs is None:
@@ -127,23 +128,19 @@ def create_app(
         app.include_router(module.router)
     app.include_router(analytics_import.router)
 
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            app.openapi_schema = document_common_answers(
-                _problem_media_types(
-                    get_openapi(
-                        title=app.title,
-                        version=app.version,
-                        summary=app.summary,
-                        routes=app.routes,
-                        tags=app.openapi_tags,
-                    )
-                )
-            )
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The document, built once: FastAPI's, with problem+json errors and every common answer."""
+    if app.openapi_schema is None:
+        document = get_openapi(
+            title=app.title, version=app.version, summary=app.summary, routes=app.routes,
+            tags=app.openapi_tags,
+        )  # fmt: skip
+        app.openapi_schema = document_common_answers(_problem_media_types(document))
+    return app.openapi_schema
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
