@@ -21,6 +21,7 @@ from pydantic import (
     field_validator,
 )
 
+from pipeline.containers import not_found
 from pipeline.errors import BriefError
 from pipeline.formats import Format
 
@@ -273,7 +274,7 @@ def parse_brief(data: Any, *, base_dir: Path) -> Brief:
 def _check_files(brief: Brief) -> None:
     for field, path in brief.files():
         if not path.is_file():
-            raise BriefError(field, f"file not found: {path}")
+            raise BriefError(field, not_found(path, path))
         if path.stat().st_size == 0:
             raise BriefError(field, f"file is empty: {path}")
 

@@ -7,14 +7,15 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from pipeline.media.ffmpeg import SAFE_PROTOCOLS, run_ffmpeg
+from pipeline.containers import input_args
+from pipeline.media.ffmpeg import run_ffmpeg
 
 __all__ = ["poster", "replace_dir"]
 
 
 def poster(video: Path, at: float, out: Path) -> None:
     run_ffmpeg(
-        ["-protocol_whitelist", SAFE_PROTOCOLS, "-ss", f"{at:.3f}", "-i", str(video),
+        [*input_args(video), "-ss", f"{at:.3f}", "-i", str(video),
          "-frames:v", "1", "-update", "1", "-compression_level", "3", str(out)],
         stage="deliver",
     )  # fmt: skip

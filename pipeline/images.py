@@ -10,41 +10,45 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from pipeline.errors import BadInput
 
-__all__ = ["ALLOWED_FORMATS", "MAX_PIXELS", "load_rgb", "to_rgb"]
+__all__ = ["ALLOWED_FORMATS", "MAX_PIXELS", "check_header", "load_rgb", "to_rgb"]
 
 MAX_PIXELS = 40_000_000
 ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP", "TIFF", "BMP", "GIF")
 
 
-def _check_header(path: Path, field: str) -> Image.Image:
-    """Open lazily (header only) and refuse what we will not decode."""
+def check_header(
+    path: Path, field: str, *, shown: object = None, formats: tuple[str, ...] = ALLOWED_FORMATS
+) -> Image.Image:
+    """``path`` opened lazily (header only) as one of ``formats``, refused if it is over the
+    pixel limit or too small; errors name ``field`` and the file as ``shown`` (else ``path``)."""
+    shown = path if shown is None else shown
     try:
         with warnings.catch_warnings():
             # Pillow warns, then raises, on bombs; both must surface as our error, never a decode.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(path, formats=ALLOWED_FORMATS)
+            image = Image.open(path, formats=formats)
     except UnidentifiedImageError:
         raise BadInput(
-            field, f"not a supported image (PNG, JPEG, WebP, TIFF, BMP, GIF): {path}"
+            field, f"not a supported image (PNG, JPEG, WebP, TIFF, BMP, GIF): {shown}"
         ) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise BadInput(
             field,
-            f"image is over the {MAX_PIXELS // 1_000_000} megapixel limit (refused before decoding): {path}",
+            f"image is over the {MAX_PIXELS // 1_000_000} megapixel limit (refused before decoding): {shown}",
         ) from None
     except OSError as exc:
-        raise BadInput(field, f"cannot read image {path}: {exc}") from None
+        raise BadInput(field, f"cannot read image {shown}: {exc}") from None
     width, height = image.size
     if width * height > MAX_PIXELS:
         image.close()
         raise BadInput(
             field,
             f"image is {width}x{height} ({width * height / 1e6:.0f} megapixels), "
-            f"over the {MAX_PIXELS // 1_000_000} megapixel limit: {path}",
+            f"over the {MAX_PIXELS // 1_000_000} megapixel limit: {shown}",
         )
     if width < 16 or height < 16:
         image.close()
-        raise BadInput(field, f"image is too small ({width}x{height}): {path}")
+        raise BadInput(field, f"image is too small ({width}x{height}): {shown}")
     return image
 
 
@@ -78,7 +82,7 @@ def load_rgb(path: Path, *, field: str) -> Image.Image:
         raise BadInput(field, f"file not found: {path}")
     if path.stat().st_size == 0:
         raise BadInput(field, f"file is empty: {path}")
-    image = _check_header(path, field)
+    image = check_header(path, field)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

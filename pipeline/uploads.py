@@ -15,10 +15,11 @@ from typing import Final, Literal
 
 from PIL import Image, UnidentifiedImageError
 
+from pipeline.containers import CONTAINERS, Container, Role, sniff, sniff_reference_list
 from pipeline.errors import BadInput
 from pipeline.fonts import check_font
 from pipeline.images import ALLOWED_FORMATS, load_rgb
-from pipeline.media.audio import AUDIO_FORMATS, check_audio, sniff_audio, sniff_reference_list
+from pipeline.media.audio import check_audio
 
 __all__ = ["KINDS", "Checked", "UploadKind", "check_upload", "kind_family", "safe_name"]
 
@@ -35,19 +36,14 @@ class Checked:
     content_type: str
 
 
-_IMAGES: Final[dict[str, tuple[str, str, set[str]]]] = {
-    "PNG": (".png", "image/png", {".png"}),
-    "JPEG": (".jpg", "image/jpeg", {".jpg", ".jpeg", ".jpe", ".jfif"}),
-    "WEBP": (".webp", "image/webp", {".webp"}),
-    "TIFF": (".tif", "image/tiff", {".tif", ".tiff"}),
-    "BMP": (".bmp", "image/bmp", {".bmp", ".dib"}),
-    "GIF": (".gif", "image/gif", {".gif"}),
+# Pillow's name for an image format → the container it is stored as.
+_IMAGES: Final[dict[str, Container]] = {
+    c.label.upper(): c for c in CONTAINERS if c.role is Role.IMAGE
 }
 _FONT_SUFFIXES: Final = frozenset({".ttf", ".otf"})
 # Suffixes that name a media format: a name ending in one must match what the bytes are.
 _KNOWN_SUFFIXES: Final = (
-    frozenset(s for _, _, suffixes in _IMAGES.values() for s in suffixes)
-    | frozenset(s for f in AUDIO_FORMATS.values() for s in f.suffixes)
+    frozenset(s for c in CONTAINERS for s in c.suffixes)
     | _FONT_SUFFIXES
     | {".m3u", ".m3u8", ".pls", ".sdp", ".ffconcat", ".concat", ".txt", ".mpd", ".xspf", ".asx",
        ".svg", ".heic", ".avif", ".woff", ".woff2", ".ttc", ".wma", ".aiff", ".aif", ".mov",
@@ -82,7 +78,7 @@ def check_upload(path: Path, kind: str, *, name: str | None, field: str = "file"
         raise BadInput(field, f"{shown} is empty")
     with path.open("rb") as fh:
         head = fh.read(4096)
-    if sniff_audio(head) is None and (listed := sniff_reference_list(head)) is not None:
+    if sniff(head, Role.AUDIO) is None and (listed := sniff_reference_list(head)) is not None:
         raise BadInput(
             field, f"{shown} is {listed}, which refers to other files: upload the file itself"
         )
@@ -114,8 +110,8 @@ def _check_image(path: Path, field: str, shown: str) -> tuple[Checked, frozenset
             label = str(image.format)
     except (OSError, UnidentifiedImageError):  # decoded a moment ago: only if it changed since
         raise BadInput(field, f"{shown} could not be read again") from None
-    extension, content_type, suffixes = _IMAGES[label]
-    return Checked(f"a {label} image", extension, content_type), frozenset(suffixes)
+    stored = _IMAGES[label]
+    return Checked(f"a {label} image", stored.extension, stored.content_type), stored.suffixes
 
 
 def _check_font(path: Path, field: str, shown: str) -> Checked:

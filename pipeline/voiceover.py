@@ -10,9 +10,10 @@ from pathlib import Path
 
 from pipeline.brief import Brief
 from pipeline.checkpoints import Checkpoints, checkpoint_key
+from pipeline.containers import input_args
 from pipeline.errors import BadInput
 from pipeline.manifest import VoiceLine
-from pipeline.media.ffmpeg import SAFE_PROTOCOLS, run_ffmpeg
+from pipeline.media.ffmpeg import run_ffmpeg
 from pipeline.media.soundtrack import Cue
 from pipeline.script.model import (
     BASE_RATE,
@@ -245,7 +246,7 @@ def _cut_audio(file: Path, start: float, end: float, out: Path) -> None:
     """``file`` from ``start`` to ``end`` seconds as a mono 16-bit WAV, written atomically."""
     part = out.with_name(f".{out.name}.part.wav")
     run_ffmpeg(
-        ["-protocol_whitelist", SAFE_PROTOCOLS, "-ss", f"{start:.3f}", "-t", f"{end - start:.3f}",
+        [*input_args(file), "-ss", f"{start:.3f}", "-t", f"{end - start:.3f}",
          "-i", str(file), "-vn", "-ac", "1", "-c:a", "pcm_s16le", "-f", "wav", str(part)],
         stage="voice",
     )  # fmt: skip

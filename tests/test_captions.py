@@ -283,7 +283,8 @@ FPS = 30
 
 def render(tmp_path: Path, ass: str, times: Sequence[float]) -> tuple[list[np.ndarray], str]:
     """Burn ``ass`` onto 2 s of dark grey with the real FFmpeg; RGB frames at ``times``."""
-    from pipeline.media.ffmpeg import SAFE_PROTOCOLS, ffmpeg_exe
+    from pipeline.containers import INPUT_PROTOCOLS
+    from pipeline.media.ffmpeg import ffmpeg_exe
 
     ass_path = tmp_path / "captions.ass"
     ass_path.write_text(ass, encoding="utf-8")
@@ -294,7 +295,7 @@ def render(tmp_path: Path, ass: str, times: Sequence[float]) -> tuple[list[np.nd
     proc = subprocess.run(
         [
             *(ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "verbose", "-y"),
-            *("-protocol_whitelist", SAFE_PROTOCOLS, "-f", "lavfi"),
+            *("-protocol_whitelist", INPUT_PROTOCOLS, "-f", "lavfi"),
             *("-i", f"color=c=0x303030:s={SPEC.width}x{SPEC.height}:d=2:r={FPS}"),
             # Render and store in RGB so the colours checked are exactly what libass drew.
             *("-vf", f"format=rgb24,{ass_filter(ass_path, fonts_dir)}", "-c:v", "png", str(out)),

@@ -61,7 +61,7 @@ BAD_CASES: list[tuple[str, Callable[[dict[str, Any]], None], Callable[[Path], No
     ("unknown format", lambda d: d.update(formats=["9x16", "2x3"]), None, "formats[1]:"),
     ("missing photo", lambda d: d["product"].update(photos=["photos/nope.png"]), None, "product.photos[0]: file not found"),
     ("zero-byte photo", lambda d: d["product"].update(photos=["photos/bad.png"]), _setup_photo("zero"), "product.photos[0]: file is empty"),
-    ("non-image photo", lambda d: d["product"].update(photos=["photos/bad.png"]), _setup_photo("text"), "product.photos[0]: not a supported image"),
+    ("non-image photo", lambda d: d["product"].update(photos=["photos/bad.png"]), _setup_photo("text"), "product.photos[0]: bad.png is not an image file"),
     ("corrupt photo", lambda d: d["product"].update(photos=["photos/bad.png"]), _setup_photo("corrupt"), "product.photos[0]: image is corrupt"),
     ("huge photo", lambda d: d["product"].update(photos=["photos/coffee.png", "photos/bad.png"]), _setup_photo("bomb"), "product.photos[1]: image is over the 40 megapixel limit"),
     ("text too long", lambda d: d["product"].update(name="The Extraordinarily Long Named Double Walled Porcelain Cup"), None, "product.name"),

@@ -297,10 +297,42 @@ class _CorruptClips:
         return VideoClip(path=self.path)
 
 
+class _BrokenComposer:
+    """A composer whose FFmpeg run fails after it has begun writing the first output."""
+
+    mode = "per_format"
+
+    def compose(self, outputs: Any, progress: Callable[[float], None]) -> None:
+        from pipeline.media.ffmpeg import run_ffmpeg
+        from pipeline.media.graph import build_args
+
+        outputs[0].path.write_bytes(b"\x00\x00\x00\x18ftypmp42 half an ad")
+        args = build_args(outputs[:1])
+        run_ffmpeg([*args[:-1], str(outputs[0].path.parent / "missing" / "x.mp4")], stage="compose")
+
+
 def test_a_failure_after_compose_started_leaves_nothing_behind(
     tmp_path: Path, write_brief: WriteBrief, brief_data: dict[str, Any]
 ) -> None:
     from pipeline.errors import StageError
+    from pipeline.render import Ports
+    from tests.rendering import render_ad
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("someone else's file")
+    with pytest.raises(StageError) as info:
+        render_ad(
+            write_brief(brief_data), out, preview=True, ports=Ports(composer=_BrokenComposer())
+        )
+    assert info.value.stage == "compose"
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+
+
+def test_a_clip_ffmpeg_cannot_read_is_refused_before_compose_and_leaves_nothing(
+    tmp_path: Path, write_brief: WriteBrief, brief_data: dict[str, Any]
+) -> None:
+    from pipeline.errors import BadInput
     from pipeline.render import Ports
     from tests.rendering import render_ad
 
@@ -309,12 +341,8 @@ def test_a_failure_after_compose_started_leaves_nothing_behind(
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("someone else's file")
-    with pytest.raises(StageError) as info:
+    with pytest.raises(BadInput, match=r"clips\[0\]: clip.mp4 is not a readable MP4 file"):
         render_ad(
-            write_brief(brief_data),
-            out,
-            preview=True,
-            ports=Ports(clips=_CorruptClips(junk)),
+            write_brief(brief_data), out, preview=True, ports=Ports(clips=_CorruptClips(junk))
         )
-    assert info.value.stage == "compose"
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]

@@ -5,125 +5,65 @@ FFmpeg guesses a demuxer from a file's content, and some demuxers (HLS, concat, 
 open the files or URLs a file names: a ``.wav`` holding ``#EXTM3U`` and ``file:///etc/passwd``
 reads the server's files into the render. So the file's first bytes must carry the signature
 of an allowed container, that one demuxer is forced (FFmpeg probes nothing), nested opens are
-limited to local files, and the demuxer FFmpeg reports is checked again before a packet is
-read. Then every audio packet is decoded, and a file that decodes to less than it declares is
-truncated.
+limited to local files and that demuxer (``pipeline.containers``), and the demuxer FFmpeg
+reports is checked again before a packet is read. Then every audio packet is decoded, and a
+file that decodes to less than it declares is truncated.
 """
 
 from __future__ import annotations
 
-import re
 import struct
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
 
 import av
 
+from pipeline.containers import (
+    Container,
+    Role,
+    accepted,
+    open_input,
+    sniff,
+    sniff_reference_list,
+)
 from pipeline.errors import BadInput
 
-__all__ = ["AUDIO_FORMATS", "AudioFormat", "check_audio", "sniff_audio", "sniff_reference_list"]
+__all__ = ["check_audio", "verify_audio"]
 
-
-@dataclass(frozen=True)
-class AudioFormat:
-    """An accepted container: FFmpeg's demuxer for it, the name it reports, how it is stored."""
-
-    label: str
-    demuxer: str
-    reported: str
-    extension: str
-    content_type: str
-    suffixes: frozenset[str]
-
-
-AUDIO_FORMATS: Final = {
-    f.label: f
-    for f in (
-        AudioFormat("WAV", "wav", "wav", ".wav", "audio/wav", frozenset({".wav", ".wave"})),
-        AudioFormat("MP3", "mp3", "mp3", ".mp3", "audio/mpeg", frozenset({".mp3"})),
-        AudioFormat("M4A", "mov", "mov", ".m4a", "audio/mp4", frozenset({".m4a", ".mp4", ".m4b"})),
-        AudioFormat("AAC", "aac", "aac", ".aac", "audio/aac", frozenset({".aac", ".adts"})),
-        AudioFormat("FLAC", "flac", "flac", ".flac", "audio/flac", frozenset({".flac"})),
-        AudioFormat("Ogg", "ogg", "ogg", ".ogg", "audio/ogg", frozenset({".ogg", ".oga", ".opus"})),
-    )
-}
-_ACCEPTED = "WAV, MP3, M4A, AAC, FLAC or Ogg"
 # A decoded length this much shorter than the declared one (seconds, or a share) is truncation.
 _SLACK_SECONDS = 0.5
 _SLACK_SHARE = 0.02
 
-_LISTS: Final = (
-    (re.compile(rb"#EXTM3U|#EXT-X-", re.IGNORECASE), "an M3U/HLS playlist"),
-    (re.compile(rb"ffconcat", re.IGNORECASE), "an FFmpeg concat list"),
-    (re.compile(rb"(?:#[^\n]*\n|\s)*file\s", re.IGNORECASE), "an FFmpeg concat list"),
-    (re.compile(rb"v=0\s", re.IGNORECASE), "an SDP session description"),
-    (re.compile(rb"\[playlist\]", re.IGNORECASE), "a PLS playlist"),
-    (
-        re.compile(rb"<\?xml|<mpd|<asx|<smil|<playlist", re.IGNORECASE),
-        "an XML playlist or manifest",
-    ),
-)
 
-
-def sniff_reference_list(head: bytes) -> str | None:
-    """What kind of list of other files ``head`` (a file's first bytes) starts, if any: the
-    formats whose demuxers open what they name."""
-    text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
-    for pattern, name in _LISTS:
-        if pattern.match(text):
-            return name
-    if b"\x00" not in head[:512] and b"://" in head:
-        return "a text file naming URLs"
-    return None
-
-
-def sniff_audio(head: bytes) -> AudioFormat | None:
-    """The allowed container whose signature ``head`` starts with, if any."""
-    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
-        return AUDIO_FORMATS["WAV"]
-    if head[:4] == b"fLaC":
-        return AUDIO_FORMATS["FLAC"]
-    if head[:4] == b"OggS":
-        return AUDIO_FORMATS["Ogg"]
-    if head[4:8] == b"ftyp":
-        return AUDIO_FORMATS["M4A"]
-    if head[:3] == b"ID3":
-        return AUDIO_FORMATS["MP3"]
-    if len(head) >= 2 and head[0] == 0xFF:
-        if head[1] & 0xF6 == 0xF0:  # ADTS: 12 sync bits, layer 00
-            return AUDIO_FORMATS["AAC"]
-        if head[1] & 0xE0 == 0xE0 and head[1] & 0x06:  # MPEG audio frame, layer I-III
-            return AUDIO_FORMATS["MP3"]
-    return None
-
-
-def check_audio(path: Path, *, field: str, name: str) -> AudioFormat:
+def check_audio(path: Path, *, field: str, name: str) -> Container:
     """The container of an untrusted audio file, once its signature, demuxer, streams and every
     packet have been checked; BadInput naming ``field`` (and the file as ``name``) otherwise."""
     with path.open("rb") as fh:
         head = fh.read(4096)
-    fmt = sniff_audio(head)
+    fmt = sniff(head, Role.AUDIO)
     if fmt is None:
         listed = sniff_reference_list(head)
         if listed is not None:
             raise BadInput(
                 field, f"{name} is {listed}, which refers to other files: upload the audio itself"
             )
-        raise BadInput(field, f"{name} is not a single-file audio container ({_ACCEPTED})")
-    try:
-        container = av.open(
-            str(path),
-            format=fmt.demuxer,
-            container_options={"protocol_whitelist": "file"},
-            timeout=10.0,
+        raise BadInput(
+            field, f"{name} is not a single-file audio container ({accepted(Role.AUDIO)})"
         )
+    verify_audio(path, fmt, field=field, name=name)
+    return fmt
+
+
+def verify_audio(path: Path, fmt: Container, *, field: str, name: str) -> None:
+    """``path`` read as ``fmt`` (its demuxer forced): audio streams only (cover art aside), every
+    packet decoded, nothing missing; BadInput naming ``field`` and ``name`` otherwise."""
+    try:
+        container = open_input(path, fmt)
     except (av.FFmpegError, OSError, ValueError) as exc:
         raise BadInput(
             field, f"{name} is not a readable {fmt.label} file ({_reason(exc)})"
         ) from None
     with container:
-        if container.format.name != fmt.reported:
+        if container.format.name != fmt.demuxer:
             raise BadInput(field, f"{name} was read as {container.format.name}, not {fmt.label}")
         _check_streams(container, field, name)
         decoded, declared = _decode(container, field, name)
@@ -136,7 +76,6 @@ def check_audio(path: Path, *, field: str, name: str) -> AudioFormat:
             field,
             f"{name} is truncated: it declares {declared:.1f} s of audio, holds {decoded:.1f} s",
         )
-    return fmt
 
 
 def _check_wav_length(path: Path, field: str, name: str) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import av
 
+from pipeline.containers import input_args, open_input
 from pipeline.media.ffmpeg import run_ffmpeg
 
 __all__ = ["MIN_SHORT_SIDE", "black_seconds", "check_clip_file"]
@@ -22,7 +23,7 @@ def black_seconds(path: Path, *, until: float) -> float:
     """Seconds of (nearly) black picture in the first ``until`` seconds (FFmpeg blackdetect)."""
     stderr = run_ffmpeg(
         [
-            "-protocol_whitelist", "file,pipe", "-t", f"{until:.3f}", "-i", str(path),
+            *input_args(path), "-t", f"{until:.3f}", "-i", str(path),
             "-vf", "blackdetect=d=0.1:pix_th=0.10", "-an", "-f", "null", "-",
         ],
         stage="clip check",
@@ -35,7 +36,7 @@ def check_clip_file(
 ) -> list[str]:
     """What is wrong with the video at ``path`` for a scene ``needed`` seconds long; [] if fine."""
     try:
-        with av.open(str(path)) as container:
+        with open_input(path) as container:
             if not container.streams.video:
                 return ["has no video stream"]
             stream = container.streams.video[0]
@@ -46,7 +47,7 @@ def check_clip_file(
                 duration = container.duration / av.time_base
             else:
                 duration = 0.0
-    except (av.FFmpegError, OSError) as exc:
+    except (av.FFmpegError, OSError, ValueError) as exc:
         return [f"is not a readable video ({exc})"]
     problems = []
     # The compositor holds the last frame for a short tail (tpad), so allow 20 % short.

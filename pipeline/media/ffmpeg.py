@@ -10,11 +10,7 @@ from pathlib import Path
 
 from pipeline.errors import MediaError
 
-__all__ = ["SAFE_PROTOCOLS", "ffmpeg_exe", "run_ffmpeg"]
-
-# Every input we open is a local file or a pipe; no other protocol may be reached from a file
-# we did not write (an HLS playlist or concat list pointing at file:// or http://).
-SAFE_PROTOCOLS = "file,pipe"
+__all__ = ["ffmpeg_exe", "run_ffmpeg"]
 
 
 @functools.cache

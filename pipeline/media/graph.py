@@ -18,7 +18,7 @@ from typing import Protocol
 
 import ffmpeg  # ffmpeg-python (untyped: the protocols below are the part of it used here)
 
-from pipeline.media.ffmpeg import SAFE_PROTOCOLS
+from pipeline.containers import input_options
 from pipeline.timeline import Motion, StillClip, Timeline, TimelineScene, VideoClip
 
 __all__ = ["PIX_FMT", "Output", "build_args", "motion_exprs"]
@@ -110,13 +110,13 @@ def _input(path: Path, key: str, **options: object) -> _Stream:
 
 
 def _scene_input(scene: TimelineScene, fps: int, key: str) -> _Stream:
-    """The scene's file, opened for local protocols only."""
+    """The scene's file, opened by its container's demuxer alone, for local files only."""
     clip = scene.clip
     if isinstance(clip, StillClip):
         # read at the timeline's rate, so stills and provider videos meet in xfade
         # with one frame rate and time base
-        return _input(clip.image, key, framerate=fps, protocol_whitelist=SAFE_PROTOCOLS)
-    return _input(clip.path, key, protocol_whitelist=SAFE_PROTOCOLS)
+        return _input(clip.image, key, framerate=fps, **input_options(clip.image))
+    return _input(clip.path, key, **input_options(clip.path))
 
 
 def _still_chain(src: _Stream, clip: StillClip, frames: int, tl: Timeline) -> _Stream:
@@ -289,7 +289,7 @@ def build_args(outputs: Sequence[Output]) -> list[str]:
     if not outputs:
         raise ValueError("no outputs")
     audio = outputs[0].timeline.audio
-    soundtrack: _Stream = ffmpeg.input(str(audio), protocol_whitelist=SAFE_PROTOCOLS)
+    soundtrack: _Stream = ffmpeg.input(str(audio), **input_options(audio))
     files = []
     for n, out in enumerate(outputs):
         tl = out.timeline

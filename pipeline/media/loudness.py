@@ -9,8 +9,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from pipeline.containers import input_args
 from pipeline.errors import MediaError
-from pipeline.media.ffmpeg import SAFE_PROTOCOLS, run_ffmpeg
+from pipeline.media.ffmpeg import run_ffmpeg
 
 __all__ = [
     "EBUR128",
@@ -76,7 +77,7 @@ def measure_graph(
 def measure_loudness(path: Path, *, stage: str = "loudness") -> Loudness:
     """Integrated loudness, true peak and range of a file's first audio stream."""
     stderr = run_ffmpeg(
-        ["-protocol_whitelist", SAFE_PROTOCOLS, "-i", str(path), "-map", "0:a:0",
+        [*input_args(path), "-i", str(path), "-map", "0:a:0",
          "-af", EBUR128, "-f", "null", "-"],
         stage=stage,
     )  # fmt: skip

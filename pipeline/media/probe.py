@@ -10,6 +10,7 @@ from pathlib import Path
 import av
 from pydantic import BaseModel, ConfigDict
 
+from pipeline.containers import open_input
 from pipeline.errors import MediaError
 
 __all__ = ["Probe", "probe", "top_level_boxes"]
@@ -68,8 +69,8 @@ def _has_edit_list(path: Path) -> bool:
 
 def probe(path: Path) -> Probe:
     try:
-        container = av.open(str(path))
-    except (av.FFmpegError, OSError) as exc:
+        container = open_input(path)
+    except (av.FFmpegError, OSError, ValueError) as exc:
         raise MediaError("probe", f"cannot open {path}: {exc}") from exc
     with container:
         if not container.streams.video:

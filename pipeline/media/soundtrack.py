@@ -8,7 +8,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from pipeline.media.ffmpeg import SAFE_PROTOCOLS, run_ffmpeg
+from pipeline.containers import input_args
+from pipeline.media.ffmpeg import run_ffmpeg
 from pipeline.media.loudness import (
     EBUR128,
     TARGET_LUFS,
@@ -50,7 +51,7 @@ def _stems(
     chains: list[str] = []
     fmt = f"aresample={_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo"
     for i, cue in enumerate(cues):
-        inputs += ["-protocol_whitelist", SAFE_PROTOCOLS, "-i", str(cue.path)]
+        inputs += [*input_args(cue.path), "-i", str(cue.path)]
         delay = round(cue.start * 1000)
         chains.append(f"[{i}:a]{fmt},adelay=delays={delay}:all=1[c{i}]")
     if cues:
@@ -66,7 +67,7 @@ def _stems(
         chains.append(f"anullsrc=r={_RATE}:cl=stereo,atrim=0:{_num(duration)},{fmt}[voice]")
     if music is not None:
         m = len(cues)
-        inputs += ["-protocol_whitelist", SAFE_PROTOCOLS, "-stream_loop", "-1", "-i", str(music)]
+        inputs += [*input_args(music), "-stream_loop", "-1", "-i", str(music)]
         fade = min(1.5, duration / 4)
         chains.append(
             f"[{m}:a]{fmt},atrim=0:{_num(duration)},asetpts=PTS-STARTPTS,"

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from PIL import Image
 
+from pipeline.images import load_rgb
 from pipeline.providers.breaker import CircuitBreaker
 from pipeline.providers.cache import cache_key
 from pipeline.providers.connections import Sleep
@@ -232,8 +232,7 @@ class FluxStills:
 
 
 def _moving_still(path: Path, request: ClipRequest, ctx: ClipContext, workdir: Path) -> StillClip:
-    with Image.open(path) as opened:
-        still = opened.convert("RGB")
+    still = load_rgb(path, field=f"scene {request.scene_index}")
     motion = PhotoMotionClips(
         photos=[still], palette=ctx.palette, font_path=ctx.font_path,
         product_name=ctx.product_name, price=ctx.price, logo=ctx.logo,

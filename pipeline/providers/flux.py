@@ -18,12 +18,13 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import httpx
-from PIL import Image
 
 from pipeline.errors import BadInput
+from pipeline.images import load_rgb
 from pipeline.providers.breaker import CircuitBreaker
 from pipeline.providers.cache import cache_key
 from pipeline.providers.connections import Sleep
+from pipeline.providers.errors import ProviderError
 from pipeline.providers.fal_queue import FAL_QUEUE_URL, FalQueue, app_id, fal_key
 from pipeline.providers.http import RetryPolicy
 from pipeline.providers.runtime import ProviderRuntime
@@ -125,12 +126,12 @@ class FalImages:
         key = cache_key(self.name, self.model, prompt=prompt, params=params, seed=seed)
         if (hit := runtime.cache.get(key)) is not None:
             runtime.meter.cached(self.name, self.model, what=what)
-            return _generated(hit.path)
+            return _generated(hit.path, self.name)
         runtime.meter.check(self.name, self.model)
         async with runtime.cache.aclaim(key, provider=self.name):
             if (hit := runtime.cache.get(key)) is not None:
                 runtime.meter.cached(self.name, self.model, what=what)
-                return _generated(hit.path)
+                return _generated(hit.path, self.name)
             arguments: dict[str, Any] = {
                 "prompt": prompt,
                 "image_size": {"width": width, "height": height},
@@ -149,12 +150,16 @@ class FalImages:
                 suffix=_suffix(status.result_url, self.output_format), meta={"prompt": prompt, **params},
             )  # fmt: skip
         runtime.meter.record(self.name, self.model, 1, what=what, task_id=status.task_id)
-        return _generated(asset.path)
+        return _generated(asset.path, self.name)
 
 
-def _generated(path: Path) -> GeneratedImage:
-    with Image.open(path) as image:
-        width, height = image.size
+def _generated(path: Path, provider: str) -> GeneratedImage:
+    """The provider's image, decoded as any untrusted image is (allowed formats, pixel limit);
+    a ProviderError (retried, or the scene falls back) if it is not one."""
+    try:
+        width, height = load_rgb(path, field="image").size
+    except BadInput as exc:
+        raise ProviderError(provider, f"its image was refused: {exc.problem}") from None
     return GeneratedImage(path=path, width=width, height=height)
 
 

@@ -2,7 +2,9 @@
 
 For every photo scene of every format (cards stay drawn offline, they carry the text):
 1. the provider makes the clip; a ProviderError other than a rejection is retried once;
-2. the clip is checked (length, size, black frames) and regenerated once if it fails;
+2. the clip's file is admitted into the work folder (copied, and accepted only as one MP4, MOV
+   or WebM file: ``pipeline.media.inputs``), then checked (length, size, black frames); a clip
+   refused or failing its check is regenerated once;
 3. a scene that still has no clip falls back to the offline adapter if the brief allows it,
    otherwise the render fails with :class:`SceneFailed` naming the scene and the provider.
 
@@ -25,6 +27,7 @@ from pathlib import Path
 
 from pipeline.errors import BadInput
 from pipeline.media.clipcheck import check_clip_file
+from pipeline.media.inputs import admit_clip
 from pipeline.providers.errors import ProviderError, ProviderRejected
 from pipeline.providers.runtime import ProviderRuntime, SceneSource
 from pipeline.providers.sync import run_sync
@@ -89,13 +92,23 @@ class ProviderClips:
                     await task
                 raise
 
-    async def _checked(self, clip: Clip, request: ClipRequest) -> list[str]:
-        """The clip's problems, checked once per file and length: 9x16 and 4x5 share a clip."""
+    async def _checked(
+        self, clip: Clip, request: ClipRequest, workdir: Path
+    ) -> tuple[Clip, list[str]]:
+        """The clip with its file admitted into the work folder, and its problems (why it was
+        refused, or its check's), checked once per file and length: 9x16 and 4x5 share a clip."""
+        if isinstance(clip, VideoClip):
+            try:
+                clip = await asyncio.to_thread(
+                    admit_clip, clip, workdir, field=f"scene {request.scene_index}", name="its file"
+                )
+            except BadInput as exc:
+                return clip, [f"was refused: {exc.problem}"]
         source = clip.path if isinstance(clip, VideoClip) else clip.image
         memo = (source, request.duration)
         if memo not in self._checks:
             self._checks[memo] = await asyncio.to_thread(self.check, clip, request)
-        return self._checks[memo]
+        return clip, self._checks[memo]
 
     @property
     def credits(self) -> list[Credit]:
@@ -149,7 +162,7 @@ class ProviderClips:
                 if failures > self.retries:
                     break
                 continue
-            problems = await self._checked(clip, request)
+            clip, problems = await self._checked(clip, request, workdir)
             if not problems:
                 return clip
             reason = f"the clip {'; '.join(problems)}"

@@ -17,6 +17,7 @@ from pipeline.media.graph import Output, build_args
 from pipeline.media.loudness import Loudness, measure_loudness
 from pipeline.media.probe import probe
 from pipeline.qc import check_output, enforce
+from pipeline.render.intake import admit_timeline
 from pipeline.render.ports import Composer
 from pipeline.render.timelines import load_timeline_file, timeline_files, timeline_hash
 from pipeline.stages import StageClock
@@ -109,8 +110,22 @@ def quality_check(
 def compose_file(path: Path, out_dir: Path) -> list[OutputEntry]:
     """``reelforge compose``: the timelines saved in ``path`` composed into
     ``out_dir/<format>.mp4`` and checked. Outputs that fail QC are still written (this is a
-    debugging tool: the report says what failed); nothing appears until every output is made."""
-    timelines = load_timeline_file(path)
+    debugging tool: the report says what failed); nothing appears until every output is made.
+    Every file the timelines name is admitted into a private folder first, and composed from
+    there (``pipeline.render.intake``)."""
+    private = Path(tempfile.mkdtemp(prefix="reelforge-compose-"))
+    try:
+        return _compose_admitted(load_timeline_file(path), private, out_dir)
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def _compose_admitted(
+    loaded: Sequence[Timeline], private: Path, out_dir: Path
+) -> list[OutputEntry]:
+    timelines = [
+        admit_timeline(t, private / "inputs", where=f"timelines[{n}]") for n, t in enumerate(loaded)
+    ]
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

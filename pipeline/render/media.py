@@ -13,6 +13,7 @@ from pipeline.fonts import fonts_dir_for
 from pipeline.manifest import VoiceLine
 from pipeline.media.loudness import Loudness
 from pipeline.media.soundtrack import render_soundtrack
+from pipeline.render.intake import admit_clips
 from pipeline.render.plan import Plan
 from pipeline.render.ports import Ports
 from pipeline.render.workspace import Workspace
@@ -136,7 +137,8 @@ def clip_context(plan: Plan) -> ClipContext:
 
 
 def visuals(plan: Plan, ports: Ports, lines: tuple[VoiceLine, ...], space: Workspace) -> Visuals:
-    """Every scene's picture in every format, from the clip port (fanned out when it can)."""
+    """Every scene's picture in every format, from the clip port (fanned out when it can); its
+    video clips admitted into the work folder (``pipeline.render.intake``)."""
     generator = ports.clips or ports.clip_factory(clip_context(plan))
     requests = clip_requests(plan, lines, space.work)
     if isinstance(generator, BatchClipGenerator):
@@ -144,4 +146,4 @@ def visuals(plan: Plan, ports: Ports, lines: tuple[VoiceLine, ...], space: Works
     else:
         with ThreadPoolExecutor(max_workers=2) as pool:
             made = list(pool.map(lambda r: generator.generate(r, workdir=space.work), requests))
-    return Visuals(tuple(made), generator)
+    return Visuals(admit_clips(made, space.work), generator)

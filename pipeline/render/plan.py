@@ -4,7 +4,7 @@ palette, the script and its prompts), and the script options the API shows a use
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +14,7 @@ from pipeline.brief import Brief, brief_hash
 from pipeline.errors import BadInput, BriefError
 from pipeline.fonts import FontFile, default_caption_font, load_brand_font
 from pipeline.formats import FORMATS, FormatSpec
-from pipeline.images import load_rgb
+from pipeline.images import ALLOWED_FORMATS, load_rgb
 from pipeline.palette import PaletteExtractor
 from pipeline.palette.model import Palette
 from pipeline.prompts import ScenePrompt, build_prompts
@@ -86,33 +86,33 @@ def preview_spec(spec: FormatSpec) -> FormatSpec:
 def load_logo(path: Path) -> Image.Image:
     """The brand logo under the image limits, its transparency kept for the end card."""
     logo = load_rgb(path, field="brand.logo")
-    with contextlib.suppress(OSError), Image.open(path) as raw:
+    with contextlib.suppress(OSError), Image.open(path, formats=ALLOWED_FORMATS) as raw:
         if raw.mode in ("RGBA", "LA", "P") and raw.size[0] * raw.size[1] <= 40_000_000:
             logo = raw.convert("RGBA")
     return logo
 
 
-def load_inputs(brief: Brief) -> Inputs:
-    """Decodes the photos and logo (under the image limits), loads the font, probes the music."""
-    photos = tuple(
-        load_rgb(p, field=f"product.photos[{i}]") for i, p in enumerate(brief.product.photos)
-    )
-    logo = load_logo(brief.brand.logo) if brief.brand.logo is not None else None
+def load_inputs(brief: Brief, shown: Brief | None = None) -> Inputs:
+    """Decodes the photos and logo (under the image limits) and loads the font. (The media files
+    were admitted before: ``pipeline.render.intake``.) A problem names a file as ``shown`` (the
+    brief as given) does, never the admitted copy."""
+    shown = shown or brief
+    photos = _photos(brief, shown)
+    logo = None
+    if brief.brand.logo is not None and shown.brand.logo is not None:
+        with _as_given(brief.brand.logo, shown.brand.logo, "brand.logo"):
+            logo = load_logo(brief.brand.logo)
     font = load_brand_font(brief.brand.font) if brief.brand.font else default_caption_font()
-    if brief.music is not None:
-        _check_music(brief)
     return Inputs(photos=photos, logo=logo, font=font)
 
 
-def _check_music(brief: Brief) -> None:
-    import av
-
+@contextlib.contextmanager
+def _as_given(path: Path, name: Path, where: str) -> Iterator[None]:
+    """A BadInput about ``path`` raised again as a BriefError naming it as ``name``."""
     try:
-        with av.open(str(brief.music)) as container:
-            if not container.streams.audio:
-                raise BriefError("music", f"file has no audio stream: {brief.music}")
-    except av.FFmpegError as exc:
-        raise BriefError("music", f"not a readable audio file ({exc}): {brief.music}") from None
+        yield
+    except BadInput as exc:
+        raise BriefError(where, exc.problem.replace(str(path), name.as_posix())) from None
 
 
 def _palette(brief: Brief, photos: Sequence[Image.Image], extractor: PaletteExtractor) -> Palette:
@@ -125,10 +125,8 @@ def _photos(brief: Brief, shown: Brief) -> tuple[Image.Image, ...]:
     photos = []
     for i, (path, name) in enumerate(zip(brief.product.photos, shown.product.photos, strict=True)):
         where = f"product.photos[{i}]"
-        try:
+        with _as_given(path, name, where):
             photos.append(load_rgb(path, field=where))
-        except BadInput as exc:
-            raise BriefError(where, exc.problem.replace(str(path), name.as_posix())) from None
     return tuple(photos)
 
 
@@ -165,16 +163,19 @@ def _starts(script: Script) -> tuple[float, ...]:
     return tuple(starts)
 
 
-def plan_render(request: RenderRequest, ports: Ports, clock: StageClock) -> Plan:
+def plan_render(
+    request: RenderRequest, ports: Ports, clock: StageClock, *, shown: Brief | None = None
+) -> Plan:
     """The stages brief, palette, script and prompts. A request that carries its script is
-    rendered as it is: no writer is asked."""
+    rendered as it is: no writer is asked. ``shown`` is the brief as given, whose names a
+    problem with a file uses (the request's brief names the admitted copies)."""
     brief = request.brief
     specs = tuple(FORMATS[f] for f in request.chosen_formats)
     if request.preview:
         specs = tuple(preview_spec(s) for s in specs)
     with clock.stage("brief"):
         template = get_template(brief.template)
-        inputs = load_inputs(brief)
+        inputs = load_inputs(brief, shown)
         digest = brief_hash(brief)
     with clock.stage("palette"):
         palette = _palette(brief, inputs.photos, ports.palette)

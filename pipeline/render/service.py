@@ -18,6 +18,7 @@ from pipeline.media.graph import Output
 from pipeline.render import media
 from pipeline.render.compose import compose, quality_check
 from pipeline.render.creatives import with_creatives
+from pipeline.render.intake import admit_brief
 from pipeline.render.plan import Plan, plan_render
 from pipeline.render.ports import Ports
 from pipeline.render.request import RenderRequest
@@ -66,8 +67,8 @@ def render(
 def _render(
     request: RenderRequest, ports: Ports, out_root: Path, clock: StageClock
 ) -> RenderResult:
-    plan = plan_render(request, ports, clock)
-    with workspace(out_root, plan.brief.product.sku, request.work_dir) as space:
+    with workspace(out_root, request.brief.product.sku, request.work_dir) as space:
+        plan = plan_render(_admitted(request, space), ports, clock, shown=request.brief)
         made, timelines = _make_media(plan, ports, space, clock)
         with clock.stage("compose"):
             outputs = compose(
@@ -85,6 +86,14 @@ def _render(
     manifest = manifest.model_copy(update={"stages": dict(clock.seconds)})
     (final / "manifest.json").write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
     return RenderResult(out_dir=final, manifest=manifest)
+
+
+def _admitted(request: RenderRequest, space: Workspace) -> RenderRequest:
+    """The request whose brief names admitted copies of its music and voice-over (in the work
+    folder, checked as audio); the manifest keeps the brief as it was given."""
+    record = request.brief_record or request.brief.model_dump(mode="json")
+    brief = admit_brief(request.brief, space.work)
+    return request.model_copy(update={"brief": brief, "brief_record": record})
 
 
 def _make_media(

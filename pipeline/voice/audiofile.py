@@ -7,6 +7,7 @@ from pathlib import Path
 import av
 from pydantic import BaseModel, ConfigDict
 
+from pipeline.containers import open_input
 from pipeline.errors import BadInput
 
 __all__ = ["AudioInfo", "audio_info"]
@@ -20,11 +21,12 @@ class AudioInfo(BaseModel):
 
 
 def audio_info(path: Path, *, field: str = "voice.file") -> AudioInfo:
-    """Probe ``path`` (any format FFmpeg reads); BadInput naming ``field`` if it has no sound."""
+    """Probe ``path`` (an admitted copy, read by its container's demuxer); BadInput naming
+    ``field`` if it has no sound."""
     if not path.is_file():
         raise BadInput(field, f"file not found: {path}")
     try:
-        with av.open(str(path)) as container:
+        with open_input(path) as container:
             if not container.streams.audio:
                 raise BadInput(field, f"file has no audio stream: {path}")
             stream = container.streams.audio[0]
@@ -36,7 +38,7 @@ def audio_info(path: Path, *, field: str = "voice.file") -> AudioInfo:
                 # Raw streams carry no duration: count the samples.
                 samples = sum(frame.samples for frame in container.decode(stream))
                 duration = samples / rate if rate else 0.0
-    except av.FFmpegError as exc:
+    except (av.FFmpegError, ValueError) as exc:
         raise BadInput(field, f"not a readable audio file ({exc}): {path}") from None
     if duration <= 0 or rate <= 0:
         raise BadInput(field, f"audio file is empty: {path}")

@@ -50,7 +50,7 @@ def test_timeline_to_ffmpeg_arguments_matches_stored_output() -> None:
     assert args == json.loads(EXPECTED.read_text())
 
 
-def test_every_input_is_restricted_to_local_protocols() -> None:
+def test_every_input_is_opened_by_its_own_demuxer_for_local_files_only() -> None:
     args = build_args(
         [Output(_timeline(f), Path(f"/out/{f.value}.mp4")) for f in (Format.V9X16, Format.V1X1)]
     )
@@ -58,10 +58,15 @@ def test_every_input_is_restricted_to_local_protocols() -> None:
     # one soundtrack, then three stills per format, each opened on its own (the formats share files)
     stills = [f"/work/s{n}.png" for n in range(3)]
     assert [args[i + 1] for i in inputs] == ["/work/soundtrack.m4a", *stills, *stills]
-    for i in inputs:
-        assert args[i - 2 : i] == ["-protocol_whitelist", "file,pipe"]
+    # each input opened by its container's demuxer alone (nested opens too), local files only
+    assert args[: inputs[0]] == [
+        *("-f", "mov", "-format_whitelist", "mov", "-protocol_whitelist", "file"),
+    ]
     for i in inputs[1:]:
-        assert args[i - 4 : i - 2] == ["-framerate", "30"]
+        assert args[i - 8 : i] == [
+            *("-f", "png_pipe", "-format_whitelist", "png_pipe"),
+            *("-framerate", "30", "-protocol_whitelist", "file"),
+        ]
     maps = [args[i + 1] for i, a in enumerate(args) if a == "-map"]
     assert maps[1::2] == ["0:a", "0:a"]  # the soundtrack is input 0, in every output
     assert [a for a in args if a.startswith("/out/")] == ["/out/9x16.mp4", "/out/1x1.mp4"]

@@ -120,7 +120,10 @@ def test_every_scene_comes_from_the_provider_when_it_works(
     source = Source({i: [clips["good"]] for i in range(3)})
     gen, offline = _clips(source, ctx, tmp_path, fallback=False)
     made = gen.generate_many(_requests(3), workdir=tmp_path)
-    assert [m.path for m in made if isinstance(m, VideoClip)] == [clips["good"]] * 3
+    # each clip admitted into the work folder: a copy of the provider's file, named by content
+    good = clips["good"].read_bytes()
+    assert [m.path.read_bytes() == good for m in made if isinstance(m, VideoClip)] == [True] * 3
+    assert {m.path.parent for m in made if isinstance(m, VideoClip)} == {tmp_path / "inputs"}
     assert offline.made == [] and gen.fallbacks == []
 
 
@@ -146,7 +149,7 @@ def test_a_black_clip_is_regenerated_once_with_a_new_attempt(
     source = Source({0: [clips["black"], clips["good"]]})
     gen, _ = _clips(source, ctx, tmp_path, fallback=False)
     [clip] = gen.generate_many(_requests(1), workdir=tmp_path)
-    assert isinstance(clip, VideoClip) and clip.path == clips["good"]
+    assert isinstance(clip, VideoClip) and clip.path.read_bytes() == clips["good"].read_bytes()
     assert [c[2] for c in source.calls] == [0, 1]  # attempt 1 is a new cache key
 
 
