@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,6 +19,8 @@ __all__ = [
     "TARGET_LUFS",
     "TARGET_TRUE_PEAK",
     "Loudness",
+    "LoudnessOfStreams",
+    "audio_digest",
     "measure_graph",
     "measure_loudness",
     "parse_ebur128",
@@ -82,3 +85,33 @@ def measure_loudness(path: Path, *, stage: str = "loudness") -> Loudness:
         stage=stage,
     )  # fmt: skip
     return parse_ebur128(stderr)
+
+
+def audio_digest(path: Path, *, stage: str = "loudness") -> str:
+    """A hash of the encoded packets of ``path``'s first audio stream (FFmpeg's streamhash of a
+    stream copy: no decoding, a few hundredths of a second). Two files with the same digest
+    carry the same sound, whatever container or video is around it."""
+    with tempfile.TemporaryDirectory(prefix="reelforge-digest-") as tmp:
+        out = Path(tmp) / "hash.txt"
+        run_ffmpeg(
+            [*input_args(path), "-i", str(path), "-map", "0:a:0", "-c", "copy",
+             "-f", "streamhash", "-hash", "sha256", str(out)],
+            stage=stage,
+        )  # fmt: skip
+        return out.read_text(encoding="ascii").strip().rpartition("=")[2]
+
+
+class LoudnessOfStreams:
+    """Measures each distinct audio stream once: the formats of one ad all carry a stream copy
+    of the same soundtrack, so QC decodes and measures it once instead of once per format,
+    and still measures any output whose sound differs."""
+
+    def __init__(self, *, stage: str = "qc") -> None:
+        self.stage = stage
+        self.measured: dict[str, Loudness] = {}
+
+    def of(self, path: Path) -> Loudness:
+        digest = audio_digest(path, stage=self.stage)
+        if digest not in self.measured:
+            self.measured[digest] = measure_loudness(path, stage=self.stage)
+        return self.measured[digest]

@@ -14,7 +14,7 @@ from pipeline.fonts import FontFile
 from pipeline.manifest import OutputEntry
 from pipeline.media.ffmpeg import run_ffmpeg
 from pipeline.media.graph import Output, build_args
-from pipeline.media.loudness import Loudness, measure_loudness
+from pipeline.media.loudness import Loudness, LoudnessOfStreams
 from pipeline.media.probe import probe
 from pipeline.qc import check_output, enforce
 from pipeline.render.intake import admit_timeline
@@ -84,10 +84,11 @@ def quality_check(
     """Probes every output and checks it against its format's spec (QCError on a failure when
     ``enforced``); one manifest entry per output."""
     entries = []
+    sound = LoudnessOfStreams(stage="qc")
     for out in outputs:
         tl = out.timeline
         p = probe(out.path)
-        loud: Loudness | None = measure_loudness(out.path, stage="qc") if audible else None
+        loud: Loudness | None = sound.of(out.path) if audible else None
         report = check_output(
             p, spec=tl.spec, fps=tl.fps, duration=tl.frames / tl.fps, loudness=loud,
             audible=audible, draft=draft,

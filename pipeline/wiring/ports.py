@@ -7,7 +7,9 @@ from collections.abc import Callable
 
 from pipeline.brief import Brief
 from pipeline.errors import BadInput
+from pipeline.palette import KMeansPalette
 from pipeline.providers.choices import Choice, choices, require_key
+from pipeline.providers.memo import MemoPalette, MemoVoice
 from pipeline.providers.runtime import ProviderRuntime, SceneSource
 from pipeline.providers.scenes import ProviderClips
 from pipeline.render import Ports, RenderRequest
@@ -35,7 +37,7 @@ def _writer(choice: Choice, settings: ProviderSettings, runtime: ProviderRuntime
 
 def _voice(choice: Choice, settings: ProviderSettings, runtime: ProviderRuntime) -> VoiceSynth:
     if choice.provider == "offline":
-        return OfflineVoice()
+        return MemoVoice(OfflineVoice(), runtime.cache)
     from pipeline.providers.elevenlabs import ElevenLabsVoice
 
     return ElevenLabsVoice.from_settings(settings, model=choice.model, runtime=runtime)
@@ -103,6 +105,7 @@ def build_ports(brief: Brief, settings: Settings, runtime: Runtime) -> Ports:
     offline = runtime.offline or offline_clips
     clips = chosen["clips"]
     ports = Ports(
+        palette=MemoPalette(KMeansPalette(), provider.cache),
         writer=_writer(chosen["script"], providers, provider),
         voice=_voice(chosen["voice"], providers, provider),
         transcriber=_transcriber(chosen["transcriber"], providers, provider),

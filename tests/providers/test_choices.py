@@ -17,6 +17,7 @@ from pipeline.errors import BadInput
 from pipeline.formats import Format
 from pipeline.providers.cache import ProviderCache
 from pipeline.providers.choices import choices, provider_estimate
+from pipeline.providers.memo import MemoVoice
 from pipeline.providers.prices import PriceTable
 from pipeline.providers.runtime import ProviderRuntime
 from pipeline.providers.scenes import ProviderClips
@@ -61,7 +62,8 @@ def test_without_keys_every_stage_is_offline(tmp_path: Path) -> None:
     }  # fmt: skip
     ports = build_ports(_brief(), Settings(), _runtime(tmp_path))
     assert isinstance(ports.writer, OfflineScriptWriter)
-    assert isinstance(ports.voice, OfflineVoice)
+    # the offline voice, its lines kept in the runtime's cache
+    assert isinstance(ports.voice, MemoVoice) and isinstance(ports.voice.inner, OfflineVoice)
     assert ports.transcriber is None
 
 
